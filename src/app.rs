@@ -1,0 +1,305 @@
+//! Orchestration of the commands: load, call the pure core, store, write. The only layer
+//! besides `main` that uses anyhow; each I/O step says what it was doing.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chrono::TimeZone;
+use thiserror::Error;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::directory::{self, PartyIndex, RowError};
+use crate::model::{Contact, Cycle, EmailAddress, Need, PartyCode, PartyKind};
+use crate::store::Store;
+use crate::store::needs::NewNeed;
+use crate::workbook::{read, write};
+
+/// A file was refused because of what is in it; the rows say where.
+#[derive(Debug, Error)]
+#[error("{file}: {} row{} with errors; nothing was imported (fix them, or pass --skip-bad to import the good rows)", .errors.len(), if .errors.len() == 1 { "" } else { "s" })]
+pub struct RowsRefused {
+    pub file: String,
+    pub errors: Vec<RowError>,
+}
+
+/// The database was opened before `needsd init` seeded it.
+#[derive(Debug, Error)]
+#[error("the database {0} has no parties yet: run `needsd init` first")]
+pub struct NotInitialised(pub String);
+
+/// Opens the configured database (applying migrations).
+pub async fn open(cfg: &Config) -> Result<Store> {
+    Store::open(&cfg.database.url)
+        .await
+        .with_context(|| format!("opening the database named by database.url in {}", cfg.file))
+}
+
+async fn open_seeded(cfg: &Config) -> Result<(Store, PartyIndex)> {
+    let store = open(cfg).await?;
+    let parties = store.parties().await.context("reading the parties")?;
+    if parties.is_empty() {
+        return Err(NotInitialised(cfg.database.url.clone()).into());
+    }
+    Ok((store, PartyIndex::new(parties)))
+}
+
+/// What `init` did.
+#[derive(Debug)]
+pub struct InitReport {
+    pub parties: usize,
+    pub new_parties: usize,
+}
+
+/// Creates or upgrades the database and seeds the Parties; safe to run again.
+pub async fn init(cfg: &Config) -> Result<InitReport> {
+    let parties = directory::seed_parties()?;
+    let store = open(cfg).await?;
+    let new_parties = store
+        .seed_parties(&parties)
+        .await
+        .context("seeding the parties")?;
+    store.close().await;
+    Ok(InitReport {
+        parties: parties.len(),
+        new_parties,
+    })
+}
+
+pub async fn parties(cfg: &Config) -> Result<Vec<crate::model::Party>> {
+    let (store, _) = open_seeded(cfg).await?;
+    Ok(store.parties().await?)
+}
+
+pub async fn contacts(cfg: &Config) -> Result<Vec<Contact>> {
+    let (store, _) = open_seeded(cfg).await?;
+    Ok(store.contacts().await?)
+}
+
+/// What an import did, and the rows it left out (with `--skip-bad`).
+#[derive(Debug)]
+pub struct ImportReport {
+    pub added: usize,
+    pub updated: usize,
+    pub skipped: Vec<RowError>,
+    pub warnings: Vec<String>,
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Loads the Directory of Contact Points from CSV.
+pub async fn import_contacts(
+    cfg: &Config,
+    clock: &dyn Clock,
+    path: &Path,
+    skip_bad: bool,
+) -> Result<ImportReport> {
+    let bytes = read_file(path)?;
+    let (store, index) = open_seeded(cfg).await?;
+    let parsed = directory::parse_contacts_csv(&bytes, &index)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if !parsed.errors.is_empty() && !skip_bad {
+        return Err(RowsRefused {
+            file: path.display().to_string(),
+            errors: parsed.errors,
+        }
+        .into());
+    }
+    let done = store
+        .import_contacts(&parsed.contacts, clock.now())
+        .await
+        .context("storing the contacts")?;
+    Ok(ImportReport {
+        added: done.added,
+        updated: done.updated,
+        skipped: parsed.errors,
+        warnings: Vec::new(),
+    })
+}
+
+/// Loads an initial Matrix from a workbook or CSV; blank IDs are assigned.
+pub async fn import_matrix(
+    cfg: &Config,
+    clock: &dyn Clock,
+    path: &Path,
+    skip_bad: bool,
+) -> Result<ImportReport> {
+    let bytes = read_file(path)?;
+    let (store, index) = open_seeded(cfg).await?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sheet = read::read_grids(&bytes, &name, cfg.limits.attachment_bytes)
+        .and_then(read::find_matrix)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (rows, mut errors) = read::import_rows(&sheet, &index, &cfg.areas);
+    let given: Vec<_> = rows.iter().filter_map(|r| r.id.clone()).collect();
+    let taken = store.existing_need_ids(&given).await?;
+    let mut keep = Vec::with_capacity(rows.len());
+    for r in rows {
+        if r.id.as_ref().is_some_and(|id| taken.contains(id)) {
+            errors.push(RowError {
+                row: r.row,
+                column: Some("Need ID".into()),
+                message: format!(
+                    "{} is already in the matrix; changes to existing needs go through review",
+                    r.id.as_ref().map(|i| i.to_string()).unwrap_or_default()
+                ),
+            });
+        } else {
+            keep.push(r);
+        }
+    }
+    errors.sort_by_key(|e| e.row);
+    if !errors.is_empty() && !skip_bad {
+        return Err(RowsRefused {
+            file: path.display().to_string(),
+            errors,
+        }
+        .into());
+    }
+    let today = clock
+        .now()
+        .with_timezone(&cfg.schedule.timezone)
+        .date_naive();
+    let needs: Vec<NewNeed> = keep
+        .into_iter()
+        .map(|r| NewNeed {
+            id: r.id,
+            state: r.state,
+            area: r.area,
+            description: r.description,
+            priority: r.priority,
+            status: r.status,
+            provider: r.provider,
+            notes: r.notes,
+            updated: r.updated.unwrap_or(today),
+        })
+        .collect();
+    let ids = store
+        .insert_needs(&needs, &format!("import {name}"), clock.now())
+        .await
+        .context("storing the needs")?;
+    Ok(ImportReport {
+        added: ids.len(),
+        updated: 0,
+        skipped: errors,
+        warnings: sheet.warnings,
+    })
+}
+
+/// Which copy of the workbook to write.
+#[derive(Debug, Clone, Default)]
+pub struct ExportRequest {
+    pub cycle: Option<Cycle>,
+    pub recipient: Option<EmailAddress>,
+    pub party: Option<PartyCode>,
+}
+
+/// Builds the Matrix workbook: the current matrix, or a cycle's copy (its base once the
+/// cycle has been dispatched), optionally stamped for one recipient.
+pub async fn export_matrix(
+    cfg: &Config,
+    clock: &dyn Clock,
+    req: &ExportRequest,
+) -> Result<Vec<u8>> {
+    let (store, index) = open_seeded(cfg).await?;
+    if req.recipient.is_some() && req.cycle.is_none() {
+        bail!("--recipient needs --cycle: a recipient's copy belongs to a cycle");
+    }
+    let mut needs: Vec<Need> = match req.cycle {
+        Some(c) => match store.cycle_base(c).await? {
+            Some(base) => base,
+            None => store.needs().await?,
+        },
+        None => store.needs().await?,
+    };
+    write::sort_for_workbook(&mut needs);
+    let parties = store.parties().await?;
+    let states: Vec<(PartyCode, String)> = parties
+        .iter()
+        .filter(|p| p.kind == PartyKind::State)
+        .map(|p| (p.code.clone(), p.name.clone()))
+        .collect();
+    let tz = cfg.schedule.timezone;
+    let circulation = match req.cycle {
+        None => None,
+        Some(cycle) => {
+            let recipient = match &req.recipient {
+                None => None,
+                Some(email) => Some(
+                    find_recipient(&store, &index, cfg, cycle, email, req.party.as_ref()).await?,
+                ),
+            };
+            let reply_to = match &recipient {
+                Some(r) => crate::token::plus_address(&cfg.mail.reply_to, &r.token),
+                None => cfg.mail.reply_to.to_string(),
+            };
+            let deadline_local = tz
+                .from_utc_datetime(&cfg.deadline(cycle).naive_utc())
+                .naive_local();
+            Some(write::Circulation {
+                cycle,
+                deadline: write::deadline_text(deadline_local, tz.name()),
+                reply_to,
+                recipient,
+            })
+        }
+    };
+    // A cycle's copy is dated the cycle's first day, so it can be rebuilt byte for byte.
+    let as_of = match req.cycle {
+        Some(c) => c.day(1),
+        None => clock.now().with_timezone(&tz).date_naive(),
+    };
+    let spec = write::Spec {
+        needs: &needs,
+        states: &states,
+        areas: &cfg.areas,
+        as_of,
+        circulation: circulation.as_ref(),
+    };
+    Ok(write::write(&spec)?)
+}
+
+async fn find_recipient(
+    store: &Store,
+    index: &PartyIndex,
+    cfg: &Config,
+    cycle: Cycle,
+    email: &EmailAddress,
+    party: Option<&PartyCode>,
+) -> Result<write::Recipient> {
+    let contacts = store.contacts().await?;
+    let matches: Vec<&Contact> = contacts
+        .iter()
+        .filter(|c| &c.email == email && party.is_none_or(|p| &c.party == p))
+        .collect();
+    let c = match matches.as_slice() {
+        [c] => *c,
+        [] => bail!(
+            "{email} is not a contact{}",
+            party.map(|p| format!(" of {p}")).unwrap_or_default()
+        ),
+        _ => bail!("{email} is a contact of several parties; say which with --party"),
+    };
+    let party_name = index
+        .get(&c.party)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    Ok(write::Recipient {
+        party: c.party.clone(),
+        party_name,
+        contact_name: c.name.clone(),
+        email: c.email.to_string(),
+        token: crate::token::recipient_token(&cfg.mail.token_secret, cycle, c.id),
+    })
+}
+
+/// How many needs the matrix holds.
+pub async fn export_needs_count(cfg: &Config) -> Result<usize> {
+    let (store, _) = open_seeded(cfg).await?;
+    Ok(store.needs().await?.len())
+}

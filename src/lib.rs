@@ -1,0 +1,13 @@
+//! needsd: runs the monthly Matrix of Needs cycle of the UN Counter-Terrorism Committee
+//! by email. See ARCHITECTURE.md for the map of the modules.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod directory;
+pub mod fsutil;
+pub mod model;
+pub mod schedule;
+pub mod store;
+pub mod token;
+pub mod workbook;

@@ -1,0 +1,416 @@
+//! The needsd command line: parses arguments, loads the configuration, calls the library,
+//! and maps failures to exit codes (0 ok, 1 failure, 2 bad usage or bad config).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use needsd::app::{self, ExportRequest, ImportReport, RowsRefused};
+use needsd::clock::{Clock, SystemClock};
+use needsd::config::{Config, ConfigError, ProcessEnv};
+use needsd::model::{Cycle, EmailAddress, PartyCode};
+
+#[derive(Parser)]
+#[command(
+    name = "needsd",
+    version,
+    about = "Runs the monthly Matrix of Needs cycle by email"
+)]
+struct Cli {
+    /// Configuration file (default: the embedded defaults; also NEEDSD_CONFIG).
+    #[arg(long, global = true, env = "NEEDSD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create or upgrade the database and seed the parties (safe to run again).
+    Init,
+    /// The States and organizations needsd knows.
+    Parties {
+        #[command(subcommand)]
+        cmd: ListCmd,
+    },
+    /// The Directory of Contact Points.
+    Contacts {
+        #[command(subcommand)]
+        cmd: ContactsCmd,
+    },
+    /// The Matrix of Needs.
+    Matrix {
+        #[command(subcommand)]
+        cmd: MatrixCmd,
+    },
+    /// Try needsd on the embedded defaults with sample data.
+    Demo {
+        /// Folder for the demo's database, mail folders and workbooks.
+        #[arg(long, default_value = "needsd-demo")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ListCmd {
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContactsCmd {
+    /// Load contacts from CSV (party, name, office, email, language, role, receives_matrix).
+    Import {
+        file: PathBuf,
+        /// Import the good rows of a file that has bad ones.
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MatrixCmd {
+    /// Load an initial matrix from xlsx, ods or csv; blank Need IDs are assigned.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    /// Write the Matrix workbook.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        /// The cycle (YYYY-MM) whose copy to write.
+        #[arg(long)]
+        cycle: Option<String>,
+        /// Stamp the copy for this contact (needs --cycle).
+        #[arg(long)]
+        recipient: Option<String>,
+        /// The recipient's party, when the address is a contact of several.
+        #[arg(long)]
+        party: Option<String>,
+    },
+}
+
+/// A mistake in how needsd was called; exits with 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("needsd: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(try_main(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = if e.is::<ConfigError>() || e.is::<Usage>() {
+                2
+            } else {
+                1
+            };
+            if let Some(r) = e.downcast_ref::<RowsRefused>() {
+                for row in &r.errors {
+                    eprintln!("{}: {row}", r.file);
+                }
+            }
+            eprintln!("needsd: {}", chain(&e));
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn chain(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ")
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NEEDSD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn usage<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T> {
+    r.map_err(|e| Usage(format!("{what}: {e}")).into())
+}
+
+async fn try_main(cli: Cli) -> Result<()> {
+    let clock = SystemClock;
+    if let Command::Demo { dir } = &cli.command {
+        return demo(dir, &clock).await;
+    }
+    let cfg = Config::load(cli.config.as_deref(), &ProcessEnv)?;
+    match cli.command {
+        Command::Init => {
+            let r = app::init(&cfg).await?;
+            println!(
+                "Database ready ({}); {} parties known, {} new.",
+                cfg.database.url, r.parties, r.new_parties
+            );
+        }
+        Command::Parties {
+            cmd: ListCmd::List { json },
+        } => {
+            let parties = app::parties(&cfg).await?;
+            if json {
+                let list: Vec<_> = parties
+                    .iter()
+                    .map(|p| {
+                        json!({"code": p.code, "kind": p.kind, "name": p.name, "category": p.category,
+                               "parent": p.parent, "membership": p.membership, "aliases": p.aliases,
+                               "active": p.active})
+                    })
+                    .collect();
+                print_json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = parties
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.code.to_string(),
+                            p.kind.as_str().into(),
+                            p.category
+                                .clone()
+                                .or(p.membership.clone())
+                                .unwrap_or_default(),
+                            p.name.clone(),
+                        ]
+                    })
+                    .collect();
+                print_table(&["CODE", "KIND", "CATEGORY", "NAME"], &rows)?;
+            }
+        }
+        Command::Contacts { cmd } => match cmd {
+            ContactsCmd::Import { file, skip_bad } => {
+                let r = app::import_contacts(&cfg, &clock, &file, skip_bad).await?;
+                report_import(&file, "contacts", &r);
+            }
+            ContactsCmd::List { json } => {
+                let contacts = app::contacts(&cfg).await?;
+                if json {
+                    let list: Vec<_> = contacts
+                        .iter()
+                        .map(|c| {
+                            json!({"id": c.id, "party": c.party, "name": c.name, "office": c.office,
+                                   "email": c.email, "language": c.language, "role": c.role,
+                                   "receives_matrix": c.receives_matrix, "active": c.active,
+                                   "bouncing": c.bouncing_since.is_some(), "bouncing_since": c.bouncing_since})
+                        })
+                        .collect();
+                    print_json(&list)?;
+                } else {
+                    let rows: Vec<Vec<String>> = contacts
+                        .iter()
+                        .map(|c| {
+                            vec![
+                                c.party.to_string(),
+                                c.name.clone(),
+                                c.email.to_string(),
+                                c.language.to_string(),
+                                if c.receives_matrix { "yes" } else { "no" }.into(),
+                                if c.bouncing_since.is_some() {
+                                    "bouncing"
+                                } else if c.active {
+                                    "active"
+                                } else {
+                                    "inactive"
+                                }
+                                .into(),
+                            ]
+                        })
+                        .collect();
+                    print_table(
+                        &["PARTY", "NAME", "EMAIL", "LANG", "MATRIX", "STATE"],
+                        &rows,
+                    )?;
+                }
+            }
+        },
+        Command::Matrix { cmd } => match cmd {
+            MatrixCmd::Import { file, skip_bad } => {
+                let r = app::import_matrix(&cfg, &clock, &file, skip_bad).await?;
+                report_import(&file, "needs", &r);
+            }
+            MatrixCmd::Export {
+                out,
+                cycle,
+                recipient,
+                party,
+            } => {
+                let req = ExportRequest {
+                    cycle: cycle
+                        .map(|c| usage(Cycle::parse(&c), "--cycle"))
+                        .transpose()?,
+                    recipient: recipient
+                        .map(|r| usage(EmailAddress::parse(&r), "--recipient"))
+                        .transpose()?,
+                    party: party
+                        .map(|p| usage(PartyCode::parse(&p), "--party"))
+                        .transpose()?,
+                };
+                if req.recipient.is_some() && req.cycle.is_none() {
+                    return Err(Usage(
+                        "--recipient needs --cycle: a recipient's copy belongs to a cycle".into(),
+                    )
+                    .into());
+                }
+                let bytes = app::export_matrix(&cfg, &clock, &req).await?;
+                needsd::fsutil::write_atomic(&out, &bytes)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                println!("Wrote {} ({} bytes).", out.display(), bytes.len());
+            }
+        },
+        Command::Demo { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+fn report_import(file: &Path, what: &str, r: &ImportReport) {
+    for w in &r.warnings {
+        eprintln!("{}: warning: {w}", file.display());
+    }
+    for e in &r.skipped {
+        eprintln!("{}: skipped {e}", file.display());
+    }
+    let updated = if r.updated > 0 {
+        format!(", {} updated", r.updated)
+    } else {
+        String::new()
+    };
+    let skipped = if r.skipped.is_empty() {
+        String::new()
+    } else {
+        format!(", {} rows skipped", r.skipped.len())
+    };
+    println!(
+        "{}: {} {what} added{updated}{skipped}.",
+        file.display(),
+        r.added
+    );
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_table(headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let line = |cells: Vec<&str>| -> String {
+        let last = cells.len() - 1;
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == last {
+                    c.to_string()
+                } else {
+                    format!("{c}{}", " ".repeat(widths[i] - c.chars().count()))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    writeln!(out, "{}", line(headers.to_vec()))?;
+    for r in rows {
+        writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}
+
+const DEMO_CONTACTS: &[u8] = include_bytes!("../config/demo/contacts.csv");
+const DEMO_MATRIX: &[u8] = include_bytes!("../config/demo/matrix.csv");
+
+/// Sets up a demo folder on the embedded defaults: database, parties, sample contacts and
+/// matrix, and the workbook each recipient would receive in the coming cycle.
+async fn demo(dir: &Path, clock: &dyn Clock) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::env::set_current_dir(dir).with_context(|| format!("cannot enter {}", dir.display()))?;
+    let cfg = Config::load(None, &ProcessEnv)?;
+    let r = app::init(&cfg).await?;
+    println!("needsd demo in {}", std::env::current_dir()?.display());
+    println!("  database {}: {} parties", cfg.database.url, r.parties);
+    needsd::fsutil::write_atomic(Path::new("sample/contacts.csv"), DEMO_CONTACTS)?;
+    needsd::fsutil::write_atomic(Path::new("sample/matrix.csv"), DEMO_MATRIX)?;
+    let c = app::import_contacts(&cfg, clock, Path::new("sample/contacts.csv"), false).await?;
+    println!("  contacts: {} added, {} updated", c.added, c.updated);
+    if app::export_needs_count(&cfg).await? == 0 {
+        let m = app::import_matrix(&cfg, clock, Path::new("sample/matrix.csv"), false).await?;
+        println!("  matrix: {} needs imported", m.added);
+    }
+    let cycle = Cycle::of_date(
+        clock
+            .now()
+            .with_timezone(&cfg.schedule.timezone)
+            .date_naive(),
+    )
+    .next();
+    let all = app::export_matrix(&cfg, clock, &ExportRequest::default()).await?;
+    needsd::fsutil::write_atomic(Path::new("workbooks/matrix.xlsx"), &all)?;
+    let contacts = app::contacts(&cfg).await?;
+    let mut n = 0;
+    for contact in contacts.iter().filter(|c| c.receives_matrix && c.active) {
+        let req = ExportRequest {
+            cycle: Some(cycle),
+            recipient: Some(contact.email.clone()),
+            party: Some(contact.party.clone()),
+        };
+        let bytes = app::export_matrix(&cfg, clock, &req).await?;
+        let path = PathBuf::from(format!(
+            "workbooks/{cycle}/{}-{}.xlsx",
+            contact.party, contact.id
+        ));
+        needsd::fsutil::write_atomic(&path, &bytes)?;
+        n += 1;
+    }
+    println!(
+        "  workbooks: workbooks/matrix.xlsx, and {n} recipients' copies for {cycle} in workbooks/{cycle}/"
+    );
+    println!("Open them in any spreadsheet program. Next: `needsd --help`.");
+    Ok(())
+}

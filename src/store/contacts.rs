@@ -1,0 +1,107 @@
+//! The Directory of Contact Points.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, flag, parsed};
+use crate::clock::db_time;
+use crate::directory::NewContact;
+use crate::model::{Contact, EmailAddress, Language, PartyCode};
+
+/// What an import changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ContactsImported {
+    pub added: usize,
+    pub updated: usize,
+}
+
+impl Store {
+    /// Adds new contacts and updates known ones (same party and address) in one
+    /// transaction: all of them or none.
+    pub async fn import_contacts(
+        &self,
+        contacts: &[NewContact],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ContactsImported, StoreError> {
+        let now = db_time(now);
+        let mut tx = self.pool.begin().await?;
+        let mut out = ContactsImported::default();
+        for c in contacts {
+            let existing =
+                sqlx::query("SELECT id FROM contacts WHERE party_code = $1 AND email_key = $2")
+                    .bind(c.party.as_str())
+                    .bind(c.email.key())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match existing {
+                Some(row) => {
+                    let id: i64 = row.try_get("id")?;
+                    sqlx::query(
+                        "UPDATE contacts SET name = $2, office = $3, email = $4, language = $5, role = $6, \
+                         receives_matrix = $7, active = 1, updated_at = $8 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(c.name.as_str())
+                    .bind(c.office.as_str())
+                    .bind(c.email.as_str())
+                    .bind(c.language.as_str())
+                    .bind(c.role.as_str())
+                    .bind(c.receives_matrix)
+                    .bind(now.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                    out.updated += 1;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO contacts (party_code, name, office, email, email_key, language, role, \
+                         receives_matrix, active, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
+                    )
+                    .bind(c.party.as_str())
+                    .bind(c.name.as_str())
+                    .bind(c.office.as_str())
+                    .bind(c.email.as_str())
+                    .bind(c.email.key())
+                    .bind(c.language.as_str())
+                    .bind(c.role.as_str())
+                    .bind(c.receives_matrix)
+                    .bind(now.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                    out.added += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Every contact, by party and address.
+    pub async fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, party_code, name, office, email, language, role, receives_matrix, active, bouncing_since \
+             FROM contacts ORDER BY party_code, email_key",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Contact {
+                    id: r.try_get("id")?,
+                    party: parsed::<PartyCode>(r, "party_code")?,
+                    name: r.try_get("name")?,
+                    office: r.try_get("office")?,
+                    email: parsed::<EmailAddress>(r, "email")?,
+                    language: {
+                        let l: String = r.try_get("language")?;
+                        Language::parse(&l).map_err(|e| StoreError::Corrupt(e.0))?
+                    },
+                    role: r.try_get("role")?,
+                    receives_matrix: flag(r, "receives_matrix")?,
+                    active: flag(r, "active")?,
+                    bouncing_since: r.try_get("bouncing_since")?,
+                })
+            })
+            .collect()
+    }
+}

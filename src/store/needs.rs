@@ -1,0 +1,164 @@
+//! The Matrix: needs, their history, and the sequence that numbers them.
+
+use chrono::NaiveDate;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Store, StoreError, parsed};
+use crate::clock::db_time;
+use crate::model::{AreaCode, Need, NeedId, PartyCode, Priority, Status};
+
+const NEED_COLUMNS: &str =
+    "id, state_code, area, description, priority, status, provider, notes, updated_at";
+
+/// A need to insert as it is (an import): its ID when the file gave one.
+#[derive(Debug, Clone)]
+pub struct NewNeed {
+    pub id: Option<NeedId>,
+    pub state: PartyCode,
+    pub area: AreaCode,
+    pub description: String,
+    pub priority: Priority,
+    pub status: Status,
+    pub provider: String,
+    pub notes: String,
+    pub updated: NaiveDate,
+}
+
+pub(crate) fn need_from_row(r: &AnyRow) -> Result<Need, StoreError> {
+    let corrupt = |e: crate::model::ParseError| StoreError::Corrupt(e.0);
+    let updated: String = r.try_get("updated_at")?;
+    Ok(Need {
+        id: parsed::<NeedId>(r, "id")?,
+        state: parsed::<PartyCode>(r, "state_code")?,
+        area: parsed::<AreaCode>(r, "area")?,
+        description: r.try_get("description")?,
+        priority: Priority::parse(&r.try_get::<String, _>("priority")?).map_err(corrupt)?,
+        status: Status::parse(&r.try_get::<String, _>("status")?).map_err(corrupt)?,
+        provider: r.try_get("provider")?,
+        notes: r.try_get("notes")?,
+        updated_at: NaiveDate::parse_from_str(updated.get(..10).unwrap_or(""), "%Y-%m-%d")
+            .map_err(|e| StoreError::Corrupt(format!("column updated_at: {e}")))?,
+    })
+}
+
+impl Store {
+    /// Every need of the current Matrix.
+    pub async fn needs(&self) -> Result<Vec<Need>, StoreError> {
+        let sql = format!("SELECT {NEED_COLUMNS} FROM needs ORDER BY number");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(need_from_row).collect()
+    }
+
+    /// Which of `ids` already exist.
+    pub async fn existing_need_ids(&self, ids: &[NeedId]) -> Result<Vec<NeedId>, StoreError> {
+        let mut out = Vec::new();
+        for id in ids {
+            if sqlx::query("SELECT 1 FROM needs WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some()
+            {
+                out.push(id.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Inserts needs in one transaction, numbering those without an ID after the highest
+    /// number ever used, and records their creation in need_history. Returns the IDs in
+    /// input order.
+    pub async fn insert_needs(
+        &self,
+        needs: &[NewNeed],
+        source: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<NeedId>, StoreError> {
+        let now = db_time(now);
+        let mut tx = self.pool.begin().await?;
+        // Given IDs raise the counter first, so a generated ID never collides with one
+        // further down the same file.
+        let top_given = needs
+            .iter()
+            .filter_map(|n| n.id.as_ref())
+            .map(NeedId::number)
+            .max()
+            .unwrap_or(0);
+        let mut next = counter(&mut tx).await?.max(top_given as i64);
+        let mut ids = Vec::with_capacity(needs.len());
+        for n in needs {
+            let id = match &n.id {
+                Some(id) => id.clone(),
+                None => {
+                    next += 1;
+                    NeedId::from_number(next as u64)
+                }
+            };
+            sqlx::query(
+                "INSERT INTO needs (id, number, state_code, area, description, priority, status, provider, notes, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(id.as_str())
+            .bind(id.number() as i64)
+            .bind(n.state.as_str())
+            .bind(n.area.as_str())
+            .bind(n.description.as_str())
+            .bind(n.priority.as_str())
+            .bind(n.status.as_str())
+            .bind(n.provider.as_str())
+            .bind(n.notes.as_str())
+            .bind(now.as_str())
+            .bind(format!("{}T00:00:00Z", n.updated))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO need_history (need_id, field, old_value, new_value, source, changed_at) \
+                 VALUES ($1, 'created', NULL, $2, $3, $4)",
+            )
+            .bind(id.as_str())
+            .bind(n.description.as_str())
+            .bind(source)
+            .bind(now.as_str())
+            .execute(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        set_counter(&mut tx, next).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+}
+
+const NEED_COUNTER: &str = "need_id";
+
+async fn counter(tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT value FROM counters WHERE name = $1")
+        .bind(NEED_COUNTER)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let stored = match row {
+        Some(r) => r.try_get::<i64, _>("value")?,
+        None => 0,
+    };
+    // Never below an ID already in the table, whatever happened to the counter.
+    let max: Option<i64> = sqlx::query("SELECT MAX(number) AS m FROM needs")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("m")?;
+    Ok(stored.max(max.unwrap_or(0)))
+}
+
+async fn set_counter(tx: &mut Transaction<'_, Any>, value: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ($1, $2) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )
+    .bind(NEED_COUNTER)
+    .bind(value)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

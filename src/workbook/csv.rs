@@ -1,0 +1,159 @@
+//! CSV as spreadsheets save it: UTF-8 (with or without BOM), UTF-16 LE/BE with BOM, or
+//! Windows-1252; separated by `,` `;` or tab. Detected, never asked for.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CsvError {
+    #[error("the CSV file cannot be read: {0}")]
+    Malformed(String),
+}
+
+/// One record with the 1-based number of the line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub line: usize,
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub records: Vec<Record>,
+    pub encoding: &'static str,
+    pub delimiter: u8,
+}
+
+/// Decodes `bytes` to text by BOM, else strict UTF-8, else Windows-1252 (which maps
+/// every byte, so this never fails on 8-bit text).
+pub fn decode(bytes: &[u8]) -> (String, &'static str) {
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+        return (text.into_owned(), enc.name());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_string(), "UTF-8"),
+        Err(_) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            (text.into_owned(), "windows-1252")
+        }
+    }
+}
+
+/// The separator that splits the first lines most consistently into more than one field.
+fn sniff_delimiter(text: &str) -> u8 {
+    let sample: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(10)
+        .collect();
+    let mut best = (b',', 0usize);
+    for d in [b',', b';', b'\t'] {
+        let counts: Vec<usize> = sample
+            .iter()
+            .map(|l| count_outside_quotes(l, d as char))
+            .collect();
+        let Some(&first) = counts.first() else {
+            continue;
+        };
+        // Score: fields on the header line, when most lines agree with it.
+        let agree = counts.iter().filter(|&&c| c == first).count();
+        let score = if first > 0 && agree * 2 >= counts.len() {
+            first
+        } else {
+            0
+        };
+        if score > best.1 {
+            best = (d, score);
+        }
+    }
+    best.0
+}
+
+fn count_outside_quotes(line: &str, d: char) -> usize {
+    let mut quoted = false;
+    line.chars()
+        .filter(|&c| {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            c == d && !quoted
+        })
+        .count()
+}
+
+/// Reads every record of a CSV file. Ragged rows are kept as they are.
+pub fn read_table(bytes: &[u8]) -> Result<Table, CsvError> {
+    let (text, encoding) = decode(bytes);
+    if text.contains('\0') {
+        return Err(CsvError::Malformed(
+            "it holds NUL bytes, so it is not text".into(),
+        ));
+    }
+    let delimiter = sniff_delimiter(&text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut records = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| CsvError::Malformed(e.to_string()))?;
+        // The reader reports the position before any blank lines it skipped: move past
+        // them so the line is the one the record starts on.
+        let (mut line, byte) = rec
+            .position()
+            .map(|p| (p.line() as usize, p.byte() as usize))
+            .unwrap_or((0, 0));
+        for b in text.as_bytes().iter().skip(byte) {
+            match b {
+                b'\n' => line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+        }
+        records.push(Record {
+            line,
+            cells: rec.iter().map(str::to_string).collect(),
+        });
+    }
+    Ok(Table {
+        records,
+        encoding,
+        delimiter,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_encodings_and_separators() {
+        let t = read_table("a;b\n\"x;y\";é\n".as_bytes()).unwrap();
+        assert_eq!(t.delimiter, b';');
+        assert_eq!(t.records[1].cells, vec!["x;y", "é"]);
+        assert_eq!(t.records[1].line, 2);
+
+        let mut utf16 = vec![0xFF, 0xFE];
+        for u in "a\tb\r\nç\tñ\r\n".encode_utf16() {
+            utf16.extend(u.to_le_bytes());
+        }
+        let t = read_table(&utf16).unwrap();
+        assert_eq!(t.delimiter, b'\t');
+        assert_eq!(t.records[1].cells, vec!["ç", "ñ"]);
+
+        let t = read_table(b"a,b\n\xe9t\xe9,x\n").unwrap();
+        assert_eq!(t.encoding, "windows-1252");
+        assert_eq!(t.records[1].cells[0], "été");
+
+        let t = read_table("\u{feff}a,b\n1,2\n".as_bytes()).unwrap();
+        assert_eq!(t.records[0].cells[0], "a");
+    }
+
+    #[test]
+    fn multi_line_cells_keep_their_starting_line() {
+        let t = read_table(b"a,b\n\"one\ntwo\",x\ny,z\n").unwrap();
+        assert_eq!(t.records[1].line, 2);
+        assert_eq!(t.records[2].line, 4);
+    }
+}

@@ -1,0 +1,564 @@
+//! Reads a Matrix from what people send back: xlsx, xlsm, xls, xlsb, ods (calamine) or
+//! CSV. Finds the sheet and its header row, maps columns by their text, and turns every
+//! row into typed values or row-level errors. Pure: bytes in, values out.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader};
+use chrono::NaiveDate;
+use thiserror::Error;
+
+use crate::directory::{PartyIndex, RowError};
+use crate::model::{
+    Area, AreaCode, NeedId, PartyCode, PartyKind, Priority, Status, normalize_word,
+};
+
+/// How many rows from the top the header may have moved down.
+const HEADER_SEARCH_ROWS: usize = 20;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ReadError {
+    #[error("the file is {size} bytes, over the limit of {limit}")]
+    TooLarge { size: u64, limit: u64 },
+    #[error(
+        "the file is not a spreadsheet needsd can read (xlsx, xlsm, xls, xlsb, ods or csv): {0}"
+    )]
+    Unreadable(String),
+    #[error("no sheet has a Matrix header (a row with Need ID, State, Area and Need columns)")]
+    NoHeader,
+    #[error("the sheet has {rows} rows, over the limit of {limit}")]
+    TooManyRows { rows: u64, limit: u64 },
+}
+
+/// One cell as read, before it is given a meaning.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    Date(NaiveDate),
+    Bool(bool),
+}
+
+impl Cell {
+    /// The cell as a person would read it.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.trim().to_string(),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+            Cell::Number(n) => n.to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.text().is_empty()
+    }
+}
+
+/// A sheet as a grid; `rows[i].0` is the 1-based row number the person sees.
+#[derive(Debug, Default)]
+pub struct Grid {
+    pub name: String,
+    pub rows: Vec<(usize, Vec<Cell>)>,
+}
+
+/// The columns of the Matrix sheet that needsd understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Column {
+    NeedId,
+    State,
+    Area,
+    Description,
+    Priority,
+    Status,
+    Provider,
+    Notes,
+    LastUpdated,
+}
+
+impl Column {
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::NeedId => "Need ID",
+            Column::State => "State",
+            Column::Area => "Area",
+            Column::Description => "Need",
+            Column::Priority => "Priority",
+            Column::Status => "Status",
+            Column::Provider => "Assistance provider",
+            Column::Notes => "Notes",
+            Column::LastUpdated => "Last updated",
+        }
+    }
+
+    /// Header texts (normalized: lower-case letters and digits only) that mean this column.
+    fn from_header(h: &str) -> Option<Column> {
+        Some(match normalize_word(h).as_str() {
+            "needid" | "id" | "needno" | "neednumber" | "needref" | "ref" | "reference"
+            | "mnid" => Column::NeedId,
+            "state" | "country" | "memberstate" | "statecode" | "countrycode" | "etat" | "pais" => {
+                Column::State
+            }
+            "area" | "areacode" | "areaofassistance" | "sector" | "domain" | "domaine" => {
+                Column::Area
+            }
+            "need"
+            | "needs"
+            | "description"
+            | "request"
+            | "needdescription"
+            | "assistancerequested"
+            | "assistanceneeded"
+            | "besoin"
+            | "necesidad" => Column::Description,
+            "priority" | "prio" | "relativepriority" | "priorite" | "prioridad" => Column::Priority,
+            "status" | "statut" | "estado" => Column::Status,
+            "assistanceprovider"
+            | "provider"
+            | "providers"
+            | "donor"
+            | "assistingorganization"
+            | "providedby"
+            | "assistingparty" => Column::Provider,
+            "notes" | "note" | "comments" | "comment" | "remarks" | "remark" => Column::Notes,
+            "lastupdated" | "updated" | "lastupdate" | "dateupdated" | "updatedon" => {
+                Column::LastUpdated
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// A sheet whose header was found, with its columns mapped.
+#[derive(Debug)]
+pub struct MatrixSheet {
+    pub sheet: String,
+    pub header_row: usize,
+    pub columns: BTreeMap<Column, usize>,
+    pub rows: Vec<(usize, Vec<Cell>)>,
+    pub warnings: Vec<String>,
+}
+
+impl MatrixSheet {
+    pub fn cell<'a>(&self, cells: &'a [Cell], c: Column) -> Option<&'a Cell> {
+        self.columns
+            .get(&c)
+            .map(|&i| cells.get(i).unwrap_or(&Cell::Empty))
+    }
+}
+
+/// Reads every sheet of a workbook, or the one table of a CSV file.
+pub fn read_grids(bytes: &[u8], file_name: &str, max_bytes: u64) -> Result<Vec<Grid>, ReadError> {
+    if bytes.len() as u64 > max_bytes {
+        return Err(ReadError::TooLarge {
+            size: bytes.len() as u64,
+            limit: max_bytes,
+        });
+    }
+    let lower = file_name.to_ascii_lowercase();
+    let looks_csv = lower.ends_with(".csv") || lower.ends_with(".txt") || lower.ends_with(".tsv");
+    if looks_csv && !bytes.starts_with(b"PK") {
+        let table =
+            super::csv::read_table(bytes).map_err(|e| ReadError::Unreadable(e.to_string()))?;
+        let rows = table
+            .records
+            .into_iter()
+            .map(|r| (r.line, r.cells.into_iter().map(Cell::Text).collect()))
+            .collect();
+        return Ok(vec![Grid {
+            name: file_name.to_string(),
+            rows,
+        }]);
+    }
+    // calamine has panicked on malformed files in the past; a bad attachment must give an
+    // error, never take the process down.
+    let result = std::panic::catch_unwind(|| read_with_calamine(bytes));
+    match result {
+        Ok(r) => r,
+        Err(_) => Err(ReadError::Unreadable(
+            "the spreadsheet reader failed on this file".into(),
+        )),
+    }
+}
+
+fn read_with_calamine(bytes: &[u8]) -> Result<Vec<Grid>, ReadError> {
+    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| ReadError::Unreadable(e.to_string()))?;
+    let mut grids = Vec::new();
+    for name in wb.sheet_names() {
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))?;
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        let mut rows = Vec::new();
+        for (i, row) in range.rows().enumerate() {
+            let mut cells = vec![Cell::Empty; c0 as usize];
+            cells.extend(row.iter().map(convert));
+            rows.push((r0 as usize + i + 1, cells));
+        }
+        grids.push(Grid { name, rows });
+    }
+    Ok(grids)
+}
+
+fn convert(d: &Data) -> Cell {
+    match d {
+        Data::Empty | Data::Error(_) => Cell::Empty,
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) => Cell::Date(t.date()),
+            None => Cell::Number(dt.as_f64()),
+        },
+        Data::DateTimeIso(s) => {
+            match NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d") {
+                Ok(d) => Cell::Date(d),
+                Err(_) => Cell::Text(s.clone()),
+            }
+        }
+        Data::DurationIso(s) => Cell::Text(s.clone()),
+    }
+}
+
+/// Finds the Matrix: the sheet named "Matrix" if it has a header, else the first sheet
+/// whose header row (within the first rows) names the key columns.
+pub fn find_matrix(grids: Vec<Grid>) -> Result<MatrixSheet, ReadError> {
+    let mut ordered = grids;
+    ordered.sort_by_key(|g| normalize_word(&g.name) != "matrix");
+    for g in ordered {
+        if let Some(sheet) = find_header(g) {
+            return Ok(sheet);
+        }
+    }
+    Err(ReadError::NoHeader)
+}
+
+fn find_header(g: Grid) -> Option<MatrixSheet> {
+    let pos = g
+        .rows
+        .iter()
+        .take(HEADER_SEARCH_ROWS)
+        .position(|(_, cells)| {
+            let cols: Vec<Column> = cells
+                .iter()
+                .filter_map(|c| Column::from_header(&c.text()))
+                .collect();
+            cols.contains(&Column::Description) && cols.len() >= 3
+        })?;
+    let mut rows = g.rows;
+    let tail = rows.split_off(pos + 1);
+    let (header_row, header) = rows.pop()?;
+    let mut columns = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for (i, c) in header.iter().enumerate() {
+        let text = c.text();
+        if text.is_empty() {
+            continue;
+        }
+        match Column::from_header(&text) {
+            Some(col) if !columns.contains_key(&col) => {
+                columns.insert(col, i);
+            }
+            Some(col) => warnings.push(format!(
+                "column '{text}' repeats {}; only the first is read",
+                col.header()
+            )),
+            None => warnings.push(format!(
+                "column '{text}' is not a Matrix column and was ignored"
+            )),
+        }
+    }
+    Some(MatrixSheet {
+        sheet: g.name,
+        header_row,
+        columns,
+        rows: tail,
+        warnings,
+    })
+}
+
+/// A date cell, a spreadsheet serial number, or text in a common form.
+pub fn parse_date(c: &Cell) -> Option<NaiveDate> {
+    match c {
+        Cell::Date(d) => Some(*d),
+        Cell::Number(n) if (1.0..2_958_466.0).contains(n) => NaiveDate::from_ymd_opt(1899, 12, 30)?
+            .checked_add_days(chrono::Days::new(n.trunc() as u64)),
+        Cell::Text(s) if s.trim().parse::<f64>().is_ok() => {
+            parse_date(&Cell::Number(s.trim().parse().ok()?))
+        }
+        Cell::Text(s) => {
+            let s = s.trim();
+            ["%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d.%m.%Y", "%Y/%m/%d"]
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+                .or_else(|| {
+                    let head = s.get(..10)?;
+                    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+                })
+        }
+        _ => None,
+    }
+}
+
+/// One row of an initial matrix to import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    pub row: usize,
+    pub id: Option<NeedId>,
+    pub state: PartyCode,
+    pub area: AreaCode,
+    pub description: String,
+    pub priority: Priority,
+    pub status: Status,
+    pub provider: String,
+    pub notes: String,
+    pub updated: Option<NaiveDate>,
+}
+
+/// Turns a Matrix sheet into complete needs for an import; every problem is a row error.
+pub fn import_rows(
+    sheet: &MatrixSheet,
+    parties: &PartyIndex,
+    areas: &[Area],
+) -> (Vec<ImportRow>, Vec<RowError>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for col in [
+        Column::State,
+        Column::Area,
+        Column::Description,
+        Column::Priority,
+    ] {
+        if !sheet.columns.contains_key(&col) {
+            errors.push(RowError {
+                row: sheet.header_row,
+                column: Some(col.header().into()),
+                message: format!("the header has no {} column", col.header()),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return (out, errors);
+    }
+    let mut first_seen: BTreeMap<NeedId, usize> = BTreeMap::new();
+    for (row, cells) in &sheet.rows {
+        let row = *row;
+        if cells.iter().all(Cell::is_empty) {
+            continue;
+        }
+        let text = |c: Column| sheet.cell(cells, c).map(Cell::text).unwrap_or_default();
+        let mut errs = Vec::new();
+        let mut err = |c: Column, message: String| {
+            errs.push(RowError {
+                row,
+                column: Some(c.header().into()),
+                message,
+            })
+        };
+        let id = match text(Column::NeedId) {
+            t if t.is_empty() => None,
+            t => match NeedId::parse(&t) {
+                Ok(id) => {
+                    if let Some(first) = first_seen.get(&id) {
+                        err(Column::NeedId, format!("{id} is also on row {first}"));
+                    } else {
+                        first_seen.insert(id.clone(), row);
+                    }
+                    Some(id)
+                }
+                Err(e) => {
+                    err(Column::NeedId, e.0);
+                    None
+                }
+            },
+        };
+        let state = match parties.resolve(&text(Column::State)) {
+            Some(p) if p.kind == PartyKind::State => Some(p.code.clone()),
+            Some(p) => {
+                err(
+                    Column::State,
+                    format!("'{}' is an organization, not a State", p.name),
+                );
+                None
+            }
+            None if text(Column::State).is_empty() => {
+                err(Column::State, "the State is empty".into());
+                None
+            }
+            None => {
+                err(
+                    Column::State,
+                    format!("unknown State '{}'", text(Column::State)),
+                );
+                None
+            }
+        };
+        let area_text = text(Column::Area);
+        let area = areas
+            .iter()
+            .find(|a| {
+                a.code.as_str().eq_ignore_ascii_case(&area_text)
+                    || normalize_word(&a.label) == normalize_word(&area_text)
+            })
+            .map(|a| a.code.clone());
+        if area.is_none() {
+            let msg = if area_text.is_empty() {
+                "the area is empty".to_string()
+            } else {
+                format!("unknown area '{area_text}'")
+            };
+            err(Column::Area, msg);
+        }
+        let description = text(Column::Description);
+        if description.is_empty() {
+            err(Column::Description, "the need is empty".into());
+        }
+        let priority = Priority::parse(&text(Column::Priority))
+            .map_err(|e| err(Column::Priority, e.0))
+            .ok();
+        let status_text = text(Column::Status);
+        let status = if status_text.is_empty() {
+            Some(Status::Open)
+        } else {
+            Status::parse(&status_text)
+                .map_err(|e| err(Column::Status, e.0))
+                .ok()
+        };
+        let updated = match sheet.cell(cells, Column::LastUpdated) {
+            Some(c) if !c.is_empty() => {
+                let d = parse_date(c);
+                if d.is_none() {
+                    err(Column::LastUpdated, format!("'{}' is not a date", c.text()));
+                }
+                d
+            }
+            _ => None,
+        };
+        match (state, area, priority, status) {
+            (Some(state), Some(area), Some(priority), Some(status)) if errs.is_empty() => {
+                out.push(ImportRow {
+                    row,
+                    id,
+                    state,
+                    area,
+                    description,
+                    priority,
+                    status,
+                    provider: text(Column::Provider),
+                    notes: text(Column::Notes),
+                    updated,
+                })
+            }
+            _ => errors.extend(errs),
+        }
+    }
+    (out, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::{PartyIndex, seed_parties};
+    use crate::model::DEFAULT_AREAS;
+
+    fn areas() -> Vec<Area> {
+        DEFAULT_AREAS
+            .iter()
+            .map(|(c, l)| Area {
+                code: AreaCode::parse(c).unwrap(),
+                label: l.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn header_may_move_down_and_columns_may_be_renamed() {
+        let csv = "Matrix export,,,\n\n\
+                   need id ,COUNTRY,area,Description,PRIORITY,status,Provider,Remarks,Colour\n\
+                   MN-00001,Kenya,fin,Training,h,met,UNODC,,red\n\
+                   ,,,,,,,,\n\
+                   ,Côte d'Ivoire,Legislative drafting,Law,Low,,,,\n";
+        let grids = read_grids(csv.as_bytes(), "m.csv", 1 << 20).unwrap();
+        let sheet = find_matrix(grids).unwrap();
+        assert_eq!(sheet.header_row, 3);
+        assert_eq!(
+            sheet.warnings,
+            vec!["column 'Colour' is not a Matrix column and was ignored"]
+        );
+        let idx = PartyIndex::new(seed_parties().unwrap());
+        let (rows, errors) = import_rows(&sheet, &idx, &areas());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].state.as_str(), "KEN");
+        assert_eq!(rows[0].priority, Priority::High);
+        assert_eq!(rows[0].status, Status::Met);
+        assert_eq!(rows[1].row, 6);
+        assert_eq!(rows[1].id, None);
+        assert_eq!(rows[1].area.as_str(), "LEG");
+        assert_eq!(rows[1].status, Status::Open);
+    }
+
+    #[test]
+    fn every_bad_cell_is_a_row_error() {
+        let csv = "Need ID,State,Area,Need,Priority,Status,Last updated\n\
+                   MN-1,Narnia,XXX,,urgent-ish,maybe,yesterday\n\
+                   MN-00002,KEN,LEG,x,High,Open,2026-01-01\n\
+                   MN-00002,KEN,LEG,y,High,Open,46000\n";
+        let sheet = find_matrix(read_grids(csv.as_bytes(), "m.csv", 1 << 20).unwrap()).unwrap();
+        let idx = PartyIndex::new(seed_parties().unwrap());
+        let (rows, errors) = import_rows(&sheet, &idx, &areas());
+        assert_eq!(rows.len(), 1);
+        let cols: Vec<_> = errors
+            .iter()
+            .map(|e| (e.row, e.column.clone().unwrap()))
+            .collect();
+        assert_eq!(
+            cols,
+            vec![
+                (2, "Need ID".into()),
+                (2, "State".into()),
+                (2, "Area".into()),
+                (2, "Need".into()),
+                (2, "Priority".into()),
+                (2, "Status".into()),
+                (2, "Last updated".into()),
+                (4, "Need ID".into()),
+            ]
+        );
+        assert!(errors[1].message.contains("unknown State 'Narnia'"));
+    }
+
+    #[test]
+    fn dates_from_serials_and_text() {
+        assert_eq!(
+            parse_date(&Cell::Number(46000.0)),
+            NaiveDate::from_ymd_opt(2025, 12, 9)
+        );
+        assert_eq!(
+            parse_date(&Cell::Text("15 December 2026".into())),
+            NaiveDate::from_ymd_opt(2026, 12, 15)
+        );
+        assert_eq!(parse_date(&Cell::Text("soon".into())), None);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(matches!(
+            read_grids(b"PK\x03\x04garbage", "x.xlsx", 1 << 20),
+            Err(ReadError::Unreadable(_))
+        ));
+        assert!(matches!(
+            read_grids(b"%PDF-1.4", "x.xlsx", 1 << 20),
+            Err(ReadError::Unreadable(_))
+        ));
+        assert!(matches!(
+            read_grids(b"abc", "x.xlsx", 2),
+            Err(ReadError::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,442 @@
+//! Writes the Matrix workbook (sheets Matrix, About, Lists and the very hidden _needsd) to
+//! bytes. Pure: the caller decides where the bytes go. The same input gives the same
+//! bytes, so a recipient's attachment can be rebuilt exactly.
+
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{
+    Color, DataValidation, DataValidationErrorStyle, DocProperties, ExcelDateTime, Format,
+    FormatAlign, FormatBorder, Formula, ProtectionOptions, Workbook, Worksheet, XlsxError,
+};
+use thiserror::Error;
+
+use crate::model::{Area, Cycle, Need, PartyCode, Priority, Status};
+
+/// The version of the stamp in `_needsd` and the document properties.
+pub const FORMAT_VERSION: &str = "1";
+/// Rows below the last need that carry validation and are open for new needs.
+pub const NEW_ROWS: u32 = 200;
+
+/// The Matrix sheet's columns, in order. Readers map by header text, not position.
+pub const HEADERS: [&str; 9] = [
+    "Need ID",
+    "State",
+    "Area",
+    "Need",
+    "Priority",
+    "Status",
+    "Assistance provider",
+    "Notes",
+    "Last updated",
+];
+
+#[derive(Debug, Error)]
+pub enum WriteError {
+    #[error("cannot build the workbook: {0}")]
+    Xlsx(#[from] XlsxError),
+}
+
+/// Who a circulated copy is for; stamped into the workbook so a reply names its origin.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub party: PartyCode,
+    pub party_name: String,
+    pub contact_name: String,
+    pub email: String,
+    /// The per-recipient HMAC token (see `crate::token`).
+    pub token: String,
+}
+
+/// A copy for a cycle: the deadline and where to reply, and optionally its recipient.
+#[derive(Debug, Clone)]
+pub struct Circulation {
+    pub cycle: Cycle,
+    /// The deadline written out, e.g. "15 December 2026, 23:59 New York time".
+    pub deadline: String,
+    /// The address replies go to (with the recipient's token, when there is one).
+    pub reply_to: String,
+    pub recipient: Option<Recipient>,
+}
+
+impl Circulation {
+    /// The visible reference code, e.g. `2026-12/COE-MONEYVAL/7f3a9c`.
+    pub fn reference(&self) -> Option<String> {
+        self.recipient.as_ref().map(|r| {
+            let short: String = r.token.chars().take(6).collect();
+            format!("{}/{}/{}", self.cycle, r.party, short)
+        })
+    }
+}
+
+/// Everything one workbook shows.
+pub struct Spec<'a> {
+    /// Needs in the order they appear (see [`sort_for_workbook`]).
+    pub needs: &'a [Need],
+    /// Every State as (code, name), for the Lists sheet and the State drop-down.
+    pub states: &'a [(PartyCode, String)],
+    pub areas: &'a [Area],
+    /// Written as the document's creation date, so that output is reproducible.
+    pub as_of: NaiveDate,
+    pub circulation: Option<&'a Circulation>,
+}
+
+/// The workbook's row order: by State, then priority (High first), then ID.
+pub fn sort_for_workbook(needs: &mut [Need]) {
+    needs.sort_by(|a, b| {
+        (a.state.as_str(), a.priority, &a.id).cmp(&(b.state.as_str(), b.priority, &b.id))
+    });
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "15 December 2026, 23:59 New York time" for a local deadline in zone `tz`.
+pub fn deadline_text(local: chrono::NaiveDateTime, tz: &str) -> String {
+    let place = tz.rsplit('/').next().unwrap_or(tz).replace('_', " ");
+    format!(
+        "{} {} {}, {} {} time",
+        local.day(),
+        MONTHS[local.month0() as usize],
+        local.year(),
+        local.format("%H:%M"),
+        place
+    )
+}
+
+/// "December 2026".
+pub fn cycle_text(c: Cycle) -> String {
+    format!("{} {}", MONTHS[(c.month() - 1) as usize], c.year())
+}
+
+fn excel_date(d: NaiveDate) -> Result<ExcelDateTime, XlsxError> {
+    ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+}
+
+/// Builds the workbook and returns the `.xlsx` bytes.
+pub fn write(spec: &Spec<'_>) -> Result<Vec<u8>, WriteError> {
+    let mut wb = Workbook::new();
+    let created = excel_date(spec.as_of)?;
+    let mut props = DocProperties::new()
+        .set_title("Matrix of Needs")
+        .set_company("United Nations Counter-Terrorism Committee")
+        .set_creation_datetime(&created);
+    if let Some(c) = spec.circulation {
+        props = props
+            .set_custom_property("needsd.format", FORMAT_VERSION)
+            .set_custom_property("needsd.cycle", c.cycle.to_string().as_str());
+        if let Some(r) = &c.recipient {
+            props = props
+                .set_custom_property("needsd.party", r.party.as_str())
+                .set_custom_property("needsd.recipient", r.email.as_str())
+                .set_custom_property("needsd.token", r.token.as_str());
+        }
+    }
+    wb.set_properties(&props);
+
+    let lists = ListRanges::new(spec);
+    for (name, range) in lists.names() {
+        wb.define_name(name, &range)?;
+    }
+
+    let matrix = wb.add_worksheet();
+    write_matrix(matrix, spec)?;
+    let about = wb.add_worksheet();
+    write_about(about, spec)?;
+    let lists_ws = wb.add_worksheet();
+    write_lists(lists_ws, spec)?;
+    if let Some(c) = spec.circulation {
+        let stamp = wb.add_worksheet();
+        write_stamp(stamp, c)?;
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+struct ListRanges {
+    states: u32,
+    areas: u32,
+}
+
+impl ListRanges {
+    fn new(spec: &Spec<'_>) -> Self {
+        Self {
+            states: spec.states.len().max(1) as u32,
+            areas: spec.areas.len().max(1) as u32,
+        }
+    }
+    fn names(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("States", format!("=Lists!$A$2:$A${}", self.states + 1)),
+            ("Areas", format!("=Lists!$D$2:$D${}", self.areas + 1)),
+            (
+                "Priorities",
+                format!("=Lists!$G$2:$G${}", Priority::ALL.len() + 1),
+            ),
+            (
+                "Statuses",
+                format!("=Lists!$I$2:$I${}", Status::ALL.len() + 1),
+            ),
+        ]
+    }
+}
+
+fn header_format() -> Format {
+    Format::new()
+        .set_bold()
+        .set_locked()
+        .set_background_color(Color::RGB(0xDDEBF7))
+        .set_border_bottom(FormatBorder::Thin)
+        .set_align(FormatAlign::VerticalCenter)
+}
+
+fn write_matrix(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
+    ws.set_name("Matrix")?;
+    let header = header_format();
+    let locked_text = Format::new()
+        .set_locked()
+        .set_num_format("@")
+        .set_background_color(Color::RGB(0xF2F2F2));
+    let locked_date = Format::new()
+        .set_locked()
+        .set_num_format("yyyy-mm-dd")
+        .set_background_color(Color::RGB(0xF2F2F2));
+    let open_text = Format::new().set_unlocked().set_num_format("@");
+    let open_wrap = Format::new()
+        .set_unlocked()
+        .set_num_format("@")
+        .set_text_wrap();
+
+    let widths = [11.0, 8.0, 7.0, 60.0, 10.0, 18.0, 24.0, 36.0, 13.0];
+    for (col, w) in widths.iter().enumerate() {
+        let col = col as u16;
+        ws.set_column_width(col, *w)?;
+        // Empty rows below the data take the column format: editable, except the ID and
+        // date columns, which needsd fills.
+        let fmt = match col {
+            0 => &locked_text,
+            8 => &locked_date,
+            3 | 7 => &open_wrap,
+            _ => &open_text,
+        };
+        ws.set_column_format(col, fmt)?;
+    }
+    for (col, h) in HEADERS.iter().enumerate() {
+        ws.write_string_with_format(0, col as u16, *h, &header)?;
+    }
+    for (i, n) in spec.needs.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string_with_format(r, 0, n.id.as_str(), &locked_text)?;
+        ws.write_string_with_format(r, 1, n.state.as_str(), &open_text)?;
+        ws.write_string_with_format(r, 2, n.area.as_str(), &open_text)?;
+        ws.write_string_with_format(r, 3, &n.description, &open_wrap)?;
+        ws.write_string_with_format(r, 4, n.priority.as_str(), &open_text)?;
+        ws.write_string_with_format(r, 5, n.status.as_str(), &open_text)?;
+        if !n.provider.is_empty() {
+            ws.write_string_with_format(r, 6, &n.provider, &open_text)?;
+        }
+        if !n.notes.is_empty() {
+            ws.write_string_with_format(r, 7, &n.notes, &open_wrap)?;
+        }
+        ws.write_datetime_with_format(r, 8, excel_date(n.updated_at)?, &locked_date)?;
+    }
+    let last = spec.needs.len() as u32 + NEW_ROWS;
+    let list = |name: &str, what: &str| -> Result<DataValidation, XlsxError> {
+        DataValidation::new()
+            .allow_list_formula(Formula::new(format!("={name}")))
+            .set_error_style(DataValidationErrorStyle::Stop)
+            .set_error_title(format!("Not a {what}"))?
+            .set_error_message(format!(
+                "Choose a {what} from the list (see the Lists sheet)."
+            ))
+    };
+    ws.add_data_validation(1, 1, last, 1, &list("States", "State code")?)?;
+    ws.add_data_validation(1, 2, last, 2, &list("Areas", "area code")?)?;
+    ws.add_data_validation(1, 4, last, 4, &list("Priorities", "priority")?)?;
+    ws.add_data_validation(1, 5, last, 5, &list("Statuses", "status")?)?;
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, spec.needs.len() as u32, 8)?;
+    let options = ProtectionOptions {
+        select_locked_cells: true,
+        select_unlocked_cells: true,
+        format_columns: true,
+        format_rows: true,
+        insert_rows: true,
+        delete_rows: true,
+        sort: true,
+        use_autofilter: true,
+        ..ProtectionOptions::default()
+    };
+    ws.protect_with_options(&options);
+    ws.set_active(true);
+    Ok(())
+}
+
+fn write_about(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
+    ws.set_name("About")?;
+    let title = Format::new().set_bold().set_font_size(16);
+    let label = Format::new().set_bold().set_align(FormatAlign::Top);
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let answer = Format::new()
+        .set_unlocked()
+        .set_bold()
+        .set_border(FormatBorder::Medium)
+        .set_background_color(Color::RGB(0xFFF2CC));
+    ws.set_column_width(0, 26.0)?;
+    ws.set_column_width(1, 90.0)?;
+    ws.write_string_with_format(0, 0, "Matrix of Needs", &title)?;
+    let mut rows: Vec<(&str, String)> = vec![(
+        "What this is",
+        "The Counter-Terrorism Committee's prioritized Matrix of Needs: each State's \
+         counter-terrorism assistance needs, with their relative priority, status and \
+         assisting organization."
+            .to_string(),
+    )];
+    match spec.circulation {
+        Some(c) => {
+            rows.push(("Cycle", cycle_text(c.cycle)));
+            if let Some(r) = &c.recipient {
+                rows.push((
+                    "Recipient",
+                    format!(
+                        "{} <{}>, {} ({})",
+                        r.contact_name, r.email, r.party_name, r.party
+                    ),
+                ));
+            }
+            rows.push(("Reply by", c.deadline.clone()));
+            rows.push((
+                "How to reply",
+                format!(
+                    "Edit the Matrix sheet and reply to the email with this file attached (or \
+                     send it to {}). Change a need in its row; add a new need in an empty row, \
+                     leaving Need ID blank; to withdraw a need set its Status to Withdrawn \
+                     (deleting or filtering rows changes nothing). Keep the file name and \
+                     format (xlsx, ods or csv are all read).",
+                    c.reply_to
+                ),
+            ));
+            if let Some(reference) = c.reference() {
+                rows.push(("Reference", reference));
+            }
+        }
+        None => rows.push((
+            "As of",
+            format!(
+                "{} {} {}",
+                spec.as_of.day(),
+                MONTHS[spec.as_of.month0() as usize],
+                spec.as_of.year()
+            ),
+        )),
+    }
+    let mut r = 2u32;
+    for (k, v) in &rows {
+        ws.write_string_with_format(r, 0, *k, &label)?;
+        ws.write_string_with_format(r, 1, v, &wrap)?;
+        r += 1;
+    }
+    if spec.circulation.is_some() {
+        r += 1;
+        ws.write_string_with_format(r, 0, "No changes this month", &label)?;
+        ws.write_string_with_format(r, 1, "No", &answer)?;
+        let yes_no = DataValidation::new()
+            .allow_list_strings(&["Yes", "No"])?
+            .set_input_title("No changes?")?
+            .set_input_message("Choose Yes if nothing in the matrix needs to change for you this month, then reply with this file.")?;
+        ws.add_data_validation(r, 1, r, 1, &yes_no)?;
+    }
+    Ok(())
+}
+
+fn write_lists(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
+    ws.set_name("Lists")?;
+    let header = header_format();
+    let text = Format::new().set_num_format("@");
+    for (col, (h, w)) in [
+        ("State", 8.0),
+        ("State name", 40.0),
+        ("", 2.0),
+        ("Area", 7.0),
+        ("Area name", 40.0),
+        ("", 2.0),
+        ("Priority", 10.0),
+        ("", 2.0),
+        ("Status", 18.0),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.set_column_width(col as u16, *w)?;
+        if !h.is_empty() {
+            ws.write_string_with_format(0, col as u16, *h, &header)?;
+        }
+    }
+    for (i, (code, name)) in spec.states.iter().enumerate() {
+        ws.write_string_with_format(i as u32 + 1, 0, code.as_str(), &text)?;
+        ws.write_string(i as u32 + 1, 1, name)?;
+    }
+    for (i, a) in spec.areas.iter().enumerate() {
+        ws.write_string_with_format(i as u32 + 1, 3, a.code.as_str(), &text)?;
+        ws.write_string(i as u32 + 1, 4, &a.label)?;
+    }
+    for (i, p) in Priority::ALL.iter().enumerate() {
+        ws.write_string(i as u32 + 1, 6, p.as_str())?;
+    }
+    for (i, s) in Status::ALL.iter().enumerate() {
+        ws.write_string(i as u32 + 1, 8, s.as_str())?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.protect();
+    Ok(())
+}
+
+fn write_stamp(ws: &mut Worksheet, c: &Circulation) -> Result<(), XlsxError> {
+    ws.set_name("_needsd")?;
+    let mut pairs = vec![
+        ("format", FORMAT_VERSION.to_string()),
+        ("cycle", c.cycle.to_string()),
+    ];
+    if let Some(r) = &c.recipient {
+        pairs.push(("party", r.party.to_string()));
+        pairs.push(("recipient", r.email.clone()));
+        pairs.push(("token", r.token.clone()));
+    }
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        ws.write_string(i as u32, 0, *k)?;
+        ws.write_string(i as u32, 1, v)?;
+    }
+    ws.set_very_hidden(true);
+    ws.protect();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_is_written_out() {
+        let local = NaiveDate::from_ymd_opt(2026, 12, 15)
+            .unwrap()
+            .and_hms_opt(23, 59, 59)
+            .unwrap();
+        assert_eq!(
+            deadline_text(local, "America/New_York"),
+            "15 December 2026, 23:59 New York time"
+        );
+        assert_eq!(
+            deadline_text(local, "UTC"),
+            "15 December 2026, 23:59 UTC time"
+        );
+    }
+}
