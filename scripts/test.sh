@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs needsd's whole test suite on this machine, installing first what the tests use
+# beyond the Rust toolchain: LibreOffice (headless) and Python's openpyxl, to prove the
+# exported workbook opens in the programs respondents use. Needs root for apt-get when
+# something is missing; installs nothing that is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+command -v /usr/bin/time >/dev/null 2>&1 || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "test.sh: installing ${need_apt[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+if ! python3 -c 'import openpyxl' 2>/dev/null; then
+    echo "test.sh: installing openpyxl" >&2
+    python3 -m pip install -q openpyxl 2>/dev/null \
+        || python3 -m pip install -q --break-system-packages openpyxl
+fi
+
+cargo test "$@"

@@ -1,0 +1,376 @@
+//! Drives the real `needsd` binary on a temporary folder with the embedded defaults, as an
+//! operator would: init, directories, matrix import and export, and bad input.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use calamine::{Data, Reader, Xlsx};
+
+struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).expect("write fixture");
+        p
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_needsd"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("NEEDSD_CONFIG")
+            .env_remove("NEEDSD_TOKEN_SECRET")
+            .output()
+            .expect("run needsd")
+    }
+
+    /// Runs and insists on success, returning standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "needsd {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("one JSON document")
+    }
+
+    fn initialised() -> Self {
+        let lab = Self::new();
+        lab.ok(&["init"]);
+        lab
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const CONTACTS: &str = "party,name,office,email,language,role,receives_matrix\n\
+KEN,Grace Mutua,MFA,grace@mfa.ke.example.org,en,Focal point,yes\n\
+Republic of Moldova,Ion Rusu,MFA,ion@mfa.md.example.org,ro,,\n\
+moneyval,Clara Weiss,Secretariat,clara@coe.example.org,fr,Focal point,\n";
+
+const GOOD_CONTACTS: &str = "party,name,office,email,language,role,receives_matrix\n\
+KEN,Grace Mutua,MFA,grace@mfa.ke.example.org,en,Focal point,yes\n\
+Republic of Moldova,Ion Rusu,MFA,ion@mfa.md.example.org,ru,,yes\n\
+moneyval,Clara Weiss,Secretariat,clara@coe.example.org,fr,Focal point,\n";
+
+const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status,Assistance provider,Notes,Last updated\n\
+MN-00007,KEN,FIN,\"Training for FIU analysts, phase 2\",High,In progress,UNODC,,2026-10-14\n\
+,Republic of Moldova,LEG,Législation sur le financement du terrorisme,medium,,,,\n\
+MN-00003,KEN,POL,Border watch-list system,Low,Open,,Русский текст,2026-07-09\n\
+,MDA,CUS,Cash courier detection,H,Assistance offered,WCO,,2026-08-01\n";
+
+#[test]
+fn init_is_safe_to_run_twice_and_seeds_every_party() {
+    let lab = Lab::new();
+    let first = lab.ok(&["init"]);
+    assert!(first.contains("267 parties known, 267 new"), "{first}");
+    let second = lab.ok(&["init"]);
+    assert!(second.contains("267 parties known, 0 new"), "{second}");
+    let parties = lab.json(&["parties", "list", "--json"]);
+    let list = parties.as_array().expect("a list");
+    assert_eq!(list.len(), 267);
+    let members = list.iter().filter(|p| p["membership"] == "member").count();
+    assert_eq!(members, 193);
+    let moneyval = list.iter().find(|p| p["code"] == "COE-MONEYVAL").expect("Moneyval");
+    assert_eq!(moneyval["kind"], "organization");
+    assert_eq!(moneyval["category"], "I");
+    assert_eq!(moneyval["parent"], "COE");
+    let mda = list.iter().find(|p| p["code"] == "MDA").expect("Moldova");
+    assert_eq!(mda["name"], "Republic of Moldova");
+    assert!(lab.path("data/needsd.db").exists());
+}
+
+#[test]
+fn commands_before_init_say_so() {
+    let lab = Lab::new();
+    let out = lab.run(&["contacts", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("run `needsd init` first"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_contacts_file_with_errors_imports_nothing_and_names_every_bad_line() {
+    let lab = Lab::initialised();
+    let bad = lab.write(
+        "bad.csv",
+        &format!(
+            "{CONTACTS}Narnia,Aslan,,aslan@narnia.example.org,en,,\n\
+             KEN,Broken,,not-an-address,en,,\n\
+             KEN,Grace twice,,GRACE@mfa.ke.example.org,en,,\n"
+        ),
+    );
+    let out = lab.run(&["contacts", "import", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for needle in [
+        "line 3, column language",
+        "line 5, column party: unknown party 'Narnia'",
+        "line 6, column email: malformed address",
+        "line 7, column email: duplicate",
+        "nothing was imported",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    assert_eq!(lab.json(&["contacts", "list", "--json"]), serde_json::json!([]));
+
+    let out = lab.ok(&["contacts", "import", "--skip-bad", bad.to_str().unwrap()]);
+    assert!(out.contains("2 contacts added"), "{out}");
+    let list = lab.json(&["contacts", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn contacts_import_resolves_names_and_updates_on_reimport() {
+    let lab = Lab::initialised();
+    let f = lab.write("contacts.csv", GOOD_CONTACTS);
+    let out = lab.ok(&["contacts", "import", f.to_str().unwrap()]);
+    assert!(out.contains("3 contacts added"), "{out}");
+    let list = lab.json(&["contacts", "list", "--json"]);
+    let by_email = |e: &str| list.as_array().unwrap().iter().find(|c| c["email"] == e).cloned().unwrap();
+    assert_eq!(by_email("ion@mfa.md.example.org")["party"], "MDA");
+    assert_eq!(by_email("ion@mfa.md.example.org")["language"], "ru");
+    let clara = by_email("clara@coe.example.org");
+    assert_eq!(clara["party"], "COE-MONEYVAL");
+    assert_eq!(clara["receives_matrix"], true, "organizations receive the matrix by default");
+    assert_eq!(clara["bouncing"], false);
+    let again = lab.ok(&["contacts", "import", f.to_str().unwrap()]);
+    assert!(again.contains("0 contacts added, 3 updated"), "{again}");
+}
+
+#[test]
+fn bad_config_exits_2_naming_file_and_key() {
+    let lab = Lab::new();
+    let cfg = lab.write(
+        "bad.toml",
+        "[mail]\nfrom = \"a@ctc.example\"\nreply_to = \"needs@ctc.example\"\n\
+         [outbox]\ndir = \"o\"\n[maildir]\ndir = \"i\"\n[schedule]\ntimezone = \"Europe/Atlantis\"\n",
+    );
+    let out = lab.run(&["--config", cfg.to_str().unwrap(), "init"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("bad.toml") && err.contains("schedule.timezone") && err.contains("Europe/Atlantis"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+
+    let cfg = lab.write("typo.toml", "[databse]\nurl = \"sqlite://x.db\"\n");
+    let out = lab.run(&["--config", cfg.to_str().unwrap(), "init"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown key 'databse'"), "{}", stderr(&out));
+    assert!(!lab.path("x.db").exists(), "nothing was created");
+
+    let out = lab.run(&["--config", lab.path("missing.toml").to_str().unwrap(), "init"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing.toml"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let lab = Lab::initialised();
+    let out = lab.run(&["matrix", "export", "--out", "x.xlsx", "--cycle", "2026-13"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("2026-13"));
+    let out = lab.run(&["matrix", "frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn read_sheet<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, name: &str) -> Vec<Vec<String>> {
+    let range = wb.worksheet_range(name).expect("sheet exists");
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::DateTime(d) => d.as_datetime().expect("a date").date().to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn zip_part(bytes: &[u8], name: &str) -> String {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("xlsx is a zip");
+    let mut s = String::new();
+    z.by_name(name).expect("part exists").read_to_string(&mut s).expect("utf-8 part");
+    s
+}
+
+fn import_sample(lab: &Lab) {
+    let c = lab.write("contacts.csv", GOOD_CONTACTS);
+    lab.ok(&["contacts", "import", c.to_str().unwrap()]);
+    let m = lab.write("matrix.csv", MATRIX);
+    let out = lab.ok(&["matrix", "import", m.to_str().unwrap()]);
+    assert!(out.contains("4 needs added"), "{out}");
+}
+
+#[test]
+fn exported_workbook_reads_back_with_every_value() {
+    let lab = Lab::initialised();
+    import_sample(&lab);
+    lab.ok(&["matrix", "export", "--out", "out/matrix.xlsx"]);
+    let bytes = std::fs::read(lab.path("out/matrix.xlsx")).unwrap();
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["Matrix", "About", "Lists"], "no stamp without a cycle");
+
+    let rows = read_sheet(&mut wb, "Matrix");
+    assert_eq!(
+        rows[0],
+        ["Need ID", "State", "Area", "Need", "Priority", "Status", "Assistance provider", "Notes", "Last updated"]
+    );
+    // Sorted by State, then priority, then ID; blank IDs numbered after the highest given.
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids, ["MN-00007", "MN-00003", "MN-00009", "MN-00008"]);
+    assert_eq!(
+        rows[1],
+        ["MN-00007", "KEN", "FIN", "Training for FIU analysts, phase 2", "High", "In progress", "UNODC", "", "2026-10-14"]
+    );
+    assert_eq!(rows[2][7], "Русский текст");
+    assert_eq!(
+        rows[3][..7],
+        ["MN-00009", "MDA", "CUS", "Cash courier detection", "High", "Assistance offered", "WCO"]
+    );
+    assert_eq!(rows[4][3], "Législation sur le financement du terrorisme");
+    assert_eq!(rows[4][5], "Open", "blank status is Open");
+
+    let lists = read_sheet(&mut wb, "Lists");
+    assert_eq!(lists[0][..2], ["State".to_string(), "State name".to_string()]);
+    let states: Vec<&str> = lists[1..].iter().map(|r| r[0].as_str()).filter(|s| !s.is_empty()).collect();
+    assert_eq!(states.len(), 195);
+    assert!(lists.iter().any(|r| r[0] == "MDA" && r[1] == "Republic of Moldova"));
+    let col = |i: usize| -> Vec<String> {
+        lists[1..].iter().map(|r| r[i].clone()).filter(|s| !s.is_empty()).collect()
+    };
+    assert_eq!(col(3), ["LEG", "FIN", "CUS", "IMM", "EXT", "POL", "ARM", "OTH"]);
+    assert_eq!(col(6), ["High", "Medium", "Low"]);
+    assert_eq!(col(8), ["Open", "Assistance offered", "In progress", "Met", "Withdrawn"]);
+
+    let names: Vec<(String, String)> = wb.defined_names().to_vec();
+    for (name, range) in [
+        ("States", "Lists!$A$2:$A$196"),
+        ("Areas", "Lists!$D$2:$D$9"),
+        ("Priorities", "Lists!$G$2:$G$4"),
+        ("Statuses", "Lists!$I$2:$I$6"),
+    ] {
+        assert!(names.iter().any(|(n, r)| n == name && r == range), "{name} -> {range} in {names:?}");
+    }
+
+    // Validation, locking and the frozen header live in the sheet XML.
+    let sheet = zip_part(&bytes, "xl/worksheets/sheet1.xml");
+    for (cols, list) in [("B2:B205", "States"), ("C2:C205", "Areas"), ("E2:E205", "Priorities"), ("F2:F205", "Statuses")] {
+        let needle = format!("sqref=\"{cols}\"><formula1>{list}</formula1>");
+        assert!(sheet.contains(&needle), "validation {needle} missing");
+    }
+    assert!(sheet.contains("<sheetProtection"), "Matrix is protected");
+    assert!(sheet.contains("state=\"frozen\""), "header is frozen");
+    assert!(sheet.contains("<col min=\"4\" max=\"4\" width=\"60.7109375\""), "Need column is wide");
+}
+
+#[test]
+fn a_recipients_copy_is_stamped_and_reproducible() {
+    let lab = Lab::initialised();
+    import_sample(&lab);
+    let args = ["matrix", "export", "--out", "a.xlsx", "--cycle", "2026-12", "--recipient", "ion@mfa.md.example.org"];
+    lab.ok(&args);
+    let mut again = args;
+    again[3] = "b.xlsx";
+    lab.ok(&again);
+    let a = std::fs::read(lab.path("a.xlsx")).unwrap();
+    assert_eq!(a, std::fs::read(lab.path("b.xlsx")).unwrap(), "same input, same bytes");
+
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(a.clone())).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["Matrix", "About", "Lists", "_needsd"]);
+    let vis = wb.sheets_metadata().iter().find(|s| s.name == "_needsd").unwrap().visible;
+    assert_eq!(vis, calamine::SheetVisible::VeryHidden);
+    let stamp = read_sheet(&mut wb, "_needsd");
+    assert_eq!(stamp[0], ["format", "1"]);
+    assert_eq!(stamp[1], ["cycle", "2026-12"]);
+    assert_eq!(stamp[2], ["party", "MDA"]);
+    assert_eq!(stamp[3], ["recipient", "ion@mfa.md.example.org"]);
+    let token = stamp[4][1].clone();
+    assert_eq!(token.len(), 20);
+
+    let about = read_sheet(&mut wb, "About");
+    let value = |k: &str| about.iter().find(|r| r[0] == k).map(|r| r[1].clone()).unwrap_or_default();
+    assert_eq!(value("Reply by"), "15 December 2026, 23:59 New York time");
+    assert_eq!(value("Reference"), format!("2026-12/MDA/{}", &token[..6]));
+    assert!(value("How to reply").contains(&format!("needs+{token}@ctc.example")));
+    assert_eq!(value("No changes this month"), "No");
+    assert!(value("Recipient").contains("Ion Rusu"));
+
+    let custom = zip_part(&a, "docProps/custom.xml");
+    assert!(custom.contains(&token), "token in the document properties too");
+
+    let out = lab.run(&["matrix", "export", "--out", "c.xlsx", "--cycle", "2026-12", "--recipient", "nobody@x.example.org"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nobody@x.example.org is not a contact"));
+    assert!(!lab.path("c.xlsx").exists());
+}
+
+#[test]
+fn an_exported_workbook_imports_into_a_fresh_database_unchanged() {
+    let lab = Lab::initialised();
+    import_sample(&lab);
+    lab.ok(&["matrix", "export", "--out", "round.xlsx"]);
+    let other = Lab::initialised();
+    let out = other.ok(&["matrix", "import", lab.path("round.xlsx").to_str().unwrap()]);
+    assert!(out.contains("4 needs added"), "{out}");
+    other.ok(&["matrix", "export", "--out", "again.xlsx"]);
+    let read = |p: &Path| {
+        let mut wb: Xlsx<_> = calamine::open_workbook(p).unwrap();
+        read_sheet(&mut wb, "Matrix")
+    };
+    assert_eq!(read(&lab.path("round.xlsx")), read(&other.path("again.xlsx")));
+}
+
+#[test]
+fn a_bad_matrix_imports_nothing() {
+    let lab = Lab::initialised();
+    let m = lab.write(
+        "m.csv",
+        "Need ID,State,Area,Need,Priority,Status\n\
+         MN-00001,KEN,FIN,Fine,High,Open\n\
+         MN-00002,Narnia,FIN,Bad state,High,Open\n\
+         MN-00001,KEN,FIN,Same ID,Low,Open\n",
+    );
+    let out = lab.run(&["matrix", "import", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("line 3, column State: unknown State 'Narnia'"), "{err}");
+    assert!(err.contains("line 4, column Need ID: MN-00001 is also on row 2"), "{err}");
+    lab.ok(&["matrix", "export", "--out", "e.xlsx"]);
+    let mut wb: Xlsx<_> = calamine::open_workbook(lab.path("e.xlsx")).unwrap();
+    assert_eq!(read_sheet(&mut wb, "Matrix").len(), 1, "only the header");
+
+    let junk = lab.path("junk.xlsx");
+    std::fs::write(&junk, b"PK\x03\x04 this is not a workbook").unwrap();
+    let out = lab.run(&["matrix", "import", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("junk.xlsx"), "{}", stderr(&out));
+
+    // Re-importing an existing ID is refused: changes go through review.
+    let ok = lab.write("ok.csv", "Need ID,State,Area,Need,Priority\nMN-00001,KEN,FIN,x,High\n");
+    lab.ok(&["matrix", "import", ok.to_str().unwrap()]);
+    let out = lab.run(&["matrix", "import", ok.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already in the matrix"));
+}
