@@ -60,9 +60,20 @@ fn main() -> anyhow::Result<()> {
             .args(["-f", "%M", bin, "matrix", "export", "--out", &out])
             .output()?;
         times.push(start.elapsed().as_secs_f64());
-        anyhow::ensure!(o.status.success(), "export failed: {}", String::from_utf8_lossy(&o.stderr));
+        anyhow::ensure!(
+            o.status.success(),
+            "export failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let stderr = String::from_utf8_lossy(&o.stderr);
-        let kb: u64 = stderr.trim().lines().last().unwrap_or("0").trim().parse().unwrap_or(0);
+        let kb: u64 = stderr
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("0")
+            .trim()
+            .parse()
+            .unwrap_or(0);
         peaks.push(kb);
     }
     times.sort_by(|a, b| a.total_cmp(b));

@@ -132,7 +132,7 @@ pub async fn import_matrix(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let sheet = read::read_grids(&bytes, &name, cfg.limits.attachment_bytes)
+    let sheet = read::read_grids(&bytes, &name, &cfg.limits)
         .and_then(read::find_matrix)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let (rows, mut errors) = read::import_rows(&sheet, &index, &cfg.areas);

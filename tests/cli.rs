@@ -1,6 +1,8 @@
 //! Drives the real `needsd` binary on a temporary folder with the embedded defaults, as an
 //! operator would: init, directories, matrix import and export, and bad input.
 
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -92,7 +94,10 @@ fn init_is_safe_to_run_twice_and_seeds_every_party() {
     assert_eq!(list.len(), 267);
     let members = list.iter().filter(|p| p["membership"] == "member").count();
     assert_eq!(members, 193);
-    let moneyval = list.iter().find(|p| p["code"] == "COE-MONEYVAL").expect("Moneyval");
+    let moneyval = list
+        .iter()
+        .find(|p| p["code"] == "COE-MONEYVAL")
+        .expect("Moneyval");
     assert_eq!(moneyval["kind"], "organization");
     assert_eq!(moneyval["category"], "I");
     assert_eq!(moneyval["parent"], "COE");
@@ -106,7 +111,11 @@ fn commands_before_init_say_so() {
     let lab = Lab::new();
     let out = lab.run(&["contacts", "list"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("run `needsd init` first"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("run `needsd init` first"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -132,7 +141,10 @@ fn a_contacts_file_with_errors_imports_nothing_and_names_every_bad_line() {
     ] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }
-    assert_eq!(lab.json(&["contacts", "list", "--json"]), serde_json::json!([]));
+    assert_eq!(
+        lab.json(&["contacts", "list", "--json"]),
+        serde_json::json!([])
+    );
 
     let out = lab.ok(&["contacts", "import", "--skip-bad", bad.to_str().unwrap()]);
     assert!(out.contains("2 contacts added"), "{out}");
@@ -147,12 +159,22 @@ fn contacts_import_resolves_names_and_updates_on_reimport() {
     let out = lab.ok(&["contacts", "import", f.to_str().unwrap()]);
     assert!(out.contains("3 contacts added"), "{out}");
     let list = lab.json(&["contacts", "list", "--json"]);
-    let by_email = |e: &str| list.as_array().unwrap().iter().find(|c| c["email"] == e).cloned().unwrap();
+    let by_email = |e: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["email"] == e)
+            .cloned()
+            .unwrap()
+    };
     assert_eq!(by_email("ion@mfa.md.example.org")["party"], "MDA");
     assert_eq!(by_email("ion@mfa.md.example.org")["language"], "ru");
     let clara = by_email("clara@coe.example.org");
     assert_eq!(clara["party"], "COE-MONEYVAL");
-    assert_eq!(clara["receives_matrix"], true, "organizations receive the matrix by default");
+    assert_eq!(
+        clara["receives_matrix"], true,
+        "organizations receive the matrix by default"
+    );
     assert_eq!(clara["bouncing"], false);
     let again = lab.ok(&["contacts", "import", f.to_str().unwrap()]);
     assert!(again.contains("0 contacts added, 3 updated"), "{again}");
@@ -169,16 +191,29 @@ fn bad_config_exits_2_naming_file_and_key() {
     let out = lab.run(&["--config", cfg.to_str().unwrap(), "init"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("bad.toml") && err.contains("schedule.timezone") && err.contains("Europe/Atlantis"), "{err}");
+    assert!(
+        err.contains("bad.toml")
+            && err.contains("schedule.timezone")
+            && err.contains("Europe/Atlantis"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
 
     let cfg = lab.write("typo.toml", "[databse]\nurl = \"sqlite://x.db\"\n");
     let out = lab.run(&["--config", cfg.to_str().unwrap(), "init"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("unknown key 'databse'"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown key 'databse'"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!lab.path("x.db").exists(), "nothing was created");
 
-    let out = lab.run(&["--config", lab.path("missing.toml").to_str().unwrap(), "init"]);
+    let out = lab.run(&[
+        "--config",
+        lab.path("missing.toml").to_str().unwrap(),
+        "init",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("missing.toml"));
 }
@@ -211,7 +246,10 @@ fn read_sheet<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, name: &str) ->
 fn zip_part(bytes: &[u8], name: &str) -> String {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("xlsx is a zip");
     let mut s = String::new();
-    z.by_name(name).expect("part exists").read_to_string(&mut s).expect("utf-8 part");
+    z.by_name(name)
+        .expect("part exists")
+        .read_to_string(&mut s)
+        .expect("utf-8 part");
     s
 }
 
@@ -229,40 +267,100 @@ fn exported_workbook_reads_back_with_every_value() {
     import_sample(&lab);
     lab.ok(&["matrix", "export", "--out", "out/matrix.xlsx"]);
     let bytes = std::fs::read(lab.path("out/matrix.xlsx")).unwrap();
-    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
-    assert_eq!(wb.sheet_names(), vec!["Matrix", "About", "Lists"], "no stamp without a cycle");
+    let mut wb: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(
+        wb.sheet_names(),
+        vec!["Matrix", "About", "Lists"],
+        "no stamp without a cycle"
+    );
 
     let rows = read_sheet(&mut wb, "Matrix");
     assert_eq!(
         rows[0],
-        ["Need ID", "State", "Area", "Need", "Priority", "Status", "Assistance provider", "Notes", "Last updated"]
+        [
+            "Need ID",
+            "State",
+            "Area",
+            "Need",
+            "Priority",
+            "Status",
+            "Assistance provider",
+            "Notes",
+            "Last updated"
+        ]
     );
     // Sorted by State, then priority, then ID; blank IDs numbered after the highest given.
     let ids: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     assert_eq!(ids, ["MN-00007", "MN-00003", "MN-00009", "MN-00008"]);
     assert_eq!(
         rows[1],
-        ["MN-00007", "KEN", "FIN", "Training for FIU analysts, phase 2", "High", "In progress", "UNODC", "", "2026-10-14"]
+        [
+            "MN-00007",
+            "KEN",
+            "FIN",
+            "Training for FIU analysts, phase 2",
+            "High",
+            "In progress",
+            "UNODC",
+            "",
+            "2026-10-14"
+        ]
     );
     assert_eq!(rows[2][7], "Русский текст");
     assert_eq!(
         rows[3][..7],
-        ["MN-00009", "MDA", "CUS", "Cash courier detection", "High", "Assistance offered", "WCO"]
+        [
+            "MN-00009",
+            "MDA",
+            "CUS",
+            "Cash courier detection",
+            "High",
+            "Assistance offered",
+            "WCO"
+        ]
     );
     assert_eq!(rows[4][3], "Législation sur le financement du terrorisme");
     assert_eq!(rows[4][5], "Open", "blank status is Open");
 
     let lists = read_sheet(&mut wb, "Lists");
-    assert_eq!(lists[0][..2], ["State".to_string(), "State name".to_string()]);
-    let states: Vec<&str> = lists[1..].iter().map(|r| r[0].as_str()).filter(|s| !s.is_empty()).collect();
+    assert_eq!(
+        lists[0][..2],
+        ["State".to_string(), "State name".to_string()]
+    );
+    let states: Vec<&str> = lists[1..]
+        .iter()
+        .map(|r| r[0].as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
     assert_eq!(states.len(), 195);
-    assert!(lists.iter().any(|r| r[0] == "MDA" && r[1] == "Republic of Moldova"));
+    assert!(
+        lists
+            .iter()
+            .any(|r| r[0] == "MDA" && r[1] == "Republic of Moldova")
+    );
     let col = |i: usize| -> Vec<String> {
-        lists[1..].iter().map(|r| r[i].clone()).filter(|s| !s.is_empty()).collect()
+        lists[1..]
+            .iter()
+            .map(|r| r[i].clone())
+            .filter(|s| !s.is_empty())
+            .collect()
     };
-    assert_eq!(col(3), ["LEG", "FIN", "CUS", "IMM", "EXT", "POL", "ARM", "OTH"]);
+    assert_eq!(
+        col(3),
+        ["LEG", "FIN", "CUS", "IMM", "EXT", "POL", "ARM", "OTH"]
+    );
     assert_eq!(col(6), ["High", "Medium", "Low"]);
-    assert_eq!(col(8), ["Open", "Assistance offered", "In progress", "Met", "Withdrawn"]);
+    assert_eq!(
+        col(8),
+        [
+            "Open",
+            "Assistance offered",
+            "In progress",
+            "Met",
+            "Withdrawn"
+        ]
+    );
 
     let names: Vec<(String, String)> = wb.defined_names().to_vec();
     for (name, range) in [
@@ -271,35 +369,67 @@ fn exported_workbook_reads_back_with_every_value() {
         ("Priorities", "Lists!$G$2:$G$4"),
         ("Statuses", "Lists!$I$2:$I$6"),
     ] {
-        assert!(names.iter().any(|(n, r)| n == name && r == range), "{name} -> {range} in {names:?}");
+        assert!(
+            names.iter().any(|(n, r)| n == name && r == range),
+            "{name} -> {range} in {names:?}"
+        );
     }
 
     // Validation, locking and the frozen header live in the sheet XML.
     let sheet = zip_part(&bytes, "xl/worksheets/sheet1.xml");
-    for (cols, list) in [("B2:B205", "States"), ("C2:C205", "Areas"), ("E2:E205", "Priorities"), ("F2:F205", "Statuses")] {
+    for (cols, list) in [
+        ("B2:B205", "States"),
+        ("C2:C205", "Areas"),
+        ("E2:E205", "Priorities"),
+        ("F2:F205", "Statuses"),
+    ] {
         let needle = format!("sqref=\"{cols}\"><formula1>{list}</formula1>");
         assert!(sheet.contains(&needle), "validation {needle} missing");
     }
     assert!(sheet.contains("<sheetProtection"), "Matrix is protected");
     assert!(sheet.contains("state=\"frozen\""), "header is frozen");
-    assert!(sheet.contains("<col min=\"4\" max=\"4\" width=\"60.7109375\""), "Need column is wide");
+    assert!(
+        sheet.contains("<col min=\"4\" max=\"4\" width=\"60.7109375\""),
+        "Need column is wide"
+    );
 }
 
 #[test]
 fn a_recipients_copy_is_stamped_and_reproducible() {
     let lab = Lab::initialised();
     import_sample(&lab);
-    let args = ["matrix", "export", "--out", "a.xlsx", "--cycle", "2026-12", "--recipient", "ion@mfa.md.example.org"];
+    let args = [
+        "matrix",
+        "export",
+        "--out",
+        "a.xlsx",
+        "--cycle",
+        "2026-12",
+        "--recipient",
+        "ion@mfa.md.example.org",
+    ];
     lab.ok(&args);
     let mut again = args;
     again[3] = "b.xlsx";
     lab.ok(&again);
     let a = std::fs::read(lab.path("a.xlsx")).unwrap();
-    assert_eq!(a, std::fs::read(lab.path("b.xlsx")).unwrap(), "same input, same bytes");
+    assert_eq!(
+        a,
+        std::fs::read(lab.path("b.xlsx")).unwrap(),
+        "same input, same bytes"
+    );
 
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(a.clone())).unwrap();
-    assert_eq!(wb.sheet_names(), vec!["Matrix", "About", "Lists", "_needsd"]);
-    let vis = wb.sheets_metadata().iter().find(|s| s.name == "_needsd").unwrap().visible;
+    assert_eq!(
+        wb.sheet_names(),
+        vec!["Matrix", "About", "Lists", "_needsd"]
+    );
+    let vis = wb
+        .sheets_metadata()
+        .iter()
+        .find(|s| s.name == "_needsd")
+        .unwrap()
+        .visible;
     assert_eq!(vis, calamine::SheetVisible::VeryHidden);
     let stamp = read_sheet(&mut wb, "_needsd");
     assert_eq!(stamp[0], ["format", "1"]);
@@ -310,7 +440,13 @@ fn a_recipients_copy_is_stamped_and_reproducible() {
     assert_eq!(token.len(), 20);
 
     let about = read_sheet(&mut wb, "About");
-    let value = |k: &str| about.iter().find(|r| r[0] == k).map(|r| r[1].clone()).unwrap_or_default();
+    let value = |k: &str| {
+        about
+            .iter()
+            .find(|r| r[0] == k)
+            .map(|r| r[1].clone())
+            .unwrap_or_default()
+    };
     assert_eq!(value("Reply by"), "15 December 2026, 23:59 New York time");
     assert_eq!(value("Reference"), format!("2026-12/MDA/{}", &token[..6]));
     assert!(value("How to reply").contains(&format!("needs+{token}@ctc.example")));
@@ -318,9 +454,21 @@ fn a_recipients_copy_is_stamped_and_reproducible() {
     assert!(value("Recipient").contains("Ion Rusu"));
 
     let custom = zip_part(&a, "docProps/custom.xml");
-    assert!(custom.contains(&token), "token in the document properties too");
+    assert!(
+        custom.contains(&token),
+        "token in the document properties too"
+    );
 
-    let out = lab.run(&["matrix", "export", "--out", "c.xlsx", "--cycle", "2026-12", "--recipient", "nobody@x.example.org"]);
+    let out = lab.run(&[
+        "matrix",
+        "export",
+        "--out",
+        "c.xlsx",
+        "--cycle",
+        "2026-12",
+        "--recipient",
+        "nobody@x.example.org",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("nobody@x.example.org is not a contact"));
     assert!(!lab.path("c.xlsx").exists());
@@ -339,7 +487,10 @@ fn an_exported_workbook_imports_into_a_fresh_database_unchanged() {
         let mut wb: Xlsx<_> = calamine::open_workbook(p).unwrap();
         read_sheet(&mut wb, "Matrix")
     };
-    assert_eq!(read(&lab.path("round.xlsx")), read(&other.path("again.xlsx")));
+    assert_eq!(
+        read(&lab.path("round.xlsx")),
+        read(&other.path("again.xlsx"))
+    );
 }
 
 #[test]
@@ -355,8 +506,14 @@ fn a_bad_matrix_imports_nothing() {
     let out = lab.run(&["matrix", "import", m.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("line 3, column State: unknown State 'Narnia'"), "{err}");
-    assert!(err.contains("line 4, column Need ID: MN-00001 is also on row 2"), "{err}");
+    assert!(
+        err.contains("line 3, column State: unknown State 'Narnia'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4, column Need ID: MN-00001 is also on row 2"),
+        "{err}"
+    );
     lab.ok(&["matrix", "export", "--out", "e.xlsx"]);
     let mut wb: Xlsx<_> = calamine::open_workbook(lab.path("e.xlsx")).unwrap();
     assert_eq!(read_sheet(&mut wb, "Matrix").len(), 1, "only the header");
@@ -368,7 +525,10 @@ fn a_bad_matrix_imports_nothing() {
     assert!(stderr(&out).contains("junk.xlsx"), "{}", stderr(&out));
 
     // Re-importing an existing ID is refused: changes go through review.
-    let ok = lab.write("ok.csv", "Need ID,State,Area,Need,Priority\nMN-00001,KEN,FIN,x,High\n");
+    let ok = lab.write(
+        "ok.csv",
+        "Need ID,State,Area,Need,Priority\nMN-00001,KEN,FIN,x,High\n",
+    );
     lab.ok(&["matrix", "import", ok.to_str().unwrap()]);
     let out = lab.run(&["matrix", "import", ok.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

@@ -2,6 +2,8 @@
 //! (headless, converting it to CSV) and Python's openpyxl (what many scripts use).
 //! scripts/test.sh installs both; without them these tests fail and say so.
 
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
 use std::path::Path;
 use std::process::Command;
 
@@ -13,7 +15,11 @@ fn needsd(dir: &Path, args: &[&str]) {
         .env_remove("NEEDSD_TOKEN_SECRET")
         .output()
         .expect("run needsd");
-    assert!(out.status.success(), "needsd {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "needsd {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn workbook(dir: &Path) -> std::path::PathBuf {
@@ -33,7 +39,16 @@ fn workbook(dir: &Path) -> std::path::PathBuf {
     needsd(dir, &["matrix", "import", "m.csv"]);
     needsd(
         dir,
-        &["matrix", "export", "--out", "w.xlsx", "--cycle", "2026-12", "--recipient", "grace@mfa.ke.example.org"],
+        &[
+            "matrix",
+            "export",
+            "--out",
+            "w.xlsx",
+            "--cycle",
+            "2026-12",
+            "--recipient",
+            "grace@mfa.ke.example.org",
+        ],
     );
     dir.join("w.xlsx")
 }
@@ -79,14 +94,29 @@ fn libreoffice_opens_and_converts_the_matrix() {
     let wb = workbook(dir.path());
     let profile = dir.path().join("lo-profile");
     let out = Command::new("soffice")
-        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
-        .args(["--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir"])
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+        ])
         .arg(dir.path().join("out"))
         .arg(&wb)
         .output()
-        .expect("LibreOffice (soffice) is installed: scripts/test.sh installs libreoffice-calc-nogui");
-    assert!(out.status.success(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
-    let csv = std::fs::read_to_string(dir.path().join("out/w.csv")).expect("LibreOffice wrote the CSV");
+        .expect(
+            "LibreOffice (soffice) is installed: scripts/test.sh installs libreoffice-calc-nogui",
+        );
+    assert!(
+        out.status.success(),
+        "soffice failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv =
+        std::fs::read_to_string(dir.path().join("out/w.csv")).expect("LibreOffice wrote the CSV");
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),

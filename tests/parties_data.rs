@@ -20,14 +20,20 @@ fn un_members_agree_with_keshvar() {
         .map(|c| c.alpha3().to_string())
         .collect();
     assert_eq!(ours.len(), 193);
-    assert_eq!(ours, theirs, "states.toml and keshvar disagree on UN membership");
+    assert_eq!(
+        ours, theirs,
+        "states.toml and keshvar disagree on UN membership"
+    );
 
     let observers: BTreeSet<String> = parties
         .iter()
         .filter(|p| p.membership.as_deref() == Some("observer"))
         .map(|p| p.code.to_string())
         .collect();
-    assert_eq!(observers, BTreeSet::from(["PSE".to_string(), "VAT".to_string()]));
+    assert_eq!(
+        observers,
+        BTreeSet::from(["PSE".to_string(), "VAT".to_string()])
+    );
     for code in &observers {
         let c = keshvar::Country::try_from(code.as_str()).expect("keshvar knows the observers");
         assert!(!c.un_member(), "{code} is an observer, not a member");

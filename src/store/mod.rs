@@ -91,7 +91,9 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     };
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let dir = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = dir.filter(|_| path != ":memory:") {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
             path: dir.display().to_string(),

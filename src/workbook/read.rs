@@ -9,6 +9,7 @@ use calamine::{Data, Reader};
 use chrono::NaiveDate;
 use thiserror::Error;
 
+use crate::config::Limits;
 use crate::directory::{PartyIndex, RowError};
 use crate::model::{
     Area, AreaCode, NeedId, PartyCode, PartyKind, Priority, Status, normalize_word,
@@ -27,8 +28,10 @@ pub enum ReadError {
     Unreadable(String),
     #[error("no sheet has a Matrix header (a row with Need ID, State, Area and Need columns)")]
     NoHeader,
-    #[error("the sheet has {rows} rows, over the limit of {limit}")]
-    TooManyRows { rows: u64, limit: u64 },
+    #[error("sheet '{sheet}' has data on row {row}, over the limit of {limit} rows")]
+    TooManyRows { sheet: String, row: u64, limit: u64 },
+    #[error("sheet '{sheet}' has more than {limit} cells")]
+    TooManyCells { sheet: String, limit: u64 },
 }
 
 /// One cell as read, before it is given a meaning.
@@ -151,11 +154,11 @@ impl MatrixSheet {
 }
 
 /// Reads every sheet of a workbook, or the one table of a CSV file.
-pub fn read_grids(bytes: &[u8], file_name: &str, max_bytes: u64) -> Result<Vec<Grid>, ReadError> {
-    if bytes.len() as u64 > max_bytes {
+pub fn read_grids(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Vec<Grid>, ReadError> {
+    if bytes.len() as u64 > limits.attachment_bytes {
         return Err(ReadError::TooLarge {
             size: bytes.len() as u64,
-            limit: max_bytes,
+            limit: limits.attachment_bytes,
         });
     }
     let lower = file_name.to_ascii_lowercase();
@@ -163,6 +166,13 @@ pub fn read_grids(bytes: &[u8], file_name: &str, max_bytes: u64) -> Result<Vec<G
     if looks_csv && !bytes.starts_with(b"PK") {
         let table =
             super::csv::read_table(bytes).map_err(|e| ReadError::Unreadable(e.to_string()))?;
+        if table.records.len() as u64 > limits.rows {
+            return Err(ReadError::TooManyRows {
+                sheet: file_name.to_string(),
+                row: table.records.len() as u64,
+                limit: limits.rows,
+            });
+        }
         let rows = table
             .records
             .into_iter()
@@ -175,7 +185,7 @@ pub fn read_grids(bytes: &[u8], file_name: &str, max_bytes: u64) -> Result<Vec<G
     }
     // calamine has panicked on malformed files in the past; a bad attachment must give an
     // error, never take the process down.
-    let result = std::panic::catch_unwind(|| read_with_calamine(bytes));
+    let result = std::panic::catch_unwind(|| read_with_calamine(bytes, limits));
     match result {
         Ok(r) => r,
         Err(_) => Err(ReadError::Unreadable(
@@ -184,24 +194,89 @@ pub fn read_grids(bytes: &[u8], file_name: &str, max_bytes: u64) -> Result<Vec<G
     }
 }
 
-fn read_with_calamine(bytes: &[u8]) -> Result<Vec<Grid>, ReadError> {
+fn read_with_calamine(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, ReadError> {
     let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| ReadError::Unreadable(e.to_string()))?;
     let mut grids = Vec::new();
     for name in wb.sheet_names() {
-        let range = wb
-            .worksheet_range(&name)
-            .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))?;
-        let (r0, c0) = range.start().unwrap_or((0, 0));
-        let mut rows = Vec::new();
-        for (i, row) in range.rows().enumerate() {
-            let mut cells = vec![Cell::Empty; c0 as usize];
-            cells.extend(row.iter().map(convert));
-            rows.push((r0 as usize + i + 1, cells));
-        }
+        let rows = match &mut wb {
+            // xlsx is read cell by cell: calamine's dense Range would allocate the whole
+            // declared area, and one cell at XFD1048576 is 17 billion cells.
+            calamine::Sheets::Xlsx(x) => {
+                let mut reader = x
+                    .worksheet_cells_reader(&name)
+                    .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))?;
+                sparse_rows(&name, limits, || {
+                    reader
+                        .next_cell()
+                        .map(|c| {
+                            c.map(|c| {
+                                (
+                                    c.get_position(),
+                                    convert(&Data::from(c.get_value().clone())),
+                                )
+                            })
+                        })
+                        .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))
+                })?
+            }
+            other => {
+                let range = other
+                    .worksheet_range(&name)
+                    .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))?;
+                let mut cells = range.cells().filter(|(_, _, d)| !matches!(d, Data::Empty));
+                let (r0, c0) = range.start().unwrap_or((0, 0));
+                sparse_rows(&name, limits, || {
+                    Ok(cells
+                        .next()
+                        .map(|(r, c, d)| ((r0 + r as u32, c0 + c as u32), convert(d))))
+                })?
+            }
+        };
         grids.push(Grid { name, rows });
     }
     Ok(grids)
+}
+
+/// Builds the rows of a sheet from its non-empty cells, refusing a sheet over the limits
+/// as soon as it is seen to be.
+fn sparse_rows(
+    sheet: &str,
+    limits: &Limits,
+    mut next: impl FnMut() -> Result<Option<((u32, u32), Cell)>, ReadError>,
+) -> Result<Vec<(usize, Vec<Cell>)>, ReadError> {
+    let mut rows: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
+    let mut count: u64 = 0;
+    while let Some(((r, c), cell)) = next()? {
+        if matches!(cell, Cell::Empty) {
+            continue;
+        }
+        count += 1;
+        if count > limits.cells {
+            return Err(ReadError::TooManyCells {
+                sheet: sheet.to_string(),
+                limit: limits.cells,
+            });
+        }
+        if u64::from(r) >= limits.rows {
+            return Err(ReadError::TooManyRows {
+                sheet: sheet.to_string(),
+                row: u64::from(r) + 1,
+                limit: limits.rows,
+            });
+        }
+        // Columns beyond XFD do not exist; a file claiming them is lying.
+        let c = c.min(16_383) as usize;
+        let row = rows.entry(r).or_default();
+        if row.len() <= c {
+            row.resize(c + 1, Cell::Empty);
+        }
+        row[c] = cell;
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(r, cells)| (r as usize + 1, cells))
+        .collect())
 }
 
 fn convert(d: &Data) -> Cell {
@@ -483,7 +558,7 @@ mod tests {
                    MN-00001,Kenya,fin,Training,h,met,UNODC,,red\n\
                    ,,,,,,,,\n\
                    ,Côte d'Ivoire,Legislative drafting,Law,Low,,,,\n";
-        let grids = read_grids(csv.as_bytes(), "m.csv", 1 << 20).unwrap();
+        let grids = read_grids(csv.as_bytes(), "m.csv", &Limits::default()).unwrap();
         let sheet = find_matrix(grids).unwrap();
         assert_eq!(sheet.header_row, 3);
         assert_eq!(
@@ -509,7 +584,8 @@ mod tests {
                    MN-1,Narnia,XXX,,urgent-ish,maybe,yesterday\n\
                    MN-00002,KEN,LEG,x,High,Open,2026-01-01\n\
                    MN-00002,KEN,LEG,y,High,Open,46000\n";
-        let sheet = find_matrix(read_grids(csv.as_bytes(), "m.csv", 1 << 20).unwrap()).unwrap();
+        let sheet =
+            find_matrix(read_grids(csv.as_bytes(), "m.csv", &Limits::default()).unwrap()).unwrap();
         let idx = PartyIndex::new(seed_parties().unwrap());
         let (rows, errors) = import_rows(&sheet, &idx, &areas());
         assert_eq!(rows.len(), 1);
@@ -549,16 +625,70 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(matches!(
-            read_grids(b"PK\x03\x04garbage", "x.xlsx", 1 << 20),
+            read_grids(b"PK\x03\x04garbage", "x.xlsx", &Limits::default()),
             Err(ReadError::Unreadable(_))
         ));
         assert!(matches!(
-            read_grids(b"%PDF-1.4", "x.xlsx", 1 << 20),
+            read_grids(b"%PDF-1.4", "x.xlsx", &Limits::default()),
             Err(ReadError::Unreadable(_))
         ));
         assert!(matches!(
-            read_grids(b"abc", "x.xlsx", 2),
+            read_grids(
+                b"abc",
+                "x.xlsx",
+                &Limits {
+                    attachment_bytes: 2,
+                    ..Limits::default()
+                }
+            ),
             Err(ReadError::TooLarge { .. })
+        ));
+    }
+
+    fn far_corner_xlsx() -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "Need ID").unwrap();
+        ws.write_string(1_048_575, 16_383, "far").unwrap();
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_cell_at_the_far_corner_is_refused_not_allocated() {
+        let bytes = far_corner_xlsx();
+        let err = read_grids(&bytes, "far.xlsx", &Limits::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "sheet 'Sheet1' has data on row 1048576, over the limit of 50000 rows"
+        );
+        // With the row limit at its maximum the sheet is still read sparsely: two cells,
+        // not the 17 billion of its declared area.
+        let wide = Limits {
+            rows: 1_048_576,
+            ..Limits::default()
+        };
+        let grids = read_grids(&bytes, "far.xlsx", &wide).unwrap();
+        assert_eq!(grids[0].rows.len(), 2);
+        assert_eq!(grids[0].rows[1].0, 1_048_576);
+    }
+
+    #[test]
+    fn too_many_cells_are_refused() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for r in 0..20 {
+            for c in 0..10 {
+                ws.write_number(r, c, 1.0).unwrap();
+            }
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        let small = Limits {
+            cells: 100,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            read_grids(&bytes, "x.xlsx", &small),
+            Err(ReadError::TooManyCells { limit: 100, .. })
         ));
     }
 }
