@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use needsd::clock::{Clock, SystemClock};
 use needsd::config::{Config, ProcessEnv};
-use needsd::model::{AreaCode, PartyCode, Priority, Status};
-use needsd::store::needs::NewNeed;
+use needsd::model::{AreaCode, NewNeed, PartyCode, Priority, Status};
 
 const NEEDS: usize = 10_000;
 const RUNS: usize = 5;
@@ -43,10 +42,10 @@ fn main() -> anyhow::Result<()> {
                 status: Status::ALL[i % 5],
                 provider: if i % 2 == 0 { "UNODC".into() } else { String::new() },
                 notes: if i % 3 == 0 { "Follow-up requested; see the last report.".into() } else { String::new() },
-                updated: today,
+                updated: None,
             })
             .collect();
-        store.insert_needs(&needs, "bench", SystemClock.now()).await?;
+        store.insert_needs(&needs, today, "bench", SystemClock.now()).await?;
         anyhow::Ok(())
     })?;
 

@@ -12,7 +12,6 @@ use crate::config::Config;
 use crate::directory::{self, PartyIndex, RowError};
 use crate::model::{Contact, Cycle, EmailAddress, Need, PartyCode, PartyKind};
 use crate::store::Store;
-use crate::store::needs::NewNeed;
 use crate::workbook::{read, write};
 
 /// A file was refused because of what is in it; the rows say where.
@@ -136,17 +135,21 @@ pub async fn import_matrix(
         .and_then(read::find_matrix)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let (rows, mut errors) = read::import_rows(&sheet, &index, &cfg.areas);
-    let given: Vec<_> = rows.iter().filter_map(|r| r.id.clone()).collect();
+    let given: Vec<_> = rows.iter().filter_map(|r| r.need.id.clone()).collect();
     let taken = store.existing_need_ids(&given).await?;
     let mut keep = Vec::with_capacity(rows.len());
     for r in rows {
-        if r.id.as_ref().is_some_and(|id| taken.contains(id)) {
+        if r.need.id.as_ref().is_some_and(|id| taken.contains(id)) {
             errors.push(RowError {
                 row: r.row,
                 column: Some("Need ID".into()),
                 message: format!(
                     "{} is already in the matrix; changes to existing needs go through review",
-                    r.id.as_ref().map(|i| i.to_string()).unwrap_or_default()
+                    r.need
+                        .id
+                        .as_ref()
+                        .map(|i| i.to_string())
+                        .unwrap_or_default()
                 ),
             });
         } else {
@@ -165,22 +168,9 @@ pub async fn import_matrix(
         .now()
         .with_timezone(&cfg.schedule.timezone)
         .date_naive();
-    let needs: Vec<NewNeed> = keep
-        .into_iter()
-        .map(|r| NewNeed {
-            id: r.id,
-            state: r.state,
-            area: r.area,
-            description: r.description,
-            priority: r.priority,
-            status: r.status,
-            provider: r.provider,
-            notes: r.notes,
-            updated: r.updated.unwrap_or(today),
-        })
-        .collect();
+    let needs: Vec<_> = keep.into_iter().map(|r| r.need).collect();
     let ids = store
-        .insert_needs(&needs, &format!("import {name}"), clock.now())
+        .insert_needs(&needs, today, &format!("import {name}"), clock.now())
         .await
         .context("storing the needs")?;
     Ok(ImportReport {

@@ -524,6 +524,21 @@ pub struct Need {
     pub updated_at: chrono::NaiveDate,
 }
 
+/// A need not yet in the Matrix (an import row, later an approved addition): its ID when
+/// one was given, and its date when one was given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNeed {
+    pub id: Option<NeedId>,
+    pub state: PartyCode,
+    pub area: AreaCode,
+    pub description: String,
+    pub priority: Priority,
+    pub status: Status,
+    pub provider: String,
+    pub notes: String,
+    pub updated: Option<chrono::NaiveDate>,
+}
+
 /// The fields of a need that a reply may change, by their JSON names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -6,24 +6,10 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Store, StoreError, parsed};
 use crate::clock::db_time;
-use crate::model::{AreaCode, Need, NeedId, PartyCode, Priority, Status};
+use crate::model::{AreaCode, Need, NeedId, NewNeed, PartyCode, Priority, Status};
 
 const NEED_COLUMNS: &str =
     "id, state_code, area, description, priority, status, provider, notes, updated_at";
-
-/// A need to insert as it is (an import): its ID when the file gave one.
-#[derive(Debug, Clone)]
-pub struct NewNeed {
-    pub id: Option<NeedId>,
-    pub state: PartyCode,
-    pub area: AreaCode,
-    pub description: String,
-    pub priority: Priority,
-    pub status: Status,
-    pub provider: String,
-    pub notes: String,
-    pub updated: NaiveDate,
-}
 
 pub(crate) fn need_from_row(r: &AnyRow) -> Result<Need, StoreError> {
     let corrupt = |e: crate::model::ParseError| StoreError::Corrupt(e.0);
@@ -68,12 +54,14 @@ impl Store {
         Ok(out)
     }
 
-    /// Inserts needs in one transaction, numbering those without an ID after the highest
+    /// Inserts needs in one transaction (dated `default_updated` when they carry no date),
+    /// numbering those without an ID after the highest
     /// number ever used, and records their creation in need_history. Returns the IDs in
     /// input order.
     pub async fn insert_needs(
         &self,
         needs: &[NewNeed],
+        default_updated: NaiveDate,
         source: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<NeedId>, StoreError> {
@@ -111,7 +99,7 @@ impl Store {
             .bind(n.provider.as_str())
             .bind(n.notes.as_str())
             .bind(now.as_str())
-            .bind(format!("{}T00:00:00Z", n.updated))
+            .bind(format!("{}T00:00:00Z", n.updated.unwrap_or(default_updated)))
             .execute(&mut *tx)
             .await?;
             sqlx::query(

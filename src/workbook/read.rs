@@ -11,9 +11,7 @@ use thiserror::Error;
 
 use crate::config::Limits;
 use crate::directory::{PartyIndex, RowError};
-use crate::model::{
-    Area, AreaCode, NeedId, PartyCode, PartyKind, Priority, Status, normalize_word,
-};
+use crate::model::{Area, NeedId, NewNeed, PartyKind, Priority, Status, normalize_word};
 
 /// How many rows from the top the header may have moved down.
 const HEADER_SEARCH_ROWS: usize = 20;
@@ -380,19 +378,11 @@ pub fn parse_date(c: &Cell) -> Option<NaiveDate> {
     }
 }
 
-/// One row of an initial matrix to import.
+/// One row of an initial matrix to import, with the sheet row it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportRow {
     pub row: usize,
-    pub id: Option<NeedId>,
-    pub state: PartyCode,
-    pub area: AreaCode,
-    pub description: String,
-    pub priority: Priority,
-    pub status: Status,
-    pub provider: String,
-    pub notes: String,
-    pub updated: Option<NaiveDate>,
+    pub need: NewNeed,
 }
 
 /// Turns a Matrix sheet into complete needs for an import; every problem is a row error.
@@ -518,15 +508,17 @@ pub fn import_rows(
             (Some(state), Some(area), Some(priority), Some(status)) if errs.is_empty() => {
                 out.push(ImportRow {
                     row,
-                    id,
-                    state,
-                    area,
-                    description,
-                    priority,
-                    status,
-                    provider: text(Column::Provider),
-                    notes: text(Column::Notes),
-                    updated,
+                    need: NewNeed {
+                        id,
+                        state,
+                        area,
+                        description,
+                        priority,
+                        status,
+                        provider: text(Column::Provider),
+                        notes: text(Column::Notes),
+                        updated,
+                    },
                 })
             }
             _ => errors.extend(errs),
@@ -539,7 +531,7 @@ pub fn import_rows(
 mod tests {
     use super::*;
     use crate::directory::{PartyIndex, seed_parties};
-    use crate::model::DEFAULT_AREAS;
+    use crate::model::{AreaCode, DEFAULT_AREAS};
 
     fn areas() -> Vec<Area> {
         DEFAULT_AREAS
@@ -569,13 +561,13 @@ mod tests {
         let (rows, errors) = import_rows(&sheet, &idx, &areas());
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].state.as_str(), "KEN");
-        assert_eq!(rows[0].priority, Priority::High);
-        assert_eq!(rows[0].status, Status::Met);
+        assert_eq!(rows[0].need.state.as_str(), "KEN");
+        assert_eq!(rows[0].need.priority, Priority::High);
+        assert_eq!(rows[0].need.status, Status::Met);
         assert_eq!(rows[1].row, 6);
-        assert_eq!(rows[1].id, None);
-        assert_eq!(rows[1].area.as_str(), "LEG");
-        assert_eq!(rows[1].status, Status::Open);
+        assert_eq!(rows[1].need.id, None);
+        assert_eq!(rows[1].need.area.as_str(), "LEG");
+        assert_eq!(rows[1].need.status, Status::Open);
     }
 
     #[test]
