@@ -293,3 +293,116 @@ pub async fn export_needs_count(cfg: &Config) -> Result<usize> {
     let (store, _) = open_seeded(cfg).await?;
     Ok(store.needs().await?.len())
 }
+
+/// What `check` found in a reply, in the JSON shape of DESIGN.md.
+#[derive(Debug, serde::Serialize)]
+pub struct CheckReport {
+    pub file: String,
+    /// The cycle whose base the reply was diffed against, if any.
+    pub cycle: Option<Cycle>,
+    /// Whose permissions were applied.
+    pub party: Option<PartyCode>,
+    pub stamp: Option<read::Stamp>,
+    pub no_changes: Option<bool>,
+    pub changes: Vec<crate::diff::Change>,
+    pub errors: Vec<RowError>,
+    pub warnings: Vec<RowError>,
+}
+
+fn note(message: String) -> RowError {
+    RowError {
+        row: 0,
+        column: None,
+        message,
+    }
+}
+
+/// Reads a reply and reports what it proposes, without storing anything. This is the
+/// path inbound mail takes too.
+pub async fn check(
+    cfg: &Config,
+    path: &Path,
+    as_party: Option<&str>,
+    cycle: Option<Cycle>,
+) -> Result<CheckReport> {
+    let bytes = read_file(path)?;
+    let (store, index) = open_seeded(cfg).await?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let reply = read::read_reply(&bytes, &name, &cfg.limits, &index, &cfg.areas)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut warnings = reply.warnings;
+    let stamp_cycle = reply
+        .stamp
+        .as_ref()
+        .and_then(|s| s.cycle.as_deref())
+        .and_then(|c| Cycle::parse(c).ok());
+    let cycle = cycle.or(stamp_cycle);
+    let ours = store.needs().await?;
+    let base = match cycle {
+        Some(c) => match store.cycle_base(c).await? {
+            Some(b) => b,
+            None => {
+                warnings.push(note(format!(
+                    "cycle {c} was never circulated; the current matrix serves as the base"
+                )));
+                ours.clone()
+            }
+        },
+        None => {
+            warnings.push(note(
+                "the file names no cycle; the current matrix serves as the base".into(),
+            ));
+            ours.clone()
+        }
+    };
+    let stamp_party = reply.stamp.as_ref().and_then(|s| s.party.clone());
+    let sender = match as_party.or(stamp_party.as_deref()) {
+        Some(text) => Some(
+            index
+                .resolve(text)
+                .cloned()
+                .ok_or_else(|| anyhow::Error::new(UnknownParty(text.to_string())))?,
+        ),
+        None => None,
+    };
+    if let (Some(s), Some(stamped)) = (&sender, &stamp_party)
+        && s.code.as_str() != stamped
+    {
+        warnings.push(note(format!(
+            "the workbook was circulated to {stamped} but is checked as {}; permissions follow the sender",
+            s.code
+        )));
+    }
+    let mut diff = crate::diff::diff(&base, &ours, &reply.rows);
+    diff.errors.extend(reply.errors);
+    diff.errors.sort_by_key(|e| e.row);
+    diff.warnings.extend(warnings);
+    let diff = match &sender {
+        Some(p) => crate::policy::apply(&cfg.policy, p, &ours, diff),
+        None => {
+            let mut d = diff;
+            d.warnings.push(note(
+                "no sender party (use --as): the policy was not applied".into(),
+            ));
+            d
+        }
+    };
+    Ok(CheckReport {
+        file: path.display().to_string(),
+        cycle,
+        party: sender.map(|p| p.code),
+        stamp: reply.stamp,
+        no_changes: reply.no_changes,
+        changes: diff.changes,
+        errors: diff.errors,
+        warnings: diff.warnings,
+    })
+}
+
+/// `--as` names no known party.
+#[derive(Debug, Error)]
+#[error("unknown party '{0}' (give a code such as KEN or UNODC, or a name)")]
+pub struct UnknownParty(pub String);

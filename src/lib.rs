@@ -4,9 +4,11 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod diff;
 pub mod directory;
 pub mod fsutil;
 pub mod model;
+pub mod policy;
 pub mod schedule;
 pub mod store;
 pub mod token;

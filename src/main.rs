@@ -50,6 +50,18 @@ enum Command {
         #[command(subcommand)]
         cmd: MatrixCmd,
     },
+    /// Read a reply workbook and print the changes it proposes, storing nothing.
+    Check {
+        file: PathBuf,
+        /// Apply the permissions of this party (default: the party stamped in the file).
+        #[arg(long = "as")]
+        as_party: Option<String>,
+        /// Diff against this cycle's base (default: the cycle stamped in the file).
+        #[arg(long)]
+        cycle: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Try needsd on the embedded defaults with sample data.
     Demo {
         /// Folder for the demo's database, mail folders and workbooks.
@@ -125,6 +137,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(try_main(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let code = if e.is::<ConfigError>() || e.is::<Usage>() {
                 2
@@ -140,6 +153,17 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Output piped into a reader that stopped (`| head`) is not a failure.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The error and its causes on one line.
@@ -297,6 +321,25 @@ async fn try_main(cli: Cli) -> Result<()> {
                 println!("Wrote {} ({} bytes).", out.display(), bytes.len());
             }
         },
+        Command::Check {
+            file,
+            as_party,
+            cycle,
+            json,
+        } => {
+            let cycle = cycle
+                .map(|c| usage(Cycle::parse(&c), "--cycle"))
+                .transpose()?;
+            let r = match app::check(&cfg, &file, as_party.as_deref(), cycle).await {
+                Err(e) if e.is::<app::UnknownParty>() => return Err(Usage(e.to_string()).into()),
+                other => other?,
+            };
+            if json {
+                print_json(&r)?;
+            } else {
+                print_check(&r)?;
+            }
+        }
         Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(())
@@ -324,6 +367,101 @@ fn report_import(file: &Path, what: &str, r: &ImportReport) {
         file.display(),
         r.added
     );
+}
+
+fn print_check(r: &app::CheckReport) -> Result<()> {
+    use needsd::diff::Change;
+    let on = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    println!(
+        "{}: cycle {}, checked as {}",
+        r.file,
+        r.cycle.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+        on(&r.party.as_ref().map(|p| p.to_string()))
+    );
+    if r.no_changes == Some(true) {
+        println!("The respondent answered \"No changes this month\".");
+    }
+    let rows: Vec<Vec<String>> = r
+        .changes
+        .iter()
+        .map(|c| match c {
+            Change::Update {
+                need_id,
+                row,
+                field,
+                base,
+                current,
+                proposed,
+                conflict,
+            } => vec![
+                row.to_string(),
+                "update".into(),
+                need_id.to_string(),
+                field.to_string(),
+                format!(
+                    "{base} → {proposed}{}",
+                    if base == current {
+                        String::new()
+                    } else {
+                        format!(" (now {current})")
+                    }
+                ),
+                if *conflict {
+                    "CONFLICT".into()
+                } else {
+                    String::new()
+                },
+            ],
+            Change::Add {
+                row,
+                fields,
+                duplicate_of,
+                ..
+            } => vec![
+                row.to_string(),
+                "add".into(),
+                "-".into(),
+                String::new(),
+                fields
+                    .get(&needsd::model::Field::Description)
+                    .cloned()
+                    .unwrap_or_default(),
+                duplicate_of
+                    .as_ref()
+                    .map(|d| format!("like {d}?"))
+                    .unwrap_or_default(),
+            ],
+            Change::Withdraw { need_id, row } => {
+                vec![
+                    row.to_string(),
+                    "withdraw".into(),
+                    need_id.to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]
+            }
+        })
+        .collect();
+    if rows.is_empty() {
+        println!("No changes.");
+    } else {
+        print_table(&["ROW", "KIND", "NEED", "FIELD", "CHANGE", ""], &rows)?;
+    }
+    for e in &r.errors {
+        println!("error: {e}");
+    }
+    for w in &r.warnings {
+        println!(
+            "warning: {}",
+            if w.row == 0 {
+                w.message.clone()
+            } else {
+                w.to_string()
+            }
+        );
+    }
+    Ok(())
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {

@@ -537,3 +537,101 @@ fn a_bad_matrix_imports_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("already in the matrix"));
 }
+
+#[test]
+fn checking_an_untouched_copy_finds_no_changes() {
+    let lab = Lab::initialised();
+    import_sample(&lab);
+    lab.ok(&[
+        "matrix",
+        "export",
+        "--out",
+        "ken.xlsx",
+        "--cycle",
+        "2026-12",
+        "--recipient",
+        "grace@mfa.ke.example.org",
+    ]);
+    let r = lab.json(&["check", "ken.xlsx", "--json"]);
+    assert_eq!(r["cycle"], "2026-12", "the stamp names the cycle");
+    assert_eq!(r["party"], "KEN", "the stamp names the party");
+    assert_eq!(r["changes"], serde_json::json!([]));
+    assert_eq!(r["errors"], serde_json::json!([]));
+    assert_eq!(r["no_changes"], false);
+}
+
+#[test]
+fn check_reports_changes_and_refusals_field_by_field() {
+    let lab = Lab::initialised();
+    import_sample(&lab);
+    // An organization's reply as CSV: status and notes are its to set, priority is not.
+    let reply = lab.write(
+        "reply.csv",
+        "Need ID;State;Area;Need;Priority;Status;Assistance provider;Notes\n\
+         MN-00007;KEN;FIN;Training for FIU analysts, phase 2;Low;Met;UNODC;Finished\n\
+         MN-00099;KEN;FIN;Unknown;High;Open;;\n\
+         ;KEN;POL;New need;High;;;\n",
+    );
+    let r = lab.json(&[
+        "check",
+        reply.to_str().unwrap(),
+        "--as",
+        "unodc",
+        "--cycle",
+        "2026-12",
+        "--json",
+    ]);
+    assert_eq!(r["party"], "UNODC");
+    let changes = r["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(
+        changes[0],
+        serde_json::json!({"kind":"update","need_id":"MN-00007","row":2,"field":"status",
+                           "base":"In progress","current":"In progress","proposed":"Met","conflict":false})
+    );
+    assert_eq!(changes[1]["field"], "notes");
+    let errors: Vec<(i64, String)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!(errors[0].0, 2);
+    assert!(
+        errors[0].1.contains("Priority is the State's to change"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[1], (3, "unknown Need ID MN-00099".to_string()));
+    assert_eq!(errors[2].0, 4);
+    assert!(errors[2].1.contains("only a State may propose new needs"));
+    let warnings = r["warnings"].to_string();
+    assert!(warnings.contains("never circulated"), "{warnings}");
+
+    // The State itself may do all of it but the unknown ID.
+    let r = lab.json(&[
+        "check",
+        reply.to_str().unwrap(),
+        "--as",
+        "Kenya",
+        "--cycle",
+        "2026-12",
+        "--json",
+    ]);
+    assert_eq!(
+        r["changes"].as_array().unwrap().len(),
+        4,
+        "{}",
+        r["changes"]
+    );
+    assert_eq!(r["errors"].as_array().unwrap().len(), 1);
+
+    let out = lab.run(&["check", reply.to_str().unwrap(), "--as", "Narnia"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown party 'Narnia'"));
+}

@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 use thiserror::Error;
 
 use crate::config::Limits;
+use crate::diff::ReplyRow;
 use crate::directory::{PartyIndex, RowError};
-use crate::model::{Area, NeedId, NewNeed, PartyKind, Priority, Status, normalize_word};
+use crate::model::{Area, Field, NeedId, NewNeed, PartyKind, Priority, Status, normalize_word};
 
 /// How many rows from the top the header may have moved down.
 const HEADER_SEARCH_ROWS: usize = 20;
@@ -525,6 +526,162 @@ pub fn import_rows(
         }
     }
     (out, errors)
+}
+
+/// The stamp of a circulated copy, from the hidden `_needsd` sheet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stamp {
+    pub cycle: Option<String>,
+    pub party: Option<String>,
+    pub recipient: Option<String>,
+    pub token: Option<String>,
+}
+
+/// A reply as read: its stamp, its answer to "No changes this month", and its rows.
+#[derive(Debug, Default)]
+pub struct Reply {
+    pub stamp: Option<Stamp>,
+    pub no_changes: Option<bool>,
+    pub rows: Vec<ReplyRow>,
+    pub errors: Vec<RowError>,
+    pub warnings: Vec<RowError>,
+}
+
+fn key_values(g: &Grid) -> Vec<(String, String)> {
+    g.rows
+        .iter()
+        .filter_map(|(_, cells)| {
+            let k = cells.first()?.text();
+            let v = cells.get(1).map(Cell::text).unwrap_or_default();
+            (!k.is_empty()).then_some((k, v))
+        })
+        .collect()
+}
+
+/// Reads a reply: the Matrix rows as canonical field values, the stamp and the About
+/// sheet's "No changes this month" answer. Cells that cannot be understood are row errors.
+pub fn read_reply(
+    bytes: &[u8],
+    file_name: &str,
+    limits: &Limits,
+    parties: &PartyIndex,
+    areas: &[Area],
+) -> Result<Reply, ReadError> {
+    let grids = read_grids(bytes, file_name, limits)?;
+    let mut reply = Reply::default();
+    for g in &grids {
+        match normalize_word(&g.name).as_str() {
+            // LibreOffice re-saves a very hidden sheet as merely hidden; the name is kept.
+            "needsd" => {
+                let kv = key_values(g);
+                let get = |k: &str| kv.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+                reply.stamp = Some(Stamp {
+                    cycle: get("cycle"),
+                    party: get("party"),
+                    recipient: get("recipient"),
+                    token: get("token"),
+                });
+            }
+            "about" => {
+                let kv = key_values(g);
+                reply.no_changes = kv
+                    .iter()
+                    .find(|(k, _)| normalize_word(k) == "nochangesthismonth")
+                    .map(|(_, v)| {
+                        matches!(
+                            normalize_word(v).as_str(),
+                            "yes" | "y" | "oui" | "si" | "true"
+                        )
+                    });
+            }
+            _ => {}
+        }
+    }
+    let sheet = find_matrix(grids)?;
+    reply.warnings = sheet
+        .warnings
+        .iter()
+        .map(|w| RowError {
+            row: sheet.header_row,
+            column: None,
+            message: w.clone(),
+        })
+        .collect();
+    for (row, cells) in &sheet.rows {
+        let row = *row;
+        if cells.iter().all(Cell::is_empty) {
+            continue;
+        }
+        let mut err = |c: Column, message: String| {
+            reply.errors.push(RowError {
+                row,
+                column: Some(c.header().into()),
+                message,
+            })
+        };
+        let id_text = sheet
+            .cell(cells, Column::NeedId)
+            .map(Cell::text)
+            .unwrap_or_default();
+        let id = if id_text.is_empty() {
+            None
+        } else {
+            match NeedId::parse(&id_text) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    err(Column::NeedId, e.0);
+                    continue;
+                }
+            }
+        };
+        let mut fields = BTreeMap::new();
+        for (col, field) in [
+            (Column::State, Field::State),
+            (Column::Area, Field::Area),
+            (Column::Description, Field::Description),
+            (Column::Priority, Field::Priority),
+            (Column::Status, Field::Status),
+            (Column::Provider, Field::Provider),
+            (Column::Notes, Field::Notes),
+        ] {
+            let Some(cell) = sheet.cell(cells, col) else {
+                continue;
+            };
+            let text = cell.text();
+            let value = if text.is_empty() {
+                Ok(String::new())
+            } else {
+                match field {
+                    Field::State => match parties.resolve(&text) {
+                        Some(p) if p.kind == PartyKind::State => Ok(p.code.to_string()),
+                        Some(p) => Err(format!("'{}' is an organization, not a State", p.name)),
+                        None => Err(format!("unknown State '{text}'")),
+                    },
+                    Field::Area => areas
+                        .iter()
+                        .find(|a| {
+                            a.code.as_str().eq_ignore_ascii_case(&text)
+                                || normalize_word(&a.label) == normalize_word(&text)
+                        })
+                        .map(|a| a.code.to_string())
+                        .ok_or_else(|| format!("unknown area '{text}'")),
+                    Field::Priority => Priority::parse(&text)
+                        .map(|p| p.to_string())
+                        .map_err(|e| e.0),
+                    Field::Status => Status::parse(&text).map(|s| s.to_string()).map_err(|e| e.0),
+                    Field::Description | Field::Provider | Field::Notes => Ok(text),
+                }
+            };
+            match value {
+                Ok(v) => {
+                    fields.insert(field, v);
+                }
+                Err(m) => err(col, m),
+            }
+        }
+        reply.rows.push(ReplyRow { row, id, fields });
+    }
+    Ok(reply)
 }
 
 #[cfg(test)]
