@@ -3,4 +3,5 @@
 
 pub mod csv;
 pub mod read;
+pub mod sniff;
 pub mod write;

@@ -25,6 +25,10 @@ pub enum ReadError {
         "the file is not a spreadsheet needsd can read (xlsx, xlsm, xls, xlsb, ods or csv): {0}"
     )]
     Unreadable(String),
+    #[error("the workbook is password-protected; save it without a password and send it again")]
+    Encrypted,
+    #[error("the workbook inflates to more than {limit} bytes, over the limit")]
+    TooBig { limit: u64 },
     #[error("no sheet has a Matrix header (a row with Need ID, State, Area and Need columns)")]
     NoHeader,
     #[error("sheet '{sheet}' has data on row {row}, over the limit of {limit} rows")]
@@ -160,9 +164,8 @@ pub fn read_grids(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Vec<
             limit: limits.attachment_bytes,
         });
     }
-    let lower = file_name.to_ascii_lowercase();
-    let looks_csv = lower.ends_with(".csv") || lower.ends_with(".txt") || lower.ends_with(".tsv");
-    if looks_csv && !bytes.starts_with(b"PK") {
+    // The bytes decide, not the name: people rename files.
+    if super::sniff::inspect(bytes, limits)? == super::sniff::Container::Text {
         let table =
             super::csv::read_table(bytes).map_err(|e| ReadError::Unreadable(e.to_string()))?;
         if table.records.len() as u64 > limits.rows {

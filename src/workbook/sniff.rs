@@ -1,0 +1,229 @@
+//! What a file really is, decided from its bytes before any spreadsheet reader sees it:
+//! a zip container is checked part by part against the decompressed-size limit (the sizes
+//! it declares, and again while inflating, since headers can lie), and files that are not
+//! spreadsheets (encrypted workbooks, Word documents, HTML saved as .xls, images, PDFs)
+//! are named for what they are.
+
+use std::io::{Cursor, Read};
+
+use super::read::ReadError;
+use crate::config::Limits;
+
+/// The container a file turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// A zip: xlsx, xlsm, xlsb or ods.
+    Zip,
+    /// An OLE compound file: xls (BIFF).
+    Ole,
+    /// Anything else: read as CSV text.
+    Text,
+}
+
+const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+fn not_a_spreadsheet(what: &str) -> ReadError {
+    ReadError::Unreadable(format!("it is {what}, not a spreadsheet"))
+}
+
+/// Decides what `bytes` hold and refuses what needsd must not or cannot read.
+pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<Container, ReadError> {
+    let head = &bytes[..bytes.len().min(512)];
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        check_zip(bytes, limits)?;
+        return Ok(Container::Zip);
+    }
+    if bytes.starts_with(&OLE_MAGIC) {
+        // An encrypted xlsx is an OLE file holding EncryptionInfo and EncryptedPackage
+        // streams; their names are stored in UTF-16.
+        if contains_utf16(bytes, "EncryptedPackage") || contains_utf16(bytes, "EncryptionInfo") {
+            return Err(ReadError::Encrypted);
+        }
+        if contains_utf16(bytes, "WordDocument") {
+            return Err(not_a_spreadsheet("a Word document"));
+        }
+        return Ok(Container::Ole);
+    }
+    let magic: [(&[u8], &str); 6] = [
+        (b"\x89PNG", "a PNG image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"%PDF", "a PDF document"),
+        (b"{\\rtf", "an RTF document"),
+        (b"BM", "a bitmap image"),
+    ];
+    for (m, what) in magic {
+        if bytes.starts_with(m)
+            && (what != "a bitmap image" || bytes.len() > 14 && bytes[6..10] == [0, 0, 0, 0])
+        {
+            return Err(not_a_spreadsheet(what));
+        }
+    }
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with("<!doctype html")
+        || trimmed.starts_with("<html")
+        || text.contains("<table")
+    {
+        return Err(not_a_spreadsheet(
+            "an HTML page (a web table saved with a spreadsheet name); open it and save it as .xlsx or .csv",
+        ));
+    }
+    if trimmed.starts_with("<?xml") {
+        return Err(not_a_spreadsheet(
+            "an XML file (perhaps an Excel 2003 XML spreadsheet); save it as .xlsx or .csv",
+        ));
+    }
+    Ok(Container::Text)
+}
+
+fn contains_utf16(bytes: &[u8], name: &str) -> bool {
+    let pattern: Vec<u8> = name.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    bytes
+        .windows(pattern.len())
+        .any(|w| w == pattern.as_slice())
+}
+
+/// Checks every part of a zip container: what it declares, then what it really inflates
+/// to, stopping as soon as the total passes the limit.
+fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
+    let bad = |e: zip::result::ZipError| {
+        ReadError::Unreadable(format!("the zip container is damaged ({e})"))
+    };
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(bad)?;
+    let limit = limits.decompressed_bytes;
+    let mut declared: u64 = 0;
+    let mut names = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let f = zip.by_index_raw(i).map_err(bad)?;
+        if f.encrypted() {
+            return Err(ReadError::Encrypted);
+        }
+        declared = declared.saturating_add(f.size());
+        names.push(f.name().map(|n| n.into_owned()).unwrap_or_default());
+    }
+    if declared > limit {
+        return Err(ReadError::TooBig { limit });
+    }
+    let has = |n: &str| names.iter().any(|x| x == n);
+    if has("word/document.xml") {
+        return Err(not_a_spreadsheet("a Word document"));
+    }
+    if has("ppt/presentation.xml") {
+        return Err(not_a_spreadsheet("a PowerPoint presentation"));
+    }
+    if has("META-INF/manifest.xml") {
+        let mut manifest = String::new();
+        if let Ok(f) = zip.by_name("META-INF/manifest.xml") {
+            let _ = f.take(1 << 20).read_to_string(&mut manifest);
+        }
+        if manifest.contains("encryption-data") {
+            return Err(ReadError::Encrypted);
+        }
+    }
+    let mut total: u64 = 0;
+    let mut sink = [0u8; 64 * 1024];
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).map_err(bad)?;
+        loop {
+            let n = f.read(&mut sink).map_err(|e| {
+                ReadError::Unreadable(format!("the zip container is damaged ({e})"))
+            })?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(ReadError::TooBig { limit });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in parts {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_by_its_declared_size() {
+        let zeros = vec![0u8; 5_000_000];
+        let bomb = zip_of(&[("xl/worksheets/sheet1.xml", &zeros)]);
+        assert!(bomb.len() < 50_000);
+        let small = Limits {
+            decompressed_bytes: 1_000_000,
+            ..Limits::default()
+        };
+        assert_eq!(
+            inspect(&bomb, &small),
+            Err(ReadError::TooBig { limit: 1_000_000 })
+        );
+        assert_eq!(inspect(&bomb, &Limits::default()), Ok(Container::Zip));
+    }
+
+    #[test]
+    fn a_zip_that_lies_about_its_size_is_caught_while_inflating() {
+        let zeros = vec![0u8; 3_000_000];
+        let mut bomb = zip_of(&[("a.xml", &zeros)]);
+        // Rewrite the declared uncompressed size (local header offset 22, central
+        // directory entry offset 24) to 10 bytes.
+        let lie = 10u32.to_le_bytes();
+        bomb[22..26].copy_from_slice(&lie);
+        let cd = bomb.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap();
+        bomb[cd + 24..cd + 28].copy_from_slice(&lie);
+        let small = Limits {
+            decompressed_bytes: 1_000_000,
+            ..Limits::default()
+        };
+        let r = inspect(&bomb, &small);
+        assert!(
+            matches!(
+                r,
+                Err(ReadError::TooBig { .. }) | Err(ReadError::Unreadable(_))
+            ),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn files_that_are_not_spreadsheets_are_named() {
+        let l = Limits::default();
+        let word = zip_of(&[("word/document.xml", b"<w:document/>")]);
+        let msg = |r: Result<Container, ReadError>| r.unwrap_err().to_string();
+        assert!(msg(inspect(&word, &l)).contains("a Word document"));
+        assert!(msg(inspect(b"\x89PNG\r\n\x1a\n....", &l)).contains("a PNG image"));
+        assert!(
+            msg(inspect(
+                b"<html><body><table><tr><td>1</td></tr></table>",
+                &l
+            ))
+            .contains("an HTML page")
+        );
+        assert!(msg(inspect(b"%PDF-1.7", &l)).contains("a PDF"));
+        let ods_encrypted = zip_of(&[(
+            "META-INF/manifest.xml",
+            b"<manifest:file-entry><manifest:encryption-data/></manifest:file-entry>",
+        )]);
+        assert_eq!(inspect(&ods_encrypted, &l), Err(ReadError::Encrypted));
+        let mut ole = OLE_MAGIC.to_vec();
+        ole.extend(
+            "EncryptionInfo"
+                .encode_utf16()
+                .flat_map(|u| u.to_le_bytes()),
+        );
+        assert_eq!(inspect(&ole, &l), Err(ReadError::Encrypted));
+        assert_eq!(inspect(b"a,b\n1,2\n", &l), Ok(Container::Text));
+    }
+}
