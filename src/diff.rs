@@ -214,6 +214,8 @@ fn add(r: &ReplyRow, ours: &[Need], out: &mut Diff) {
     fields
         .entry(Field::Status)
         .or_insert_with(|| Status::Open.to_string());
+    // Empty optional cells say nothing about a new need.
+    fields.retain(|_, v| !v.is_empty());
     let key = |state: &str, area: &str, text: &str| {
         (state.to_string(), area.to_string(), normalize_word(text))
     };

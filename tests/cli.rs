@@ -635,3 +635,110 @@ fn check_reports_changes_and_refusals_field_by_field() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown party 'Narnia'"));
 }
+
+/// The reply fixtures were made by real programs (scripts/make-fixtures.sh): openpyxl
+/// edited Kenya's copy; LibreOffice re-saved it as xlsx, ods and xls; Python's csv module
+/// wrote it as CSV in four encodings and separators. Every one proposes the same changes.
+#[test]
+fn replies_saved_by_real_programs_propose_the_same_changes() {
+    let lab = Lab::initialised();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workbooks");
+    let f = |n: &str| fixtures.join(n).to_str().unwrap().to_string();
+    lab.ok(&["contacts", "import", &f("base-contacts.csv")]);
+    lab.ok(&["matrix", "import", &f("base-matrix.csv")]);
+    let expected = |notes: &str| {
+        vec![
+            (
+                "update".to_string(),
+                "MN-00001".to_string(),
+                "status".to_string(),
+                "Met".to_string(),
+            ),
+            (
+                "update".into(),
+                "MN-00001".into(),
+                "notes".into(),
+                notes.to_string(),
+            ),
+            (
+                "update".into(),
+                "MN-00003".into(),
+                "priority".into(),
+                "Low".into(),
+            ),
+            (
+                "add".into(),
+                String::new(),
+                String::new(),
+                "Forensic laboratory training".into(),
+            ),
+        ]
+    };
+    for (file, notes, stamped) in [
+        ("reply-openpyxl.xlsx", "Terminé – 完成 in October", true),
+        ("reply-libreoffice.xlsx", "Terminé – 完成 in October", true),
+        ("reply-libreoffice.ods", "Terminé – 完成 in October", true),
+        ("reply-libreoffice.xls", "Terminé – 完成 in October", true),
+        ("reply-utf8.csv", "Terminé – 完成 in October", false),
+        (
+            "reply-utf8-bom-semicolon.csv",
+            "Terminé – 完成 in October",
+            false,
+        ),
+        ("reply-utf16le-tab.csv", "Terminé – 完成 in October", false),
+        ("reply-windows1252.csv", "Terminé in October", false),
+    ] {
+        let args: Vec<String> = if stamped {
+            vec!["check".into(), f(file), "--json".into()]
+        } else {
+            vec![
+                "check".into(),
+                f(file),
+                "--as".into(),
+                "KEN".into(),
+                "--cycle".into(),
+                "2026-12".into(),
+                "--json".into(),
+            ]
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = lab.json(&args);
+        assert_eq!(r["party"], "KEN", "{file}");
+        assert_eq!(r["cycle"], "2026-12", "{file}");
+        let got: Vec<(String, String, String, String)> = r["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+                let proposed = if s("kind") == "add" {
+                    c["fields"]["description"].as_str().unwrap().to_string()
+                } else {
+                    s("proposed")
+                };
+                (s("kind"), s("need_id"), s("field"), proposed)
+            })
+            .collect();
+        assert_eq!(got, expected(notes), "{file}");
+        let add = r["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "add")
+            .unwrap();
+        assert_eq!(
+            add["fields"],
+            serde_json::json!({"state":"KEN","area":"POL","description":"Forensic laboratory training","priority":"High","status":"Open"}),
+            "{file}"
+        );
+        let errors = r["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{file}: {errors:?}");
+        assert!(
+            errors[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("MN-00005 belongs to another State"),
+            "{file}"
+        );
+    }
+}

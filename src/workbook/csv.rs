@@ -1,6 +1,8 @@
 //! CSV as spreadsheets save it: UTF-8 (with or without BOM), UTF-16 LE/BE with BOM, or
 //! Windows-1252; separated by `,` `;` or tab. Detected, never asked for.
 
+use std::collections::HashMap;
+
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -39,29 +41,29 @@ pub fn decode(bytes: &[u8]) -> (String, &'static str) {
     }
 }
 
-/// The separator that splits the first lines most consistently into more than one field.
+/// The separator that splits the most sample lines into the same number (above one) of
+/// fields; a title line or a stray comma in a cell does not decide it.
 fn sniff_delimiter(text: &str) -> u8 {
     let sample: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .take(10)
+        .take(20)
         .collect();
-    let mut best = (b',', 0usize);
+    let mut best = (b',', (0usize, 0usize));
     for d in [b',', b';', b'\t'] {
-        let counts: Vec<usize> = sample
-            .iter()
-            .map(|l| count_outside_quotes(l, d as char))
-            .collect();
-        let Some(&first) = counts.first() else {
-            continue;
-        };
-        // Score: fields on the header line, when most lines agree with it.
-        let agree = counts.iter().filter(|&&c| c == first).count();
-        let score = if first > 0 && agree * 2 >= counts.len() {
-            first
-        } else {
-            0
-        };
+        let mut freq: HashMap<usize, usize> = HashMap::new();
+        for l in &sample {
+            let n = count_outside_quotes(l, d as char);
+            if n > 0 {
+                *freq.entry(n).or_default() += 1;
+            }
+        }
+        // How many lines agree, then how many fields they have.
+        let score = freq
+            .into_iter()
+            .map(|(n, k)| (k, n))
+            .max()
+            .unwrap_or((0, 0));
         if score > best.1 {
             best = (d, score);
         }
@@ -145,6 +147,13 @@ mod tests {
         let t = read_table(b"a,b\n\xe9t\xe9,x\n").unwrap();
         assert_eq!(t.encoding, "windows-1252");
         assert_eq!(t.records[1].cells[0], "été");
+
+        let t =
+            read_table("Reply from Kenya, December\n\na;b;c\n1;2,5;3\n4;5;6\n".as_bytes()).unwrap();
+        assert_eq!(
+            t.delimiter, b';',
+            "a title line does not decide the separator"
+        );
 
         let t = read_table("\u{feff}a,b\n1,2\n".as_bytes()).unwrap();
         assert_eq!(t.records[0].cells[0], "a");

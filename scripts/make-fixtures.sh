@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Makes the reply fixtures under tests/fixtures/workbooks/ with real programs: needsd
+# exports Kenya's copy of a small matrix, openpyxl edits it as a respondent would, and
+# LibreOffice re-saves the edited reply as xlsx, ods and xls; Python's csv module writes
+# the CSV variants in the encodings and separators spreadsheets use. The outputs are
+# committed; run this again only to change them. Needs: cargo, python3 with openpyxl,
+# LibreOffice (libreoffice-calc-nogui).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/tests/fixtures/workbooks"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cargo build -q --manifest-path "$root/Cargo.toml"
+needsd="$root/target/debug/needsd"
+(
+    cd "$work"
+    export NEEDSD_TOKEN_SECRET=fixtures-fixtures-fixtures-fixtures-0001
+    "$needsd" init >/dev/null
+    "$needsd" contacts import "$out/base-contacts.csv" >/dev/null
+    "$needsd" matrix import "$out/base-matrix.csv" >/dev/null
+    "$needsd" matrix export --out "$out/circulated.xlsx" --cycle 2026-12 --recipient grace@mfa.ke.example.org >/dev/null
+)
+
+python3 - "$out" <<'PY'
+import csv, sys, openpyxl
+out = sys.argv[1]
+wb = openpyxl.load_workbook(f"{out}/circulated.xlsx")
+ws = wb["Matrix"]
+rows = {r[0].value: r for r in ws.iter_rows(min_row=2) if r[0].value}
+rows["MN-00001"][5].value = "met"                       # status, lower case
+rows["MN-00001"][7].value = "Terminé – 完成 in October"  # notes, non-Latin
+rows["MN-00003"][4].value = "LOW"                       # priority, upper case
+rows["MN-00005"][7].value = "Kenya edits Moldova"       # refused: not Kenya's need
+ws.delete_rows(rows["MN-00004"][0].row)                 # a deleted row is not a withdrawal
+last = ws.max_row + 1
+for col, v in enumerate(["", "Kenya", "Police and law enforcement", "Forensic laboratory training", "h", ""], start=1):
+    ws.cell(row=last, column=col, value=v or None)
+wb.save(f"{out}/reply-openpyxl.xlsx")
+
+# The same reply as CSV, as spreadsheet programs save it.
+header = ["Need ID", "State", "Area", "Need", "Priority", "Status", "Assistance provider", "Notes", "Last updated"]
+data = []
+for r in wb["Matrix"].iter_rows(min_row=2, values_only=True):
+    if any(v not in (None, "") for v in r):
+        data.append(["" if v is None else (v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v)) for v in r])
+def write(name, encoding, delimiter, bom=False, junk=False):
+    with open(f"{out}/{name}", "w", encoding=encoding, newline="") as f:
+        if bom:
+            f.write("\ufeff")
+        w = csv.writer(f, delimiter=delimiter, lineterminator="\r\n")
+        if junk:
+            w.writerow(["Matrix of Needs, reply from Kenya"])
+            w.writerow([])
+        w.writerow(header)
+        w.writerows(data)
+write("reply-utf8.csv", "utf-8", ",")
+write("reply-utf8-bom-semicolon.csv", "utf-8", ";", bom=True, junk=True)
+write("reply-utf16le-tab.csv", "utf-16-le", "\t", bom=True)
+# Windows-1252 cannot hold the Chinese note: the respondent's program would have lost it.
+data = [[c.replace(" – 完成", "") for c in row] for row in data]
+write("reply-windows1252.csv", "cp1252", ";")
+PY
+
+profile="$work/lo-profile"
+for fmt in ods xls xlsx; do
+    soffice "-env:UserInstallation=file://$profile" --headless --convert-to "$fmt" \
+        --outdir "$work/lo" "$out/reply-openpyxl.xlsx" >/dev/null 2>&1
+    mv "$work/lo/reply-openpyxl.$fmt" "$out/reply-libreoffice.$fmt"
+done
+ls -l "$out"
