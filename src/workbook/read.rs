@@ -600,6 +600,23 @@ pub fn read_reply(
             _ => {}
         }
     }
+    if reply.stamp.is_none() {
+        let props = super::sniff::stamp_properties(bytes);
+        if !props.is_empty() {
+            let get = |k: &str| {
+                props
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+            };
+            reply.stamp = Some(Stamp {
+                cycle: get("cycle"),
+                party: get("party"),
+                recipient: get("recipient"),
+                token: get("token"),
+            });
+        }
+    }
     let sheet = find_matrix(grids)?;
     reply.warnings = sheet
         .warnings
@@ -842,5 +859,25 @@ mod tests {
             read_grids(&bytes, "x.xlsx", &small),
             Err(ReadError::TooManyCells { limit: 100, .. })
         ));
+    }
+
+    #[test]
+    fn the_stamp_survives_a_program_that_drops_hidden_sheets() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.set_properties(
+            &rust_xlsxwriter::DocProperties::new()
+                .set_custom_property("needsd.cycle", "2026-11")
+                .set_custom_property("needsd.party", "KEN"),
+        );
+        let ws = wb.add_worksheet();
+        for (c, h) in ["Need ID", "State", "Area", "Need"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        let idx = PartyIndex::new(seed_parties().unwrap());
+        let reply = read_reply(&bytes, "r.xlsx", &Limits::default(), &idx, &areas()).unwrap();
+        let stamp = reply.stamp.unwrap();
+        assert_eq!(stamp.cycle.as_deref(), Some("2026-11"));
+        assert_eq!(stamp.party.as_deref(), Some("KEN"));
     }
 }

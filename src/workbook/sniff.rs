@@ -141,6 +141,59 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// The `needsd.*` custom document properties of an xlsx (`docProps/custom.xml`) or ods
+/// (`meta.xml`): the stamp's second home, for programs that drop hidden sheets.
+pub fn stamp_properties(bytes: &[u8]) -> Vec<(String, String)> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Vec::new();
+    };
+    let mut xml = String::new();
+    for part in ["docProps/custom.xml", "meta.xml"] {
+        if let Ok(f) = zip.by_name(part) {
+            let _ = f.take(1 << 20).read_to_string(&mut xml);
+        }
+    }
+    let mut out = Vec::new();
+    let mut rest = xml.as_str();
+    while let Some(i) = rest.find("name=\"needsd.") {
+        rest = &rest[i + "name=\"needsd.".len()..];
+        let Some(q) = rest.find('"') else { break };
+        let key = rest[..q].to_string();
+        let Some(open) = rest.find('>') else { break };
+        let body = &rest[open + 1..];
+        let end = ["</property>", "</meta:user-defined>"]
+            .iter()
+            .filter_map(|t| body.find(t))
+            .min()
+            .unwrap_or(body.len());
+        out.push((key, unescape(&strip_tags(&body[..end]))));
+        rest = &body[end..];
+    }
+    out
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +248,38 @@ mod tests {
             ),
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn the_stamp_is_read_from_document_properties() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.set_properties(
+            &rust_xlsxwriter::DocProperties::new()
+                .set_custom_property("needsd.cycle", "2026-12")
+                .set_custom_property("needsd.token", "a&b"),
+        );
+        wb.add_worksheet();
+        let bytes = wb.save_to_buffer().unwrap();
+        assert_eq!(
+            stamp_properties(&bytes),
+            vec![
+                ("cycle".to_string(), "2026-12".to_string()),
+                ("token".to_string(), "a&b".to_string())
+            ]
+        );
+        assert!(stamp_properties(b"not a zip").is_empty());
+    }
+
+    #[test]
+    fn a_truncated_workbook_is_an_error() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.add_worksheet().write_string(0, 0, "Need ID").unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let half = &bytes[..bytes.len() / 2];
+        assert!(matches!(
+            inspect(half, &Limits::default()),
+            Err(ReadError::Unreadable(_))
+        ));
     }
 
     #[test]
