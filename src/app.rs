@@ -331,7 +331,16 @@ pub async fn check(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let reply = read::read_reply(&bytes, &name, &cfg.limits, &index, &cfg.areas)
+    // Parsing is CPU work that must not block the runtime; it also overlaps with loading
+    // the matrix from the database.
+    let (limits, areas, parse_index) = (cfg.limits, cfg.areas.clone(), index.clone());
+    let parse = tokio::task::spawn_blocking(move || {
+        read::read_reply(&bytes, &name, &limits, &parse_index, &areas)
+    });
+    let ours = store.needs().await?;
+    let reply = parse
+        .await
+        .context("the workbook reader stopped unexpectedly")?
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut warnings = reply.warnings;
     let stamp_cycle = reply
@@ -340,7 +349,6 @@ pub async fn check(
         .and_then(|s| s.cycle.as_deref())
         .and_then(|c| Cycle::parse(c).ok());
     let cycle = cycle.or(stamp_cycle);
-    let ours = store.needs().await?;
     let base = match cycle {
         Some(c) => match store.cycle_base(c).await? {
             Some(b) => b,

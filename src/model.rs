@@ -610,6 +610,14 @@ impl fmt::Display for Field {
 /// which spellings, headers and names are compared.
 pub fn normalize_word(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
+    // Most cells are ASCII: skip the Unicode decomposition for them.
+    if s.is_ascii() {
+        return s
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| b.to_ascii_lowercase() as char)
+            .collect();
+    }
     s.nfkd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .flat_map(char::to_lowercase)

@@ -4,25 +4,48 @@ use chrono::NaiveDate;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError, parsed};
+use super::{Store, StoreError};
 use crate::clock::db_time;
-use crate::model::{AreaCode, Need, NeedId, NewNeed, PartyCode, Priority, Status};
+use crate::model::{AreaCode, Need, NeedId, NewNeed, ParseError, PartyCode, Priority, Status};
 
+const NEED_COLUMN_NAMES: [&str; 9] = [
+    "id",
+    "state_code",
+    "area",
+    "description",
+    "priority",
+    "status",
+    "provider",
+    "notes",
+    "updated_at",
+];
 const NEED_COLUMNS: &str =
     "id, state_code, area, description, priority, status, provider, notes, updated_at";
 
+/// A need from a row whose columns are, in order, those of [`NEED_COLUMNS`]. Columns are
+/// read by position: looking each up by name costs more than the rest of the decoding.
 pub(crate) fn need_from_row(r: &AnyRow) -> Result<Need, StoreError> {
-    let corrupt = |e: crate::model::ParseError| StoreError::Corrupt(e.0);
-    let updated: String = r.try_get("updated_at")?;
+    fn text(r: &AnyRow, i: usize) -> Result<String, StoreError> {
+        Ok(r.try_get::<String, _>(i)?)
+    }
+    fn typed<T>(
+        r: &AnyRow,
+        i: usize,
+        parse: fn(&str) -> Result<T, ParseError>,
+    ) -> Result<T, StoreError> {
+        let s = text(r, i)?;
+        parse(&s).map_err(|e| StoreError::Corrupt(format!("column {}: {e}", NEED_COLUMN_NAMES[i])))
+    }
+    let updated = text(r, 8)?;
     Ok(Need {
-        id: parsed::<NeedId>(r, "id")?,
-        state: parsed::<PartyCode>(r, "state_code")?,
-        area: parsed::<AreaCode>(r, "area")?,
-        description: r.try_get("description")?,
-        priority: Priority::parse(&r.try_get::<String, _>("priority")?).map_err(corrupt)?,
-        status: Status::parse(&r.try_get::<String, _>("status")?).map_err(corrupt)?,
-        provider: r.try_get("provider")?,
-        notes: r.try_get("notes")?,
+        id: typed(r, 0, NeedId::parse)?,
+        state: typed(r, 1, PartyCode::parse)?,
+        area: typed(r, 2, AreaCode::parse)?,
+        description: text(r, 3)?,
+        priority: typed(r, 4, Priority::parse)?,
+        status: typed(r, 5, Status::parse)?,
+        provider: text(r, 6)?,
+        notes: text(r, 7)?,
         updated_at: NaiveDate::parse_from_str(updated.get(..10).unwrap_or(""), "%Y-%m-%d")
             .map_err(|e| StoreError::Corrupt(format!("column updated_at: {e}")))?,
     })

@@ -2,7 +2,7 @@
 //! CSV. Finds the sheet and its header row, maps columns by their text, and turns every
 //! row into typed values or row-level errors. Pure: bytes in, values out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
@@ -60,7 +60,11 @@ impl Cell {
         }
     }
     fn is_empty(&self) -> bool {
-        self.text().is_empty()
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
     }
 }
 
@@ -617,6 +621,16 @@ pub fn read_reply(
             });
         }
     }
+    // An area may be written as its code or its label.
+    let area_keys: HashMap<String, String> = areas
+        .iter()
+        .flat_map(|a| {
+            [
+                (normalize_word(a.code.as_str()), a.code.to_string()),
+                (normalize_word(&a.label), a.code.to_string()),
+            ]
+        })
+        .collect();
     let sheet = find_matrix(grids)?;
     reply.warnings = sheet
         .warnings
@@ -677,13 +691,9 @@ pub fn read_reply(
                         Some(p) => Err(format!("'{}' is an organization, not a State", p.name)),
                         None => Err(format!("unknown State '{text}'")),
                     },
-                    Field::Area => areas
-                        .iter()
-                        .find(|a| {
-                            a.code.as_str().eq_ignore_ascii_case(&text)
-                                || normalize_word(&a.label) == normalize_word(&text)
-                        })
-                        .map(|a| a.code.to_string())
+                    Field::Area => area_keys
+                        .get(&normalize_word(&text))
+                        .cloned()
                         .ok_or_else(|| format!("unknown area '{text}'")),
                     Field::Priority => Priority::parse(&text)
                         .map(|p| p.to_string())
