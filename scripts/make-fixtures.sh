@@ -2,9 +2,11 @@
 # Makes the reply fixtures under tests/fixtures/workbooks/ with real programs: needsd
 # exports Kenya's copy of a small matrix, openpyxl edits it as a respondent would, and
 # LibreOffice re-saves the edited reply as xlsx, ods and xls; Python's csv module writes
-# the CSV variants in the encodings and separators spreadsheets use. The outputs are
+# the CSV variants in the encodings and separators spreadsheets use; Gnumeric's ssconvert
+# writes an ods (whose indented XML calamine refuses); and the bad-* files are what
+# people send instead of a workbook. The outputs are
 # committed; run this again only to change them. Needs: cargo, python3 with openpyxl,
-# LibreOffice (libreoffice-calc-nogui).
+# LibreOffice (libreoffice-calc-nogui), gnumeric, and PyPI's msoffcrypto-tool and python-docx.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/tests/fixtures/workbooks"
@@ -67,4 +69,41 @@ for fmt in ods xls xlsx; do
         --outdir "$work/lo" "$out/reply-openpyxl.xlsx" >/dev/null 2>&1
     mv "$work/lo/reply-openpyxl.$fmt" "$out/reply-libreoffice.$fmt"
 done
+ls -l "$out"
+
+# Files that are not readable replies, each as a real program makes it.
+python3 -m pip install -q msoffcrypto-tool python-docx 2>/dev/null || true
+python3 - "$out" <<'PY'
+import io, sys, zipfile, msoffcrypto, docx
+out = sys.argv[1]
+# A workbook saved with a password (Excel's "Encrypt with Password").
+with open(f"{out}/reply-openpyxl.xlsx", "rb") as src, open(f"{out}/bad-encrypted.xlsx", "wb") as dst:
+    f = msoffcrypto.OfficeFile(src)
+    f.encrypt("secret", dst)
+# A Word document renamed .xlsx.
+d = docx.Document()
+d.add_paragraph("No changes for Kenya this month.")
+d.save(f"{out}/bad-word-renamed.xlsx")
+# A web table saved with an .xls name (what some intranet exports do).
+with open(f"{out}/bad-html-table.xls", "w") as f:
+    f.write("<html><body><table><tr><td>Need ID</td><td>State</td></tr><tr><td>MN-00001</td><td>KEN</td></tr></table></body></html>\n")
+# A picture of the matrix instead of the matrix (a minimal valid PNG).
+import struct, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + chunk(b"IEND", b"")
+open(f"{out}/bad-image.xlsx", "wb").write(png)
+# Half of a workbook (a download that stopped).
+data = open(f"{out}/reply-openpyxl.xlsx", "rb").read()
+open(f"{out}/bad-truncated.xlsx", "wb").write(data[: len(data) // 2])
+# A zip bomb dressed as a workbook: 300 MB of zeros in one part.
+with zipfile.ZipFile(f"{out}/bad-zip-bomb.xlsx", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    z.writestr("[Content_Types].xml", "<Types/>")
+    with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+        chunk = b"\0" * (1 << 20)
+        for _ in range(300):
+            part.write(chunk)
+PY
+if command -v ssconvert >/dev/null; then
+    ssconvert "$out/reply-openpyxl.xlsx" "$out/reply-gnumeric.ods" 2>/dev/null
+fi
 ls -l "$out"

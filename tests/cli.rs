@@ -679,6 +679,7 @@ fn replies_saved_by_real_programs_propose_the_same_changes() {
         ("reply-libreoffice.xlsx", "Terminé – 完成 in October", true),
         ("reply-libreoffice.ods", "Terminé – 完成 in October", true),
         ("reply-libreoffice.xls", "Terminé – 完成 in October", true),
+        ("reply-gnumeric.ods", "Terminé – 完成 in October", true),
         ("reply-utf8.csv", "Terminé – 完成 in October", false),
         (
             "reply-utf8-bom-semicolon.csv",
@@ -740,5 +741,32 @@ fn replies_saved_by_real_programs_propose_the_same_changes() {
                 .contains("MN-00005 belongs to another State"),
             "{file}"
         );
+    }
+}
+
+/// Files that are not readable replies, each made by a real program (scripts/make-fixtures.sh):
+/// one clear sentence, exit 1, and no changes.
+#[test]
+fn unreadable_replies_get_one_clear_sentence() {
+    let lab = Lab::initialised();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workbooks");
+    for (file, says) in [
+        ("bad-encrypted.xlsx", "password-protected"),
+        (
+            "bad-word-renamed.xlsx",
+            "it is a Word document, not a spreadsheet",
+        ),
+        ("bad-html-table.xls", "it is an HTML page"),
+        ("bad-image.xlsx", "it is a PNG image, not a spreadsheet"),
+        ("bad-truncated.xlsx", "the zip container is damaged"),
+        ("bad-zip-bomb.xlsx", "inflates to more than 200000000 bytes"),
+    ] {
+        let path = fixtures.join(file);
+        let out = lab.run(&["check", path.to_str().unwrap(), "--as", "KEN", "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        assert!(out.stdout.is_empty(), "{file}: no changes printed");
+        let err = stderr(&out);
+        assert!(err.contains(file) && err.contains(says), "{file}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{file}: one sentence: {err}");
     }
 }

@@ -25,6 +25,8 @@ pub enum ReadError {
         "the file is not a spreadsheet needsd can read (xlsx, xlsm, xls, xlsb, ods or csv): {0}"
     )]
     Unreadable(String),
+    #[error("it is {0}, not a spreadsheet; open it, save it as .xlsx or .csv, and send that")]
+    NotASpreadsheet(String),
     #[error("the workbook is password-protected; save it without a password and send it again")]
     Encrypted,
     #[error("the workbook inflates to more than {limit} bytes, over the limit")]
@@ -201,8 +203,26 @@ pub fn read_grids(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Vec<
 }
 
 fn read_with_calamine(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, ReadError> {
-    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|e| ReadError::Unreadable(e.to_string()))?;
+    match calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())) {
+        Ok(wb) => read_sheets(wb, limits),
+        Err(first) => match super::sniff::compact_ods(bytes) {
+            // calamine refuses the indented content.xml that Gnumeric writes; the same
+            // document without the whitespace between elements reads fine.
+            Some(compacted) => {
+                let ods =
+                    calamine::open_workbook_from_rs::<calamine::Ods<_>, _>(Cursor::new(compacted))
+                        .map_err(|e| ReadError::Unreadable(e.to_string()))?;
+                read_sheets(calamine::Sheets::Ods(ods), limits)
+            }
+            None => Err(ReadError::Unreadable(first.to_string())),
+        },
+    }
+}
+
+fn read_sheets(
+    mut wb: calamine::Sheets<Cursor<Vec<u8>>>,
+    limits: &Limits,
+) -> Result<Vec<Grid>, ReadError> {
     let mut grids = Vec::new();
     for name in wb.sheet_names() {
         let rows = match &mut wb {
@@ -809,7 +829,7 @@ mod tests {
         ));
         assert!(matches!(
             read_grids(b"%PDF-1.4", "x.xlsx", &Limits::default()),
-            Err(ReadError::Unreadable(_))
+            Err(ReadError::NotASpreadsheet(_))
         ));
         assert!(matches!(
             read_grids(

@@ -23,7 +23,7 @@ pub enum Container {
 const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 fn not_a_spreadsheet(what: &str) -> ReadError {
-    ReadError::Unreadable(format!("it is {what}, not a spreadsheet"))
+    ReadError::NotASpreadsheet(what.to_string())
 }
 
 /// Decides what `bytes` hold and refuses what needsd must not or cannot read.
@@ -66,12 +66,12 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<Container, ReadError> {
         || text.contains("<table")
     {
         return Err(not_a_spreadsheet(
-            "an HTML page (a web table saved with a spreadsheet name); open it and save it as .xlsx or .csv",
+            "an HTML page (a web table saved under a spreadsheet's name)",
         ));
     }
     if trimmed.starts_with("<?xml") {
         return Err(not_a_spreadsheet(
-            "an XML file (perhaps an Excel 2003 XML spreadsheet); save it as .xlsx or .csv",
+            "an XML file (perhaps an Excel 2003 XML spreadsheet)",
         ));
     }
     Ok(Container::Text)
@@ -139,6 +139,68 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
         }
     }
     Ok(())
+}
+
+/// For an OpenDocument spreadsheet: the same archive with the whitespace-only text
+/// between elements of `content.xml` removed (Gnumeric indents its XML, which calamine
+/// cannot read). `None` for anything else. Only whitespace between two tags goes; cell
+/// text is trimmed by the reader anyway.
+pub fn compact_ods(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut mimetype = String::new();
+    zip.by_name("mimetype")
+        .ok()?
+        .take(200)
+        .read_to_string(&mut mimetype)
+        .ok()?;
+    if mimetype.trim() != "application/vnd.oasis.opendocument.spreadsheet" {
+        return None;
+    }
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    // mimetype first and stored, as the format asks.
+    out.start_file("mimetype", stored).ok()?;
+    out.write_all(mimetype.trim().as_bytes()).ok()?;
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).ok()?;
+        let name = f.name().ok()?.into_owned();
+        if name == "mimetype" || f.is_dir() {
+            continue;
+        }
+        let mut data = Vec::new();
+        // The container passed `inspect`, so every part fits the decompressed limit.
+        f.read_to_end(&mut data).ok()?;
+        if name == "content.xml" {
+            data = strip_inter_tag_whitespace(&data);
+        }
+        out.start_file(name, deflated).ok()?;
+        out.write_all(&data).ok()?;
+    }
+    Some(out.finish().ok()?.into_inner())
+}
+
+fn strip_inter_tag_whitespace(xml: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(xml.len());
+    let mut i = 0;
+    while i < xml.len() {
+        out.push(xml[i]);
+        if xml[i] == b'>' {
+            let mut j = i + 1;
+            while j < xml.len() && xml[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if j < xml.len() && xml[j] == b'<' {
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
 }
 
 /// The `needsd.*` custom document properties of an xlsx (`docProps/custom.xml`) or ods
@@ -268,6 +330,14 @@ mod tests {
             ]
         );
         assert!(stamp_properties(b"not a zip").is_empty());
+    }
+
+    #[test]
+    fn whitespace_between_tags_goes_and_text_stays() {
+        assert_eq!(
+            strip_inter_tag_whitespace(b"<a>\n  <b> x y </b>\n</a>"),
+            b"<a><b> x y </b></a>".to_vec()
+        );
     }
 
     #[test]
