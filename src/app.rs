@@ -16,10 +16,20 @@ use crate::workbook::{read, write};
 
 /// A file was refused because of what is in it; the rows say where.
 #[derive(Debug, Error)]
-#[error("{file}: {} row{} with errors; nothing was imported (fix them, or pass --skip-bad to import the good rows)", .errors.len(), if .errors.len() == 1 { "" } else { "s" })]
+#[error("{file}: {} with errors; nothing was imported (fix them, or pass --skip-bad to import the good rows)", rows_phrase(.errors))]
 pub struct RowsRefused {
     pub file: String,
     pub errors: Vec<RowError>,
+}
+
+/// "1 row" or "N rows": how many distinct rows the errors are on.
+pub fn rows_phrase(errors: &[RowError]) -> String {
+    let mut rows: Vec<usize> = errors.iter().map(|e| e.row).collect();
+    rows.dedup();
+    match rows.len() {
+        1 => "1 row".to_string(),
+        n => format!("{n} rows"),
+    }
 }
 
 /// The database was opened before `needsd init` seeded it.
@@ -84,8 +94,33 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+/// Reads a file of at most `limit` bytes, refusing a larger one before reading it (and
+/// stopping at the limit for files whose size the metadata does not tell, like pipes).
+fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let too_big = || {
+        anyhow::anyhow!(
+            "{}: the file is over the limit of {limit} bytes (limits.attachment_bytes)",
+            path.display()
+        )
+    };
+    if file
+        .metadata()
+        .map(|m| m.is_file() && m.len() > limit)
+        .unwrap_or(false)
+    {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big());
+    }
+    Ok(bytes)
 }
 
 /// Loads the Directory of Contact Points from CSV.
@@ -95,9 +130,9 @@ pub async fn import_contacts(
     path: &Path,
     skip_bad: bool,
 ) -> Result<ImportReport> {
-    let bytes = read_file(path)?;
+    let bytes = read_file(path, cfg.limits.attachment_bytes)?;
     let (store, index) = open_seeded(cfg).await?;
-    let parsed = directory::parse_contacts_csv(&bytes, &index)
+    let parsed = directory::parse_contacts_csv(&bytes, &index, &cfg.limits)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if !parsed.errors.is_empty() && !skip_bad {
         return Err(RowsRefused {
@@ -125,7 +160,7 @@ pub async fn import_matrix(
     path: &Path,
     skip_bad: bool,
 ) -> Result<ImportReport> {
-    let bytes = read_file(path)?;
+    let bytes = read_file(path, cfg.limits.attachment_bytes)?;
     let (store, index) = open_seeded(cfg).await?;
     let name = path
         .file_name()
@@ -325,7 +360,7 @@ pub async fn check(
     as_party: Option<&str>,
     cycle: Option<Cycle>,
 ) -> Result<CheckReport> {
-    let bytes = read_file(path)?;
+    let bytes = read_file(path, cfg.limits.attachment_bytes)?;
     let (store, index) = open_seeded(cfg).await?;
     let name = path
         .file_name()

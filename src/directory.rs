@@ -226,6 +226,8 @@ pub enum ContactsFileError {
     MissingColumns(Vec<String>),
     #[error("the file has no header row")]
     Empty,
+    #[error("the file is over the limits: {0}")]
+    TooLarge(String),
 }
 
 /// Parsed contacts and every problem found, row by row.
@@ -251,8 +253,12 @@ const CONTACT_COLUMNS: [&str; 7] = [
 pub fn parse_contacts_csv(
     bytes: &[u8],
     parties: &PartyIndex,
+    limits: &crate::config::Limits,
 ) -> Result<ContactsParse, ContactsFileError> {
-    let table = crate::workbook::csv::read_table(bytes).map_err(|_| ContactsFileError::NotText)?;
+    let table = crate::workbook::csv::read_table(bytes, limits).map_err(|e| match e {
+        crate::workbook::csv::CsvError::TooLarge(why) => ContactsFileError::TooLarge(why),
+        crate::workbook::csv::CsvError::Malformed(_) => ContactsFileError::NotText,
+    })?;
     let mut records = table.records.into_iter();
     let header = records.next().ok_or(ContactsFileError::Empty)?;
     let header_keys: Vec<String> = header.cells.iter().map(|h| normalize_word(h)).collect();
@@ -434,7 +440,8 @@ mod tests {
                    KEN,Grace again,,GRACE@mfa.ke.example.org,en,,\n\
                    \n\
                    UNODC,Ana,,ana@unodc.example.org,français,,\n";
-        let r = parse_contacts_csv(csv.as_bytes(), &index()).unwrap();
+        let r = parse_contacts_csv(csv.as_bytes(), &index(), &crate::config::Limits::default())
+            .unwrap();
         assert_eq!(r.contacts.len(), 2);
         let lines: Vec<usize> = r.errors.iter().map(|e| e.row).collect();
         assert_eq!(lines, vec![3, 4, 5]);
@@ -448,7 +455,12 @@ mod tests {
 
     #[test]
     fn contacts_header_must_have_the_key_columns() {
-        let err = parse_contacts_csv(b"party,name\nKEN,x\n", &index()).unwrap_err();
+        let err = parse_contacts_csv(
+            b"party,name\nKEN,x\n",
+            &index(),
+            &crate::config::Limits::default(),
+        )
+        .unwrap_err();
         assert_eq!(err, ContactsFileError::MissingColumns(vec!["email".into()]));
     }
 }

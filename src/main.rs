@@ -360,7 +360,7 @@ fn report_import(file: &Path, what: &str, r: &ImportReport) {
     let skipped = if r.skipped.is_empty() {
         String::new()
     } else {
-        format!(", {} rows skipped", r.skipped.len())
+        format!(", {} skipped", app::rows_phrase(&r.skipped))
     };
     println!(
         "{}: {} {what} added{updated}{skipped}.",

@@ -86,7 +86,8 @@ impl NeedId {
             .map(|_| &t[3..]);
         match digits {
             Some(d) if d.len() >= 5 && d.len() <= 12 && d.bytes().all(|b| b.is_ascii_digit()) => {
-                Ok(Self(format!("MN-{d}")))
+                // One spelling per number: MN-000042 is MN-00042.
+                Ok(Self::from_number(d.parse().unwrap_or(0)))
             }
             _ => err(format!(
                 "'{s}' is not a Need ID (MN- followed by at least five digits)"
@@ -438,7 +439,8 @@ impl Language {
             "en" | "eng" | "english" => Ok(Language::En),
             "fr" | "fre" | "fra" | "french" | "francais" => Ok(Language::Fr),
             "es" | "spa" | "spanish" | "espanol" => Ok(Language::Es),
-            "ru" | "rus" | "russian" | "русский" => Ok(Language::Ru),
+            // normalize_word strips the breve: "русский" arrives as "русскии".
+            "ru" | "rus" | "russian" | "русскии" => Ok(Language::Ru),
             "zh" | "chi" | "zho" | "chinese" | "中文" => Ok(Language::Zh),
             "ar" | "ara" | "arabic" | "العربية" => Ok(Language::Ar),
             _ => err(format!(
@@ -648,6 +650,11 @@ mod tests {
         assert_eq!(NeedId::from_number(7).as_str(), "MN-00007");
         assert_eq!(NeedId::from_number(123456).as_str(), "MN-123456");
         assert!(NeedId::parse("MN-0042").is_err());
+        assert_eq!(
+            NeedId::parse("MN-000042").unwrap(),
+            a,
+            "one spelling per number"
+        );
         assert!(NeedId::parse("42").is_err());
         assert!(NeedId::parse("MN-00042x").is_err());
         assert!(NeedId::parse("MN-99999").unwrap() < NeedId::parse("MN-100000").unwrap());
@@ -665,6 +672,14 @@ mod tests {
         for bad in ["2026-13", "2026-1", "26-12", "2026/12", ""] {
             assert!(Cycle::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn languages_by_code_or_name() {
+        assert_eq!(Language::parse("Русский").unwrap(), Language::Ru);
+        assert_eq!(Language::parse("Français").unwrap(), Language::Fr);
+        assert_eq!(Language::parse("العربية").unwrap(), Language::Ar);
+        assert_eq!(Language::parse("中文").unwrap(), Language::Zh);
     }
 
     #[test]

@@ -179,8 +179,24 @@ fn contacts_import_resolves_names_and_updates_on_reimport() {
         "organizations receive the matrix by default"
     );
     assert_eq!(clara["bouncing"], false);
-    let again = lab.ok(&["contacts", "import", f.to_str().unwrap()]);
+    let changed = lab.write(
+        "changed.csv",
+        &GOOD_CONTACTS.replace("Ion Rusu,MFA", "Ion Rusu,Ministry of Justice"),
+    );
+    let again = lab.ok(&["contacts", "import", changed.to_str().unwrap()]);
     assert!(again.contains("0 contacts added, 3 updated"), "{again}");
+    let list = lab.json(&["contacts", "list", "--json"]);
+    let ion = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["email"] == "ion@mfa.md.example.org")
+        .unwrap();
+    assert_eq!(
+        ion["office"], "Ministry of Justice",
+        "re-import updates the contact"
+    );
+    assert_eq!(list.as_array().unwrap().len(), 3);
 }
 
 #[test]
@@ -456,6 +472,11 @@ fn a_recipients_copy_is_stamped_and_reproducible() {
     assert_eq!(value("No changes this month"), "No");
     assert!(value("Recipient").contains("Ion Rusu"));
 
+    let core = zip_part(&a, "docProps/core.xml");
+    assert!(
+        core.contains("2026-12-01T00:00:00Z"),
+        "created on the cycle's first day: {core}"
+    );
     let custom = zip_part(&a, "docProps/custom.xml");
     assert!(
         custom.contains(&token),
@@ -760,6 +781,7 @@ fn unreadable_replies_get_one_clear_sentence() {
         ("bad-image.xlsx", "it is a PNG image, not a spreadsheet"),
         ("bad-truncated.xlsx", "the zip container is damaged"),
         ("bad-zip-bomb.xlsx", "inflates to more than 200000000 bytes"),
+        ("base-contacts.csv", "no sheet has a Matrix header"),
     ] {
         let path = fixtures.join(file);
         let out = lab.run(&["check", path.to_str().unwrap(), "--as", "KEN", "--json"]);
@@ -769,4 +791,48 @@ fn unreadable_replies_get_one_clear_sentence() {
         assert!(err.contains(file) && err.contains(says), "{file}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{file}: one sentence: {err}");
     }
+}
+
+#[test]
+fn a_reply_without_need_ids_is_refused_not_read_as_new_needs() {
+    let lab = Lab::initialised();
+    import_sample(&lab);
+    let reply = lab.write(
+        "noid.csv",
+        "State,Area,Need,Priority\nKEN,FIN,Training,High\n",
+    );
+    let out = lab.run(&["check", reply.to_str().unwrap(), "--as", "KEN"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no Need ID column"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused_before_reading() {
+    let lab = Lab::initialised();
+    let cfg = lab.write(
+        "small.toml",
+        "[mail]\nfrom = \"needs@ctc.example\"\nreply_to = \"needs@ctc.example\"\ntoken_secret_file = \"data/token_secret\"\n\
+         [outbox]\ndir = \"o\"\n[maildir]\ndir = \"i\"\n[limits]\nattachment_bytes = 100\n",
+    );
+    let big = lab.write(
+        "big.csv",
+        &format!("party,name,email\n{}", "KEN,x,x@y.example.org\n".repeat(20)),
+    );
+    let out = lab.run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "contacts",
+        "import",
+        big.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("over the limit of 100 bytes"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -37,7 +37,7 @@ impl Store {
                     let id: i64 = row.try_get("id")?;
                     sqlx::query(
                         "UPDATE contacts SET name = $2, office = $3, email = $4, language = $5, role = $6, \
-                         receives_matrix = $7, active = 1, updated_at = $8 WHERE id = $1",
+                         receives_matrix = $7, active = $9, updated_at = $8 WHERE id = $1",
                     )
                     .bind(id)
                     .bind(c.name.as_str())
@@ -47,6 +47,7 @@ impl Store {
                     .bind(c.role.as_str())
                     .bind(c.receives_matrix)
                     .bind(now.as_str())
+                    .bind(true)
                     .execute(&mut *tx)
                     .await?;
                     out.updated += 1;
@@ -55,7 +56,7 @@ impl Store {
                     sqlx::query(
                         "INSERT INTO contacts (party_code, name, office, email, email_key, language, role, \
                          receives_matrix, active, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)",
                     )
                     .bind(c.party.as_str())
                     .bind(c.name.as_str())
@@ -66,6 +67,7 @@ impl Store {
                     .bind(c.role.as_str())
                     .bind(c.receives_matrix)
                     .bind(now.as_str())
+                    .bind(true)
                     .execute(&mut *tx)
                     .await?;
                     out.added += 1;

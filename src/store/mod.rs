@@ -47,10 +47,14 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let url = prepare_sqlite_url(url)?;
+        let sqlite = url.starts_with("sqlite:");
         let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .after_connect(|conn, _| {
+            .after_connect(move |conn, _| {
                 Box::pin(async move {
+                    if !sqlite {
+                        return Ok(());
+                    }
                     // WAL lets the web UI read while the daemon writes; the busy timeout
                     // makes concurrent writers wait instead of failing.
                     sqlx::query("PRAGMA journal_mode = WAL")

@@ -20,24 +20,23 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?
                 .is_some();
-            if exists {
-                sqlx::query(
-                    "UPDATE parties SET kind = $2, name = $3, category = $4, parent_code = $5, membership = $6 \
-                     WHERE code = $1",
-                )
-            } else {
+            if !exists {
                 new += 1;
-                sqlx::query(
-                    "INSERT INTO parties (code, kind, name, category, parent_code, membership, active) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 1)",
-                )
             }
+            // `active` is set only on insert: an operator's deactivation survives `init`.
+            sqlx::query(
+                "INSERT INTO parties (code, kind, name, category, parent_code, membership, active) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+                 category = excluded.category, parent_code = excluded.parent_code, membership = excluded.membership",
+            )
             .bind(p.code.as_str())
             .bind(p.kind.as_str())
             .bind(p.name.as_str())
             .bind(p.category.clone())
             .bind(p.parent.as_ref().map(|c| c.to_string()))
             .bind(p.membership.clone())
+            .bind(true)
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM party_aliases WHERE party_code = $1")

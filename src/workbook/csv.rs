@@ -5,13 +5,18 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
+use crate::config::Limits;
+
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CsvError {
     #[error("the CSV file cannot be read: {0}")]
     Malformed(String),
+    #[error("the CSV file is over the limits: {0}")]
+    TooLarge(String),
 }
 
-/// One record with the 1-based number of the line it starts on.
+/// One record with its 1-based row as a spreadsheet program shows the file (blank lines
+/// count as rows; a quoted cell's inner line breaks do not).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub line: usize,
@@ -84,7 +89,7 @@ fn count_outside_quotes(line: &str, d: char) -> usize {
 }
 
 /// Reads every record of a CSV file. Ragged rows are kept as they are.
-pub fn read_table(bytes: &[u8]) -> Result<Table, CsvError> {
+pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, CsvError> {
     let (text, encoding) = decode(bytes);
     if text.contains('\0') {
         return Err(CsvError::Malformed(
@@ -98,6 +103,9 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, CsvError> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut records = Vec::new();
+    let mut cells: u64 = 0;
+    // Newlines inside quoted cells: a spreadsheet shows such a record as one row.
+    let mut inner_newlines = 0;
     for rec in reader.records() {
         let rec = rec.map_err(|e| CsvError::Malformed(e.to_string()))?;
         // The reader reports the position before any blank lines it skipped: move past
@@ -113,8 +121,23 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, CsvError> {
                 _ => break,
             }
         }
+        cells += rec.len() as u64;
+        if records.len() as u64 >= limits.rows {
+            return Err(CsvError::TooLarge(format!(
+                "it has more than {} rows",
+                limits.rows
+            )));
+        }
+        if cells > limits.cells {
+            return Err(CsvError::TooLarge(format!(
+                "it has more than {} cells",
+                limits.cells
+            )));
+        }
+        let row = line - inner_newlines;
+        inner_newlines += rec.iter().map(|c| c.matches('\n').count()).sum::<usize>();
         records.push(Record {
-            line,
+            line: row,
             cells: rec.iter().map(str::to_string).collect(),
         });
     }
@@ -131,7 +154,7 @@ mod tests {
 
     #[test]
     fn reads_encodings_and_separators() {
-        let t = read_table("a;b\n\"x;y\";é\n".as_bytes()).unwrap();
+        let t = read_table("a;b\n\"x;y\";é\n".as_bytes(), &Limits::default()).unwrap();
         assert_eq!(t.delimiter, b';');
         assert_eq!(t.records[1].cells, vec!["x;y", "é"]);
         assert_eq!(t.records[1].line, 2);
@@ -140,29 +163,53 @@ mod tests {
         for u in "a\tb\r\nç\tñ\r\n".encode_utf16() {
             utf16.extend(u.to_le_bytes());
         }
-        let t = read_table(&utf16).unwrap();
+        let t = read_table(&utf16, &Limits::default()).unwrap();
         assert_eq!(t.delimiter, b'\t');
         assert_eq!(t.records[1].cells, vec!["ç", "ñ"]);
 
-        let t = read_table(b"a,b\n\xe9t\xe9,x\n").unwrap();
+        let t = read_table(b"a,b\n\xe9t\xe9,x\n", &Limits::default()).unwrap();
         assert_eq!(t.encoding, "windows-1252");
         assert_eq!(t.records[1].cells[0], "été");
 
-        let t =
-            read_table("Reply from Kenya, December\n\na;b;c\n1;2,5;3\n4;5;6\n".as_bytes()).unwrap();
+        let t = read_table(
+            "Reply from Kenya, December\n\na;b;c\n1;2,5;3\n4;5;6\n".as_bytes(),
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(
             t.delimiter, b';',
             "a title line does not decide the separator"
         );
 
-        let t = read_table("\u{feff}a,b\n1,2\n".as_bytes()).unwrap();
+        let t = read_table("\u{feff}a,b\n1,2\n".as_bytes(), &Limits::default()).unwrap();
         assert_eq!(t.records[0].cells[0], "a");
     }
 
     #[test]
+    fn limits_stop_the_read() {
+        let many = "a\n".repeat(100);
+        let small = Limits {
+            rows: 50,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            read_table(many.as_bytes(), &small),
+            Err(CsvError::TooLarge(_))
+        ));
+        let cells = Limits {
+            cells: 10,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            read_table(b"a,b,c,d\n1,2,3,4\n5,6,7,8\n", &cells),
+            Err(CsvError::TooLarge(_))
+        ));
+    }
+
+    #[test]
     fn multi_line_cells_keep_their_starting_line() {
-        let t = read_table(b"a,b\n\"one\ntwo\",x\ny,z\n").unwrap();
+        let t = read_table(b"a,b\n\"one\ntwo\",x\ny,z\n", &Limits::default()).unwrap();
         assert_eq!(t.records[1].line, 2);
-        assert_eq!(t.records[2].line, 4);
+        assert_eq!(t.records[2].line, 3, "a quoted line break is not a row");
     }
 }

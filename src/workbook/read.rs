@@ -14,6 +14,11 @@ use crate::diff::ReplyRow;
 use crate::directory::{PartyIndex, RowError};
 use crate::model::{Area, Field, NeedId, NewNeed, PartyKind, Priority, Status, normalize_word};
 
+/// The most characters a spreadsheet cell holds (Excel's limit).
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// The highest Need ID an import may set, so that generated IDs always stay valid.
+const MAX_IMPORTED_ID: u64 = 999_999_999;
+
 /// How many rows from the top the header may have moved down.
 const HEADER_SEARCH_ROWS: usize = 20;
 
@@ -31,6 +36,10 @@ pub enum ReadError {
     Encrypted,
     #[error("the workbook inflates to more than {limit} bytes, over the limit")]
     TooBig { limit: u64 },
+    #[error(
+        "the Matrix sheet has no Need ID column, so its rows cannot be matched to needs; keep that column and send the file again"
+    )]
+    NoIdColumn,
     #[error("no sheet has a Matrix header (a row with Need ID, State, Area and Need columns)")]
     NoHeader,
     #[error("sheet '{sheet}' has data on row {row}, over the limit of {limit} rows")]
@@ -172,8 +181,8 @@ pub fn read_grids(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Vec<
     }
     // The bytes decide, not the name: people rename files.
     if super::sniff::inspect(bytes, limits)? == super::sniff::Container::Text {
-        let table =
-            super::csv::read_table(bytes).map_err(|e| ReadError::Unreadable(e.to_string()))?;
+        let table = super::csv::read_table(bytes, limits)
+            .map_err(|e| ReadError::Unreadable(e.to_string()))?;
         if table.records.len() as u64 > limits.rows {
             return Err(ReadError::TooManyRows {
                 sheet: file_name.to_string(),
@@ -228,6 +237,24 @@ fn read_sheets(
         let rows = match &mut wb {
             // xlsx is read cell by cell: calamine's dense Range would allocate the whole
             // declared area, and one cell at XFD1048576 is 17 billion cells.
+            calamine::Sheets::Xlsb(x) => {
+                let mut reader = x
+                    .worksheet_cells_reader(&name)
+                    .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))?;
+                sparse_rows(&name, limits, || {
+                    reader
+                        .next_cell()
+                        .map(|c| {
+                            c.map(|c| {
+                                (
+                                    c.get_position(),
+                                    convert(&Data::from(c.get_value().clone())),
+                                )
+                            })
+                        })
+                        .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))
+                })?
+            }
             calamine::Sheets::Xlsx(x) => {
                 let mut reader = x
                     .worksheet_cells_reader(&name)
@@ -277,7 +304,12 @@ fn sparse_rows(
         if matches!(cell, Cell::Empty) {
             continue;
         }
-        count += 1;
+        // Columns beyond XFD do not exist; a file claiming them is lying.
+        let c = c.min(16_383) as usize;
+        // Every slot a row holds counts, padding included: one cell far to the right
+        // costs as much memory as the cells before it.
+        let len = rows.get(&r).map_or(0, Vec::len);
+        count += (c + 1).saturating_sub(len).max(1) as u64;
         if count > limits.cells {
             return Err(ReadError::TooManyCells {
                 sheet: sheet.to_string(),
@@ -291,8 +323,6 @@ fn sparse_rows(
                 limit: limits.rows,
             });
         }
-        // Columns beyond XFD do not exist; a file claiming them is lying.
-        let c = c.min(16_383) as usize;
         let row = rows.entry(r).or_default();
         if row.len() <= c {
             row.resize(c + 1, Cell::Empty);
@@ -317,7 +347,7 @@ fn convert(d: &Data) -> Cell {
             None => Cell::Number(dt.as_f64()),
         },
         Data::DateTimeIso(s) => {
-            match NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d") {
+            match NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d") {
                 Ok(d) => Cell::Date(d),
                 Err(_) => Cell::Text(s.clone()),
             }
@@ -383,8 +413,14 @@ fn find_header(g: Grid) -> Option<MatrixSheet> {
     })
 }
 
-/// A date cell, a spreadsheet serial number, or text in a common form.
+/// A date cell, a spreadsheet serial number, or text in a common form, between the years
+/// 1900 and 9999 (what a spreadsheet can hold).
 pub fn parse_date(c: &Cell) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    parse_any_date(c).filter(|d| (1900..=9999).contains(&d.year()))
+}
+
+fn parse_any_date(c: &Cell) -> Option<NaiveDate> {
     match c {
         Cell::Date(d) => Some(*d),
         Cell::Number(n) if (1.0..2_958_466.0).contains(n) => NaiveDate::from_ymd_opt(1899, 12, 30)?
@@ -456,6 +492,15 @@ pub fn import_rows(
         let id = match text(Column::NeedId) {
             t if t.is_empty() => None,
             t => match NeedId::parse(&t) {
+                Ok(id) if id.number() > MAX_IMPORTED_ID => {
+                    err(
+                        Column::NeedId,
+                        format!(
+                            "{id} is beyond the highest Need ID an import may set (MN-{MAX_IMPORTED_ID})"
+                        ),
+                    );
+                    None
+                }
                 Ok(id) => {
                     if let Some(first) = first_seen.get(&id) {
                         err(Column::NeedId, format!("{id} is also on row {first}"));
@@ -510,6 +555,16 @@ pub fn import_rows(
         let description = text(Column::Description);
         if description.is_empty() {
             err(Column::Description, "the need is empty".into());
+        }
+        for c in [Column::Description, Column::Provider, Column::Notes] {
+            if text(c).chars().count() > MAX_CELL_CHARS {
+                err(
+                    c,
+                    format!(
+                        "the text is longer than a spreadsheet cell holds ({MAX_CELL_CHARS} characters)"
+                    ),
+                );
+            }
         }
         let priority = Priority::parse(&text(Column::Priority))
             .map_err(|e| err(Column::Priority, e.0))
@@ -652,6 +707,10 @@ pub fn read_reply(
         })
         .collect();
     let sheet = find_matrix(grids)?;
+    if !sheet.columns.contains_key(&Column::NeedId) {
+        // Without IDs every row would look like a new need.
+        return Err(ReadError::NoIdColumn);
+    }
     reply.warnings = sheet
         .warnings
         .iter()
@@ -909,5 +968,23 @@ mod tests {
         let stamp = reply.stamp.unwrap();
         assert_eq!(stamp.cycle.as_deref(), Some("2026-11"));
         assert_eq!(stamp.party.as_deref(), Some("KEN"));
+    }
+
+    #[test]
+    fn padding_to_a_far_column_counts_against_the_cell_limit() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for r in 0..10 {
+            ws.write_string(r, 16_383, "far").unwrap();
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        let limits = Limits {
+            cells: 100_000,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            read_grids(&bytes, "x.xlsx", &limits),
+            Err(ReadError::TooManyCells { .. })
+        ));
     }
 }
