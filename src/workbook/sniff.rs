@@ -112,6 +112,23 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
     if has("ppt/presentation.xml") {
         return Err(not_a_spreadsheet("a PowerPoint presentation"));
     }
+    if has("content.xml") {
+        // calamine builds an ods sheet as a dense grid over its non-empty cells, and
+        // repeat attributes let a few bytes claim a huge area: measure it first.
+        let mut content = Vec::new();
+        if let Ok(f) = zip.by_name("content.xml") {
+            f.take(limit).read_to_end(&mut content).map_err(|e| {
+                ReadError::Unreadable(format!("the zip container is damaged ({e})"))
+            })?;
+        }
+        let area = ods_dense_area(&content);
+        if area > limits.cells {
+            return Err(ReadError::TooManyCells {
+                sheet: "content.xml".into(),
+                limit: limits.cells,
+            });
+        }
+    }
     if has("META-INF/manifest.xml") {
         let mut manifest = String::new();
         if let Ok(f) = zip.by_name("META-INF/manifest.xml") {
@@ -139,6 +156,56 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
         }
     }
     Ok(())
+}
+
+/// The largest dense area (rows × columns up to the last non-empty cell) of any table in
+/// an ods `content.xml`, with `number-rows-repeated` and `number-columns-repeated`
+/// expanded arithmetically, never in memory. A cell counts as non-empty when it has an
+/// `office:value-type`, which every ods writer sets on a cell with content.
+pub fn ods_dense_area(xml: &[u8]) -> u64 {
+    fn attr(tag: &[u8], name: &[u8]) -> Option<u64> {
+        let pos = tag.windows(name.len()).position(|w| w == name)?;
+        let rest = &tag[pos + name.len()..];
+        let rest = rest.strip_prefix(b"=\"")?;
+        let end = rest.iter().position(|&b| b == b'"')?;
+        std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
+    }
+    let (mut best, mut row, mut col) = (0u64, 0u64, 0u64);
+    let (mut max_row, mut max_col) = (0u64, 0u64);
+    let (mut row_repeat, mut row_has_value) = (1u64, false);
+    let mut i = 0;
+    while let Some(off) = xml[i..].iter().position(|&b| b == b'<') {
+        let start = i + off;
+        let Some(len) = xml[start..].iter().position(|&b| b == b'>') else {
+            break;
+        };
+        let tag = &xml[start..start + len];
+        i = start + len + 1;
+        if tag.starts_with(b"<table:table ") || tag == b"<table:table" {
+            (row, max_row, max_col) = (0, 0, 0);
+        } else if tag.starts_with(b"</table:table") && !tag.starts_with(b"</table:table-") {
+            best = best.max(max_row.saturating_mul(max_col));
+        } else if tag.starts_with(b"<table:table-row") {
+            row_repeat = attr(tag, b"table:number-rows-repeated").unwrap_or(1);
+            row_has_value = false;
+            col = 0;
+        } else if tag.starts_with(b"</table:table-row") {
+            if row_has_value {
+                max_row = max_row.max(row.saturating_add(row_repeat));
+            }
+            row = row.saturating_add(row_repeat);
+        } else if tag.starts_with(b"<table:table-cell")
+            || tag.starts_with(b"<table:covered-table-cell")
+        {
+            let repeat = attr(tag, b"table:number-columns-repeated").unwrap_or(1);
+            col = col.saturating_add(repeat);
+            if tag.windows(17).any(|w| w == b"office:value-type") {
+                row_has_value = true;
+                max_col = max_col.max(col);
+            }
+        }
+    }
+    best.max(max_row.saturating_mul(max_col))
 }
 
 /// For an OpenDocument spreadsheet: the same archive with the whitespace-only text
@@ -330,6 +397,38 @@ mod tests {
             ]
         );
         assert!(stamp_properties(b"not a zip").is_empty());
+    }
+
+    #[test]
+    fn ods_repeats_are_measured_not_expanded() {
+        let cell =
+            r#"<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>"#;
+        let normal = format!(
+            r#"<table:table table:name="M"><table:table-row>{cell}{cell}</table:table-row><table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table>"#
+        );
+        assert_eq!(
+            ods_dense_area(normal.as_bytes()),
+            2,
+            "trailing empty repeats cost nothing"
+        );
+        let hostile = r#"<table:table><table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16384" office:value-type="float"/></table:table-row></table:table>"#;
+        assert_eq!(ods_dense_area(hostile.as_bytes()), 16_384_000_000);
+    }
+
+    #[test]
+    fn a_hostile_ods_is_refused_before_calamine_sees_it() {
+        let content = br#"<office:document-content><table:table><table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row></table:table></office:document-content>"#;
+        let ods = zip_of(&[
+            (
+                "mimetype",
+                b"application/vnd.oasis.opendocument.spreadsheet",
+            ),
+            ("content.xml", content),
+        ]);
+        assert!(matches!(
+            inspect(&ods, &Limits::default()),
+            Err(ReadError::TooManyCells { .. })
+        ));
     }
 
     #[test]
