@@ -370,16 +370,20 @@ fn report_import(file: &Path, what: &str, r: &ImportReport) {
 }
 
 fn print_check(r: &app::CheckReport) -> Result<()> {
+    use std::fmt::Write as _;
+    // Built first and written once, so a closed pipe is an error, not a panic.
+    let mut text = String::new();
     use needsd::diff::Change;
     let on = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-    println!(
+    writeln!(
+        text,
         "{}: cycle {}, checked as {}",
         r.file,
         r.cycle.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
         on(&r.party.as_ref().map(|p| p.to_string()))
-    );
+    )?;
     if r.no_changes == Some(true) {
-        println!("The respondent answered \"No changes this month\".");
+        writeln!(text, "The respondent answered \"No changes this month\".")?;
     }
     let rows: Vec<Vec<String>> = r
         .changes
@@ -444,23 +448,27 @@ fn print_check(r: &app::CheckReport) -> Result<()> {
         })
         .collect();
     if rows.is_empty() {
-        println!("No changes.");
+        writeln!(text, "No changes.")?;
     } else {
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        text.clear();
         print_table(&["ROW", "KIND", "NEED", "FIELD", "CHANGE", ""], &rows)?;
     }
     for e in &r.errors {
-        println!("error: {e}");
+        writeln!(text, "error: {e}")?;
     }
     for w in &r.warnings {
-        println!(
+        writeln!(
+            text,
             "warning: {}",
             if w.row == 0 {
                 w.message.clone()
             } else {
                 w.to_string()
             }
-        );
+        )?;
     }
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
 }
 
