@@ -228,6 +228,31 @@ fn read_with_calamine(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, ReadEr
     }
 }
 
+/// The rows of sheet `$name` of a reader that has `worksheet_cells_reader` (xlsx, xlsb):
+/// the two readers share the method names but no trait.
+macro_rules! cells_by_reader {
+    ($book:expr, $name:expr, $limits:expr) => {{
+        let unreadable =
+            |e: &dyn std::fmt::Display| ReadError::Unreadable(format!("sheet '{}': {e}", $name));
+        let mut reader = $book
+            .worksheet_cells_reader(&$name)
+            .map_err(|e| unreadable(&e))?;
+        sparse_rows(&$name, $limits, || {
+            reader
+                .next_cell()
+                .map(|c| {
+                    c.map(|c| {
+                        (
+                            c.get_position(),
+                            convert(&Data::from(c.get_value().clone())),
+                        )
+                    })
+                })
+                .map_err(|e| unreadable(&e))
+        })?
+    }};
+}
+
 fn read_sheets(
     mut wb: calamine::Sheets<Cursor<Vec<u8>>>,
     limits: &Limits,
@@ -235,44 +260,10 @@ fn read_sheets(
     let mut grids = Vec::new();
     for name in wb.sheet_names() {
         let rows = match &mut wb {
-            // xlsx is read cell by cell: calamine's dense Range would allocate the whole
-            // declared area, and one cell at XFD1048576 is 17 billion cells.
-            calamine::Sheets::Xlsb(x) => {
-                let mut reader = x
-                    .worksheet_cells_reader(&name)
-                    .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))?;
-                sparse_rows(&name, limits, || {
-                    reader
-                        .next_cell()
-                        .map(|c| {
-                            c.map(|c| {
-                                (
-                                    c.get_position(),
-                                    convert(&Data::from(c.get_value().clone())),
-                                )
-                            })
-                        })
-                        .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))
-                })?
-            }
-            calamine::Sheets::Xlsx(x) => {
-                let mut reader = x
-                    .worksheet_cells_reader(&name)
-                    .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))?;
-                sparse_rows(&name, limits, || {
-                    reader
-                        .next_cell()
-                        .map(|c| {
-                            c.map(|c| {
-                                (
-                                    c.get_position(),
-                                    convert(&Data::from(c.get_value().clone())),
-                                )
-                            })
-                        })
-                        .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))
-                })?
-            }
+            // xlsx and xlsb are read cell by cell: calamine's dense Range would allocate
+            // the whole declared area, and one cell at XFD1048576 is 17 billion cells.
+            calamine::Sheets::Xlsb(x) => cells_by_reader!(x, name, limits),
+            calamine::Sheets::Xlsx(x) => cells_by_reader!(x, name, limits),
             other => {
                 let range = other
                     .worksheet_range(&name)
