@@ -369,12 +369,11 @@ mod tests {
             decompressed_bytes: 1_000_000,
             ..Limits::default()
         };
+        // The declared sizes pass the limit; inflating finds the lie. The zip crate stops
+        // a part at its declared size, and the count in check_zip would stop the total.
         let r = inspect(&bomb, &small);
         assert!(
-            matches!(
-                r,
-                Err(ReadError::TooBig { .. }) | Err(ReadError::Unreadable(_))
-            ),
+            matches!(&r, Err(ReadError::Unreadable(m)) if m.contains("larger than its declared")),
             "{r:?}"
         );
     }
