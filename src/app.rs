@@ -76,8 +76,8 @@ pub async fn init(cfg: &Config) -> Result<InitReport> {
 }
 
 pub async fn parties(cfg: &Config) -> Result<Vec<crate::model::Party>> {
-    let (store, _) = open_seeded(cfg).await?;
-    Ok(store.parties().await?)
+    let (_, index) = open_seeded(cfg).await?;
+    Ok(index.all().to_vec())
 }
 
 pub async fn contacts(cfg: &Config) -> Result<Vec<Contact>> {
@@ -96,6 +96,13 @@ pub struct ImportReport {
 
 /// Reads a file of at most `limit` bytes, refusing a larger one before reading it (and
 /// stopping at the limit for files whose size the metadata does not tell, like pipes).
+/// The last part of `path`, for messages and format sniffing.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
     use std::io::Read;
     let file =
@@ -162,10 +169,7 @@ pub async fn import_matrix(
 ) -> Result<ImportReport> {
     let bytes = read_file(path, cfg.limits.attachment_bytes)?;
     let (store, index) = open_seeded(cfg).await?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = file_name(path);
     let sheet = read::read_grids(&bytes, &name, &cfg.limits)
         .and_then(read::find_matrix)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -243,8 +247,8 @@ pub async fn export_matrix(
         None => store.needs().await?,
     };
     write::sort_for_workbook(&mut needs);
-    let parties = store.parties().await?;
-    let states: Vec<(PartyCode, String)> = parties
+    let states: Vec<(PartyCode, String)> = index
+        .all()
         .iter()
         .filter(|p| p.kind == PartyKind::State)
         .map(|p| (p.code.clone(), p.name.clone()))
@@ -362,10 +366,7 @@ pub async fn check(
 ) -> Result<CheckReport> {
     let bytes = read_file(path, cfg.limits.attachment_bytes)?;
     let (store, index) = open_seeded(cfg).await?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = file_name(path);
     // Parsing is CPU work that must not block the runtime; it also overlaps with loading
     // the matrix from the database.
     let (limits, areas, parse_index) = (cfg.limits, cfg.areas.clone(), index.clone());
@@ -384,23 +385,20 @@ pub async fn check(
         .and_then(|s| s.cycle.as_deref())
         .and_then(|c| Cycle::parse(c).ok());
     let cycle = cycle.or(stamp_cycle);
-    let base = match cycle {
-        Some(c) => match store.cycle_base(c).await? {
-            Some(b) => b,
-            None => {
-                warnings.push(note(format!(
-                    "cycle {c} was never circulated; the current matrix serves as the base"
-                )));
-                ours.clone()
-            }
-        },
-        None => {
-            warnings.push(note(
-                "the file names no cycle; the current matrix serves as the base".into(),
-            ));
-            ours.clone()
-        }
+    // The cycle's base as circulated; without one, the current matrix serves.
+    let stored_base = match cycle {
+        Some(c) => store.cycle_base(c).await?,
+        None => None,
     };
+    if stored_base.is_none() {
+        warnings.push(note(match cycle {
+            Some(c) => {
+                format!("cycle {c} was never circulated; the current matrix serves as the base")
+            }
+            None => "the file names no cycle; the current matrix serves as the base".into(),
+        }));
+    }
+    let base = stored_base.as_deref().unwrap_or(&ours);
     let stamp_party = reply.stamp.as_ref().and_then(|s| s.party.clone());
     let sender = match as_party.or(stamp_party.as_deref()) {
         Some(text) => Some(
@@ -419,7 +417,7 @@ pub async fn check(
             s.code
         )));
     }
-    let mut diff = crate::diff::diff(&base, &ours, &reply.rows);
+    let mut diff = crate::diff::diff(base, &ours, &reply.rows);
     diff.errors.extend(reply.errors);
     diff.errors.sort_by_key(|e| e.row);
     diff.warnings.extend(warnings);

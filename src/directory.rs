@@ -124,7 +124,9 @@ const AMBIGUOUS_KEYS: &[&str] = &["idb"];
 /// Inter-American and the Islamic Development Banks) resolves to neither.
 #[derive(Debug, Clone, Default)]
 pub struct PartyIndex {
-    parties: HashMap<PartyCode, Party>,
+    /// In the order given (the store gives States first, each kind by code).
+    parties: Vec<Party>,
+    by_code: HashMap<PartyCode, usize>,
     by_key: HashMap<String, Option<PartyCode>>,
 }
 
@@ -160,12 +162,32 @@ impl PartyIndex {
         for k in AMBIGUOUS_KEYS {
             idx.by_key.insert((*k).to_string(), None);
         }
-        idx.parties = parties.into_iter().map(|p| (p.code.clone(), p)).collect();
+        idx.by_code = parties
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.code.clone(), i))
+            .collect();
+        idx.parties = parties;
         idx
     }
 
     pub fn get(&self, code: &PartyCode) -> Option<&Party> {
-        self.parties.get(code)
+        self.by_code.get(code).map(|&i| &self.parties[i])
+    }
+
+    /// Every Party, in the order the index was built from.
+    pub fn all(&self) -> &[Party] {
+        &self.parties
+    }
+
+    /// The State a person meant by `text`, or why there is none; the message names the text.
+    pub fn resolve_state(&self, text: &str) -> Result<PartyCode, String> {
+        match self.resolve(text) {
+            Some(p) if p.kind == PartyKind::State => Ok(p.code.clone()),
+            Some(p) => Err(format!("'{}' is an organization, not a State", p.name)),
+            None if text.trim().is_empty() => Err("the State is empty".into()),
+            None => Err(format!("unknown State '{text}'")),
+        }
     }
 
     /// The Party a person meant by `text`, if exactly one fits.
@@ -174,7 +196,7 @@ impl PartyIndex {
         self.by_key
             .get(&k)
             .and_then(|c| c.as_ref())
-            .and_then(|c| self.parties.get(c))
+            .and_then(|c| self.get(c))
     }
 
     pub fn len(&self) -> usize {

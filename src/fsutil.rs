@@ -24,15 +24,10 @@ fn write_with(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
         .prefix(".needsd-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    if private {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    } else {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if private { 0o600 } else { 0o644 };
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

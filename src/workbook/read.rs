@@ -12,7 +12,7 @@ use thiserror::Error;
 use crate::config::Limits;
 use crate::diff::ReplyRow;
 use crate::directory::{PartyIndex, RowError};
-use crate::model::{Area, Field, NeedId, NewNeed, PartyKind, Priority, Status, normalize_word};
+use crate::model::{Area, AreaCode, Field, NeedId, NewNeed, Priority, Status, normalize_word};
 
 /// The most characters a spreadsheet cell holds (Excel's limit).
 pub const MAX_CELL_CHARS: usize = 32_767;
@@ -433,6 +433,33 @@ fn parse_any_date(c: &Cell) -> Option<NaiveDate> {
     }
 }
 
+/// Finds an area from its code or its label, ignoring case, accents and punctuation.
+struct AreaIndex(HashMap<String, AreaCode>);
+
+impl AreaIndex {
+    fn new(areas: &[Area]) -> Self {
+        Self(
+            areas
+                .iter()
+                .flat_map(|a| {
+                    [
+                        (normalize_word(a.code.as_str()), a.code.clone()),
+                        (normalize_word(&a.label), a.code.clone()),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    fn resolve(&self, text: &str) -> Result<AreaCode, String> {
+        match self.0.get(&normalize_word(text)) {
+            Some(code) => Ok(code.clone()),
+            None if text.trim().is_empty() => Err("the area is empty".into()),
+            None => Err(format!("unknown area '{text}'")),
+        }
+    }
+}
+
 /// One row of an initial matrix to import, with the sheet row it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportRow {
@@ -446,6 +473,7 @@ pub fn import_rows(
     parties: &PartyIndex,
     areas: &[Area],
 ) -> (Vec<ImportRow>, Vec<RowError>) {
+    let area_index = AreaIndex::new(areas);
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for col in [
@@ -506,43 +534,14 @@ pub fn import_rows(
                 }
             },
         };
-        let state = match parties.resolve(&text(Column::State)) {
-            Some(p) if p.kind == PartyKind::State => Some(p.code.clone()),
-            Some(p) => {
-                err(
-                    Column::State,
-                    format!("'{}' is an organization, not a State", p.name),
-                );
-                None
-            }
-            None if text(Column::State).is_empty() => {
-                err(Column::State, "the State is empty".into());
-                None
-            }
-            None => {
-                err(
-                    Column::State,
-                    format!("unknown State '{}'", text(Column::State)),
-                );
-                None
-            }
-        };
-        let area_text = text(Column::Area);
-        let area = areas
-            .iter()
-            .find(|a| {
-                a.code.as_str().eq_ignore_ascii_case(&area_text)
-                    || normalize_word(&a.label) == normalize_word(&area_text)
-            })
-            .map(|a| a.code.clone());
-        if area.is_none() {
-            let msg = if area_text.is_empty() {
-                "the area is empty".to_string()
-            } else {
-                format!("unknown area '{area_text}'")
-            };
-            err(Column::Area, msg);
-        }
+        let state = parties
+            .resolve_state(&text(Column::State))
+            .map_err(|m| err(Column::State, m))
+            .ok();
+        let area = area_index
+            .resolve(&text(Column::Area))
+            .map_err(|m| err(Column::Area, m))
+            .ok();
         let description = text(Column::Description);
         if description.is_empty() {
             err(Column::Description, "the need is empty".into());
@@ -610,6 +609,25 @@ pub struct Stamp {
     pub token: Option<String>,
 }
 
+impl Stamp {
+    /// The stamp from `key, value` pairs, as the `_needsd` sheet and the document
+    /// properties both hold it.
+    fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        Self {
+            cycle: get("cycle"),
+            party: get("party"),
+            recipient: get("recipient"),
+            token: get("token"),
+        }
+    }
+}
+
 /// A reply as read: its stamp, its answer to "No changes this month", and its rows.
 #[derive(Debug, Default)]
 pub struct Reply {
@@ -646,14 +664,7 @@ pub fn read_reply(
         match normalize_word(&g.name).as_str() {
             // LibreOffice re-saves a very hidden sheet as merely hidden; the name is kept.
             "needsd" => {
-                let kv = key_values(g);
-                let get = |k: &str| kv.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-                reply.stamp = Some(Stamp {
-                    cycle: get("cycle"),
-                    party: get("party"),
-                    recipient: get("recipient"),
-                    token: get("token"),
-                });
+                reply.stamp = Some(Stamp::from_pairs(&key_values(g)));
             }
             "about" => {
                 let kv = key_values(g);
@@ -673,30 +684,11 @@ pub fn read_reply(
     if reply.stamp.is_none() {
         let props = super::sniff::stamp_properties(bytes);
         if !props.is_empty() {
-            let get = |k: &str| {
-                props
-                    .iter()
-                    .find(|(key, _)| key == k)
-                    .map(|(_, v)| v.clone())
-            };
-            reply.stamp = Some(Stamp {
-                cycle: get("cycle"),
-                party: get("party"),
-                recipient: get("recipient"),
-                token: get("token"),
-            });
+            reply.stamp = Some(Stamp::from_pairs(&props));
         }
     }
     // An area may be written as its code or its label.
-    let area_keys: HashMap<String, String> = areas
-        .iter()
-        .flat_map(|a| {
-            [
-                (normalize_word(a.code.as_str()), a.code.to_string()),
-                (normalize_word(&a.label), a.code.to_string()),
-            ]
-        })
-        .collect();
+    let area_index = AreaIndex::new(areas);
     let sheet = find_matrix(grids)?;
     if !sheet.columns.contains_key(&Column::NeedId) {
         // Without IDs every row would look like a new need.
@@ -756,15 +748,8 @@ pub fn read_reply(
                 Ok(String::new())
             } else {
                 match field {
-                    Field::State => match parties.resolve(&text) {
-                        Some(p) if p.kind == PartyKind::State => Ok(p.code.to_string()),
-                        Some(p) => Err(format!("'{}' is an organization, not a State", p.name)),
-                        None => Err(format!("unknown State '{text}'")),
-                    },
-                    Field::Area => area_keys
-                        .get(&normalize_word(&text))
-                        .cloned()
-                        .ok_or_else(|| format!("unknown area '{text}'")),
+                    Field::State => parties.resolve_state(&text).map(|c| c.to_string()),
+                    Field::Area => area_index.resolve(&text).map(|c| c.to_string()),
                     Field::Priority => Priority::parse(&text)
                         .map(|p| p.to_string())
                         .map_err(|e| e.0),
@@ -788,7 +773,7 @@ pub fn read_reply(
 mod tests {
     use super::*;
     use crate::directory::{PartyIndex, seed_parties};
-    use crate::model::{AreaCode, DEFAULT_AREAS};
+    use crate::model::DEFAULT_AREAS;
 
     fn areas() -> Vec<Area> {
         DEFAULT_AREAS
