@@ -328,9 +328,9 @@ async fn find_recipient(
 }
 
 /// How many needs the matrix holds.
-pub async fn export_needs_count(cfg: &Config) -> Result<usize> {
+pub async fn need_count(cfg: &Config) -> Result<usize> {
     let (store, _) = open_seeded(cfg).await?;
-    Ok(store.needs().await?.len())
+    Ok(store.need_count().await?)
 }
 
 /// What `check` found in a reply, in the JSON shape of DESIGN.md.

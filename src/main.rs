@@ -525,7 +525,7 @@ async fn demo(dir: &Path, clock: &dyn Clock) -> Result<()> {
     needsd::fsutil::write_atomic(Path::new("sample/matrix.csv"), DEMO_MATRIX)?;
     let c = app::import_contacts(&cfg, clock, Path::new("sample/contacts.csv"), false).await?;
     println!("  contacts: {} added, {} updated", c.added, c.updated);
-    if app::export_needs_count(&cfg).await? == 0 {
+    if app::need_count(&cfg).await? == 0 {
         let m = app::import_matrix(&cfg, clock, Path::new("sample/matrix.csv"), false).await?;
         println!("  matrix: {} needs imported", m.added);
     }

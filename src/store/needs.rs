@@ -61,6 +61,15 @@ impl Store {
         rows.iter().map(need_from_row).collect()
     }
 
+    /// How many needs the matrix holds.
+    pub async fn need_count(&self) -> Result<usize, StoreError> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM needs")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// Which of `ids` already exist.
     pub async fn existing_need_ids(&self, ids: &[NeedId]) -> Result<Vec<NeedId>, StoreError> {
         let mut out = Vec::new();
