@@ -263,17 +263,13 @@ pub async fn export_matrix(
                     find_recipient(&store, &index, cfg, cycle, email, req.party.as_ref()).await?,
                 ),
             };
-            let reply_to = match &recipient {
-                Some(r) => crate::token::plus_address(&cfg.mail.reply_to, &r.token),
-                None => cfg.mail.reply_to.to_string(),
-            };
             let deadline_local = tz
                 .from_utc_datetime(&cfg.deadline(cycle).naive_utc())
                 .naive_local();
             Some(write::Circulation {
                 cycle,
                 deadline: write::deadline_text(deadline_local, tz.name()),
-                reply_to,
+                reply_to: cfg.mail.reply_to.to_string(),
                 recipient,
             })
         }
@@ -318,12 +314,14 @@ async fn find_recipient(
         .get(&c.party)
         .map(|p| p.name.clone())
         .unwrap_or_default();
+    let token = crate::token::recipient_token(&cfg.mail.token_secret, cycle, c.id);
     Ok(write::Recipient {
         party: c.party.clone(),
         party_name,
         contact_name: c.name.clone(),
         email: c.email.to_string(),
-        token: crate::token::recipient_token(&cfg.mail.token_secret, cycle, c.id),
+        reply_to: crate::token::plus_address(&cfg.mail.reply_to, &token),
+        token,
     })
 }
 

@@ -90,13 +90,15 @@ proptest! {
         let circulation = write::Circulation {
             cycle: Cycle::parse("2026-12").expect("valid"),
             deadline: "15 December 2026, 23:59 New York time".into(),
-            reply_to: "needs+abc@ctc.example".into(),
+            reply_to: "needs@ctc.example".into(),
             recipient: Some(write::Recipient {
                 party: PartyCode::parse("KEN").expect("valid"),
                 party_name: "Kenya".into(),
-                contact_name: "Grace".into(),
+                // Markup in a name must come out as text, not break the sheet's XML.
+                contact_name: "Grace <& \"O'Brien\">".into(),
                 email: "grace@mfa.ke.example.org".into(),
                 token: "0123456789abcdef0123".into(),
+                reply_to: "needs+0123456789abcdef0123@ctc.example".into(),
             }),
         };
         let spec = write::Spec {

@@ -2,6 +2,9 @@
 //! bytes. Pure: the caller decides where the bytes go. The same input gives the same
 //! bytes, so a recipient's attachment can be rebuilt exactly.
 
+use std::io::{Cursor, Read, Write};
+use std::sync::Arc;
+
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationErrorStyle, DocProperties, ExcelDateTime, Format,
@@ -33,6 +36,10 @@ pub const HEADERS: [&str; 9] = [
 pub enum WriteError {
     #[error("cannot build the workbook: {0}")]
     Xlsx(#[from] XlsxError),
+    #[error("cannot build a recipient's workbook: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("a recipient's workbook needs a cycle")]
+    NoCycle,
 }
 
 /// Who a circulated copy is for; stamped into the workbook so a reply names its origin.
@@ -44,6 +51,8 @@ pub struct Recipient {
     pub email: String,
     /// The per-recipient HMAC token (see `crate::token`).
     pub token: String,
+    /// Where this recipient replies: the secretariat's address with the token.
+    pub reply_to: String,
 }
 
 /// A copy for a cycle: the deadline and where to reply, and optionally its recipient.
@@ -52,20 +61,73 @@ pub struct Circulation {
     pub cycle: Cycle,
     /// The deadline written out, e.g. "15 December 2026, 23:59 New York time".
     pub deadline: String,
-    /// The address replies go to (with the recipient's token, when there is one).
+    /// The address replies go to when the copy has no recipient.
     pub reply_to: String,
     pub recipient: Option<Recipient>,
 }
 
-impl Circulation {
-    /// The visible reference code, e.g. `2026-12/COE-MONEYVAL/7f3a9c`.
-    pub fn reference(&self) -> Option<String> {
-        self.recipient.as_ref().map(|r| {
-            let short: String = r.token.chars().take(6).collect();
-            format!("{}/{}/{}", self.cycle, r.party, short)
-        })
+/// The visible reference code of a recipient's copy, e.g. `2026-12/COE-MONEYVAL/7f3a9c`.
+pub fn reference(cycle: Cycle, party: &str, token: &str) -> String {
+    let short: String = token.chars().take(6).collect();
+    format!("{cycle}/{party}/{short}")
+}
+
+/// What a recipient's copy says about its recipient, as written into the workbook.
+struct RecipientText {
+    party: String,
+    line: String,
+    email: String,
+    token: String,
+    reply_to: String,
+    reference: String,
+}
+
+impl RecipientText {
+    fn new(cycle: Cycle, r: &Recipient) -> Self {
+        Self {
+            party: r.party.to_string(),
+            line: format!(
+                "{} <{}>, {} ({})",
+                r.contact_name, r.email, r.party_name, r.party
+            ),
+            email: r.email.clone(),
+            token: r.token.clone(),
+            reply_to: r.reply_to.clone(),
+            reference: reference(cycle, r.party.as_str(), &r.token),
+        }
+    }
+
+    /// Placeholders that a [`Stencil`] replaces; none can occur in configured text.
+    fn markers() -> Self {
+        Self {
+            party: MARK_PARTY.into(),
+            line: MARK_LINE.into(),
+            email: MARK_EMAIL.into(),
+            token: MARK_TOKEN.into(),
+            reply_to: MARK_REPLY_TO.into(),
+            reference: MARK_REFERENCE.into(),
+        }
+    }
+
+    fn substitutions(&self) -> [(&'static str, &str); 6] {
+        [
+            (MARK_PARTY, &self.party),
+            (MARK_LINE, &self.line),
+            (MARK_EMAIL, &self.email),
+            (MARK_TOKEN, &self.token),
+            (MARK_REPLY_TO, &self.reply_to),
+            (MARK_REFERENCE, &self.reference),
+        ]
     }
 }
+
+const MARK: &str = "\u{27E6}needsd:";
+const MARK_PARTY: &str = "\u{27E6}needsd:party\u{27E7}";
+const MARK_LINE: &str = "\u{27E6}needsd:recipient\u{27E7}";
+const MARK_EMAIL: &str = "\u{27E6}needsd:email\u{27E7}";
+const MARK_TOKEN: &str = "\u{27E6}needsd:token\u{27E7}";
+const MARK_REPLY_TO: &str = "\u{27E6}needsd:reply-to\u{27E7}";
+const MARK_REFERENCE: &str = "\u{27E6}needsd:reference\u{27E7}";
 
 /// Everything one workbook shows.
 pub struct Spec<'a> {
@@ -123,8 +185,122 @@ fn excel_date(d: NaiveDate) -> Result<ExcelDateTime, XlsxError> {
     ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
 }
 
-/// Builds the workbook and returns the `.xlsx` bytes.
+/// Builds the workbook and returns the `.xlsx` bytes. A recipient's copy is rendered
+/// through a [`Stencil`], exactly as `dispatch` renders every recipient's attachment.
 pub fn write(spec: &Spec<'_>) -> Result<Vec<u8>, WriteError> {
+    match spec.circulation {
+        Some(c) => match &c.recipient {
+            Some(r) => {
+                let general = Circulation {
+                    recipient: None,
+                    ..c.clone()
+                };
+                Stencil::new(&Spec {
+                    circulation: Some(&general),
+                    ..*spec
+                })?
+                .render(r)
+            }
+            None => build(spec, None),
+        },
+        None => build(spec, None),
+    }
+}
+
+/// A cycle's workbook built once with placeholders where the recipient goes. Rendering a
+/// recipient's copy copies the compressed parts that are the same for everyone (the
+/// Matrix and Lists sheets, styles, shared strings) and rewrites only the three small
+/// parts that name the recipient: the About sheet, the hidden stamp and the document
+/// properties. So a thousand copies of a thousand-need matrix cost one build.
+pub struct Stencil {
+    cycle: Cycle,
+    archive: zip::ZipArchive<Cursor<Arc<[u8]>>>,
+    size: usize,
+    /// The parts that hold placeholders, by their index in the archive, as text.
+    fills: Vec<(usize, String)>,
+}
+
+impl Stencil {
+    /// `spec.circulation` names the cycle; its `recipient` is ignored.
+    pub fn new(spec: &Spec<'_>) -> Result<Self, WriteError> {
+        let Some(c) = spec.circulation else {
+            return Err(WriteError::NoCycle);
+        };
+        let bytes = build(spec, Some(&RecipientText::markers()))?;
+        let size = bytes.len();
+        let mut archive = zip::ZipArchive::new(Cursor::new(Arc::<[u8]>::from(bytes)))?;
+        let mut fills = Vec::new();
+        for i in 0..archive.len() {
+            let mut part = archive.by_index(i)?;
+            let mut text = String::new();
+            // Every part rust_xlsxwriter writes is UTF-8 XML.
+            if part.read_to_string(&mut text).is_ok() && text.contains(MARK) {
+                fills.push((i, text));
+            }
+        }
+        Ok(Self {
+            cycle: c.cycle,
+            archive,
+            size,
+            fills,
+        })
+    }
+
+    /// The copy for one recipient.
+    pub fn render(&self, r: &Recipient) -> Result<Vec<u8>, WriteError> {
+        let text = RecipientText::new(self.cycle, r);
+        let mut archive = self.archive.clone();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(self.size + 4096)));
+        let mut fills = self.fills.iter().peekable();
+        for i in 0..archive.len() {
+            let part = archive.by_index_raw(i)?;
+            match fills.next_if(|(j, _)| *j == i) {
+                Some((_, xml)) => {
+                    let name = part.name()?.into_owned();
+                    let options = zip::write::SimpleFileOptions::default()
+                        .compression_method(zip::CompressionMethod::Deflated)
+                        .last_modified_time(part.last_modified().unwrap_or_default());
+                    drop(part);
+                    out.start_file(name, options)?;
+                    out.write_all(fill(xml, &text).as_bytes())
+                        .map_err(zip::result::ZipError::Io)?;
+                }
+                None => out.raw_copy_file(part)?,
+            }
+        }
+        Ok(out.finish()?.into_inner())
+    }
+}
+
+/// `xml` with every placeholder replaced by its value, escaped for XML text.
+fn fill(xml: &str, text: &RecipientText) -> String {
+    let mut out = xml.to_string();
+    for (mark, value) in text.substitutions() {
+        if out.contains(mark) {
+            out = out.replace(mark, &xml_text(value));
+        }
+    }
+    out
+}
+
+/// Text safe inside an XML element: markup characters escaped, and characters XML 1.0
+/// cannot carry (control characters from a pasted name) replaced by a space.
+fn xml_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn build(spec: &Spec<'_>, recipient: Option<&RecipientText>) -> Result<Vec<u8>, WriteError> {
     let mut wb = Workbook::new();
     let created = excel_date(spec.as_of)?;
     let mut props = DocProperties::new()
@@ -135,7 +311,7 @@ pub fn write(spec: &Spec<'_>) -> Result<Vec<u8>, WriteError> {
         props = props
             .set_custom_property("needsd.format", FORMAT_VERSION)
             .set_custom_property("needsd.cycle", c.cycle.to_string().as_str());
-        if let Some(r) = &c.recipient {
+        if let Some(r) = recipient {
             props = props
                 .set_custom_property("needsd.party", r.party.as_str())
                 .set_custom_property("needsd.recipient", r.email.as_str())
@@ -151,13 +327,15 @@ pub fn write(spec: &Spec<'_>) -> Result<Vec<u8>, WriteError> {
 
     let matrix = wb.add_worksheet();
     write_matrix(matrix, spec)?;
-    let about = wb.add_worksheet();
-    write_about(about, spec)?;
+    // The sheets that name the recipient keep their text inline, not in the shared
+    // strings, so that a Stencil rewrites only them.
+    let about = wb.add_worksheet_with_constant_memory()?;
+    write_about(about, spec, recipient)?;
     let lists_ws = wb.add_worksheet();
     write_lists(lists_ws, spec)?;
     if let Some(c) = spec.circulation {
-        let stamp = wb.add_worksheet();
-        write_stamp(stamp, c)?;
+        let stamp = wb.add_worksheet_with_constant_memory()?;
+        write_stamp(stamp, c, recipient)?;
     }
     Ok(wb.save_to_buffer()?)
 }
@@ -281,7 +459,11 @@ fn write_matrix(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
     Ok(())
 }
 
-fn write_about(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
+fn write_about(
+    ws: &mut Worksheet,
+    spec: &Spec<'_>,
+    recipient: Option<&RecipientText>,
+) -> Result<(), XlsxError> {
     ws.set_name("About")?;
     let title = Format::new().set_bold().set_font_size(16);
     let label = Format::new().set_bold().set_align(FormatAlign::Top);
@@ -304,14 +486,8 @@ fn write_about(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
     match spec.circulation {
         Some(c) => {
             rows.push(("Cycle", cycle_text(c.cycle)));
-            if let Some(r) = &c.recipient {
-                rows.push((
-                    "Recipient",
-                    format!(
-                        "{} <{}>, {} ({})",
-                        r.contact_name, r.email, r.party_name, r.party
-                    ),
-                ));
+            if let Some(r) = recipient {
+                rows.push(("Recipient", r.line.clone()));
             }
             rows.push(("Reply by", c.deadline.clone()));
             rows.push((
@@ -322,11 +498,11 @@ fn write_about(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
                      leaving Need ID blank; to withdraw a need set its Status to Withdrawn \
                      (deleting or filtering rows changes nothing). Keep the file name and \
                      format (xlsx, ods or csv are all read).",
-                    c.reply_to
+                    recipient.map_or(c.reply_to.as_str(), |r| r.reply_to.as_str())
                 ),
             ));
-            if let Some(reference) = c.reference() {
-                rows.push(("Reference", reference));
+            if let Some(r) = recipient {
+                rows.push(("Reference", r.reference.clone()));
             }
         }
         None => rows.push((
@@ -400,14 +576,18 @@ fn write_lists(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
     Ok(())
 }
 
-fn write_stamp(ws: &mut Worksheet, c: &Circulation) -> Result<(), XlsxError> {
+fn write_stamp(
+    ws: &mut Worksheet,
+    c: &Circulation,
+    recipient: Option<&RecipientText>,
+) -> Result<(), XlsxError> {
     ws.set_name("_needsd")?;
     let mut pairs = vec![
         ("format", FORMAT_VERSION.to_string()),
         ("cycle", c.cycle.to_string()),
     ];
-    if let Some(r) = &c.recipient {
-        pairs.push(("party", r.party.to_string()));
+    if let Some(r) = recipient {
+        pairs.push(("party", r.party.clone()));
         pairs.push(("recipient", r.email.clone()));
         pairs.push(("token", r.token.clone()));
     }
@@ -423,6 +603,70 @@ fn write_stamp(ws: &mut Worksheet, c: &Circulation) -> Result<(), XlsxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn part_texts(bytes: &[u8]) -> Vec<(String, String)> {
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        (0..zip.len())
+            .map(|i| {
+                let mut f = zip.by_index(i).unwrap();
+                let mut s = String::new();
+                f.read_to_string(&mut s).unwrap();
+                (f.name().unwrap().to_string(), s)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stencil_fills_every_placeholder_with_escaped_text() {
+        let cycle = Cycle::parse("2026-12").unwrap();
+        let general = Circulation {
+            cycle,
+            deadline: "15 December 2026, 23:59 New York time".into(),
+            reply_to: "needs@ctc.example".into(),
+            recipient: None,
+        };
+        let spec = Spec {
+            needs: &[],
+            states: &[],
+            areas: &[],
+            as_of: cycle.day(1),
+            circulation: Some(&general),
+        };
+        let stencil = Stencil::new(&spec).unwrap();
+        let recipient = |name: &str, token: &str| Recipient {
+            party: PartyCode::parse("KEN").unwrap(),
+            party_name: "Kenya".into(),
+            contact_name: name.into(),
+            email: "focal@mfa.example".into(),
+            token: token.into(),
+            reply_to: format!("needs+{token}@ctc.example"),
+        };
+        let a = stencil
+            .render(&recipient("A & <B>\u{1}", "aaaaaa1111"))
+            .unwrap();
+        let b = stencil.render(&recipient("C", "bbbbbb2222")).unwrap();
+        let (a, b) = (part_texts(&a), part_texts(&b));
+        let all_a: String = a.iter().map(|(_, t)| t.as_str()).collect();
+        assert!(!all_a.contains(MARK), "a placeholder was left");
+        assert!(all_a.contains("A &amp; &lt;B&gt;  &lt;focal@mfa.example&gt;, Kenya (KEN)"));
+        assert!(all_a.contains("needs+aaaaaa1111@ctc.example"));
+        assert!(all_a.contains("2026-12/KEN/aaaaaa"));
+        // Only the parts that name the recipient differ between two copies.
+        let differing: Vec<&str> = a
+            .iter()
+            .zip(&b)
+            .filter(|(x, y)| x != y)
+            .map(|(x, _)| x.0.as_str())
+            .collect();
+        assert_eq!(
+            differing,
+            [
+                "xl/worksheets/sheet2.xml",
+                "xl/worksheets/sheet4.xml",
+                "docProps/custom.xml"
+            ]
+        );
+    }
 
     #[test]
     fn deadline_is_written_out() {
