@@ -204,6 +204,10 @@ pub struct SmtpConfig {
     pub rate_per_minute: u32,
     pub max_connections: u32,
     pub timeout_seconds: u64,
+    /// The wait before the first retry of a deferred message; it doubles, up to an hour.
+    pub retry_seconds: u64,
+    /// Attempts before a message that keeps being deferred is marked failed.
+    pub max_attempts: u32,
     pub ca_file: Option<PathBuf>,
 }
 
@@ -382,7 +386,17 @@ struct RawSmtp {
     max_connections: i64,
     #[serde(default = "default_timeout")]
     timeout_seconds: i64,
+    #[serde(default = "default_retry")]
+    retry_seconds: i64,
+    #[serde(default = "default_attempts")]
+    max_attempts: i64,
     ca_file: Option<String>,
+}
+fn default_retry() -> i64 {
+    60
+}
+fn default_attempts() -> i64 {
+    10
 }
 fn default_smtp_port() -> i64 {
     587
@@ -896,6 +910,8 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
                     as u32,
                 max_connections: c.positive("smtp.max_connections", s.max_connections, 100)? as u32,
                 timeout_seconds: c.positive("smtp.timeout_seconds", s.timeout_seconds, 3600)?,
+                retry_seconds: c.positive("smtp.retry_seconds", s.retry_seconds, 86_400)?,
+                max_attempts: c.positive("smtp.max_attempts", s.max_attempts, 1000)? as u32,
                 ca_file: s.ca_file.map(PathBuf::from),
             })
         }

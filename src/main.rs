@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -62,11 +63,36 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Circulate a cycle now: one message with its own workbook to every receiving
+    /// contact that has not had it yet, then send the outbox (idempotent).
+    Dispatch {
+        /// The cycle (YYYY-MM; default: the current month).
+        #[arg(long)]
+        cycle: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cycles: where one stands.
+    Cycle {
+        #[command(subcommand)]
+        cmd: CycleCmd,
+    },
     /// Try needsd on the embedded defaults with sample data.
     Demo {
         /// Folder for the demo's database, mail folders and workbooks.
         #[arg(long, default_value = "needsd-demo")]
         dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CycleCmd {
+    /// Recipients, sent, failed, answered and awaiting review.
+    Status {
+        /// The cycle (YYYY-MM; default: the current month).
+        cycle: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -340,7 +366,116 @@ async fn try_main(cli: Cli) -> Result<()> {
                 print_check(&r)?;
             }
         }
+        Command::Dispatch { cycle, json } => {
+            let cycle = cycle
+                .map(|c| usage(Cycle::parse(&c), "--cycle"))
+                .transpose()?;
+            let r = needsd::workflow::dispatch(&cfg, Arc::new(SystemClock), cycle).await?;
+            if json {
+                print_json(&r)?;
+            } else {
+                print_dispatch(&r);
+            }
+            if r.send.failed > 0 || !r.skipped.is_empty() {
+                eprintln!(
+                    "needsd: some recipients were not reached; see `needsd cycle status {}`",
+                    r.cycle
+                );
+            }
+        }
+        Command::Cycle {
+            cmd: CycleCmd::Status { cycle, json },
+        } => {
+            let cycle = cycle
+                .map(|c| usage(Cycle::parse(&c), "cycle"))
+                .transpose()?;
+            let s = needsd::workflow::cycle_status(&cfg, &clock, cycle).await?;
+            if json {
+                print_json(&s)?;
+            } else {
+                print_status(&s)?;
+            }
+        }
         Command::Demo { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+fn print_dispatch(r: &needsd::workflow::DispatchReport) {
+    let s = &r.send;
+    println!(
+        "Cycle {}{}: {} needs; {} new messages in the outbox; sent {}, failed {}, deferred {}{}.",
+        r.cycle,
+        if r.opened { " opened" } else { "" },
+        r.needs,
+        r.enqueued,
+        s.sent,
+        s.failed,
+        s.deferred,
+        if s.resumed > 0 {
+            format!(
+                " ({} in flight when an earlier run stopped were sent again with the same Message-ID)",
+                s.resumed
+            )
+        } else {
+            String::new()
+        }
+    );
+    for k in &r.skipped {
+        eprintln!("not circulated to {} <{}>: {}", k.party, k.email, k.reason);
+    }
+    if let Some(at) = &s.next_attempt_at {
+        println!(
+            "Messages deferred by the server are queued; the next try is due at {at} (run dispatch again, or let `needsd run` send them)."
+        );
+    }
+}
+
+fn print_status(s: &needsd::workflow::CycleStatus) -> Result<()> {
+    let c = &s.counts;
+    let mut out = std::io::stdout().lock();
+    match &c.state {
+        None => writeln!(out, "Cycle {}: not circulated yet.", s.cycle)?,
+        Some(state) => writeln!(
+            out,
+            "Cycle {}: {state}; replies due {}.",
+            s.cycle, s.deadline_local
+        )?,
+    }
+    drop(out);
+    let queued = c.queued + c.sending;
+    print_table(
+        &[
+            "RECIPIENTS",
+            "SENT",
+            "QUEUED",
+            "FAILED",
+            "ANSWERED",
+            "AWAITING REVIEW",
+        ],
+        &[vec![
+            c.recipients.to_string(),
+            c.sent.to_string(),
+            queued.to_string(),
+            c.failed.to_string(),
+            c.answered.to_string(),
+            c.awaiting_review.to_string(),
+        ]],
+    )?;
+    if !s.failures.is_empty() {
+        println!();
+        let rows: Vec<Vec<String>> = s
+            .failures
+            .iter()
+            .map(|f| {
+                vec![
+                    f.party.clone().unwrap_or_else(|| "-".into()),
+                    f.email.clone(),
+                    f.error.clone(),
+                ]
+            })
+            .collect();
+        print_table(&["PARTY", "FAILED RECIPIENT", "SERVER SAID"], &rows)?;
     }
     Ok(())
 }

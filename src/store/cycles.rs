@@ -1,7 +1,11 @@
 //! Cycles and their base: the matrix exactly as circulated.
 
+use chrono::{DateTime, Utc};
+use sqlx::{Any, AnyConnection, Row, Transaction};
+
 use super::needs::need_from_row;
 use super::{Store, StoreError};
+use crate::clock::db_time;
 use crate::model::{Cycle, Need};
 
 impl Store {
@@ -27,4 +31,175 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
+}
+
+/// Where a cycle's circulation stands, for `cycle status`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CycleCounts {
+    /// `planned` `dispatching` `collecting` `closed`, or none if never opened.
+    pub state: Option<String>,
+    pub deadline: Option<String>,
+    pub recipients: i64,
+    pub queued: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Recipients' parties that sent a reply this cycle.
+    pub answered: i64,
+    /// Replies whose changes await an expert.
+    pub awaiting_review: i64,
+}
+
+/// A circulation message the server refused.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Failure {
+    pub contact_id: Option<i64>,
+    pub party: Option<String>,
+    pub email: String,
+    pub attempts: i64,
+    pub error: String,
+}
+
+impl Store {
+    /// Opens `cycle`: records it and stores its base, the matrix as it is now, in one
+    /// transaction. Returns false when the cycle was already open (its base stays).
+    pub async fn open_cycle(
+        &self,
+        cycle: Cycle,
+        deadline: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let id = cycle.to_string();
+        let mut tx = self.pool.begin().await?;
+        // A write first, so that SQLite takes the write lock before anything is read and
+        // two dispatches cannot both open the cycle.
+        sqlx::query(
+            "INSERT INTO cycles (id, state, deadline) VALUES ($1, 'planned', $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(db_time(deadline))
+        .execute(&mut *tx)
+        .await?;
+        let opened = sqlx::query(
+            "UPDATE cycles SET state = 'dispatching', opened_at = $2 WHERE id = $1 AND opened_at IS NULL",
+        )
+        .bind(id.as_str())
+        .bind(db_time(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if opened {
+            sqlx::query(
+                "INSERT INTO cycle_base (cycle_id, need_id, state_code, area, description, priority, status, \
+                 provider, notes, updated_at) \
+                 SELECT $1, id, state_code, area, description, priority, status, provider, notes, updated_at \
+                 FROM needs WHERE 1 = 1 ON CONFLICT DO NOTHING",
+            )
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(opened)
+    }
+
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    pub async fn cycle_counts(&self, cycle: Cycle) -> Result<CycleCounts, StoreError> {
+        let id = cycle.to_string();
+        let mut counts = CycleCounts::default();
+        if let Some(r) = sqlx::query("SELECT state, deadline FROM cycles WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            counts.state = Some(r.try_get(0)?);
+            counts.deadline = Some(r.try_get(1)?);
+        }
+        counts.recipients = sqlx::query("SELECT COUNT(*) FROM recipients WHERE cycle_id = $1")
+            .bind(id.as_str())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) FROM outbox WHERE cycle_id = $1 AND kind = 'circulation' GROUP BY state",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        for r in rows {
+            let n: i64 = r.try_get(1)?;
+            match r.try_get::<String, _>(0)?.as_str() {
+                "queued" => counts.queued = n,
+                "sending" => counts.sending = n,
+                "sent" => counts.sent = n,
+                "failed" => counts.failed = n,
+                other => return Err(StoreError::Corrupt(format!("outbox state '{other}'"))),
+            }
+        }
+        let r = sqlx::query(
+            "SELECT COUNT(DISTINCT party_code), SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) \
+             FROM submissions WHERE cycle_id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        counts.answered = r.try_get(0)?;
+        counts.awaiting_review = r.try_get::<Option<i64>, _>(1)?.unwrap_or(0);
+        Ok(counts)
+    }
+
+    /// The circulation messages of `cycle` the server refused, with its words.
+    pub async fn cycle_failures(&self, cycle: Cycle) -> Result<Vec<Failure>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.contact_id, c.party_code, o.recipient, o.attempts, o.last_error \
+             FROM outbox o LEFT JOIN contacts c ON c.id = o.contact_id \
+             WHERE o.cycle_id = $1 AND o.kind = 'circulation' AND o.state = 'failed' ORDER BY o.id",
+        )
+        .bind(cycle.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Failure {
+                    contact_id: r.try_get(0)?,
+                    party: r.try_get(1)?,
+                    email: r.try_get(2)?,
+                    attempts: r.try_get(3)?,
+                    error: r.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Records who `cycle` goes to and moves it to `collecting`, on the caller's transaction.
+pub async fn add_recipients(
+    conn: &mut AnyConnection,
+    cycle: Cycle,
+    recipients: &[(i64, String)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let id = cycle.to_string();
+    let now = db_time(now);
+    for (contact, token) in recipients {
+        sqlx::query(
+            "INSERT INTO recipients (cycle_id, contact_id, token, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(*contact)
+        .bind(token.as_str())
+        .bind(now.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("UPDATE cycles SET state = 'collecting' WHERE id = $1 AND state = 'dispatching'")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

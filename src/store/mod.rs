@@ -5,6 +5,7 @@
 pub mod contacts;
 pub mod cycles;
 pub mod needs;
+pub mod outbox;
 pub mod parties;
 
 use std::path::Path;

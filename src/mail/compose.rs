@@ -1,0 +1,382 @@
+//! Messages from templates: values in, RFC 5322 bytes out. Pure apart from nothing; the
+//! caller supplies the date, so the same input gives the same message but for the MIME
+//! boundaries, and the bytes are stored in the outbox and sent exactly as rendered.
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::{Address, Message};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::config;
+use crate::model::{Cycle, EmailAddress, Language};
+
+#[derive(Debug, Error)]
+pub enum ComposeError {
+    #[error("template {name}: {source}")]
+    Template {
+        name: String,
+        #[source]
+        source: minijinja::Error,
+    },
+    #[error("no template {0} in English either")]
+    MissingTemplate(String),
+    #[error("'{address}' cannot be written in a mail header: {reason}")]
+    Address { address: String, reason: String },
+    #[error("cannot build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+/// The mail templates shipped in `templates/mail/`, compiled into the binary.
+const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "circulation.en.subject.txt",
+        include_str!("../../templates/mail/circulation.en.subject.txt"),
+    ),
+    (
+        "circulation.en.txt",
+        include_str!("../../templates/mail/circulation.en.txt"),
+    ),
+    (
+        "circulation.en.html",
+        include_str!("../../templates/mail/circulation.en.html"),
+    ),
+    (
+        "circulation.fr.subject.txt",
+        include_str!("../../templates/mail/circulation.fr.subject.txt"),
+    ),
+    (
+        "circulation.fr.txt",
+        include_str!("../../templates/mail/circulation.fr.txt"),
+    ),
+    (
+        "circulation.fr.html",
+        include_str!("../../templates/mail/circulation.fr.html"),
+    ),
+    (
+        "circulation.es.subject.txt",
+        include_str!("../../templates/mail/circulation.es.subject.txt"),
+    ),
+    (
+        "circulation.es.txt",
+        include_str!("../../templates/mail/circulation.es.txt"),
+    ),
+    (
+        "circulation.es.html",
+        include_str!("../../templates/mail/circulation.es.html"),
+    ),
+];
+
+/// The compiled templates. `.html` templates escape what they insert; `.txt` ones do not.
+pub struct Templates {
+    env: minijinja::Environment<'static>,
+}
+
+impl Templates {
+    pub fn embedded() -> Result<Self, ComposeError> {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, source) in EMBEDDED {
+            env.add_template(name, source)
+                .map_err(|source| ComposeError::Template {
+                    name: name.to_string(),
+                    source,
+                })?;
+        }
+        Ok(Self { env })
+    }
+
+    /// Renders `{kind}.{language}.{part}`, or the English template when the language has
+    /// none.
+    pub fn render<S: Serialize>(
+        &self,
+        kind: &str,
+        language: Language,
+        part: &str,
+        ctx: &S,
+    ) -> Result<String, ComposeError> {
+        let own = format!("{kind}.{}.{part}", language.as_str());
+        let name = if self.env.get_template(&own).is_ok() {
+            own
+        } else {
+            format!("{kind}.en.{part}")
+        };
+        let template = self
+            .env
+            .get_template(&name)
+            .map_err(|_| ComposeError::MissingTemplate(name.clone()))?;
+        template
+            .render(minijinja::value::Serde(ctx))
+            .map_err(|source| ComposeError::Template { name, source })
+    }
+
+    /// The languages with their own template for `kind`.
+    pub fn languages(&self, kind: &str) -> Vec<&'static str> {
+        EMBEDDED
+            .iter()
+            .filter_map(|(n, _)| n.strip_prefix(kind)?.strip_prefix('.')?.split('.').next())
+            .fold(Vec::new(), |mut v, l| {
+                if !v.contains(&l) {
+                    v.push(l);
+                }
+                v
+            })
+    }
+}
+
+/// A message ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub message_id: String,
+    pub envelope_from: String,
+    pub recipient: String,
+    pub subject: String,
+    pub raw: Vec<u8>,
+}
+
+/// The deadline as templates use it: numbers, so each language writes its own month.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlineParts {
+    pub day: u32,
+    pub month: u32,
+    pub year: i32,
+    pub time: String,
+    /// The place of the time zone, e.g. "New York".
+    pub zone: String,
+}
+
+impl DeadlineParts {
+    pub fn new(local: NaiveDateTime, tz: &str) -> Self {
+        Self {
+            day: local.day(),
+            month: local.month(),
+            year: local.year(),
+            time: format!("{:02}:{:02}", local.hour(), local.minute()),
+            zone: tz.rsplit('/').next().unwrap_or(tz).replace('_', " "),
+        }
+    }
+}
+
+/// What a circulation message says; the template context.
+#[derive(Debug, Clone, Serialize)]
+pub struct CirculationContext {
+    pub cycle: String,
+    pub cycle_year: i32,
+    pub cycle_month: u32,
+    pub contact_name: String,
+    pub party: String,
+    pub party_name: String,
+    /// How many needs of the recipient's State the matrix lists; none for organizations.
+    pub state_needs: Option<usize>,
+    pub deadline: DeadlineParts,
+    /// The recipient's own reply address (`needs+TOKEN@…`).
+    pub reply_to: String,
+    pub reference: String,
+}
+
+/// One circulation message: the context, and who it goes to and from.
+pub struct Circular<'a> {
+    pub context: CirculationContext,
+    pub language: Language,
+    pub from: &'a config::Mailbox,
+    pub to_name: &'a str,
+    pub to: &'a EmailAddress,
+    /// The VERP envelope sender (`needs+bounce-TOKEN@…`).
+    pub envelope_from: String,
+    pub message_id: String,
+    pub date: DateTime<Utc>,
+    pub attachment_name: String,
+    pub attachment: Vec<u8>,
+}
+
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The deterministic Message-ID of a message of `kind` for `contact_id` on `day`:
+/// `<2026-12.circulation.17.2026-12-01@ctc.example>`. A retry after an ambiguous crash
+/// carries the same one, so the receiving side can recognise it.
+pub fn message_id(
+    cycle: Cycle,
+    kind: &str,
+    contact_id: i64,
+    day: chrono::NaiveDate,
+    domain: &str,
+) -> String {
+    format!("<{cycle}.{kind}.{contact_id}.{day}@{domain}>")
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): out-of-office responders stay quiet.
+#[derive(Clone)]
+struct AutoSubmitted(&'static str);
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        match s.trim() {
+            "auto-generated" => Ok(Self("auto-generated")),
+            "auto-replied" => Ok(Self("auto-replied")),
+            _ => Ok(Self("no")),
+        }
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.to_string())
+    }
+}
+
+fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, ComposeError> {
+    let parsed: Address = address
+        .parse()
+        .map_err(|e: lettre::address::AddressError| ComposeError::Address {
+            address: address.to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(Mailbox::new(
+        name.filter(|n| !n.trim().is_empty()).map(str::to_string),
+        parsed,
+    ))
+}
+
+/// Renders a circulation message with its workbook attached.
+pub fn circulation(t: &Templates, c: &Circular<'_>) -> Result<Outgoing, ComposeError> {
+    let subject = t
+        .render("circulation", c.language, "subject.txt", &c.context)?
+        .trim()
+        .to_string();
+    let text = t.render("circulation", c.language, "txt", &c.context)?;
+    let html = t.render("circulation", c.language, "html", &c.context)?;
+    let from = mailbox(c.from.name.as_deref(), c.from.address.as_str())?;
+    let message = Message::builder()
+        .from(from)
+        .reply_to(mailbox(c.from.name.as_deref(), &c.context.reply_to)?)
+        .to(mailbox(Some(c.to_name), c.to.as_str())?)
+        .subject(subject.clone())
+        .message_id(Some(c.message_id.clone()))
+        .date(c.date.into())
+        .header(AutoSubmitted("auto-generated"))
+        .multipart(
+            MultiPart::mixed()
+                .multipart(MultiPart::alternative_plain_html(text, html))
+                .singlepart(Attachment::new(c.attachment_name.clone()).body(
+                    c.attachment.clone(),
+                    ContentType::parse(XLSX_TYPE).map_err(|e| ComposeError::Address {
+                        address: XLSX_TYPE.into(),
+                        reason: e.to_string(),
+                    })?,
+                )),
+        )?;
+    Ok(Outgoing {
+        message_id: c.message_id.clone(),
+        envelope_from: c.envelope_from.clone(),
+        recipient: c.to.to_string(),
+        subject,
+        raw: message.formatted(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> CirculationContext {
+        CirculationContext {
+            cycle: "2026-12".into(),
+            cycle_year: 2026,
+            cycle_month: 12,
+            contact_name: "Amina <b>Diallo</b>".into(),
+            party: "SEN".into(),
+            party_name: "Senegal".into(),
+            state_needs: Some(3),
+            deadline: DeadlineParts::new(
+                chrono::NaiveDate::from_ymd_opt(2026, 12, 15)
+                    .unwrap()
+                    .and_hms_opt(23, 59, 59)
+                    .unwrap(),
+                "America/New_York",
+            ),
+            reply_to: "needs+abc@ctc.example".into(),
+            reference: "2026-12/SEN/abc123".into(),
+        }
+    }
+
+    #[test]
+    fn every_language_renders_and_falls_back_to_english() {
+        let t = Templates::embedded().unwrap();
+        let ctx = context();
+        let en = t
+            .render("circulation", Language::En, "subject.txt", &ctx)
+            .unwrap();
+        assert_eq!(
+            en.trim(),
+            "[Matrix of Needs 2026-12] Please review and reply by 15 December 2026"
+        );
+        let fr = t.render("circulation", Language::Fr, "txt", &ctx).unwrap();
+        assert!(
+            fr.contains("15 décembre 2026 à 23:59 (heure de New York)"),
+            "{fr}"
+        );
+        assert!(fr.contains("3 besoins"));
+        let es = t
+            .render("circulation", Language::Es, "subject.txt", &ctx)
+            .unwrap();
+        assert!(es.contains("15 de diciembre de 2026"), "{es}");
+        // No Russian template yet: English, not an error.
+        let ru = t.render("circulation", Language::Ru, "txt", &ctx).unwrap();
+        assert!(ru.contains("Dear Amina <b>Diallo</b>"));
+        assert_eq!(t.languages("circulation"), ["en", "fr", "es"]);
+    }
+
+    #[test]
+    fn html_escapes_what_it_inserts_and_text_does_not() {
+        let t = Templates::embedded().unwrap();
+        let html = t
+            .render("circulation", Language::En, "html", &context())
+            .unwrap();
+        assert!(
+            html.contains("Amina &lt;b&gt;Diallo&lt;&#x2f;b&gt;")
+                || html.contains("Amina &lt;b&gt;Diallo&lt;/b&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<b>Diallo"));
+    }
+
+    #[test]
+    fn message_has_the_token_reply_to_id_and_attachment() {
+        let t = Templates::embedded().unwrap();
+        let from = config::Mailbox::parse("Matrix of Needs <needs@ctc.example>").unwrap();
+        let to = EmailAddress::parse("focal@gouv.sn.example").unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let cycle = Cycle::parse("2026-12").unwrap();
+        let c = Circular {
+            context: context(),
+            language: Language::Fr,
+            from: &from,
+            to_name: "Amina Diallo",
+            to: &to,
+            envelope_from: "needs+bounce-abc@ctc.example".into(),
+            message_id: message_id(cycle, "circulation", 17, day, "ctc.example"),
+            date: day.and_hms_opt(14, 0, 0).unwrap().and_utc(),
+            attachment_name: "Matrix of Needs 2026-12 SEN.xlsx".into(),
+            attachment: b"PK\x03\x04 workbook".to_vec(),
+        };
+        let out = circulation(&t, &c).unwrap();
+        let raw = String::from_utf8_lossy(&out.raw);
+        assert_eq!(
+            out.message_id,
+            "<2026-12.circulation.17.2026-12-01@ctc.example>"
+        );
+        assert!(raw.contains("Message-ID: <2026-12.circulation.17.2026-12-01@ctc.example>"));
+        assert!(
+            raw.contains("Reply-To: \"Matrix of Needs\" <needs+abc@ctc.example>"),
+            "{raw}"
+        );
+        assert!(raw.contains("Auto-Submitted: auto-generated"));
+        assert!(raw.contains("Date: Tue, 01 Dec 2026 14:00:00 +0000"));
+        assert!(
+            out.subject
+                .starts_with("[Matrix of Needs 2026-12] Matrice des besoins")
+        );
+        assert!(raw.contains(XLSX_TYPE));
+    }
+}

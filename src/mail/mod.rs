@@ -1,0 +1,4 @@
+//! Mail: composing messages from templates (pure) and sending the outbox (I/O).
+
+pub mod compose;
+pub mod outbound;

@@ -1,0 +1,668 @@
+//! The outbox sender: claims due messages and hands them to the configured transport,
+//! SMTP through lettre's connection pool or one `.eml` file per message. Each message is
+//! recorded `sending` (with a lease naming this process) before the SMTP transaction
+//! starts and `sent`, `failed` or queued for a retry right after the server answers, so
+//! a kill at any moment leaves at most one message per connection whose fate is unknown;
+//! the next run sends it again with the same Message-ID.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::address::Envelope;
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use thiserror::Error;
+use tokio::time::Instant;
+
+use crate::clock::Clock;
+use crate::config::{Auth, Outbound, SmtpConfig, Tls};
+use crate::store::outbox::{Claimed, Pending};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Error)]
+pub enum OutboundError {
+    #[error("cannot read the CA certificate {path} (smtp.ca_file): {source}")]
+    CaFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("smtp.ca_file {path}: {reason}")]
+    CaParse { path: String, reason: String },
+    #[error("cannot set up TLS for {host}: {reason}")]
+    Tls { host: String, reason: String },
+    #[error("smtp.token_command failed: {0}")]
+    TokenCommand(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a drain did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct SendReport {
+    pub sent: usize,
+    pub failed: usize,
+    /// Deferred by the server or lost with the connection, and queued again.
+    pub deferred: usize,
+    /// Messages an earlier, killed run had in flight, queued again at start.
+    pub resumed: usize,
+    /// When messages deferred beyond the wait are next due (RFC 3339), if any.
+    pub next_attempt_at: Option<String>,
+}
+
+impl SendReport {
+    fn add(&mut self, other: &SendReport) {
+        self.sent += other.sent;
+        self.failed += other.failed;
+        self.deferred += other.deferred;
+    }
+}
+
+/// What the server's answer means for a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Sent,
+    /// Try again later: a 4xx reply, or the connection was lost.
+    Retry {
+        error: String,
+        connection_lost: bool,
+    },
+    /// Never try again: a 5xx reply, or a message the server cannot take. `bouncing` when
+    /// the refusal is about the address, so the contact is marked as bouncing.
+    Fail {
+        error: String,
+        bouncing: bool,
+    },
+}
+
+enum Transport {
+    File(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Sends the outbox through the configured transport.
+pub struct Sender {
+    transport: Transport,
+    workers: usize,
+    pacer: Option<Mutex<Pacer>>,
+    timeout: Duration,
+    retry_base: Duration,
+    max_attempts: i64,
+    owner: String,
+}
+
+impl Sender {
+    pub async fn new(outbound: &Outbound) -> Result<Self, OutboundError> {
+        Ok(match outbound {
+            Outbound::File { dir } => Self {
+                transport: Transport::File(dir.clone()),
+                workers: 1,
+                pacer: None,
+                timeout: Duration::from_secs(60),
+                retry_base: Duration::from_secs(60),
+                max_attempts: 10,
+                owner: process_identity(),
+            },
+            Outbound::Smtp(s) => Self {
+                transport: Transport::Smtp(smtp_transport(s).await?),
+                workers: s.max_connections as usize,
+                pacer: Some(Mutex::new(Pacer::per_minute(s.rate_per_minute))),
+                timeout: Duration::from_secs(s.timeout_seconds),
+                retry_base: Duration::from_secs(s.retry_seconds),
+                max_attempts: i64::from(s.max_attempts),
+                owner: process_identity(),
+            },
+        })
+    }
+
+    /// How long a claim holds a message: longer than one send with its one immediate
+    /// reconnection can take.
+    fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.timeout * 2 + Duration::from_secs(30))
+            .unwrap_or(chrono::Duration::minutes(5))
+    }
+
+    /// Sends everything due, and waits for retries that come due within `wait`; messages
+    /// deferred further out are left queued (the report says when they are due).
+    pub async fn drain(
+        self: &Arc<Self>,
+        store: &Store,
+        clock: Arc<dyn Clock>,
+        wait: Duration,
+    ) -> Result<SendReport, OutboundError> {
+        let mut report = SendReport::default();
+        loop {
+            report.resumed += self.resume_orphans(store, clock.now()).await?;
+            let mut set = tokio::task::JoinSet::new();
+            for _ in 0..self.workers {
+                let (me, store, clock) = (Arc::clone(self), store.clone(), Arc::clone(&clock));
+                set.spawn(async move { me.work(&store, clock.as_ref()).await });
+            }
+            while let Some(done) = set.join_next().await {
+                match done {
+                    Ok(tally) => report.add(&tally?),
+                    Err(e) => {
+                        return Err(
+                            StoreError::Corrupt(format!("a sender task stopped: {e}")).into()
+                        );
+                    }
+                }
+            }
+            let next = match store.outbox_pending().await? {
+                Pending::Empty => return Ok(report),
+                Pending::At(t) => t,
+            };
+            let due = DateTime::parse_from_rfc3339(&next)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| StoreError::Corrupt(format!("outbox time '{next}': {e}")))?;
+            let delay = (due - clock.now()).to_std().unwrap_or(Duration::ZERO);
+            if delay > wait {
+                report.next_attempt_at = Some(next);
+                return Ok(report);
+            }
+            tracing::info!(due = %next, "waiting for messages to come due");
+            // Short naps: another process may finish its messages before its lease ends.
+            tokio::time::sleep(delay.clamp(Duration::from_millis(50), Duration::from_secs(1)))
+                .await;
+        }
+    }
+
+    /// Queues again what processes on this machine that are gone were sending.
+    async fn resume_orphans(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> Result<usize, OutboundError> {
+        let mut resumed = 0;
+        for owner in store.lease_owners().await? {
+            if owner != self.owner && owner_is_gone(&owner) {
+                let n = store.release_leases(&owner, now).await?;
+                tracing::warn!(
+                    owner,
+                    messages = n,
+                    "resending messages that were in flight when an earlier needsd stopped"
+                );
+                resumed += n;
+            }
+        }
+        Ok(resumed)
+    }
+
+    async fn work(&self, store: &Store, clock: &dyn Clock) -> Result<SendReport, OutboundError> {
+        let mut tally = SendReport::default();
+        loop {
+            if let Some(pacer) = &self.pacer {
+                let at = pacer
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .reserve(Instant::now());
+                tokio::time::sleep_until(at).await;
+            }
+            let now = clock.now();
+            let Some(msg) = store
+                .claim_next(&self.owner, now, now + self.lease())
+                .await?
+            else {
+                return Ok(tally);
+            };
+            let outcome = self.send(&msg).await;
+            let now = clock.now();
+            match outcome {
+                Outcome::Sent => {
+                    store.mark_sent(msg.id, &self.owner, now).await?;
+                    tally.sent += 1;
+                }
+                Outcome::Retry { error, .. } if msg.attempts >= self.max_attempts => {
+                    let error = format!("gave up after {} attempts: {error}", msg.attempts);
+                    tracing::warn!(message_id = msg.message_id, error, "not sent");
+                    store
+                        .mark_failed(msg.id, &self.owner, &error, None, now)
+                        .await?;
+                    tally.failed += 1;
+                }
+                Outcome::Retry { error, .. } => {
+                    let at = now + backoff(self.retry_base, msg.attempts);
+                    tracing::info!(message_id = msg.message_id, error, retry_at = %at, "deferred");
+                    store.mark_retry(msg.id, &self.owner, &error, at).await?;
+                    tally.deferred += 1;
+                }
+                Outcome::Fail { error, bouncing } => {
+                    tracing::warn!(
+                        message_id = msg.message_id,
+                        recipient = msg.recipient,
+                        error,
+                        "refused"
+                    );
+                    let contact = if bouncing { msg.contact_id } else { None };
+                    store
+                        .mark_failed(msg.id, &self.owner, &error, contact, now)
+                        .await?;
+                    tally.failed += 1;
+                }
+            }
+        }
+    }
+
+    /// One message, with one immediate retry on a fresh connection when a pooled one
+    /// turns out to be dead (a server that closed it while idle).
+    async fn send(&self, msg: &Claimed) -> Outcome {
+        let outcome = self.send_once(msg).await;
+        match outcome {
+            Outcome::Retry {
+                connection_lost: true,
+                ..
+            } => self.send_once(msg).await,
+            other => other,
+        }
+    }
+
+    async fn send_once(&self, msg: &Claimed) -> Outcome {
+        match &self.transport {
+            Transport::File(dir) => {
+                let path = dir.join(eml_name(&msg.message_id));
+                let raw = msg.raw.clone();
+                let written =
+                    tokio::task::spawn_blocking(move || crate::fsutil::write_atomic(&path, &raw))
+                        .await;
+                match written {
+                    Ok(Ok(())) => Outcome::Sent,
+                    Ok(Err(e)) => Outcome::Retry {
+                        error: format!("cannot write to {}: {e}", dir.display()),
+                        connection_lost: false,
+                    },
+                    Err(e) => Outcome::Retry {
+                        error: format!("the file writer stopped: {e}"),
+                        connection_lost: false,
+                    },
+                }
+            }
+            Transport::Smtp(smtp) => {
+                let envelope = match envelope(&msg.envelope_from, &msg.recipient) {
+                    Ok(e) => e,
+                    Err(error) => {
+                        return Outcome::Fail {
+                            error,
+                            bouncing: false,
+                        };
+                    }
+                };
+                // lettre bounds only the connect; a server that stalls mid-session would
+                // hang the send without this.
+                match tokio::time::timeout(self.timeout, smtp.send_raw(&envelope, &msg.raw)).await {
+                    Ok(Ok(_)) => Outcome::Sent,
+                    Ok(Err(e)) => classify(&e),
+                    Err(_) => Outcome::Retry {
+                        error: format!("no answer from the server in {} s", self.timeout.as_secs()),
+                        connection_lost: false,
+                    },
+                }
+            }
+        }
+    }
+}
+
+fn envelope(from: &str, to: &str) -> Result<Envelope, String> {
+    let from: Address = from
+        .parse()
+        .map_err(|e| format!("bad envelope sender '{from}': {e}"))?;
+    let to: Address = to
+        .parse()
+        .map_err(|e| format!("bad recipient address '{to}': {e}"))?;
+    Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())
+}
+
+/// A file name for a message: its Message-ID without the brackets and anything a file
+/// system might mind.
+pub fn eml_name(message_id: &str) -> String {
+    let id: String = message_id
+        .trim_matches(|c| c == '<' || c == '>')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | '+') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{id}.eml")
+}
+
+async fn smtp_transport(
+    s: &SmtpConfig,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, OutboundError> {
+    let tls_parameters = || -> Result<TlsParameters, OutboundError> {
+        let mut builder = TlsParameters::builder(s.host.clone());
+        if let Some(path) = &s.ca_file {
+            let pem = std::fs::read(path).map_err(|source| OutboundError::CaFile {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| OutboundError::CaParse {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        builder.build_rustls().map_err(|e| OutboundError::Tls {
+            host: s.host.clone(),
+            reason: e.to_string(),
+        })
+    };
+    let tls = match s.tls {
+        Tls::None => LettreTls::None,
+        Tls::Starttls => LettreTls::Required(tls_parameters()?),
+        Tls::Tls => LettreTls::Wrapper(tls_parameters()?),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.as_str())
+        .port(s.port)
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(s.timeout_seconds)))
+        .pool_config(
+            PoolConfig::new()
+                .max_size(s.max_connections)
+                // Close idle connections well before servers do (Postfix after 300 s,
+                // Microsoft 365 and Gmail after a few minutes); a connection the server
+                // closed anyway is replaced on the next send (see `Sender::send`).
+                .idle_timeout(Duration::from_secs(50)),
+        );
+    match &s.auth {
+        Auth::None => {}
+        Auth::Password { username, password } => {
+            builder = builder
+                .credentials(Credentials::new(
+                    username.clone(),
+                    password.expose().to_string(),
+                ))
+                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
+        }
+        Auth::OAuth2 {
+            username,
+            token_command,
+        } => {
+            let token = run_token_command(token_command).await?;
+            builder = builder
+                .credentials(Credentials::new(username.clone(), token))
+                .authentication(vec![Mechanism::Xoauth2]);
+        }
+    }
+    Ok(builder.build())
+}
+
+/// Runs the operator's token command (isync's PassCmd convention) and returns the first
+/// line it prints.
+pub async fn run_token_command(command: &str) -> Result<String, OutboundError> {
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| OutboundError::TokenCommand(format!("cannot run `{command}`: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(OutboundError::TokenCommand(format!(
+            "`{command}` exited with {}: {}",
+            out.status,
+            err.trim()
+        )));
+    }
+    let token = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    if token.is_empty() {
+        return Err(OutboundError::TokenCommand(format!(
+            "`{command}` printed no token"
+        )));
+    }
+    Ok(token)
+}
+
+/// What a lettre error means for the message.
+fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
+    let error = error_text(e);
+    if e.is_permanent() {
+        let bouncing = e
+            .status()
+            .is_some_and(|code| is_address_refusal(&code.to_string(), &error));
+        Outcome::Fail { error, bouncing }
+    } else if e.is_transient() || e.is_timeout() {
+        Outcome::Retry {
+            error,
+            connection_lost: false,
+        }
+    } else if e.is_client() {
+        // The message cannot be sent as it is (say, 8-bit text to a 7-bit server).
+        Outcome::Fail {
+            error,
+            bouncing: false,
+        }
+    } else {
+        // Network, TLS, a broken reply or a closed connection.
+        Outcome::Retry {
+            error,
+            connection_lost: true,
+        }
+    }
+}
+
+/// The error and its causes, as the server and the network said them.
+fn error_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a permanent refusal is about the recipient's address or mailbox (so the
+/// contact is bouncing) rather than about the message or needsd (a policy refusal, a size
+/// limit): RFC 3463 status 5.1.x or 5.2.x, or basic 550, 551 or 553 without one.
+pub fn is_address_refusal(code: &str, text: &str) -> bool {
+    match enhanced_status(text) {
+        Some((5, 1 | 2, _)) => true,
+        Some(_) => false,
+        None => matches!(code, "550" | "551" | "553"),
+    }
+}
+
+/// The first RFC 3463 enhanced status code in a reply, e.g. (5, 1, 1) from
+/// "550 5.1.1 <x@example>: Recipient address rejected".
+pub fn enhanced_status(text: &str) -> Option<(u8, u16, u16)> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == ':' || c == '(' || c == ')')
+        .find_map(|word| {
+            let mut parts = word.split('.');
+            let class: u8 = parts.next()?.parse().ok()?;
+            let subject: u16 = parts.next()?.parse().ok()?;
+            let detail: u16 = parts.next()?.parse().ok()?;
+            (parts.next().is_none()
+                && matches!(class, 2 | 4 | 5)
+                && subject < 1000
+                && detail < 1000)
+                .then_some((class, subject, detail))
+        })
+}
+
+/// The wait before attempt `attempts + 1`: `base`, doubling, at most an hour.
+pub fn backoff(base: Duration, attempts: i64) -> chrono::Duration {
+    let exp = attempts.clamp(1, 20) as u32 - 1;
+    let wait = base
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(Duration::from_secs(3600));
+    chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
+}
+
+/// Spaces messages evenly to stay under a per-minute limit across all connections.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Duration,
+    next: Option<Instant>,
+}
+
+impl Pacer {
+    pub fn per_minute(rate: u32) -> Self {
+        Self {
+            interval: Duration::from_secs(60) / rate.max(1),
+            next: None,
+        }
+    }
+
+    /// The moment the next message may start, reserving it.
+    pub fn reserve(&mut self, now: Instant) -> Instant {
+        let at = self.next.map_or(now, |n| n.max(now));
+        self.next = Some(at + self.interval);
+        at
+    }
+}
+
+/// This process, as a lease holder: `BOOT-ID/PID/START-TIME`. A later process on the same
+/// machine can tell for sure whether the holder still runs.
+pub fn process_identity() -> String {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let pid = std::process::id();
+    let start = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| parse_stat(&s))
+        .map_or(0, |(_, start)| start);
+    format!("{}/{pid}/{start}", boot.trim())
+}
+
+/// Whether the process named by a lease is certainly gone: it ran on this machine since
+/// its last boot, and its PID is free, a zombie, or now a different process. A holder on
+/// another machine is never "gone"; its lease simply runs out.
+pub fn owner_is_gone(owner: &str) -> bool {
+    let mut parts = owner.splitn(3, '/');
+    let (Some(boot), Some(pid), Some(start)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let our_boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    if boot.is_empty() || boot != our_boot.trim() {
+        return false;
+    }
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => match parse_stat(&stat) {
+            Some((state, started)) => {
+                matches!(state, 'Z' | 'X' | 'x') || started.to_string() != start
+            }
+            None => false,
+        },
+    }
+}
+
+/// The state and start time (fields 3 and 22) of a `/proc/PID/stat` line. The command
+/// name in field 2 may hold spaces and parentheses, so fields count from the last ')'.
+pub fn parse_stat(stat: &str) -> Option<(char, u64)> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let state = fields.first()?.chars().next()?;
+    let start = fields.get(19)?.parse().ok()?;
+    Some((state, start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_refusals_mark_the_contact_and_policy_ones_do_not() {
+        assert!(is_address_refusal(
+            "550",
+            "550 5.1.1 <x@nowhere.invalid>: Recipient address rejected: no such mailbox"
+        ));
+        assert!(is_address_refusal("552", "552 5.2.2 Mailbox full"));
+        assert!(!is_address_refusal(
+            "550",
+            "550 5.7.1 Message rejected as spam"
+        ));
+        assert!(!is_address_refusal("554", "554 Transaction failed"));
+        assert!(is_address_refusal("550", "550 No such user here"));
+        assert!(!is_address_refusal(
+            "552",
+            "552 Message size exceeds fixed limit"
+        ));
+    }
+
+    #[test]
+    fn enhanced_status_is_found_among_words() {
+        assert_eq!(
+            enhanced_status("451 4.7.1 greylisted, try later"),
+            Some((4, 7, 1))
+        );
+        assert_eq!(
+            enhanced_status("permanent error (550): 5.1.1 <a@b>"),
+            Some((5, 1, 1))
+        );
+        assert_eq!(enhanced_status("version 1.2.3 of nothing"), None);
+        assert_eq!(enhanced_status("no code"), None);
+    }
+
+    #[test]
+    fn backoff_doubles_to_an_hour() {
+        let b = Duration::from_secs(60);
+        assert_eq!(backoff(b, 1), chrono::Duration::seconds(60));
+        assert_eq!(backoff(b, 2), chrono::Duration::seconds(120));
+        assert_eq!(backoff(b, 4), chrono::Duration::seconds(480));
+        assert_eq!(backoff(b, 9), chrono::Duration::seconds(3600));
+        assert_eq!(backoff(b, 1000), chrono::Duration::seconds(3600));
+    }
+
+    #[test]
+    fn pacer_spaces_messages_evenly() {
+        let mut p = Pacer::per_minute(30);
+        let t0 = Instant::now();
+        assert_eq!(p.reserve(t0), t0);
+        assert_eq!(p.reserve(t0), t0 + Duration::from_secs(2));
+        assert_eq!(p.reserve(t0), t0 + Duration::from_secs(4));
+        // After a quiet spell the next message goes at once, with no burst saved up.
+        let later = t0 + Duration::from_secs(60);
+        assert_eq!(p.reserve(later), later);
+        assert_eq!(p.reserve(later), later + Duration::from_secs(2));
+    }
+
+    #[test]
+    fn stat_fields_count_from_the_last_parenthesis() {
+        let line = "4242 (needsd (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 3 0 987654 12345 67 ...";
+        assert_eq!(parse_stat(line), Some(('S', 987654)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn this_process_is_not_gone_and_a_dead_one_is() {
+        let me = process_identity();
+        assert!(!owner_is_gone(&me));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let boot = me.split('/').next().unwrap();
+        assert!(owner_is_gone(&format!("{boot}/{pid}/1")));
+        // Another machine's lease is never taken as gone.
+        assert!(!owner_is_gone("other-boot/1/1"));
+        assert!(!owner_is_gone("nonsense"));
+    }
+
+    #[test]
+    fn eml_names_are_plain() {
+        assert_eq!(
+            eml_name("<2026-12.circulation.17.2026-12-01@ctc.example>"),
+            "2026-12.circulation.17.2026-12-01@ctc.example.eml"
+        );
+        assert_eq!(eml_name("<a/../b>"), "a_.._b.eml");
+    }
+}

@@ -1,0 +1,336 @@
+//! The cycle's steps as the daemon and the CLI run them: load, call the pure core, store,
+//! send. Today: dispatch (the circulation on the 1st).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::TimeZone;
+
+use crate::app::open_seeded;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::mail::compose::{self, Circular, CirculationContext, DeadlineParts, Templates};
+use crate::mail::outbound::{SendReport, Sender};
+use crate::model::{Contact, Cycle, Need, PartyCode, PartyKind};
+use crate::store::cycles;
+use crate::store::outbox::{self, NewMessage};
+use crate::token;
+use crate::workbook::write;
+
+/// The kind of the circulation message in the outbox.
+pub const CIRCULATION: &str = "circulation";
+
+/// How long `dispatch` waits for messages the server deferred before leaving them queued
+/// for a later run (or the daemon).
+pub const DISPATCH_WAIT: Duration = Duration::from_secs(120);
+
+/// Recipients rendered and stored per step: bounds memory, not the transaction.
+const CHUNK: usize = 64;
+
+/// A receiving contact left out of this run, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Skipped {
+    pub party: PartyCode,
+    pub email: String,
+    pub reason: String,
+}
+
+/// What `dispatch` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DispatchReport {
+    pub cycle: Cycle,
+    /// Whether this run opened the cycle (stored its base).
+    pub opened: bool,
+    pub needs: usize,
+    /// Messages added to the outbox by this run.
+    pub enqueued: usize,
+    pub skipped: Vec<Skipped>,
+    pub send: SendReport,
+}
+
+/// Circulates `cycle`: opens it (storing its base) if needed, puts one message with its
+/// own workbook in the outbox for every receiving contact that has none yet, in one
+/// transaction, then sends the outbox. Safe to run again at any time: nobody gets a
+/// second circulation, and whoever was missed (a new contact, a run killed half-way)
+/// gets theirs.
+pub async fn dispatch(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    cycle: Option<Cycle>,
+) -> Result<DispatchReport> {
+    let (store, index) = open_seeded(cfg).await?;
+    let tz = cfg.schedule.timezone;
+    let now = clock.now();
+    let cycle = cycle.unwrap_or_else(|| Cycle::of_date(now.with_timezone(&tz).date_naive()));
+    let deadline = cfg.deadline(cycle);
+    if deadline < now {
+        bail!(
+            "cycle {cycle} closed for replies at {}; circulate a current cycle instead",
+            tz.from_utc_datetime(&deadline.naive_utc())
+                .format("%Y-%m-%d %H:%M %Z")
+        );
+    }
+    let sender = Arc::new(
+        Sender::new(&cfg.outbound)
+            .await
+            .context("setting up outbound mail")?,
+    );
+    let opened = store
+        .open_cycle(cycle, deadline, now)
+        .await
+        .with_context(|| format!("opening cycle {cycle}"))?;
+    let mut base = store
+        .cycle_base(cycle)
+        .await?
+        .with_context(|| format!("cycle {cycle} has no base after opening it"))?;
+    write::sort_for_workbook(&mut base);
+
+    let done: HashSet<i64> = store
+        .outbox_contacts(CIRCULATION, cycle)
+        .await?
+        .into_iter()
+        .collect();
+    let contacts: Vec<Contact> = store
+        .contacts()
+        .await?
+        .into_iter()
+        .filter(|c| {
+            c.receives_matrix
+                && c.active
+                && !done.contains(&c.id)
+                && index.get(&c.party).is_some_and(|p| p.active)
+        })
+        .collect();
+
+    let plan = Arc::new(Plan::new(cfg, &index, cycle, base)?);
+    let mut skipped = Vec::new();
+    let mut enqueued = 0;
+    let mut tx = store.begin().await?;
+    for chunk in contacts.chunks(CHUNK) {
+        let (plan, chunk, now) = (Arc::clone(&plan), chunk.to_vec(), clock.now());
+        let rendered = tokio::task::spawn_blocking(move || plan.render(&chunk, now))
+            .await
+            .context("the message renderer stopped unexpectedly")?;
+        let mut messages = Vec::with_capacity(rendered.len());
+        let mut recipients = Vec::with_capacity(rendered.len());
+        for (contact, result) in rendered {
+            match result {
+                Ok((token, message)) => {
+                    recipients.push((contact.id, token));
+                    messages.push(message);
+                }
+                Err(e) => skipped.push(Skipped {
+                    party: contact.party.clone(),
+                    email: contact.email.to_string(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        cycles::add_recipients(&mut tx, cycle, &recipients, now).await?;
+        enqueued += outbox::enqueue(&mut tx, &messages, now).await?;
+    }
+    // Also moves a cycle opened by a run that was killed before this point to collecting.
+    cycles::add_recipients(&mut tx, cycle, &[], now).await?;
+    tx.commit()
+        .await
+        .context("storing the circulation in the outbox")?;
+
+    let send = sender
+        .drain(&store, clock, DISPATCH_WAIT)
+        .await
+        .context("sending the outbox")?;
+    Ok(DispatchReport {
+        cycle,
+        opened,
+        needs: plan.needs,
+        enqueued,
+        skipped,
+        send,
+    })
+}
+
+/// Everything a cycle's messages share: built once, used for every recipient.
+struct Plan {
+    cycle: Cycle,
+    stencil: write::Stencil,
+    templates: Templates,
+    deadline: DeadlineParts,
+    from: crate::config::Mailbox,
+    reply_to: crate::model::EmailAddress,
+    secret: crate::config::Secret,
+    parties: HashMap<PartyCode, (String, PartyKind)>,
+    state_needs: HashMap<PartyCode, usize>,
+    needs: usize,
+}
+
+impl Plan {
+    fn new(
+        cfg: &Config,
+        index: &crate::directory::PartyIndex,
+        cycle: Cycle,
+        base: Vec<Need>,
+    ) -> Result<Self> {
+        let tz = cfg.schedule.timezone;
+        let local = tz
+            .from_utc_datetime(&cfg.deadline(cycle).naive_utc())
+            .naive_local();
+        let states: Vec<(PartyCode, String)> = index
+            .all()
+            .iter()
+            .filter(|p| p.kind == PartyKind::State)
+            .map(|p| (p.code.clone(), p.name.clone()))
+            .collect();
+        let circulation = write::Circulation {
+            cycle,
+            deadline: write::deadline_text(local, tz.name()),
+            reply_to: cfg.mail.reply_to.to_string(),
+            recipient: None,
+        };
+        let stencil = write::Stencil::new(&write::Spec {
+            needs: &base,
+            states: &states,
+            areas: &cfg.areas,
+            as_of: cycle.day(1),
+            circulation: Some(&circulation),
+        })?;
+        let mut state_needs = HashMap::new();
+        for n in &base {
+            *state_needs.entry(n.state.clone()).or_insert(0) += 1;
+        }
+        Ok(Self {
+            cycle,
+            stencil,
+            templates: Templates::embedded()?,
+            deadline: DeadlineParts::new(local, tz.name()),
+            from: cfg.mail.from.clone(),
+            reply_to: cfg.mail.reply_to.clone(),
+            secret: cfg.mail.token_secret.clone(),
+            parties: index
+                .all()
+                .iter()
+                .map(|p| (p.code.clone(), (p.name.clone(), p.kind)))
+                .collect(),
+            state_needs,
+            needs: base.len(),
+        })
+    }
+
+    /// Each contact's token and message, or why it could not be built.
+    fn render(
+        &self,
+        contacts: &[Contact],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<(Contact, Result<(String, NewMessage)>)> {
+        contacts
+            .iter()
+            .map(|c| (c.clone(), self.message(c, now)))
+            .collect()
+    }
+
+    fn message(
+        &self,
+        c: &Contact,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(String, NewMessage)> {
+        let token = token::recipient_token(&self.secret, self.cycle, c.id);
+        let reply_to = token::plus_address(&self.reply_to, &token);
+        let (party_name, kind) = self
+            .parties
+            .get(&c.party)
+            .cloned()
+            .unwrap_or_else(|| (c.party.to_string(), PartyKind::Organization));
+        let attachment = self.stencil.render(&write::Recipient {
+            party: c.party.clone(),
+            party_name: party_name.clone(),
+            contact_name: c.name.clone(),
+            email: c.email.to_string(),
+            token: token.clone(),
+            reply_to: reply_to.clone(),
+        })?;
+        let day = self.cycle.day(1);
+        let context = CirculationContext {
+            cycle: self.cycle.to_string(),
+            cycle_year: self.cycle.year(),
+            cycle_month: self.cycle.month(),
+            contact_name: c.name.clone(),
+            party: c.party.to_string(),
+            party_name,
+            state_needs: (kind == PartyKind::State)
+                .then(|| self.state_needs.get(&c.party).copied().unwrap_or(0)),
+            deadline: self.deadline.clone(),
+            reference: write::reference(self.cycle, c.party.as_str(), &token),
+            reply_to,
+        };
+        let outgoing = compose::circulation(
+            &self.templates,
+            &Circular {
+                context,
+                language: c.language,
+                from: &self.from,
+                to_name: &c.name,
+                to: &c.email,
+                envelope_from: token::plus_address(&self.reply_to, &format!("bounce-{token}")),
+                message_id: compose::message_id(
+                    self.cycle,
+                    CIRCULATION,
+                    c.id,
+                    day,
+                    self.from.address.domain(),
+                ),
+                date: now,
+                attachment_name: format!("Matrix of Needs {} {}.xlsx", self.cycle, c.party),
+                attachment,
+            },
+        )?;
+        Ok((
+            token,
+            NewMessage {
+                dedupe_key: format!("{CIRCULATION}/{}/{}", self.cycle, c.id),
+                kind: CIRCULATION,
+                cycle: Some(self.cycle),
+                contact_id: Some(c.id),
+                day,
+                outgoing,
+            },
+        ))
+    }
+}
+
+/// `cycle status`: where a cycle's circulation and replies stand.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CycleStatus {
+    pub cycle: Cycle,
+    /// The deadline in the configured time zone, written out.
+    pub deadline_local: String,
+    #[serde(flatten)]
+    pub counts: cycles::CycleCounts,
+    pub failures: Vec<cycles::Failure>,
+}
+
+pub async fn cycle_status(
+    cfg: &Config,
+    clock: &dyn Clock,
+    cycle: Option<Cycle>,
+) -> Result<CycleStatus> {
+    let store = crate::app::open(cfg).await?;
+    let cycle = cycle.unwrap_or_else(|| {
+        Cycle::of_date(
+            clock
+                .now()
+                .with_timezone(&cfg.schedule.timezone)
+                .date_naive(),
+        )
+    });
+    let tz = cfg.schedule.timezone;
+    let local = tz
+        .from_utc_datetime(&cfg.deadline(cycle).naive_utc())
+        .naive_local();
+    Ok(CycleStatus {
+        cycle,
+        deadline_local: write::deadline_text(local, tz.name()),
+        counts: store.cycle_counts(cycle).await?,
+        failures: store.cycle_failures(cycle).await?,
+    })
+}
