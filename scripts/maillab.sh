@@ -7,18 +7,25 @@
 #   scripts/maillab.sh stop DIR       stop it
 #   scripts/maillab.sh status DIR     exit 0 if both servers answer
 #
-# Ports (override with MAILLAB_SMTP, MAILLAB_SMTPS, MAILLAB_IMAP): SMTP 127.0.0.1:2525,
-# SMTP with implicit TLS 2465, IMAP 1143. Every address on any domain but *.invalid is a
-# mailbox, created on first delivery, password "lab" (MAILLAB_PASSWORD); plus-addresses
+# Ports (override with MAILLAB_SMTP, MAILLAB_SMTPS, MAILLAB_SMTP_IDLE, MAILLAB_IMAP): SMTP
+# 127.0.0.1:2525, SMTP with implicit TLS 2465, SMTP that drops a connection after 2 idle
+# seconds 2526, IMAP 1143. Every address on any domain but *.invalid is a mailbox,
+# created on first delivery, password "lab" (MAILLAB_PASSWORD); plus-addresses
 # (needs+TOKEN@ctc.test) land in the base mailbox with the token kept in the headers.
-# Recipients @*.invalid are refused at RCPT (550); mail to @bounce.test is accepted and
-# then bounced with a real DSN. A private CA signs the TLS certificate (DIR/tls/ca.pem).
+# Error paths on demand: recipients @*.invalid are refused at RCPT (550 5.1.1); mail to
+# @bounce.test is accepted and then bounced with a real DSN; @greylist.test is greylisted
+# (the first attempt for each address gets 450 4.7.1, later ones pass). A private CA signs
+# the TLS certificate (DIR/tls/ca.pem). A running lab of an older version of this script
+# is restarted by `start`.
 set -euo pipefail
 
 smtp_port=${MAILLAB_SMTP:-2525}
 smtps_port=${MAILLAB_SMTPS:-2465}
+idle_port=${MAILLAB_SMTP_IDLE:-2526}
 imap_port=${MAILLAB_IMAP:-1143}
 password=${MAILLAB_PASSWORD:-lab}
+# Bump when the lab's behaviour changes, so that `start` replaces an older running lab.
+version=3
 
 die() { echo "maillab: $*" >&2; exit 1; }
 
@@ -54,8 +61,16 @@ start() {
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     [ ${#dir} -lt 60 ] || die "$dir is too long for unix socket paths; use a shorter folder"
-    if status "$dir" 2>/dev/null; then return 0; fi
-    mkdir -p "$dir"/{postfix/conf,postfix/data,postfix/spool,dovecot,run,mail,log,tls}
+    if status "$dir" 2>/dev/null; then
+        if [ "$(cat "$dir/version" 2>/dev/null)" = "$version" ]; then return 0; fi
+        echo "maillab: restarting the lab in $dir (older version)" >&2
+        stop "$dir"
+        if port_open "$smtp_port" || port_open "$imap_port"; then
+            die "ports $smtp_port/$imap_port are taken by another program or a lab in another folder; stop it (scripts/maillab.sh stop THATDIR)"
+        fi
+    fi
+    mkdir -p "$dir"/{postfix/conf,postfix/data,postfix/spool,dovecot,run,mail,log,tls,run/greylist}
+    chmod 777 "$dir/run/greylist"
     # The postfix, dovecot and mailbox users must be able to enter the folder and its parents.
     local p=$dir
     while [ "$p" != / ]; do chmod o+x "$p" 2>/dev/null || true; p=$(dirname "$p"); done
@@ -158,6 +173,8 @@ recipient_delimiter = +
 default_transport = error:the needsd lab sends nothing outside
 relay_transport = error:the needsd lab sends nothing outside
 smtpd_recipient_restrictions = check_recipient_access regexp:$dir/postfix/conf/rcpt_access, reject_unauth_destination
+smtpd_restriction_classes = greylist
+greylist = check_policy_service unix:private/greylist
 access_map_reject_code = 550
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_sasl_type = dovecot
@@ -179,11 +196,34 @@ bounce_queue_lifetime = 0
 maximal_queue_lifetime = 0
 CONF
     printf '!/\\.invalid$/ OK\n' > "$dir/postfix/conf/domains"
-    printf '/\\.invalid$/ REJECT no such mailbox in the needsd lab\n' > "$dir/postfix/conf/rcpt_access"
+    printf '/\\.invalid$/ REJECT 5.1.1 no such mailbox in the needsd lab\n/@greylist\\.test$/ greylist\n' > "$dir/postfix/conf/rcpt_access"
+    # Greylisting as real servers do it: defer the first attempt for an address, pass
+    # the ones after. Postfix's policy protocol: attribute lines, a blank line, an answer.
+    cat > "$dir/postfix/conf/greylist.sh" <<'SCRIPT'
+#!/bin/bash
+state=$1
+rcpt=
+while IFS= read -r line; do
+    case "$line" in
+        recipient=*) rcpt=${line#recipient=} ;;
+        "")
+            key=$(printf '%s' "$rcpt" | tr -c 'A-Za-z0-9@.+_-' _)
+            if [ -e "$state/$key" ]; then
+                printf 'action=dunno\n\n'
+            else
+                : > "$state/$key"
+                printf 'action=450 4.7.1 greylisted by the needsd lab, try again later\n\n'
+            fi
+            rcpt= ;;
+    esac
+done
+SCRIPT
     printf '/^(.*)@bounce\\.test$/ $1@nowhere.invalid\n' > "$dir/postfix/conf/aliases"
     cat > "$dir/postfix/conf/master.cf" <<CONF
 127.0.0.1:$smtp_port inet n - n - - smtpd
 127.0.0.1:$smtps_port inet n - n - - smtpd -o smtpd_tls_wrappermode=yes
+127.0.0.1:$idle_port inet n - n - - smtpd -o smtpd_timeout=2s -o syslog_name=postfix-idle
+greylist  unix - n n - 0 spawn user=nobody argv=/bin/bash $dir/postfix/conf/greylist.sh $dir/run/greylist
 pickup    unix n - n 60 1 pickup
 cleanup   unix n - n - 0 cleanup
 qmgr      unix n - n 300 1 qmgr
@@ -219,6 +259,7 @@ CONF
         || die "postfix did not start; see $dir/log/postfix.out"
     wait_for 127.0.0.1 "$smtp_port" 220 10 || die "no SMTP greeting on $smtp_port; see $dir/log/postfix.log"
     wait_for 127.0.0.1 "$imap_port" "* OK" 10 || die "no IMAP greeting on $imap_port; see $dir/log/dovecot.log"
+    echo "$version" > "$dir/version"
     echo "maillab: SMTP 127.0.0.1:$smtp_port (TLS $smtps_port), IMAP 127.0.0.1:$imap_port, CA $dir/tls/ca.pem"
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs needsd's whole test suite on this machine, installing first what the tests use
 # beyond the Rust toolchain: LibreOffice (headless) and Python's openpyxl, to prove the
-# exported workbook opens in the programs respondents use. Needs root for apt-get when
-# something is missing; installs nothing that is already there.
+# exported workbook opens in the programs respondents use, and Postfix and Dovecot for the
+# mail lab the mail tests send through (they start it themselves, in /tmp/needsd-lab).
+# Needs root for apt-get when something is missing; installs nothing that is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +21,7 @@ if ! python3 -c 'import openpyxl' 2>/dev/null; then
     python3 -m pip install -q openpyxl 2>/dev/null \
         || python3 -m pip install -q --break-system-packages openpyxl
 fi
+
+scripts/maillab.sh install
 
 cargo test "$@"

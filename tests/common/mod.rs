@@ -1,0 +1,220 @@
+//! What the integration tests stand on: the mail lab (real Postfix and Dovecot on
+//! loopback, started by `scripts/maillab.sh`), a project folder per test, and an IMAP
+//! reader to see what respondents received.
+
+#![allow(dead_code, reason = "each test file uses a part")]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The lab's folder: short, because Unix socket paths must stay under 108 bytes.
+pub const LAB_DIR: &str = "/tmp/needsd-lab";
+pub const SMTP: u16 = 2525;
+pub const SMTPS: u16 = 2465;
+pub const SMTP_IDLE: u16 = 2526;
+pub const IMAP: u16 = 1143;
+pub const PASSWORD: &str = "lab";
+
+/// Starts the mail lab, or reuses the one running; fails the test, saying how to start it
+/// by hand, when that is impossible.
+pub fn maillab() {
+    static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
+    let started = STARTED.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/maillab.sh");
+        let log = std::env::temp_dir().join("needsd-maillab-start.log");
+        let file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let err = file.try_clone().map_err(|e| e.to_string())?;
+        // The daemons inherit the script's output: a file, never a pipe we wait on.
+        let status = Command::new("bash")
+            .arg(&script)
+            .args(["start", LAB_DIR])
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(err)
+            .status()
+            .map_err(|e| e.to_string())?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .trim()
+                .to_string())
+        }
+    });
+    if let Err(e) = started {
+        panic!(
+            "the mail lab is not running and could not be started ({e}); start it with \
+             `sudo scripts/maillab.sh start {LAB_DIR}` (it installs postfix and dovecot from \
+             Debian's packages on first use)"
+        );
+    }
+}
+
+/// A name no earlier run of the lab has used, for mailboxes of one test.
+pub fn unique(prefix: &str) -> String {
+    let mut b = [0u8; 5];
+    getrandom::fill(&mut b).expect("random bytes");
+    format!("{prefix}-{}", hex::encode(b))
+}
+
+/// A needsd project folder with its own config and database.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub secret: String,
+}
+
+impl Project {
+    /// A project whose `needsd.toml` is `config`, initialised.
+    pub fn new(config: &str) -> Self {
+        let p = Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            secret: "s".repeat(40),
+        };
+        std::fs::write(p.path("needsd.toml"), config).expect("config");
+        p.ok(&["init"]);
+        p
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_needsd"));
+        c.args(["--config", "needsd.toml"])
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NEEDSD_TOKEN_SECRET", &self.secret)
+            .env("NEEDSD_SMTP_PASSWORD", PASSWORD)
+            .env_remove("NEEDSD_CONFIG")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run needsd")
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "needsd {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("one JSON document")
+    }
+}
+
+/// The config of a project that sends through the lab.
+pub fn smtp_config(secretariat: &str, smtp: &str) -> String {
+    format!(
+        "[database]\nurl = \"sqlite://data/needsd.db\"\n\
+         [mail]\nfrom = \"Matrix of Needs <{secretariat}@ctc.test>\"\n\
+         reply_to = \"{secretariat}@ctc.test\"\nexperts = [\"experts@ctc.test\"]\n\
+         token_secret_env = \"NEEDSD_TOKEN_SECRET\"\n\
+         [smtp]\n{smtp}\n\
+         [maildir]\ndir = \"data/inbox\"\n"
+    )
+}
+
+/// The cycle after the current month: its deadline is always ahead.
+pub fn next_cycle() -> String {
+    use chrono::Datelike;
+    #[expect(clippy::disallowed_methods, reason = "tests pick a cycle after today")]
+    let today = chrono::Utc::now().date_naive();
+    let (y, m) = if today.month() == 12 {
+        (today.year() + 1, 1)
+    } else {
+        (today.year(), today.month() + 1)
+    };
+    format!("{y:04}-{m:02}")
+}
+
+/// Every message in a lab mailbox, oldest first.
+pub fn mailbox(user: &str) -> Vec<Vec<u8>> {
+    let tcp = TcpStream::connect(("127.0.0.1", IMAP)).expect("IMAP connect");
+    let mut client = imap::Client::new(tcp);
+    client.read_greeting().expect("IMAP greeting");
+    let mut session = client
+        .login(user, PASSWORD)
+        .map_err(|(e, _)| e)
+        .expect("login");
+    let mb = session.select("INBOX").expect("select");
+    let mut out = Vec::new();
+    if mb.exists > 0 {
+        let fetches = session.fetch("1:*", "BODY.PEEK[]").expect("fetch");
+        for f in fetches.iter() {
+            out.push(f.body().expect("body").to_vec());
+        }
+    }
+    let _ = session.logout();
+    out
+}
+
+/// Waits (up to `secs`) until `user`'s mailbox holds at least `n` messages.
+pub fn wait_for_mail(user: &str, n: usize, secs: u64) -> Vec<Vec<u8>> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got = mailbox(user);
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{user} has {} messages after {secs} s, expected {n}",
+            got.len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends a plain message through the lab by speaking SMTP directly, as a marker: once it
+/// is in a mailbox, everything submitted before it has been delivered too (Postfix
+/// delivers to one mailbox in order of arrival here).
+pub fn send_marker(to: &str, subject: &str) {
+    let tcp = TcpStream::connect(("127.0.0.1", SMTP)).expect("SMTP connect");
+    let mut w = tcp.try_clone().expect("clone");
+    let mut r = BufReader::new(tcp);
+    let mut expect = |code: &str| {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            r.read_line(&mut line).expect("SMTP reply");
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                break;
+            }
+        }
+        assert!(line.starts_with(code), "SMTP said {line}");
+    };
+    expect("220");
+    for (cmd, code) in [
+        ("EHLO test".to_string(), "250"),
+        ("MAIL FROM:<marker@ctc.test>".into(), "250"),
+        (format!("RCPT TO:<{to}>"), "250"),
+        ("DATA".into(), "354"),
+        (
+            format!("Subject: {subject}\r\nMessage-ID: <{subject}@ctc.test>\r\n\r\nmarker\r\n."),
+            "250",
+        ),
+        ("QUIT".into(), "221"),
+    ] {
+        write!(w, "{cmd}\r\n").expect("SMTP write");
+        expect(code);
+    }
+}
