@@ -108,11 +108,18 @@ pub async fn dispatch(
     let mut skipped = Vec::new();
     let mut enqueued = 0;
     let mut tx = store.begin().await?;
-    for chunk in contacts.chunks(CHUNK) {
-        let (plan, chunk, now) = (Arc::clone(&plan), chunk.to_vec(), clock.now());
-        let rendered = tokio::task::spawn_blocking(move || plan.render(&chunk, now))
+    // Rendering the next chunk overlaps with storing this one.
+    let render = |chunk: &[Contact]| {
+        let (plan, chunk) = (Arc::clone(&plan), chunk.to_vec());
+        tokio::task::spawn_blocking(move || plan.render(&chunk, now))
+    };
+    let mut chunks = contacts.chunks(CHUNK);
+    let mut next = chunks.next().map(render);
+    while let Some(job) = next.take() {
+        let rendered = job
             .await
             .context("the message renderer stopped unexpectedly")?;
+        next = chunks.next().map(render);
         let mut messages = Vec::with_capacity(rendered.len());
         let mut recipients = Vec::with_capacity(rendered.len());
         for (contact, result) in rendered {
@@ -136,6 +143,7 @@ pub async fn dispatch(
     tx.commit()
         .await
         .context("storing the circulation in the outbox")?;
+    tracing::info!(%cycle, enqueued, "the circulation is in the outbox");
 
     let send = sender
         .drain(&store, clock, DISPATCH_WAIT)
@@ -217,16 +225,33 @@ impl Plan {
         })
     }
 
-    /// Each contact's token and message, or why it could not be built.
+    /// Each contact's token and message, or why it could not be built; on every core.
     fn render(
         &self,
         contacts: &[Contact],
         now: chrono::DateTime<chrono::Utc>,
     ) -> Vec<(Contact, Result<(String, NewMessage)>)> {
-        contacts
-            .iter()
-            .map(|c| (c.clone(), self.message(c, now)))
-            .collect()
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per_thread = contacts.len().div_ceil(cores).max(1);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = contacts
+                .chunks(per_thread)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|c| (c.clone(), self.message(c, now)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| {
+                    // A panic in rendering is a bug; surface it as this thread's panic.
+                    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+                })
+                .collect()
+        })
     }
 
     fn message(

@@ -4,3 +4,13 @@
 -- to run out.
 ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
 CREATE INDEX outbox_cycle ON outbox (cycle_id, kind, state);
+CREATE INDEX outbox_leases ON outbox (state, lease_until);
+
+-- A message's bytes live apart from its state: SQLite rewrites a whole row, blob and all,
+-- on every UPDATE, and the state changes twice per message. outbox.raw stays empty.
+CREATE TABLE outbox_bodies (
+    outbox_id INTEGER PRIMARY KEY REFERENCES outbox (id),
+    raw       BLOB NOT NULL
+);
+INSERT INTO outbox_bodies (outbox_id, raw) SELECT id, raw FROM outbox;
+UPDATE outbox SET raw = X'';

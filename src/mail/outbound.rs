@@ -16,11 +16,12 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use thiserror::Error;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::config::{Auth, Outbound, SmtpConfig, Tls};
-use crate::store::outbox::{Claimed, Pending};
+use crate::store::outbox::{Claimed, Pending, Settle, Step};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Error)]
@@ -39,6 +40,32 @@ pub enum OutboundError {
     TokenCommand(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot record what was sent: {0}")]
+    Ledger(String),
+}
+
+/// A connection's turn, sent to the ledger; the reply carries its next message.
+struct Request {
+    step: Option<Step>,
+    reply: oneshot::Sender<Result<Option<Claimed>, String>>,
+}
+
+async fn step(
+    ledger: &mpsc::Sender<Request>,
+    settle: Option<(i64, Settle)>,
+    claim: bool,
+) -> Result<Option<Claimed>, OutboundError> {
+    let (reply, answer) = oneshot::channel();
+    let request = Request {
+        step: Some(Step { settle, claim }),
+        reply,
+    };
+    let gone = || OutboundError::Ledger("the ledger stopped".into());
+    ledger.send(request).await.map_err(|_| gone())?;
+    answer
+        .await
+        .map_err(|_| gone())?
+        .map_err(OutboundError::Ledger)
 }
 
 /// What a drain did.
@@ -135,22 +162,36 @@ impl Sender {
         wait: Duration,
     ) -> Result<SendReport, OutboundError> {
         let mut report = SendReport::default();
+        let mut waiting_for = None;
         loop {
             report.resumed += self.resume_orphans(store, clock.now()).await?;
+            let (to_ledger, requests) = mpsc::channel(self.workers * 2);
+            let ledger = {
+                let (me, store, clock) = (Arc::clone(self), store.clone(), Arc::clone(&clock));
+                tokio::spawn(async move { me.ledger(store, clock, requests).await })
+            };
             let mut set = tokio::task::JoinSet::new();
             for _ in 0..self.workers {
-                let (me, store, clock) = (Arc::clone(self), store.clone(), Arc::clone(&clock));
-                set.spawn(async move { me.work(&store, clock.as_ref()).await });
+                let (me, to_ledger, clock) =
+                    (Arc::clone(self), to_ledger.clone(), Arc::clone(&clock));
+                set.spawn(async move { me.work(to_ledger, clock.as_ref()).await });
             }
+            drop(to_ledger);
+            let mut failure = None;
             while let Some(done) = set.join_next().await {
                 match done {
-                    Ok(tally) => report.add(&tally?),
+                    Ok(Ok(tally)) => report.add(&tally),
+                    Ok(Err(e)) => failure = failure.or(Some(e)),
                     Err(e) => {
-                        return Err(
-                            StoreError::Corrupt(format!("a sender task stopped: {e}")).into()
-                        );
+                        failure = failure.or(Some(OutboundError::Ledger(format!(
+                            "a sender task stopped: {e}"
+                        ))))
                     }
                 }
+            }
+            let _ = ledger.await;
+            if let Some(e) = failure {
+                return Err(e);
             }
             let next = match store.outbox_pending().await? {
                 Pending::Empty => return Ok(report),
@@ -164,7 +205,13 @@ impl Sender {
                 report.next_attempt_at = Some(next);
                 return Ok(report);
             }
-            tracing::info!(due = %next, "waiting for messages to come due");
+            if waiting_for.as_ref() != Some(&next) {
+                tracing::warn!(
+                    "waiting until {next} to try again: {} messages deferred so far",
+                    report.deferred
+                );
+                waiting_for = Some(next);
+            }
             // Short naps: another process may finish its messages before its lease ends.
             tokio::time::sleep(delay.clamp(Duration::from_millis(50), Duration::from_secs(1)))
                 .await;
@@ -192,43 +239,89 @@ impl Sender {
         Ok(resumed)
     }
 
-    async fn work(&self, store: &Store, clock: &dyn Clock) -> Result<SendReport, OutboundError> {
+    /// Writes the connections' claims and answers, batching what arrives while a commit
+    /// is under way into the next one.
+    async fn ledger(
+        &self,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        mut requests: mpsc::Receiver<Request>,
+    ) {
+        while let Some(first) = requests.recv().await {
+            let mut batch = vec![first];
+            while let Ok(more) = requests.try_recv() {
+                batch.push(more);
+            }
+            let steps = batch.iter_mut().map(|r| r.step.take()).collect::<Vec<_>>();
+            let now = clock.now();
+            match store
+                .settle_and_claim(
+                    &self.owner,
+                    steps.into_iter().flatten().collect(),
+                    now,
+                    now + self.lease(),
+                )
+                .await
+            {
+                Ok(claimed) => {
+                    for (r, c) in batch.into_iter().zip(claimed) {
+                        let _ = r.reply.send(Ok(c));
+                    }
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    for r in batch {
+                        let _ = r.reply.send(Err(text.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One connection's loop: claim, send, hand the answer to the ledger together with
+    /// the next claim. When the rate limit makes the next message wait, the answer is
+    /// recorded at once rather than held until then.
+    async fn work(
+        &self,
+        ledger: mpsc::Sender<Request>,
+        clock: &dyn Clock,
+    ) -> Result<SendReport, OutboundError> {
         let mut tally = SendReport::default();
+        let mut done: Option<(i64, Settle)> = None;
         loop {
-            if let Some(pacer) = &self.pacer {
-                let at = pacer
-                    .lock()
+            let slot = self.pacer.as_ref().map(|p| {
+                p.lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .reserve(Instant::now());
+                    .reserve(Instant::now())
+            });
+            if let Some(at) = slot.filter(|at| *at > Instant::now()) {
+                if let Some(settle) = done.take() {
+                    step(&ledger, Some(settle), false).await?;
+                }
                 tokio::time::sleep_until(at).await;
             }
-            let now = clock.now();
-            let Some(msg) = store
-                .claim_next(&self.owner, now, now + self.lease())
-                .await?
-            else {
+            let Some(msg) = step(&ledger, done.take(), true).await? else {
                 return Ok(tally);
             };
-            let outcome = self.send(&msg).await;
-            let now = clock.now();
-            match outcome {
+            let settle = match self.send(&msg).await {
                 Outcome::Sent => {
-                    store.mark_sent(msg.id, &self.owner, now).await?;
                     tally.sent += 1;
+                    Settle::Sent
                 }
                 Outcome::Retry { error, .. } if msg.attempts >= self.max_attempts => {
                     let error = format!("gave up after {} attempts: {error}", msg.attempts);
                     tracing::warn!(message_id = msg.message_id, error, "not sent");
-                    store
-                        .mark_failed(msg.id, &self.owner, &error, None, now)
-                        .await?;
                     tally.failed += 1;
+                    Settle::Failed {
+                        error,
+                        bouncing: None,
+                    }
                 }
                 Outcome::Retry { error, .. } => {
-                    let at = now + backoff(self.retry_base, msg.attempts);
+                    let at = clock.now() + backoff(self.retry_base, msg.attempts);
                     tracing::info!(message_id = msg.message_id, error, retry_at = %at, "deferred");
-                    store.mark_retry(msg.id, &self.owner, &error, at).await?;
                     tally.deferred += 1;
+                    Settle::Retry { error, at }
                 }
                 Outcome::Fail { error, bouncing } => {
                     tracing::warn!(
@@ -237,13 +330,14 @@ impl Sender {
                         error,
                         "refused"
                     );
-                    let contact = if bouncing { msg.contact_id } else { None };
-                    store
-                        .mark_failed(msg.id, &self.owner, &error, contact, now)
-                        .await?;
                     tally.failed += 1;
+                    Settle::Failed {
+                        error,
+                        bouncing: if bouncing { msg.contact_id } else { None },
+                    }
                 }
-            }
+            };
+            done = Some((msg.id, settle));
         }
     }
 

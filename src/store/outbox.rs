@@ -46,11 +46,11 @@ pub async fn enqueue(
     let now = db_time(now);
     let mut added = 0;
     for m in messages {
-        let done = sqlx::query(
+        let row = sqlx::query(
             "INSERT INTO outbox (dedupe_key, kind, cycle_id, contact_id, recipient, day, message_id, \
              envelope_from, subject, raw, state, attempts, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', 0, $11, $11) \
-             ON CONFLICT (dedupe_key) DO NOTHING",
+             ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         )
         .bind(m.dedupe_key.as_str())
         .bind(m.kind)
@@ -61,11 +61,19 @@ pub async fn enqueue(
         .bind(m.outgoing.message_id.as_str())
         .bind(m.outgoing.envelope_from.as_str())
         .bind(m.outgoing.subject.as_str())
-        .bind(m.outgoing.raw.as_slice())
+        .bind(&[][..])
         .bind(now.as_str())
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-        added += done.rows_affected() as usize;
+        if let Some(row) = row {
+            let id: i64 = row.try_get(0)?;
+            sqlx::query("INSERT INTO outbox_bodies (outbox_id, raw) VALUES ($1, $2)")
+                .bind(id)
+                .bind(m.outgoing.raw.as_slice())
+                .execute(&mut *conn)
+                .await?;
+            added += 1;
+        }
     }
     Ok(added)
 }
@@ -79,112 +87,54 @@ pub enum Pending {
     At(String),
 }
 
+/// What became of a message that was sent (or tried).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settle {
+    /// The server accepted it.
+    Sent,
+    /// Deferred or the connection failed: queue it again for `at`.
+    Retry { error: String, at: DateTime<Utc> },
+    /// Refused for good; `bouncing` names the contact to mark as bouncing.
+    Failed {
+        error: String,
+        bouncing: Option<i64>,
+    },
+}
+
+/// One connection's turn: what became of its last message, and whether it wants the
+/// next one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub settle: Option<(i64, Settle)>,
+    pub claim: bool,
+}
+
 impl Store {
-    /// Claims the oldest due message: queued and due, or leased by a holder whose lease
-    /// ran out. The claim is committed before anything is sent.
-    pub async fn claim_next(
+    /// Records what became of the messages connections just sent and claims their next
+    /// ones, for several connections in one commit (a group commit): each claim
+    /// (`sending`) is on disk before its SMTP transaction starts, and each answer right
+    /// after the server gives it. Returns each step's claimed message, in order.
+    pub async fn settle_and_claim(
         &self,
         owner: &str,
+        steps: Vec<Step>,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-    ) -> Result<Option<Claimed>, StoreError> {
-        let now = db_time(now);
-        let due = "((state = 'queued' AND next_attempt_at <= $3) OR (state = 'sending' AND lease_until < $3))";
-        let sql = format!(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_owner = $1, lease_until = $2 \
-             WHERE id = (SELECT id FROM outbox WHERE {due} ORDER BY id LIMIT 1) AND {due} \
-             RETURNING id, contact_id, message_id, envelope_from, recipient, raw, attempts"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(owner)
-            .bind(db_time(lease_until))
-            .bind(now.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            Ok(Claimed {
-                id: r.try_get(0)?,
-                contact_id: r.try_get(1)?,
-                message_id: r.try_get(2)?,
-                envelope_from: r.try_get(3)?,
-                recipient: r.try_get(4)?,
-                raw: r.try_get(5)?,
-                attempts: r.try_get(6)?,
-            })
-        })
-        .transpose()
-    }
-
-    /// The server accepted the message.
-    pub async fn mark_sent(
-        &self,
-        id: i64,
-        owner: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', sent_at = $3, lease_owner = NULL, lease_until = NULL, last_error = NULL \
-             WHERE id = $1 AND lease_owner = $2",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(db_time(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The server deferred the message or the connection failed: try again at `at`.
-    pub async fn mark_retry(
-        &self,
-        id: i64,
-        owner: &str,
-        error: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'queued', next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL \
-             WHERE id = $1 AND lease_owner = $2",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(db_time(at))
-        .bind(error)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The server refused the message for good; `bouncing` also marks the contact.
-    pub async fn mark_failed(
-        &self,
-        id: i64,
-        owner: &str,
-        error: &str,
-        bouncing: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<Option<Claimed>>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE outbox SET state = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL \
-             WHERE id = $1 AND lease_owner = $2",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(error)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(contact) = bouncing {
-            sqlx::query(
-                "UPDATE contacts SET bouncing_since = $2 WHERE id = $1 AND bouncing_since IS NULL",
-            )
-            .bind(contact)
-            .bind(db_time(now))
-            .execute(&mut *tx)
-            .await?;
+        let mut claimed = Vec::with_capacity(steps.len());
+        for step in steps {
+            if let Some((id, outcome)) = step.settle {
+                settle_one(&mut tx, id, owner, outcome, now).await?;
+            }
+            claimed.push(if step.claim {
+                claim_one(&mut tx, owner, lease_until, now).await?
+            } else {
+                None
+            });
         }
         tx.commit().await?;
-        Ok(())
+        Ok(claimed)
     }
 
     /// The distinct processes holding leases on messages being sent.
@@ -245,4 +195,106 @@ impl Store {
             .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
             .collect()
     }
+}
+
+/// Claims the oldest due message: queued and due, or leased by a holder whose lease ran
+/// out.
+async fn claim_one(
+    conn: &mut AnyConnection,
+    owner: &str,
+    lease_until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<Claimed>, StoreError> {
+    // Each half of the choice has its own index: an OR in one WHERE would make SQLite
+    // scan the table, reading every message's bytes, for each claim.
+    let due = "(SELECT MIN(id) FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3), \
+               (SELECT MIN(id) FROM outbox WHERE state = 'sending' AND lease_until < $3)";
+    let sql = format!(
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_owner = $1, lease_until = $2 \
+         WHERE id = COALESCE({due}) \
+         AND ((state = 'queued' AND next_attempt_at <= $3) OR (state = 'sending' AND lease_until < $3)) \
+         RETURNING id, contact_id, message_id, envelope_from, recipient, attempts"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(owner)
+        .bind(db_time(lease_until))
+        .bind(db_time(now))
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let id: i64 = r.try_get(0)?;
+    let raw = sqlx::query("SELECT raw FROM outbox_bodies WHERE outbox_id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("outbox message {id} has no body")))?
+        .try_get(0)?;
+    Ok(Some(Claimed {
+        id,
+        contact_id: r.try_get(1)?,
+        message_id: r.try_get(2)?,
+        envelope_from: r.try_get(3)?,
+        recipient: r.try_get(4)?,
+        raw,
+        attempts: r.try_get(5)?,
+    }))
+}
+
+/// Records a message's outcome, if `owner` still holds its lease.
+async fn settle_one(
+    conn: &mut AnyConnection,
+    id: i64,
+    owner: &str,
+    outcome: Settle,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let now = db_time(now);
+    match outcome {
+        Settle::Sent => {
+            sqlx::query(
+                "UPDATE outbox SET state = 'sent', sent_at = $3, lease_owner = NULL, lease_until = NULL, \
+                 last_error = NULL WHERE id = $1 AND lease_owner = $2",
+            )
+            .bind(id)
+            .bind(owner)
+            .bind(now.as_str())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Settle::Retry { error, at } => {
+            sqlx::query(
+                "UPDATE outbox SET state = 'queued', next_attempt_at = $3, last_error = $4, lease_owner = NULL, \
+                 lease_until = NULL WHERE id = $1 AND lease_owner = $2",
+            )
+            .bind(id)
+            .bind(owner)
+            .bind(db_time(at))
+            .bind(error)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Settle::Failed { error, bouncing } => {
+            sqlx::query(
+                "UPDATE outbox SET state = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL \
+                 WHERE id = $1 AND lease_owner = $2",
+            )
+            .bind(id)
+            .bind(owner)
+            .bind(error)
+            .execute(&mut *conn)
+            .await?;
+            if let Some(contact) = bouncing {
+                sqlx::query(
+                    "UPDATE contacts SET bouncing_since = $2 WHERE id = $1 AND bouncing_since IS NULL",
+                )
+                .bind(contact)
+                .bind(now.as_str())
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
