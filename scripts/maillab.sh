@@ -25,7 +25,7 @@ idle_port=${MAILLAB_SMTP_IDLE:-2526}
 imap_port=${MAILLAB_IMAP:-1143}
 password=${MAILLAB_PASSWORD:-lab}
 # Bump when the lab's behaviour changes, so that `start` replaces an older running lab.
-version=3
+version=4
 
 die() { echo "maillab: $*" >&2; exit 1; }
 
@@ -101,7 +101,7 @@ ssl = yes
 ssl_cert = <$dir/tls/server.pem
 ssl_key = <$dir/tls/server.key
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
 mail_max_userip_connections = 200
 recipient_delimiter = +

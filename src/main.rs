@@ -426,8 +426,11 @@ fn print_dispatch(r: &needsd::workflow::DispatchReport) {
     }
     if let Some(at) = &s.next_attempt_at {
         println!(
-            "Messages deferred by the server are queued; the next try is due at {at} (run dispatch again, or let `needsd run` send them)."
+            "Deferred messages are queued; the next try is due at {at} (run dispatch again, or let `needsd run` send them)."
         );
+    }
+    if let Some(e) = &s.last_deferral {
+        eprintln!("last deferral: {e}");
     }
 }
 

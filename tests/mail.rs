@@ -427,3 +427,53 @@ fn sigkill_at_any_moment_loses_nothing_and_repeats_only_in_flight_messages() {
         "{repeats} repeats after {kills} kills with {CONNECTIONS} connections"
     );
 }
+
+#[test]
+fn xoauth2_takes_its_token_from_a_command_and_a_refused_login_sends_nothing() {
+    maillab();
+    let tag = unique("o");
+    let secretariat = format!("needs-{tag}");
+    // The lab's Dovecot checks an XOAUTH2 bearer token like a password.
+    let config = |command: &str| {
+        smtp_config(
+            &secretariat,
+            &format!(
+                "host = \"127.0.0.1\"\nport = {SMTP}\ntls = \"starttls\"\nca_file = \"{LAB_DIR}/tls/ca.pem\"\n\
+                 username = \"{secretariat}@ctc.test\"\ntoken_command = \"{command}\"\nrate_per_minute = 6000"
+            ),
+        )
+    };
+    let p = Project::new(&config("printf wrong"));
+    let to = format!("x-{tag}@resp.test");
+    p.write(
+        "contacts.csv",
+        &format!("party,name,email,receives_matrix\nKEN,X,{to},yes\n"),
+    );
+    p.write("matrix.csv", MATRIX);
+    p.ok(&["contacts", "import", "contacts.csv"]);
+    p.ok(&["matrix", "import", "matrix.csv"]);
+    let cycle = next_cycle();
+    let refused = p.run(&["dispatch", "--cycle", &cycle]);
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("refused needsd's login"), "{said}");
+    let status = p.json(&["cycle", "status", &cycle, "--json"]);
+    assert_eq!(status["queued"], 1, "the message waits: {status}");
+    assert_eq!(status["failed"], 0);
+
+    // A token command that fails says so.
+    p.write("needsd.toml", &config("echo no token >&2; exit 3"));
+    let broken = p.run(&["dispatch", "--cycle", &cycle]);
+    assert_eq!(broken.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        said.contains("token_command") && said.contains("no token"),
+        "{said}"
+    );
+
+    // With the right token the same message goes.
+    p.write("needsd.toml", &config("printf lab"));
+    let out = p.json(&["dispatch", "--cycle", &cycle, "--json"]);
+    assert_eq!(out["send"]["sent"], 1, "{out}");
+    assert_eq!(wait_for_mail(&to, 1, 10).len(), 1);
+}

@@ -42,6 +42,8 @@ pub enum OutboundError {
     Store(#[from] StoreError),
     #[error("cannot record what was sent: {0}")]
     Ledger(String),
+    #[error("{0}; nothing more was sent, and the queued messages wait for the next run")]
+    Halted(String),
 }
 
 /// A connection's turn, sent to the ledger; the reply carries its next message.
@@ -79,6 +81,8 @@ pub struct SendReport {
     pub resumed: usize,
     /// When messages deferred beyond the wait are next due (RFC 3339), if any.
     pub next_attempt_at: Option<String>,
+    /// What the server or the network said the last time a message was deferred.
+    pub last_deferral: Option<String>,
 }
 
 impl SendReport {
@@ -86,6 +90,9 @@ impl SendReport {
         self.sent += other.sent;
         self.failed += other.failed;
         self.deferred += other.deferred;
+        if other.last_deferral.is_some() {
+            self.last_deferral.clone_from(&other.last_deferral);
+        }
     }
 }
 
@@ -103,6 +110,11 @@ pub enum Outcome {
     Fail {
         error: String,
         bouncing: bool,
+    },
+    /// Nothing can be sent until the operator acts: the server refused needsd's
+    /// credentials, or TLS could not be set up. The message stays queued.
+    Halt {
+        error: String,
     },
 }
 
@@ -321,7 +333,17 @@ impl Sender {
                     let at = clock.now() + backoff(self.retry_base, msg.attempts);
                     tracing::info!(message_id = msg.message_id, error, retry_at = %at, "deferred");
                     tally.deferred += 1;
+                    tally.last_deferral = Some(error.clone());
                     Settle::Retry { error, at }
+                }
+                Outcome::Halt { error } => {
+                    // Back in the queue, due now: it was never the message's fault.
+                    let back = Settle::Retry {
+                        error: error.clone(),
+                        at: clock.now(),
+                    };
+                    step(&ledger, Some((msg.id, back)), false).await?;
+                    return Err(OutboundError::Halted(error));
                 }
                 Outcome::Fail { error, bouncing } => {
                     tracing::warn!(
@@ -522,7 +544,23 @@ pub async fn run_token_command(command: &str) -> Result<String, OutboundError> {
 /// What a lettre error means for the message.
 fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
     let error = error_text(e);
-    if e.is_permanent() {
+    let code = e.status().map(|c| c.to_string());
+    // lettre reports a refused XOAUTH2 token as a client error: the server's error
+    // arrives as a challenge the mechanism does not expect.
+    let login = matches!(code.as_deref(), Some("530" | "534" | "535" | "538"))
+        || (e.is_client()
+            && (error.contains("challenge") || error.contains("authentication mechanism")));
+    if login {
+        Outcome::Halt {
+            error: format!(
+                "the server refused needsd's login (password or XOAUTH2 token): {error}"
+            ),
+        }
+    } else if e.is_tls() {
+        Outcome::Halt {
+            error: format!("TLS with the server failed: {error}"),
+        }
+    } else if e.is_permanent() {
         let bouncing = e
             .status()
             .is_some_and(|code| is_address_refusal(&code.to_string(), &error));
