@@ -651,7 +651,7 @@ const DEMO_CONTACTS: &[u8] = include_bytes!("../config/demo/contacts.csv");
 const DEMO_MATRIX: &[u8] = include_bytes!("../config/demo/matrix.csv");
 
 /// Sets up a demo folder on the embedded defaults: database, parties, sample contacts and
-/// matrix, and the workbook each recipient would receive in the coming cycle.
+/// matrix, and circulates the coming cycle to the file outbox (one .eml per recipient).
 async fn demo(dir: &Path, clock: &dyn Clock) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::env::set_current_dir(dir).with_context(|| format!("cannot enter {}", dir.display()))?;
@@ -676,25 +676,15 @@ async fn demo(dir: &Path, clock: &dyn Clock) -> Result<()> {
     .next();
     let all = app::export_matrix(&cfg, clock, &ExportRequest::default()).await?;
     needsd::fsutil::write_atomic(Path::new("workbooks/matrix.xlsx"), &all)?;
-    let contacts = app::contacts(&cfg).await?;
-    let mut n = 0;
-    for contact in contacts.iter().filter(|c| c.receives_matrix && c.active) {
-        let req = ExportRequest {
-            cycle: Some(cycle),
-            recipient: Some(contact.email.clone()),
-            party: Some(contact.party.clone()),
-        };
-        let bytes = app::export_matrix(&cfg, clock, &req).await?;
-        let path = PathBuf::from(format!(
-            "workbooks/{cycle}/{}-{}.xlsx",
-            contact.party, contact.id
-        ));
-        needsd::fsutil::write_atomic(&path, &bytes)?;
-        n += 1;
-    }
+    println!("  workbook: workbooks/matrix.xlsx (the matrix as it is now)");
+    needsd::workflow::dispatch(&cfg, Arc::new(SystemClock), Some(cycle)).await?;
+    let status = needsd::workflow::cycle_status(&cfg, clock, Some(cycle)).await?;
     println!(
-        "  workbooks: workbooks/matrix.xlsx, and {n} recipients' copies for {cycle} in workbooks/{cycle}/"
+        "  circulation {cycle}: {} recipients, {} messages in data/outbox/ (one .eml each, with their own workbook)",
+        status.counts.recipients, status.counts.sent
     );
-    println!("Open them in any spreadsheet program. Next: `needsd --help`.");
+    println!(
+        "Open the .eml files in any mail program and the workbooks in any spreadsheet program. Next, in that folder: `needsd cycle status {cycle}`, `needsd --help`."
+    );
     Ok(())
 }

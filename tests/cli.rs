@@ -836,3 +836,27 @@ fn files_over_the_size_limit_are_refused_before_reading() {
         stderr(&out)
     );
 }
+
+#[test]
+fn demo_circulates_the_coming_cycle_to_the_file_outbox_and_runs_again_safely() {
+    let lab = Lab::new();
+    let first = lab.ok(&["demo", "--dir", "d"]);
+    assert!(first.contains("60 needs imported"), "{first}");
+    let outbox = lab.path("d/data/outbox");
+    let emls: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    // The sample directory has 20 contacts that receive the matrix.
+    assert_eq!(emls.len(), 20, "{first}");
+    let one = std::fs::read_to_string(&emls[0]).unwrap();
+    assert!(one.contains("Subject: [Matrix of Needs "), "{one}");
+    assert!(
+        one.contains("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "no workbook attached"
+    );
+    let second = lab.ok(&["demo", "--dir", "d"]);
+    assert!(second.contains("20 recipients, 20 messages"), "{second}");
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 20);
+}
