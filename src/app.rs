@@ -4,13 +4,12 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use chrono::TimeZone;
 use thiserror::Error;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::directory::{self, PartyIndex, RowError};
-use crate::model::{Contact, Cycle, EmailAddress, Need, PartyCode, PartyKind};
+use crate::model::{Contact, Cycle, EmailAddress, Need, PartyCode};
 use crate::store::Store;
 use crate::workbook::{read, write};
 
@@ -247,12 +246,7 @@ pub async fn export_matrix(
         None => store.needs().await?,
     };
     write::sort_for_workbook(&mut needs);
-    let states: Vec<(PartyCode, String)> = index
-        .all()
-        .iter()
-        .filter(|p| p.kind == PartyKind::State)
-        .map(|p| (p.code.clone(), p.name.clone()))
-        .collect();
+    let states = index.state_names();
     let tz = cfg.schedule.timezone;
     let circulation = match req.cycle {
         None => None,
@@ -263,12 +257,9 @@ pub async fn export_matrix(
                     find_recipient(&store, &index, cfg, cycle, email, req.party.as_ref()).await?,
                 ),
             };
-            let deadline_local = tz
-                .from_utc_datetime(&cfg.deadline(cycle).naive_utc())
-                .naive_local();
             Some(write::Circulation {
                 cycle,
-                deadline: write::deadline_text(deadline_local, tz.name()),
+                deadline: cfg.deadline_text(cycle),
                 reply_to: cfg.mail.reply_to.to_string(),
                 recipient,
             })

@@ -570,6 +570,22 @@ impl Config {
             .unwrap_or_else(|| self.schedule.timezone.from_utc_datetime(&local))
             .with_timezone(&chrono::Utc)
     }
+
+    /// The deadline of `cycle` written out in the configured zone, as workbooks and mail
+    /// say it: "15 December 2026, 23:59 New York time".
+    pub fn deadline_text(&self, cycle: crate::model::Cycle) -> String {
+        crate::workbook::write::deadline_text(
+            self.deadline_local(cycle),
+            self.schedule.timezone.name(),
+        )
+    }
+
+    /// The deadline of `cycle` as a local time in the configured zone.
+    pub fn deadline_local(&self, cycle: crate::model::Cycle) -> chrono::NaiveDateTime {
+        self.deadline(cycle)
+            .with_timezone(&self.schedule.timezone)
+            .naive_local()
+    }
 }
 
 fn parse_raw(text: &str, file: &str) -> Result<RawConfig, ConfigError> {

@@ -180,6 +180,15 @@ impl PartyIndex {
         &self.parties
     }
 
+    /// Every State as (code, name), for the workbook's Lists sheet and State drop-down.
+    pub fn state_names(&self) -> Vec<(PartyCode, String)> {
+        self.parties
+            .iter()
+            .filter(|p| p.kind == PartyKind::State)
+            .map(|p| (p.code.clone(), p.name.clone()))
+            .collect()
+    }
+
     /// The State a person meant by `text`, or why there is none; the message names the text.
     pub fn resolve_state(&self, text: &str) -> Result<PartyCode, String> {
         match self.resolve(text) {

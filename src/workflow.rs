@@ -180,19 +180,10 @@ impl Plan {
         cycle: Cycle,
         base: Vec<Need>,
     ) -> Result<Self> {
-        let tz = cfg.schedule.timezone;
-        let local = tz
-            .from_utc_datetime(&cfg.deadline(cycle).naive_utc())
-            .naive_local();
-        let states: Vec<(PartyCode, String)> = index
-            .all()
-            .iter()
-            .filter(|p| p.kind == PartyKind::State)
-            .map(|p| (p.code.clone(), p.name.clone()))
-            .collect();
+        let states = index.state_names();
         let circulation = write::Circulation {
             cycle,
-            deadline: write::deadline_text(local, tz.name()),
+            deadline: cfg.deadline_text(cycle),
             reply_to: cfg.mail.reply_to.to_string(),
             recipient: None,
         };
@@ -211,7 +202,7 @@ impl Plan {
             cycle,
             stencil,
             templates: Templates::embedded()?,
-            deadline: DeadlineParts::new(local, tz.name()),
+            deadline: DeadlineParts::new(cfg.deadline_local(cycle), cfg.schedule.timezone.name()),
             from: cfg.mail.from.clone(),
             reply_to: cfg.mail.reply_to.clone(),
             secret: cfg.mail.token_secret.clone(),
@@ -348,13 +339,9 @@ pub async fn cycle_status(
                 .date_naive(),
         )
     });
-    let tz = cfg.schedule.timezone;
-    let local = tz
-        .from_utc_datetime(&cfg.deadline(cycle).naive_utc())
-        .naive_local();
     Ok(CycleStatus {
         cycle,
-        deadline_local: write::deadline_text(local, tz.name()),
+        deadline_local: cfg.deadline_text(cycle),
         counts: store.cycle_counts(cycle).await?,
         failures: store.cycle_failures(cycle).await?,
     })
