@@ -72,6 +72,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read the inbox: store every message exactly once, then move it out of the inbox.
+    Ingest {
+        /// Process what is there now and exit (the daemon, `needsd run`, keeps watching).
+        #[arg(long)]
+        once: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Cycles: where one stands.
     Cycle {
         #[command(subcommand)]
@@ -380,6 +388,25 @@ async fn try_main(cli: Cli) -> Result<()> {
                 eprintln!(
                     "needsd: some recipients were not reached; see `needsd cycle status {}`",
                     r.cycle
+                );
+            }
+        }
+        Command::Ingest { once, json } => {
+            if !once {
+                return Err(Usage(
+                    "ingest needs --once (watching the inbox continuously is the daemon's job)"
+                        .into(),
+                )
+                .into());
+            }
+            let r = needsd::workflow::ingest_once(&cfg, Arc::new(SystemClock)).await?;
+            if json {
+                print_json(&r)?;
+            } else {
+                let f = &r.fetch;
+                println!(
+                    "Inbox: {} messages read, {} stored, {} already stored, {} moved out of the inbox.",
+                    f.fetched, f.stored, f.known, f.moved
                 );
             }
         }

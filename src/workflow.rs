@@ -346,3 +346,20 @@ pub async fn cycle_status(
         failures: store.cycle_failures(cycle).await?,
     })
 }
+
+/// What `ingest --once` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IngestReport {
+    #[serde(flatten)]
+    pub fetch: crate::mail::inbound::FetchReport,
+}
+
+/// Reads the inbox once: every message is stored raw (exactly once) and moved out of the
+/// inbox. Parsing and matching are the next step, run over what is stored.
+pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestReport> {
+    let store = crate::app::open(cfg).await?;
+    let fetch = crate::mail::inbound::fetch_once(&cfg.inbound, &store, clock)
+        .await
+        .context("reading the inbox")?;
+    Ok(IngestReport { fetch })
+}

@@ -4,6 +4,7 @@
 
 pub mod contacts;
 pub mod cycles;
+pub mod inbox;
 pub mod needs;
 pub mod outbox;
 pub mod parties;

@@ -1,0 +1,476 @@
+//! Inbound mail sources, exactly once: a message's raw bytes are committed to the
+//! database before anything else happens to it, and only then is it moved out of the
+//! way (to the IMAP `processed_mailbox`, or the Maildir's `.Processed` folder). A kill at
+//! any moment loses nothing (a message not yet committed is still in the inbox) and
+//! doubles nothing (a committed one is recognised by its position or its sha256 and
+//! only moved).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::clock::Clock;
+use crate::config::{Auth, ImapConfig, Inbound, Tls};
+use crate::store::inbox::{Position, Stored};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Error)]
+pub enum InboundError {
+    #[error("cannot connect to the IMAP server {host}:{port}: {source}")]
+    Connect {
+        host: String,
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("TLS with the IMAP server {host} failed: {reason}")]
+    Tls { host: String, reason: String },
+    #[error("the IMAP server refused needsd's login as {user}: {reason}")]
+    Login { user: String, reason: String },
+    #[error("IMAP {what}: {reason}")]
+    Imap { what: String, reason: String },
+    #[error("cannot read the CA certificate {path} (imap.ca_file): {reason}")]
+    CaFile { path: String, reason: String },
+    #[error("the Maildir {path}: {source}")]
+    Maildir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("imap.token_command failed: {0}")]
+    TokenCommand(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the IMAP worker stopped: {0}")]
+    Worker(String),
+}
+
+/// What one pass over the inbox did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct FetchReport {
+    /// Messages read from the source.
+    pub fetched: usize,
+    /// Of those, newly stored.
+    pub stored: usize,
+    /// Of those, already stored (a rerun after a kill, a copy, a UIDVALIDITY change).
+    pub known: usize,
+    /// Messages moved out of the inbox after their commit.
+    pub moved: usize,
+    /// The inbox row ids of the newly stored messages, for processing.
+    pub new_ids: Vec<i64>,
+}
+
+/// Reads the configured source once: stores every message in it and moves each one out
+/// once stored.
+pub async fn fetch_once(
+    source: &Inbound,
+    store: &Store,
+    clock: Arc<dyn Clock>,
+) -> Result<FetchReport, InboundError> {
+    match source {
+        Inbound::Maildir { dir } => maildir_once(dir, store, clock.as_ref()).await,
+        Inbound::Imap(cfg) => imap_once(cfg, store, clock).await,
+    }
+}
+
+// ---- Maildir -------------------------------------------------------------------------
+
+/// The folder stored messages move to: a Maildir++ subfolder, so mail programs show it.
+fn maildir_processed(dir: &Path) -> PathBuf {
+    dir.join(".Processed")
+}
+
+async fn maildir_once(
+    dir: &Path,
+    store: &Store,
+    clock: &dyn Clock,
+) -> Result<FetchReport, InboundError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| InboundError::Maildir { path, source }
+    };
+    let processed = maildir_processed(dir);
+    for sub in ["tmp", "new", "cur"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(io(&dir.join(sub)))?;
+        std::fs::create_dir_all(processed.join(sub)).map_err(io(&processed.join(sub)))?;
+    }
+    let mut files = Vec::new();
+    for sub in ["new", "cur"] {
+        let folder = dir.join(sub);
+        for entry in std::fs::read_dir(&folder).map_err(io(&folder))? {
+            let entry = entry.map_err(io(&folder))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && entry.file_type().map_err(io(&folder))?.is_file() {
+                files.push((sub, name));
+            }
+        }
+    }
+    // Delivery order: Maildir names start with the delivery time.
+    files.sort_by(|a, b| a.1.cmp(&b.1));
+    let folder = dir.display().to_string();
+    let mut report = FetchReport::default();
+    for (sub, file) in files {
+        let path = dir.join(sub).join(&file);
+        let raw = match std::fs::read(&path) {
+            Ok(raw) => raw,
+            // Taken by another reader between the listing and now.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io(&path)(e)),
+        };
+        report.fetched += 1;
+        let name = file.split(':').next().unwrap_or(&file).to_string();
+        let position = Position::Maildir {
+            folder: folder.clone(),
+            name,
+        };
+        tally(
+            &mut report,
+            store.store_raw(&position, &raw, clock.now()).await?,
+        );
+        // Only now, committed, does it leave the inbox. `cur` marks it seen.
+        let target = processed.join("cur").join(if file.contains(":2,") {
+            file.clone()
+        } else {
+            format!("{file}:2,S")
+        });
+        std::fs::rename(&path, &target).map_err(io(&path))?;
+        report.moved += 1;
+    }
+    Ok(report)
+}
+
+fn tally(report: &mut FetchReport, stored: Stored) {
+    match stored {
+        Stored::New(id) => {
+            report.stored += 1;
+            report.new_ids.push(id);
+        }
+        Stored::Known(_) => report.known += 1,
+    }
+}
+
+// ---- IMAP ----------------------------------------------------------------------------
+
+/// The connection under the IMAP client: plain TCP or TLS.
+#[derive(Debug)]
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+type Session = imap::Session<Conn>;
+
+fn imap_err(what: &str) -> impl Fn(imap::Error) -> InboundError + '_ {
+    move |e| InboundError::Imap {
+        what: what.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Runs blocking IMAP work on a blocking thread, handing the session there and back.
+async fn blocking<R: Send + 'static>(
+    session: Session,
+    f: impl FnOnce(&mut Session) -> Result<R, InboundError> + Send + 'static,
+) -> Result<(Session, R), InboundError> {
+    tokio::task::spawn_blocking(move || {
+        let mut session = session;
+        let r = f(&mut session)?;
+        Ok((session, r))
+    })
+    .await
+    .map_err(|e| InboundError::Worker(e.to_string()))?
+}
+
+fn tls_config(cfg: &ImapConfig) -> Result<Arc<rustls::ClientConfig>, InboundError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        // A system certificate rustls cannot use is skipped, as browsers do.
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = &cfg.ca_file {
+        use rustls_pki_types::pem::PemObject;
+        let ca_err = |reason: String| InboundError::CaFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        for cert in rustls_pki_types::CertificateDer::pem_file_iter(path)
+            .map_err(|e| ca_err(e.to_string()))?
+        {
+            roots
+                .add(cert.map_err(|e| ca_err(e.to_string()))?)
+                .map_err(|e| ca_err(e.to_string()))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| InboundError::Tls {
+            host: cfg.host.clone(),
+            reason: e.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+fn wrap_tls(cfg: &ImapConfig, tcp: TcpStream) -> Result<Conn, InboundError> {
+    let name = rustls_pki_types::ServerName::try_from(cfg.host.clone()).map_err(|e| {
+        InboundError::Tls {
+            host: cfg.host.clone(),
+            reason: e.to_string(),
+        }
+    })?;
+    let conn =
+        rustls::ClientConnection::new(tls_config(cfg)?, name).map_err(|e| InboundError::Tls {
+            host: cfg.host.clone(),
+            reason: e.to_string(),
+        })?;
+    let mut stream = rustls::StreamOwned::new(conn, tcp);
+    // Handshake now, so a certificate problem is reported as TLS, not as IMAP.
+    while stream.conn.is_handshaking() {
+        stream
+            .conn
+            .complete_io(&mut stream.sock)
+            .map_err(|e| InboundError::Tls {
+                host: cfg.host.clone(),
+                reason: e.to_string(),
+            })?;
+    }
+    Ok(Conn::Tls(Box::new(stream)))
+}
+
+/// The plain-text part of STARTTLS (RFC 3501): the greeting, the command, its OK. Read
+/// byte by byte so nothing of the TLS handshake that follows is consumed.
+fn starttls(mut tcp: TcpStream) -> Result<(), String> {
+    let line = |tcp: &mut TcpStream| -> Result<String, String> {
+        let mut bytes = Vec::new();
+        let mut b = [0u8; 1];
+        while !bytes.ends_with(b"\r\n") {
+            match tcp.read(&mut b) {
+                Ok(0) => return Err("the server closed the connection".into()),
+                Ok(_) => bytes.push(b[0]),
+                Err(e) => return Err(e.to_string()),
+            }
+            if bytes.len() > 8192 {
+                return Err("an over-long line from the server".into());
+            }
+        }
+        Ok(String::from_utf8_lossy(&bytes).trim_end().to_string())
+    };
+    let greeting = line(&mut tcp)?;
+    if !greeting.starts_with("* OK") {
+        return Err(format!("unexpected greeting: {greeting}"));
+    }
+    tcp.write_all(b"s0 STARTTLS\r\n")
+        .map_err(|e| e.to_string())?;
+    loop {
+        let reply = line(&mut tcp)?;
+        if let Some(rest) = reply.strip_prefix("s0 ") {
+            return if rest.starts_with("OK") {
+                Ok(())
+            } else {
+                Err(format!("the server refused: {rest}"))
+            };
+        }
+    }
+}
+
+struct XOAuth2 {
+    user: String,
+    token: String,
+}
+
+impl imap::Authenticator for XOAuth2 {
+    type Response = String;
+    fn process(&self, _challenge: &[u8]) -> String {
+        format!("user={}\x01auth=Bearer {}\x01\x01", self.user, self.token)
+    }
+}
+
+/// Connects, secures and logs in (blocking).
+fn connect(cfg: &ImapConfig, token: Option<String>) -> Result<Session, InboundError> {
+    let timeout = Duration::from_secs(60);
+    let connect_err = |source| InboundError::Connect {
+        host: cfg.host.clone(),
+        port: cfg.port,
+        source,
+    };
+    let tcp = TcpStream::connect((cfg.host.as_str(), cfg.port)).map_err(connect_err)?;
+    tcp.set_read_timeout(Some(timeout)).map_err(connect_err)?;
+    tcp.set_write_timeout(Some(timeout)).map_err(connect_err)?;
+    let conn = match cfg.tls {
+        Tls::None => Conn::Plain(tcp),
+        Tls::Tls => wrap_tls(cfg, tcp)?,
+        Tls::Starttls => {
+            starttls(tcp.try_clone().map_err(connect_err)?).map_err(|reason| {
+                InboundError::Imap {
+                    what: "STARTTLS".into(),
+                    reason,
+                }
+            })?;
+            wrap_tls(cfg, tcp)?
+        }
+    };
+    let mut client = imap::Client::new(conn);
+    // After STARTTLS there is no second greeting.
+    if cfg.tls != Tls::Starttls {
+        client.read_greeting().map_err(imap_err("greeting"))?;
+    }
+    let login_err = |user: &str, e: imap::Error| InboundError::Login {
+        user: user.to_string(),
+        reason: e.to_string(),
+    };
+    match &cfg.auth {
+        Auth::Password { username, password } => client
+            .login(username, password.expose())
+            .map_err(|(e, _)| login_err(username, e)),
+        Auth::OAuth2 { username, .. } => {
+            let auth = XOAuth2 {
+                user: username.clone(),
+                token: token.unwrap_or_default(),
+            };
+            client
+                .authenticate("XOAUTH2", &auth)
+                .map_err(|(e, _)| login_err(username, e))
+        }
+        Auth::None => Err(InboundError::Login {
+            user: String::new(),
+            reason: "IMAP needs a username and a password or token command".into(),
+        }),
+    }
+}
+
+async fn imap_once(
+    cfg: &ImapConfig,
+    store: &Store,
+    clock: Arc<dyn Clock>,
+) -> Result<FetchReport, InboundError> {
+    let token = match &cfg.auth {
+        Auth::OAuth2 { token_command, .. } => Some(
+            crate::mail::outbound::run_token_command(token_command)
+                .await
+                .map_err(|e| InboundError::TokenCommand(e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let c = cfg.clone();
+    let session = tokio::task::spawn_blocking(move || connect(&c, token))
+        .await
+        .map_err(|e| InboundError::Worker(e.to_string()))??;
+    let (mailbox, processed) = (cfg.mailbox.clone(), cfg.processed_mailbox.clone());
+    let (session, (uidvalidity, has_move)) = blocking(session, move |s| {
+        // Already there is fine; any other failure shows at the first move.
+        let _ = s.create(&processed);
+        let has_move = s.capabilities().map(|c| c.has_str("MOVE")).unwrap_or(false);
+        let mb = s.select(&mailbox).map_err(imap_err("SELECT"))?;
+        let validity = mb.uid_validity.ok_or_else(|| InboundError::Imap {
+            what: "SELECT".into(),
+            reason: "the server gave no UIDVALIDITY".into(),
+        })?;
+        Ok((validity, has_move))
+    })
+    .await?;
+    let cursor = store.cursor(&cfg.mailbox).await?;
+    let last = match cursor {
+        Some(c) if c.uidvalidity == uidvalidity => c.last_uid,
+        // Never read, or the server renumbered the mailbox: read it all again; what was
+        // stored already is recognised by its bytes.
+        _ => 0,
+    };
+    let processed = cfg.processed_mailbox.clone();
+    let mover = move |s: &mut Session, uid: u32| -> Result<(), InboundError> {
+        let set = uid.to_string();
+        if has_move {
+            s.uid_mv(&set, &processed).map_err(imap_err("UID MOVE"))
+        } else {
+            s.uid_copy(&set, &processed).map_err(imap_err("UID COPY"))?;
+            s.uid_store(&set, "+FLAGS.SILENT (\\Seen \\Deleted)")
+                .map_err(imap_err("UID STORE"))?;
+            s.uid_expunge(&set).map_err(imap_err("UID EXPUNGE"))?;
+            Ok(())
+        }
+    };
+    let mut report = FetchReport::default();
+    // Messages stored by an earlier run that stopped before moving them.
+    let (mut session, leftover) = blocking(session, move |s| {
+        if last == 0 {
+            return Ok(Vec::new());
+        }
+        let uids = s
+            .uid_search(format!("UID 1:{last}"))
+            .map_err(imap_err("UID SEARCH"))?;
+        Ok(uids.into_iter().filter(|u| *u <= last).collect::<Vec<_>>())
+    })
+    .await?;
+    for uid in leftover {
+        let m = mover.clone();
+        session = blocking(session, move |s| m(s, uid)).await?.0;
+        report.moved += 1;
+    }
+    let (mut session, mut uids) = blocking(session, move |s| {
+        let uids = s
+            .uid_search(format!("UID {}:*", last + 1))
+            .map_err(imap_err("UID SEARCH"))?;
+        // `n:*` always matches the highest UID, even an old one.
+        Ok(uids.into_iter().filter(|u| *u > last).collect::<Vec<_>>())
+    })
+    .await?;
+    uids.sort_unstable();
+    for uid in uids {
+        let (s, raw) = blocking(session, move |s| {
+            let fetches = s
+                .uid_fetch(uid.to_string(), "BODY.PEEK[]")
+                .map_err(imap_err("UID FETCH"))?;
+            Ok(fetches.iter().find_map(|f| f.body().map(<[u8]>::to_vec)))
+        })
+        .await?;
+        session = s;
+        let Some(raw) = raw else {
+            // Expunged by someone else between the search and the fetch.
+            continue;
+        };
+        report.fetched += 1;
+        let position = Position::Imap {
+            mailbox: cfg.mailbox.clone(),
+            uidvalidity,
+            uid,
+        };
+        tally(
+            &mut report,
+            store.store_raw(&position, &raw, clock.now()).await?,
+        );
+        let m = mover.clone();
+        session = blocking(session, move |s| m(s, uid)).await?.0;
+        report.moved += 1;
+    }
+    let _ = blocking(session, |s| s.logout().map_err(imap_err("LOGOUT"))).await;
+    Ok(report)
+}

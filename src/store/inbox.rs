@@ -1,0 +1,173 @@
+//! The inbox: every message received, its raw bytes committed before anything else
+//! happens to it. Raw bytes are stored once per distinct content (`raw_messages`, keyed
+//! by sha256); an `inbox` row records where a message was found.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::clock::db_time;
+
+/// Where a message was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    Imap {
+        mailbox: String,
+        uidvalidity: u32,
+        uid: u32,
+    },
+    Maildir {
+        folder: String,
+        /// The file's unique name, without the `:2,FLAGS` suffix.
+        name: String,
+    },
+}
+
+/// What storing a message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A new inbox row.
+    New(i64),
+    /// Already stored: found at this position before, or the same bytes found elsewhere
+    /// (a message copied back into the inbox, a mailbox whose UIDVALIDITY changed).
+    Known(i64),
+}
+
+impl Stored {
+    pub fn id(self) -> i64 {
+        match self {
+            Stored::New(id) | Stored::Known(id) => id,
+        }
+    }
+}
+
+/// An IMAP mailbox's position: its UIDVALIDITY and the highest UID stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Store {
+    /// Commits a message's raw bytes and where it was found, in one transaction with the
+    /// mailbox cursor (for IMAP), so the cursor moves message by message. Storing the same
+    /// position or the same bytes again stores nothing.
+    pub async fn store_raw(
+        &self,
+        position: &Position,
+        raw: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Stored, StoreError> {
+        let sha = sha256_hex(raw);
+        let now = db_time(now);
+        let mut tx = self.pool.begin().await?;
+        // A write first, so SQLite takes the write lock before anything is read.
+        sqlx::query(
+            "INSERT INTO raw_messages (sha256, bytes, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(sha.as_str())
+        .bind(raw)
+        .bind(raw.len() as i64)
+        .execute(&mut *tx)
+        .await?;
+        let (source, mailbox, uidvalidity, uid, name) = match position {
+            Position::Imap {
+                mailbox,
+                uidvalidity,
+                uid,
+            } => (
+                "imap",
+                mailbox.as_str(),
+                Some(i64::from(*uidvalidity)),
+                Some(i64::from(*uid)),
+                None,
+            ),
+            Position::Maildir { folder, name } => {
+                ("maildir", folder.as_str(), None, None, Some(name.as_str()))
+            }
+        };
+        if let Position::Imap {
+            mailbox,
+            uidvalidity,
+            uid,
+        } = position
+        {
+            sqlx::query(
+                "INSERT INTO mailbox_cursors (mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3) \
+                 ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = \
+                 CASE WHEN mailbox_cursors.uidvalidity = excluded.uidvalidity AND mailbox_cursors.last_uid > excluded.last_uid \
+                 THEN mailbox_cursors.last_uid ELSE excluded.last_uid END",
+            )
+            .bind(mailbox.as_str())
+            .bind(i64::from(*uidvalidity))
+            .bind(i64::from(*uid))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let existing = sqlx::query(
+            "SELECT id FROM inbox WHERE mailbox = $1 AND ((uidvalidity = $2 AND uid = $3) OR maildir_name = $4) \
+             UNION ALL SELECT id FROM inbox WHERE sha256 = $5 LIMIT 1",
+        )
+        .bind(mailbox)
+        .bind(uidvalidity)
+        .bind(uid)
+        .bind(name)
+        .bind(sha.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let stored = match existing {
+            Some(r) => Stored::Known(r.try_get(0)?),
+            None => {
+                let row = sqlx::query(
+                    "INSERT INTO inbox (sha256, source, mailbox, uidvalidity, uid, maildir_name, received_at, \
+                     state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'stored', $7) RETURNING id",
+                )
+                .bind(sha.as_str())
+                .bind(source)
+                .bind(mailbox)
+                .bind(uidvalidity)
+                .bind(uid)
+                .bind(name)
+                .bind(now.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+                Stored::New(row.try_get(0)?)
+            }
+        };
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Where reading `mailbox` stopped, if it was ever read.
+    pub async fn cursor(&self, mailbox: &str) -> Result<Option<Cursor>, StoreError> {
+        let row =
+            sqlx::query("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = $1")
+                .bind(mailbox)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| {
+            let v: i64 = r.try_get(0)?;
+            let u: i64 = r.try_get(1)?;
+            Ok(Cursor {
+                uidvalidity: u32::try_from(v)
+                    .map_err(|e| StoreError::Corrupt(format!("uidvalidity {v}: {e}")))?,
+                last_uid: u32::try_from(u)
+                    .map_err(|e| StoreError::Corrupt(format!("last_uid {u}: {e}")))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// How many messages the inbox holds, by state.
+    pub async fn inbox_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM inbox")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+}
