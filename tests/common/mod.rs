@@ -97,6 +97,7 @@ impl Project {
             .current_dir(self.dir.path())
             .env("NEEDSD_TOKEN_SECRET", &self.secret)
             .env("NEEDSD_SMTP_PASSWORD", PASSWORD)
+            .env("NEEDSD_IMAP_PASSWORD", PASSWORD)
             .env_remove("NEEDSD_CONFIG")
             .stdin(Stdio::null());
         c
@@ -217,4 +218,65 @@ pub fn send_marker(to: &str, subject: &str) {
         write!(w, "{cmd}\r\n").expect("SMTP write");
         expect(code);
     }
+}
+
+/// A project config with the given outbound and inbound sections.
+pub fn config_with(secretariat: &str, outbound: &str, inbound: &str) -> String {
+    format!(
+        "[database]\nurl = \"sqlite://data/needsd.db\"\n\
+         [mail]\nfrom = \"Matrix of Needs <{secretariat}@ctc.test>\"\n\
+         reply_to = \"{secretariat}@ctc.test\"\nexperts = [\"experts@ctc.test\"]\n\
+         token_secret_env = \"NEEDSD_TOKEN_SECRET\"\n{outbound}\n{inbound}\n"
+    )
+}
+
+/// The `[imap]` section for the lab mailbox of `user`, reading `mailbox`.
+pub fn imap_section(user: &str, mailbox: &str) -> String {
+    format!(
+        "[imap]\nhost = \"127.0.0.1\"\nport = {IMAP}\ntls = \"starttls\"\n\
+         ca_file = \"{LAB_DIR}/tls/ca.pem\"\nusername = \"{user}\"\n\
+         password_env = \"NEEDSD_IMAP_PASSWORD\"\nmailbox = \"{mailbox}\"\n\
+         processed_mailbox = \"Processed\""
+    )
+}
+
+/// A logged-in IMAP session on the lab as `user`.
+pub fn imap_session(user: &str) -> imap::Session<TcpStream> {
+    let tcp = TcpStream::connect(("127.0.0.1", IMAP)).expect("IMAP connect");
+    let mut client = imap::Client::new(tcp);
+    client.read_greeting().expect("IMAP greeting");
+    client
+        .login(user, PASSWORD)
+        .map_err(|(e, _)| e)
+        .expect("login")
+}
+
+/// How many messages `user`'s `mailbox` holds (0 when it does not exist).
+pub fn count(user: &str, mailbox: &str) -> u32 {
+    let mut s = imap_session(user);
+    let n = s.select(mailbox).map(|m| m.exists).unwrap_or(0);
+    let _ = s.logout();
+    n
+}
+
+/// A small distinct message, as a respondent's mail program would send it.
+pub fn message(n: usize, tag: &str) -> Vec<u8> {
+    format!(
+        "From: Focal Point <fp{n}@resp.test>\r\nTo: needs@ctc.test\r\n\
+         Subject: Re: [Matrix of Needs] reply {n}\r\nMessage-ID: <{tag}-{n}@resp.test>\r\n\
+         Date: Sat, 28 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nNo changes this month ({n}).\r\n"
+    )
+    .into_bytes()
+}
+
+/// Opens a project's database, for tests that assert on what was stored.
+pub fn store(p: &Project) -> needsd::store::Store {
+    let url = format!("sqlite://{}", p.path("data/needsd.db").display());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(needsd::store::Store::open(&url))
+        .expect("open the project's database")
 }

@@ -1,0 +1,512 @@
+//! What an inbound message is, and what it carries. Pure: raw bytes in, owned facts out.
+//! Bounces (RFC 3464 delivery status notifications) and auto-replies (RFC 3834 and the
+//! out-of-office habits of common mail systems) are told apart from replies; the
+//! addresses a reply was sent to yield the plus-address tokens that match it to a
+//! recipient; attachments are collected from forwarded messages too.
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+use thiserror::Error;
+
+use crate::model::EmailAddress;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum ClassifyError {
+    #[error("not a mail message: no headers could be read")]
+    NotMail,
+    #[error("the mail parser failed on this message")]
+    ParserPanicked,
+}
+
+/// What kind of message it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// A person's message: a reply, or mail that matches nothing.
+    Reply,
+    /// An automatic answer (out of office, a delay notice): recorded, never answered.
+    AutoReply { reason: String },
+    /// A report that a message could not be delivered.
+    Bounce(Bounce),
+}
+
+/// What a delivery status notification says.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bounce {
+    /// The recipients it reports as failed.
+    pub recipients: Vec<String>,
+    /// The RFC 3463 status, e.g. `5.1.1`.
+    pub status: Option<String>,
+    pub diagnostic: Option<String>,
+}
+
+/// A file attached to the message or to a message forwarded inside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything needsd takes from a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub from_name: Option<String>,
+    /// To, Cc, Delivered-To and X-Original-To addresses: where the token may be.
+    pub recipients: Vec<String>,
+    pub subject: String,
+    /// In-Reply-To and References, message ids without angle brackets.
+    pub refers_to: Vec<String>,
+    pub kind: Kind,
+    /// The plain text of the message (its first text part).
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    /// The raw Authentication-Results headers, for sender verification.
+    pub auth_results: Vec<String>,
+}
+
+/// Reads a message. Never panics: the parser runs under `catch_unwind`, since malformed
+/// input has made it panic in past releases.
+pub fn read(raw: &[u8]) -> Result<Facts, ClassifyError> {
+    std::panic::catch_unwind(|| read_inner(raw)).unwrap_or(Err(ClassifyError::ParserPanicked))
+}
+
+fn read_inner(raw: &[u8]) -> Result<Facts, ClassifyError> {
+    let m = MessageParser::default()
+        .parse(raw)
+        .ok_or(ClassifyError::NotMail)?;
+    if m.headers().is_empty() {
+        return Err(ClassifyError::NotMail);
+    }
+    let addresses = |a: Option<&mail_parser::Address<'_>>| -> Vec<String> {
+        a.map(|a| {
+            a.iter()
+                .filter_map(|x| x.address().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let mut recipients = addresses(m.to());
+    recipients.extend(addresses(m.cc()));
+    for (name, value) in m.headers_raw() {
+        if name.eq_ignore_ascii_case("Delivered-To") || name.eq_ignore_ascii_case("X-Original-To") {
+            recipients.push(
+                value
+                    .trim()
+                    .trim_matches(|c| c == '<' || c == '>')
+                    .to_string(),
+            );
+        }
+    }
+    let from = m.from().and_then(|f| f.first());
+    let mut refers_to: Vec<String> = Vec::new();
+    for v in [m.in_reply_to(), m.references()] {
+        if let Some(list) = v.as_text_list() {
+            refers_to.extend(list.iter().map(|s| s.to_string()));
+        } else if let Some(one) = v.as_text() {
+            refers_to.push(one.to_string());
+        }
+    }
+    let subject = m.subject().unwrap_or("").to_string();
+    let header =
+        |name: &str| -> Option<String> { m.header_raw(name).map(|v| v.trim().to_string()) };
+    let from_address = from.and_then(|f| f.address()).map(str::to_string);
+    let mut attachments = Vec::new();
+    collect_attachments(&m, &mut attachments, 0);
+    let kind = match bounce(&m, from_address.as_deref(), &subject) {
+        Some(b) => Kind::Bounce(b),
+        None => match auto_reply(&header, &subject) {
+            Some(reason) => Kind::AutoReply { reason },
+            None => Kind::Reply,
+        },
+    };
+    Ok(Facts {
+        message_id: m.message_id().map(str::to_string),
+        from: from_address,
+        from_name: from.and_then(|f| f.name()).map(str::to_string),
+        recipients,
+        subject,
+        refers_to,
+        kind,
+        text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+        attachments,
+        auth_results: m
+            .headers_raw()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("Authentication-Results"))
+            .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect(),
+    })
+}
+
+/// Attachments of `m` and of messages forwarded inside it (to a sane depth).
+fn collect_attachments(m: &mail_parser::Message<'_>, out: &mut Vec<Attachment>, depth: usize) {
+    for part in m.attachments() {
+        if let Some(inner) = part.message() {
+            if depth < 4 {
+                collect_attachments(inner, out, depth + 1);
+            }
+            continue;
+        }
+        let content_type = part
+            .content_type()
+            .map(|c| match c.subtype() {
+                Some(s) => format!("{}/{}", c.ctype(), s),
+                None => c.ctype().to_string(),
+            })
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if content_type == "message/delivery-status" {
+            continue;
+        }
+        out.push(Attachment {
+            name: part.attachment_name().unwrap_or("").to_string(),
+            content_type,
+            bytes: part.contents().to_vec(),
+        });
+    }
+}
+
+/// An RFC 3464 report with a failed recipient, or a bounce in the older styles (from the
+/// mailer daemon, with a tell-tale subject).
+fn bounce(m: &mail_parser::Message<'_>, from: Option<&str>, subject: &str) -> Option<Bounce> {
+    let is_report = m.content_type().is_some_and(|c| {
+        c.ctype().eq_ignore_ascii_case("multipart")
+            && c.subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let status_text = m.parts.iter().find_map(|p| {
+        let ct = p.content_type()?;
+        let is_status = ct.ctype().eq_ignore_ascii_case("message")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("delivery-status"));
+        if !is_status {
+            return None;
+        }
+        Some(match &p.body {
+            PartType::Text(t) => t.to_string(),
+            _ => String::from_utf8_lossy(p.contents()).into_owned(),
+        })
+    });
+    if let Some(text) = status_text.filter(|_| is_report) {
+        let mut b = Bounce::default();
+        let mut failed = false;
+        for line in text.lines() {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            match name.trim().to_ascii_lowercase().as_str() {
+                "final-recipient" | "original-recipient" => {
+                    let addr = value.rsplit(';').next().unwrap_or(value).trim().to_string();
+                    if !addr.is_empty() && !b.recipients.contains(&addr) {
+                        b.recipients.push(addr);
+                    }
+                }
+                "action" => failed |= value.eq_ignore_ascii_case("failed"),
+                "status" if b.status.is_none() => b.status = Some(value.to_string()),
+                "diagnostic-code" if b.diagnostic.is_none() => {
+                    b.diagnostic =
+                        Some(value.rsplit(';').next().unwrap_or(value).trim().to_string())
+                }
+                _ => {}
+            }
+        }
+        return failed.then_some(b);
+    }
+    let daemon = from.is_some_and(|f| {
+        let local = f.split('@').next().unwrap_or("").to_ascii_lowercase();
+        local == "mailer-daemon" || local == "postmaster"
+    });
+    let s = subject.to_ascii_lowercase();
+    let tell = [
+        "undeliverable",
+        "undelivered mail",
+        "delivery status notification (failure)",
+        "mail delivery failed",
+        "returned mail",
+        "delivery failure",
+    ];
+    (daemon && tell.iter().any(|t| s.contains(t))).then(Bounce::default)
+}
+
+/// Why a message is an automatic answer, if it is one. Outlook's
+/// X-Auto-Response-Suppress is not a sign: ordinary mail carries it.
+fn auto_reply(header: &dyn Fn(&str) -> Option<String>, subject: &str) -> Option<String> {
+    if let Some(v) = header("Auto-Submitted")
+        && !v.to_ascii_lowercase().starts_with("no")
+    {
+        return Some(format!("Auto-Submitted: {v}"));
+    }
+    for name in ["X-Autoreply", "X-Autorespond", "X-Autoresponder"] {
+        if header(name).is_some() {
+            return Some(format!("{name} header"));
+        }
+    }
+    if let Some(v) = header("Precedence")
+        && matches!(
+            v.to_ascii_lowercase().as_str(),
+            "auto_reply" | "bulk" | "junk"
+        )
+    {
+        return Some(format!("Precedence: {v}"));
+    }
+    let s = subject.to_lowercase();
+    OUT_OF_OFFICE
+        .iter()
+        .find(|p| s.contains(*p))
+        .map(|p| format!("subject says \"{p}\""))
+}
+
+/// Out-of-office subjects in the six UN languages, lower case.
+const OUT_OF_OFFICE: &[&str] = &[
+    "out of office",
+    "out of the office",
+    "automatic reply",
+    "auto reply",
+    "autoreply",
+    "auto-reply",
+    "away from the office",
+    "réponse automatique",
+    "absence du bureau",
+    "absent du bureau",
+    "respuesta automática",
+    "fuera de la oficina",
+    "автоматический ответ",
+    "нет на месте",
+    "вне офиса",
+    "自动回复",
+    "自動回覆",
+    "不在办公室",
+    "رد تلقائي",
+    "خارج المكتب",
+];
+
+/// A plus-address tag found among a message's recipients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tag {
+    /// `needs+TOKEN@…`: a reply from the recipient with this token.
+    Reply(String),
+    /// `needs+bounce-TOKEN@…`: a bounce of the message sent with this token.
+    Bounce(String),
+}
+
+/// The tags in `recipients` that are plus-addresses of `mailbox` (case-insensitively).
+pub fn tags(recipients: &[String], mailbox: &EmailAddress) -> Vec<Tag> {
+    let local = mailbox.local_part().to_ascii_lowercase();
+    let domain = mailbox.domain().to_ascii_lowercase();
+    let mut out = Vec::new();
+    for r in recipients {
+        let r = r.to_ascii_lowercase();
+        let Some((l, d)) = r.rsplit_once('@') else {
+            continue;
+        };
+        let Some(tag) = l.strip_prefix(&local).and_then(|t| t.strip_prefix('+')) else {
+            continue;
+        };
+        if d != domain || tag.is_empty() {
+            continue;
+        }
+        let t = match tag.strip_prefix("bounce-") {
+            Some(token) => Tag::Bounce(token.to_string()),
+            None => Tag::Reply(tag.to_string()),
+        };
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// Whether a reply's own words (above any quoted text) say there is nothing to change,
+/// in one of the six UN languages.
+pub fn says_no_changes(text: &str) -> bool {
+    let own: String = text
+        .lines()
+        .take_while(|l| !is_quote_start(l))
+        .filter(|l| !l.trim_start().starts_with('>'))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    let own = own.split_whitespace().collect::<Vec<_>>().join(" ");
+    NO_CHANGES.iter().any(|p| own.contains(p))
+}
+
+fn is_quote_start(line: &str) -> bool {
+    let l = line.trim();
+    l.starts_with("-----Original Message")
+        || l.starts_with("From:") && l.len() < 200
+        || l.starts_with("De :")
+        || l.starts_with("De:")
+        || (l.starts_with("On ") && l.ends_with("wrote:"))
+        || (l.starts_with("Le ") && l.ends_with("a écrit :"))
+        || (l.starts_with("El ") && l.ends_with("escribió:"))
+}
+
+const NO_CHANGES: &[&str] = &[
+    "no changes",
+    "no change",
+    "nothing to report",
+    "nothing to change",
+    "no updates",
+    "no update",
+    "aucun changement",
+    "aucune modification",
+    "rien à signaler",
+    "pas de changement",
+    "sin cambios",
+    "ningún cambio",
+    "nada que informar",
+    "no hay cambios",
+    "без изменений",
+    "изменений нет",
+    "нет изменений",
+    "无变化",
+    "没有变化",
+    "无更改",
+    "沒有變化",
+    "لا تغييرات",
+    "لا توجد تغييرات",
+    "لا تغيير",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(headers: &str, body: &str) -> Vec<u8> {
+        format!("{headers}\r\n\r\n{body}").into_bytes()
+    }
+
+    #[test]
+    fn a_reply_gives_its_tokens_references_and_attachment() {
+        let raw = msg(
+            "From: Grace <grace@mfa.ke.example>\r\nTo: \"Matrix\" <needs+abc123@ctc.example>\r\n\
+             Cc: needs@ctc.example\r\nSubject: Re: [Matrix of Needs 2026-12] Please review\r\n\
+             In-Reply-To: <2026-12.circulation.7.2026-12-01@ctc.example>\r\n\
+             Message-ID: <r1@mfa.ke.example>\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b\"",
+            "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n\
+             --b\r\nContent-Type: application/octet-stream\r\n\
+             Content-Disposition: attachment; filename*=UTF-8''Matrice%20d%C3%A9cembre.xlsx\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n--b--\r\n",
+        );
+        let f = read(&raw).unwrap();
+        assert_eq!(f.kind, Kind::Reply);
+        assert_eq!(f.from.as_deref(), Some("grace@mfa.ke.example"));
+        assert_eq!(
+            f.refers_to,
+            ["2026-12.circulation.7.2026-12-01@ctc.example"]
+        );
+        assert_eq!(f.attachments.len(), 1);
+        assert_eq!(f.attachments[0].name, "Matrice décembre.xlsx");
+        assert_eq!(f.attachments[0].bytes, b"PK\x03\x04");
+        let mailbox = EmailAddress::parse("needs@ctc.example").unwrap();
+        assert_eq!(tags(&f.recipients, &mailbox), [Tag::Reply("abc123".into())]);
+    }
+
+    #[test]
+    fn a_delivery_status_notification_is_a_bounce_with_its_recipient() {
+        let raw = msg(
+            "From: MAILER-DAEMON@lab.ctc.test (Mail Delivery System)\r\n\
+             To: needs+bounce-abc123@ctc.example\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+             MIME-Version: 1.0\r\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"",
+            "--r\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you...\r\n\
+             --r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; lab.ctc.test\r\n\r\n\
+             Final-Recipient: rfc822; gone@nowhere.invalid\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+             Diagnostic-Code: X-Postfix; no such mailbox\r\n\r\n--r--\r\n",
+        );
+        let f = read(&raw).unwrap();
+        let Kind::Bounce(b) = &f.kind else {
+            panic!("not a bounce: {:?}", f.kind)
+        };
+        assert_eq!(b.recipients, ["gone@nowhere.invalid"]);
+        assert_eq!(b.status.as_deref(), Some("5.1.1"));
+        assert_eq!(b.diagnostic.as_deref(), Some("no such mailbox"));
+        let mailbox = EmailAddress::parse("needs@ctc.example").unwrap();
+        assert_eq!(
+            tags(&f.recipients, &mailbox),
+            [Tag::Bounce("abc123".into())]
+        );
+    }
+
+    #[test]
+    fn auto_replies_are_told_apart_but_outlook_suppression_is_not_one() {
+        let auto = |h: &str| {
+            read(&msg(&format!("From: a@b.example\r\n{h}"), "x"))
+                .unwrap()
+                .kind
+        };
+        assert!(matches!(
+            auto("Auto-Submitted: auto-replied\r\nSubject: Re: x"),
+            Kind::AutoReply { .. }
+        ));
+        assert!(matches!(
+            auto("Precedence: bulk\r\nSubject: x"),
+            Kind::AutoReply { .. }
+        ));
+        assert!(matches!(
+            auto("Subject: Réponse automatique : Matrice"),
+            Kind::AutoReply { .. }
+        ));
+        assert!(matches!(
+            auto("Subject: Автоматический ответ: Matrix"),
+            Kind::AutoReply { .. }
+        ));
+        assert!(matches!(
+            auto("Subject: 自动回复: Matrix"),
+            Kind::AutoReply { .. }
+        ));
+        assert_eq!(
+            auto("X-Auto-Response-Suppress: All\r\nSubject: Re: Matrix"),
+            Kind::Reply
+        );
+        assert_eq!(
+            auto("Auto-Submitted: no\r\nSubject: Re: Matrix"),
+            Kind::Reply
+        );
+    }
+
+    #[test]
+    fn no_changes_is_read_in_six_languages_but_not_in_quoted_text() {
+        assert!(says_no_changes("No changes this month, thanks.\n"));
+        assert!(says_no_changes("Bonjour,\nAucun changement pour nous.\n"));
+        assert!(says_no_changes("Sin cambios.\n"));
+        assert!(says_no_changes("Без изменений.\n"));
+        assert!(says_no_changes("本月无变化。"));
+        assert!(says_no_changes("لا توجد تغييرات"));
+        assert!(!says_no_changes(
+            "Please see the attached changes.\n\nOn 1 Dec 2026, needs wrote:\n> no changes\n"
+        ));
+    }
+
+    #[test]
+    fn a_forwarded_message_gives_up_its_attachment() {
+        let inner = "From: fp@mfa.example\r\nSubject: matrix\r\nMIME-Version: 1.0\r\n\
+                     Content-Type: multipart/mixed; boundary=\"i\"\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\nhere\r\n\
+                     --i\r\nContent-Type: text/csv; name=\"matrix.csv\"\r\nContent-Disposition: attachment; filename=\"matrix.csv\"\r\n\r\nNeed ID,State\r\n--i--\r\n";
+        let raw = msg(
+            "From: boss@mfa.example\r\nSubject: Fwd: matrix\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"o\"",
+            &format!(
+                "--o\r\nContent-Type: text/plain\r\n\r\nforwarding\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--o--\r\n"
+            ),
+        );
+        let f = read(&raw).unwrap();
+        assert_eq!(f.attachments.len(), 1, "{:?}", f.attachments);
+        assert_eq!(f.attachments[0].name, "matrix.csv");
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert_eq!(read(b""), Err(ClassifyError::NotMail));
+        let _ = read(b"\xff\xfe\x00garbage\r\n\r\n");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_read_or_refused_without_panicking(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            let _ = read(&bytes);
+        }
+    }
+}
