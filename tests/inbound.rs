@@ -132,7 +132,9 @@ fn sigkill_in_the_middle_of_a_batch_loses_nothing_and_stores_nothing_twice() {
     );
     let last = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(count(&user, "INBOX"), 0, "{last}");
-    assert_eq!(count(&user, "Processed"), N);
+    // The server may hold a message twice: Dovecot's MOVE is a copy and an expunge, and a
+    // client killed between the two leaves both. needsd's store holds each once.
+    assert!(count(&user, "Processed") >= N);
     assert_eq!(inbox_rows(&p), i64::from(N), "every message once: {last}");
 }
 
