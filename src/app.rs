@@ -345,8 +345,8 @@ fn note(message: String) -> RowError {
     }
 }
 
-/// Reads a reply and reports what it proposes, without storing anything. This is the
-/// path inbound mail takes too.
+/// Reads a reply and reports what it proposes, without storing anything. Inbound mail
+/// takes the same path through [`check_bytes`].
 pub async fn check(
     cfg: &Config,
     path: &Path,
@@ -355,18 +355,57 @@ pub async fn check(
 ) -> Result<CheckReport> {
     let bytes = read_file(path, cfg.limits.attachment_bytes)?;
     let (store, index) = open_seeded(cfg).await?;
-    let name = file_name(path);
+    let sender = match as_party {
+        Some(text) => Some(
+            index
+                .resolve(text)
+                .cloned()
+                .ok_or_else(|| anyhow::Error::new(UnknownParty(text.to_string())))?,
+        ),
+        None => None,
+    };
+    let mut report = check_bytes(
+        cfg,
+        &store,
+        &index,
+        bytes,
+        &file_name(path),
+        sender.as_ref(),
+        cycle,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    report.file = path.display().to_string();
+    Ok(report)
+}
+
+/// The reply reader, the three-way diff and the policy over a file's bytes: what a reply
+/// proposes. `sender` applies that party's permissions (default: the party stamped in
+/// the file); `cycle` picks the base (default: the stamped cycle).
+pub async fn check_bytes(
+    cfg: &Config,
+    store: &Store,
+    index: &PartyIndex,
+    bytes: Vec<u8>,
+    name: &str,
+    sender: Option<&crate::model::Party>,
+    cycle: Option<Cycle>,
+) -> Result<CheckReport> {
     // Parsing is CPU work that must not block the runtime; it also overlaps with loading
     // the matrix from the database.
-    let (limits, areas, parse_index) = (cfg.limits, cfg.areas.clone(), index.clone());
+    let (limits, areas, parse_index, file) = (
+        cfg.limits,
+        cfg.areas.clone(),
+        index.clone(),
+        name.to_string(),
+    );
     let parse = tokio::task::spawn_blocking(move || {
-        read::read_reply(&bytes, &name, &limits, &parse_index, &areas)
+        read::read_reply(&bytes, &file, &limits, &parse_index, &areas)
     });
     let ours = store.needs().await?;
     let reply = parse
         .await
-        .context("the workbook reader stopped unexpectedly")?
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        .context("the workbook reader stopped unexpectedly")??;
     let mut warnings = reply.warnings;
     let stamp_cycle = reply
         .stamp
@@ -389,14 +428,17 @@ pub async fn check(
     }
     let base = stored_base.as_deref().unwrap_or(&ours);
     let stamp_party = reply.stamp.as_ref().and_then(|s| s.party.clone());
-    let sender = match as_party.or(stamp_party.as_deref()) {
-        Some(text) => Some(
-            index
-                .resolve(text)
-                .cloned()
-                .ok_or_else(|| anyhow::Error::new(UnknownParty(text.to_string())))?,
-        ),
-        None => None,
+    let sender = match sender {
+        Some(p) => Some(p.clone()),
+        None => match stamp_party.as_deref() {
+            Some(text) => Some(
+                index
+                    .resolve(text)
+                    .cloned()
+                    .ok_or_else(|| anyhow::Error::new(UnknownParty(text.to_string())))?,
+            ),
+            None => None,
+        },
     };
     if let (Some(s), Some(stamped)) = (&sender, &stamp_party)
         && s.code.as_str() != stamped
@@ -421,7 +463,7 @@ pub async fn check(
         }
     };
     Ok(CheckReport {
-        file: path.display().to_string(),
+        file: name.to_string(),
         cycle,
         party: sender.map(|p| p.code),
         stamp: reply.stamp,
