@@ -403,10 +403,20 @@ async fn try_main(cli: Cli) -> Result<()> {
             if json {
                 print_json(&r)?;
             } else {
-                let f = &r.fetch;
+                let (f, d) = (&r.fetch, &r.read);
                 println!(
                     "Inbox: {} messages read, {} stored, {} already stored, {} moved out of the inbox.",
                     f.fetched, f.stored, f.known, f.moved
+                );
+                println!(
+                    "Read: {} replies ({} submissions, {} quarantined), {} auto-replies, {} bounces, {} unrelated, {} unreadable.",
+                    d.replies,
+                    d.submissions,
+                    d.quarantined,
+                    d.auto_replies,
+                    d.bounces,
+                    d.unrelated,
+                    d.failed
                 );
             }
         }

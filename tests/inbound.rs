@@ -162,3 +162,170 @@ fn maildir_messages_are_stored_once_and_moved_to_processed() {
     assert_eq!(copy["stored"], 0);
     assert_eq!(inbox_rows(&p), 3);
 }
+
+const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status,Assistance provider,Notes,Last updated\n\
+MN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Open,,,2026-10-14\n\
+MN-00002,SEN,POL,Contrôle des frontières terrestres,High,Open,,,2026-07-09\n\
+MN-00003,MEX,CUS,Detección de efectivo no declarado,Low,Open,,,2026-06-18\n";
+
+fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default()
+        .parse(raw)
+        .expect("a message")
+}
+
+/// Edits a workbook with openpyxl, as a respondent's spreadsheet program would: sets the
+/// Status of `need` to `status`.
+fn edit_with_openpyxl(path: &std::path::Path, need: &str, status: &str) {
+    let script = format!(
+        "import openpyxl\nwb = openpyxl.load_workbook({p:?})\nws = wb['Matrix']\n\
+         for row in ws.iter_rows(min_row=2):\n    if row[0].value == {need:?}:\n        row[5].value = {status:?}\n\
+         wb.save({p:?})\n",
+        p = path.display().to_string()
+    );
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3 (scripts/test.sh installs it with openpyxl)");
+    assert!(ok.success(), "openpyxl could not edit the workbook");
+}
+
+#[test]
+fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quarantine() {
+    maillab();
+    let tag = unique("r");
+    let secretariat = format!("needs-{tag}");
+    let user = format!("{secretariat}@ctc.test");
+    let p = Project::new(&config_with(
+        &secretariat,
+        &format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
+        ),
+        &imap_section(&user, "INBOX"),
+    ));
+    let grace = format!("grace-{tag}@resp.test");
+    let amina = format!("amina-{tag}@resp.test");
+    let jose = format!("jose-{tag}@resp.test");
+    let gone = format!("gone-{tag}@bounce.test");
+    p.write(
+        "contacts.csv",
+        &format!(
+            "party,name,email,language,receives_matrix\nKEN,Grace,{grace},en,yes\nSEN,Amina,{amina},fr,yes\n\
+             MEX,José,{jose},es,yes\nPER,Gone,{gone},es,yes\n"
+        ),
+    );
+    p.write("matrix.csv", MATRIX);
+    p.ok(&["contacts", "import", "contacts.csv"]);
+    p.ok(&["matrix", "import", "matrix.csv"]);
+    let cycle = next_cycle();
+    let sent = p.json(&["dispatch", "--cycle", &cycle, "--json"]);
+    assert_eq!(sent["send"]["sent"], 4, "{sent}");
+
+    let circulation = |who: &str| {
+        let raw = wait_for_mail(who, 1, 10).remove(0);
+        let m = parse(&raw);
+        let reply_to = m
+            .reply_to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap()
+            .to_string();
+        let id = format!("<{}>", m.message_id().unwrap());
+        let workbook = m
+            .attachments()
+            .next()
+            .map(|a| a.contents().to_vec())
+            .unwrap();
+        (reply_to, id, workbook)
+    };
+    // Grace edits her workbook in a spreadsheet program and replies with it.
+    let (grace_reply_to, grace_id, workbook) = circulation(&grace);
+    let file = p.path("grace.xlsx");
+    std::fs::write(&file, workbook).unwrap();
+    edit_with_openpyxl(&file, "MN-00001", "Met");
+    let edited = std::fs::read(&file).unwrap();
+    send_raw(
+        &grace,
+        &grace_reply_to,
+        &reply_with_attachment(&grace, &grace_reply_to, &grace_id, "Matrix.xlsx", &edited),
+    );
+    // Amina answers in words.
+    let (amina_reply_to, amina_id, _) = circulation(&amina);
+    send_raw(
+        &amina,
+        &amina_reply_to,
+        format!(
+            "From: {amina}\r\nTo: {amina_reply_to}\r\nSubject: Re: Matrice\r\nIn-Reply-To: {amina_id}\r\n\
+             Message-ID: <{}@resp.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+             Bonjour,\r\nAucun changement ce mois-ci.\r\nAmina\r\n",
+            unique("a")
+        )
+        .as_bytes(),
+    );
+    // José is away.
+    let (jose_reply_to, jose_id, _) = circulation(&jose);
+    send_raw(
+        &jose,
+        &jose_reply_to,
+        format!(
+            "From: {jose}\r\nTo: {jose_reply_to}\r\nSubject: Respuesta automática: Matrix\r\n\
+             Auto-Submitted: auto-replied\r\nIn-Reply-To: {jose_id}\r\nMessage-ID: <{}@resp.test>\r\n\r\n\
+             Estoy fuera de la oficina.\r\n",
+            unique("j")
+        )
+        .as_bytes(),
+    );
+    // Someone who is not a contact of Kenya sends a workbook in reply to Grace's mail.
+    let stranger = format!("mallory-{tag}@elsewhere.test");
+    send_raw(
+        &stranger,
+        &user,
+        &reply_with_attachment(&stranger, &user, &grace_id, "Matrix.xlsx", &edited),
+    );
+    // Four replies and the bounce of the circulation to Peru.
+    wait_for_mail(&user, 5, 10);
+
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["stored"], 5, "{out}");
+    assert_eq!(out["replies"], 3, "{out}");
+    assert_eq!(out["submissions"], 3);
+    assert_eq!(out["quarantined"], 1);
+    assert_eq!(out["auto_replies"], 1);
+    assert_eq!(out["bounces"], 1);
+    assert_eq!(out["failed"], 0);
+
+    let store = store(&p);
+    let subs = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(store.submissions())
+        .unwrap();
+    let find = |party: &str, from: &str| {
+        subs.iter()
+            .find(|s| s.party.as_deref() == Some(party) && s.from.as_deref() == Some(from))
+            .unwrap_or_else(|| panic!("no submission of {party} from {from}: {subs:?}"))
+    };
+    let kenya = find("KEN", &grace);
+    assert_eq!(kenya.state, "pending", "{kenya:?}");
+    assert_eq!(kenya.changes, 1, "Status of MN-00001 to Met: {kenya:?}");
+    assert_eq!(kenya.cycle.as_deref(), Some(cycle.as_str()));
+    assert!(!kenya.late);
+    assert_eq!(find("SEN", &amina).state, "no_changes");
+    let quarantined = find("KEN", &stranger);
+    assert_eq!(quarantined.state, "quarantined");
+    assert!(
+        quarantined
+            .note
+            .as_deref()
+            .unwrap_or("")
+            .contains("not a contact of KEN")
+    );
+    let contacts = p.json(&["contacts", "list", "--json"]);
+    for c in contacts.as_array().unwrap() {
+        assert_eq!(c["bouncing"], c["email"] == gone.as_str(), "{c}");
+    }
+    // Reading again changes nothing.
+    let again = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(again["submissions"], 0, "{again}");
+}

@@ -8,6 +8,7 @@ pub mod inbox;
 pub mod needs;
 pub mod outbox;
 pub mod parties;
+pub mod submissions;
 
 use std::path::Path;
 use std::str::FromStr;

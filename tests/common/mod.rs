@@ -280,3 +280,88 @@ pub fn store(p: &Project) -> needsd::store::Store {
         .block_on(needsd::store::Store::open(&url))
         .expect("open the project's database")
 }
+
+/// Submits `raw` to the lab over SMTP from `from` to `to`, dot-stuffing as SMTP requires.
+pub fn send_raw(from: &str, to: &str, raw: &[u8]) {
+    let tcp = TcpStream::connect(("127.0.0.1", SMTP)).expect("SMTP connect");
+    let mut w = tcp.try_clone().expect("clone");
+    let mut r = BufReader::new(tcp);
+    let mut expect = |code: &str| {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            r.read_line(&mut line).expect("SMTP reply");
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                break;
+            }
+        }
+        assert!(line.starts_with(code), "SMTP said {line}");
+    };
+    expect("220");
+    for (cmd, code) in [
+        ("EHLO test".to_string(), "250"),
+        (format!("MAIL FROM:<{from}>"), "250"),
+        (format!("RCPT TO:<{to}>"), "250"),
+        ("DATA".into(), "354"),
+    ] {
+        write!(w, "{cmd}\r\n").expect("SMTP write");
+        expect(code);
+    }
+    let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
+    for line in text.split('\n') {
+        let dot = if line.starts_with('.') { "." } else { "" };
+        write!(w, "{dot}{line}\r\n").expect("SMTP write");
+    }
+    write!(w, ".\r\n").expect("SMTP write");
+    expect("250");
+    write!(w, "QUIT\r\n").expect("SMTP write");
+}
+
+/// A reply with an attachment, as a mail program writes one.
+pub fn reply_with_attachment(
+    from: &str,
+    to: &str,
+    in_reply_to: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Vec<u8> {
+    use base64_lines as b64;
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: Re: [Matrix of Needs] our update\r\n\
+         In-Reply-To: {in_reply_to}\r\nMessage-ID: <{}@resp.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n--XYZ\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nPlease find our update attached.\r\n--XYZ\r\n\
+         Content-Type: application/octet-stream; name=\"{name}\"\r\n\
+         Content-Disposition: attachment; filename=\"{name}\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--XYZ--\r\n",
+        unique("m"),
+        b64(bytes)
+    )
+    .into_bytes()
+}
+
+/// Base64 in lines of 76 characters.
+pub fn base64_lines(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                s.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s.as_bytes()
+        .chunks(76)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}

@@ -1,6 +1,8 @@
 //! The cycle's steps as the daemon and the CLI run them: load, call the pure core, store,
 //! send. Today: dispatch (the circulation on the 1st).
 
+pub mod intake;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -352,14 +354,25 @@ pub async fn cycle_status(
 pub struct IngestReport {
     #[serde(flatten)]
     pub fetch: crate::mail::inbound::FetchReport,
+    #[serde(flatten)]
+    pub read: intake::Read,
 }
 
 /// Reads the inbox once: every message is stored raw (exactly once) and moved out of the
-/// inbox. Parsing and matching are the next step, run over what is stored.
+/// inbox; then every stored message not yet read is classified, matched and turned into
+/// submissions.
 pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestReport> {
-    let store = crate::app::open(cfg).await?;
-    let fetch = crate::mail::inbound::fetch_once(&cfg.inbound, &store, clock)
+    let (store, index) = open_seeded(cfg).await?;
+    let fetch = crate::mail::inbound::fetch_once(&cfg.inbound, &store, Arc::clone(&clock))
         .await
         .context("reading the inbox")?;
-    Ok(IngestReport { fetch })
+    let contacts = store.contacts().await?;
+    let mut read = intake::Read::default();
+    for id in store.unread_messages().await? {
+        let one = intake::read_message(cfg, &store, &index, &contacts, id, clock.now())
+            .await
+            .with_context(|| format!("reading stored message {id}"))?;
+        read.add(&one);
+    }
+    Ok(IngestReport { fetch, read })
 }

@@ -1,0 +1,357 @@
+//! Submissions: what a reply proposed, with its changes and row issues, and the lookups
+//! that match a message to a cycle's recipient.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::clock::db_time;
+use crate::diff::Change;
+use crate::directory::RowError;
+use crate::model::Cycle;
+
+/// A stored message waiting to be read.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub raw: Vec<u8>,
+    pub received_at: String,
+}
+
+/// Who a message answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub cycle: Cycle,
+    pub contact_id: i64,
+}
+
+/// What reading a message found, for its inbox row.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    /// `reply`, `auto_reply`, `bounce`, `unrelated`, `duplicate`.
+    pub classification: Option<String>,
+    pub matched: Option<(Cycle, i64)>,
+    pub verified: Option<bool>,
+    pub auth_results: Option<String>,
+    /// `parsed`, `quarantined` or `failed`.
+    pub state: &'static str,
+    pub error: Option<String>,
+}
+
+/// A submission to store.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub inbox_id: i64,
+    pub party: String,
+    pub contact_id: Option<i64>,
+    pub cycle: Cycle,
+    pub attachment: Option<String>,
+    pub late: bool,
+    /// `pending`, `no_changes`, `unparseable`, `quarantined`.
+    pub state: &'static str,
+    pub note: Option<String>,
+    pub changes: Vec<Change>,
+    pub errors: Vec<RowError>,
+    pub warnings: Vec<RowError>,
+}
+
+impl Store {
+    /// Messages stored but not yet read (a run may have stopped in between).
+    pub async fn unread_messages(&self) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM inbox WHERE state = 'stored' ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    pub async fn stored_message(&self, id: i64) -> Result<Option<StoredMessage>, StoreError> {
+        let row = sqlx::query(
+            "SELECT i.id, r.bytes, i.received_at FROM inbox i JOIN raw_messages r ON r.sha256 = i.sha256 WHERE i.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(StoredMessage {
+                id: r.try_get(0)?,
+                raw: r.try_get(1)?,
+                received_at: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The recipient a token was issued to.
+    pub async fn recipient_by_token(&self, token: &str) -> Result<Option<Match>, StoreError> {
+        let row = sqlx::query("SELECT cycle_id, contact_id FROM recipients WHERE token = $1")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| match_from(&r)).transpose()
+    }
+
+    /// The recipient of a message needsd sent, by its Message-ID (without brackets).
+    pub async fn recipient_by_message_id(&self, id: &str) -> Result<Option<Match>, StoreError> {
+        let row = sqlx::query(
+            "SELECT cycle_id, contact_id FROM outbox WHERE message_id = $1 AND cycle_id IS NOT NULL AND contact_id IS NOT NULL",
+        )
+        .bind(format!("<{}>", id.trim_matches(|c| c == '<' || c == '>')))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| match_from(&r)).transpose()
+    }
+
+    /// The latest cycle circulated to a contact.
+    pub async fn latest_cycle_of(&self, contact_id: i64) -> Result<Option<Cycle>, StoreError> {
+        let row = sqlx::query(
+            "SELECT cycle_id FROM recipients WHERE contact_id = $1 ORDER BY cycle_id DESC LIMIT 1",
+        )
+        .bind(contact_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| super::parsed(&r, "cycle_id")).transpose()
+    }
+
+    /// Whether another inbox row with this Message-ID already gave a submission (the
+    /// same message delivered to two of our addresses).
+    pub async fn submitted_message_id(
+        &self,
+        message_id: &str,
+        except: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "SELECT 1 FROM inbox i JOIN submissions s ON s.inbox_id = i.id WHERE i.message_id = $1 AND i.id <> $2 LIMIT 1",
+        )
+        .bind(message_id)
+        .bind(except)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
+    /// Records what reading a message found.
+    pub async fn record_reading(&self, inbox_id: i64, r: &Reading) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE inbox SET message_id = $2, from_addr = $3, subject = $4, classification = $5, cycle_id = $6, \
+             contact_id = $7, sender_verified = $8, auth_results = $9, state = $10, error = $11 WHERE id = $1",
+        )
+        .bind(inbox_id)
+        .bind(r.message_id.as_deref())
+        .bind(r.from.as_deref())
+        .bind(r.subject.as_deref())
+        .bind(r.classification.as_deref())
+        .bind(r.matched.map(|m| m.0.to_string()))
+        .bind(r.matched.map(|m| m.1))
+        .bind(r.verified.map(i64::from))
+        .bind(r.auth_results.as_deref())
+        .bind(r.state)
+        .bind(r.error.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a contact as bouncing (once; the first date stays).
+    pub async fn mark_bouncing(
+        &self,
+        contact_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE contacts SET bouncing_since = $2 WHERE id = $1 AND bouncing_since IS NULL",
+        )
+        .bind(contact_id)
+        .bind(db_time(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a submission with its changes and issues, in one transaction. The pending
+    /// changes of the party's earlier submissions for the cycle are superseded: the
+    /// latest reply is the one that counts (unless it is in quarantine: a stranger's
+    /// message must not undo the party's own).
+    pub async fn insert_submission(
+        &self,
+        s: &NewSubmission,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let now = db_time(now);
+        let mut tx = self.pool.begin().await?;
+        if s.state != "quarantined" {
+            sqlx::query(
+                "UPDATE proposed_changes SET decision = 'superseded', decided_at = $3 WHERE decision = 'pending' AND \
+                 submission_id IN (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 \
+                 AND state <> 'quarantined')",
+            )
+            .bind(s.party.as_str())
+            .bind(s.cycle.to_string())
+            .bind(now.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let id: i64 = sqlx::query(
+            "INSERT INTO submissions (inbox_id, party_code, contact_id, cycle_id, attachment, late, state, note, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(s.inbox_id)
+        .bind(s.party.as_str())
+        .bind(s.contact_id)
+        .bind(s.cycle.to_string())
+        .bind(s.attachment.as_deref())
+        .bind(i64::from(s.late))
+        .bind(s.state)
+        .bind(s.note.as_deref())
+        .bind(now.as_str())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        for (seq, c) in s.changes.iter().enumerate() {
+            let (kind, need, row, field, base, current, proposed, fields, conflict, duplicate) =
+                match c {
+                    Change::Update {
+                        need_id,
+                        row,
+                        field,
+                        base,
+                        current,
+                        proposed,
+                        conflict,
+                    } => (
+                        "update",
+                        Some(need_id.to_string()),
+                        *row,
+                        Some(field.to_string()),
+                        Some(base.clone()),
+                        Some(current.clone()),
+                        Some(proposed.clone()),
+                        None,
+                        *conflict,
+                        None,
+                    ),
+                    Change::Add {
+                        need_id,
+                        row,
+                        fields,
+                        duplicate_of,
+                    } => (
+                        "add",
+                        need_id.as_ref().map(|n| n.to_string()),
+                        *row,
+                        None,
+                        None,
+                        None,
+                        None,
+                        serde_json::to_string(fields).ok(),
+                        false,
+                        duplicate_of.as_ref().map(|d| d.to_string()),
+                    ),
+                    Change::Withdraw { need_id, row } => (
+                        "withdraw",
+                        Some(need_id.to_string()),
+                        *row,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        false,
+                        None,
+                    ),
+                };
+            sqlx::query(
+                "INSERT INTO proposed_changes (submission_id, seq, kind, need_id, row_num, field, base_value, \
+                 current_value, proposed_value, fields_json, conflict, duplicate_of) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(id)
+            .bind(seq as i64 + 1)
+            .bind(kind)
+            .bind(need)
+            .bind(row as i64)
+            .bind(field)
+            .bind(base)
+            .bind(current)
+            .bind(proposed)
+            .bind(fields)
+            .bind(i64::from(conflict))
+            .bind(duplicate)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (severity, list) in [("error", &s.errors), ("warning", &s.warnings)] {
+            for e in list {
+                sqlx::query(
+                    "INSERT INTO submission_issues (submission_id, severity, row_num, column_name, message) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id)
+                .bind(severity)
+                .bind(e.row as i64)
+                .bind(e.column.as_deref())
+                .bind(e.message.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+fn match_from(r: &sqlx::any::AnyRow) -> Result<Match, StoreError> {
+    Ok(Match {
+        cycle: super::parsed(r, "cycle_id")?,
+        contact_id: r.try_get("contact_id")?,
+    })
+}
+
+/// A submission as lists show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SubmissionRow {
+    pub id: i64,
+    pub cycle: Option<String>,
+    pub party: Option<String>,
+    pub from: Option<String>,
+    pub attachment: Option<String>,
+    pub state: String,
+    pub late: bool,
+    pub note: Option<String>,
+    pub changes: i64,
+    pub errors: i64,
+}
+
+impl Store {
+    /// Every submission, oldest first.
+    pub async fn submissions(&self) -> Result<Vec<SubmissionRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.cycle_id, s.party_code, i.from_addr, s.attachment, s.state, s.late, s.note, \
+             (SELECT COUNT(*) FROM proposed_changes c WHERE c.submission_id = s.id AND c.decision = 'pending'), \
+             (SELECT COUNT(*) FROM submission_issues e WHERE e.submission_id = s.id AND e.severity = 'error') \
+             FROM submissions s LEFT JOIN inbox i ON i.id = s.inbox_id ORDER BY s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SubmissionRow {
+                    id: r.try_get(0)?,
+                    cycle: r.try_get(1)?,
+                    party: r.try_get(2)?,
+                    from: r.try_get(3)?,
+                    attachment: r.try_get(4)?,
+                    state: r.try_get(5)?,
+                    late: r.try_get::<i64, _>(6)? != 0,
+                    note: r.try_get(7)?,
+                    changes: r.try_get(8)?,
+                    errors: r.try_get(9)?,
+                })
+            })
+            .collect()
+    }
+}

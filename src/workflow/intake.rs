@@ -1,0 +1,370 @@
+//! Reading stored mail: classify it, match it to a cycle's recipient, and turn its
+//! workbooks into submissions. Re-runnable over any stored message (`reparse`).
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use crate::app::{CheckReport, check_bytes};
+use crate::config::Config;
+use crate::directory::{PartyIndex, RowError};
+use crate::mail::classify::{self, Attachment, Facts, Kind, Tag};
+use crate::model::{Contact, Cycle};
+use crate::store::Store;
+use crate::store::submissions::{Match, NewSubmission, Reading};
+
+/// What reading one message did, for the caller's report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Read {
+    pub replies: usize,
+    pub submissions: usize,
+    pub quarantined: usize,
+    pub auto_replies: usize,
+    pub bounces: usize,
+    pub unrelated: usize,
+    pub failed: usize,
+}
+
+impl Read {
+    pub fn add(&mut self, o: &Read) {
+        self.replies += o.replies;
+        self.submissions += o.submissions;
+        self.quarantined += o.quarantined;
+        self.auto_replies += o.auto_replies;
+        self.bounces += o.bounces;
+        self.unrelated += o.unrelated;
+        self.failed += o.failed;
+    }
+}
+
+/// Whether an attachment is meant as a workbook (not a signature logo or a PDF letter).
+pub fn is_workbook(a: &Attachment) -> bool {
+    let name = a.name.to_ascii_lowercase();
+    let by_name = [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv"]
+        .iter()
+        .any(|ext| name.ends_with(ext));
+    let by_type = ["spreadsheet", "excel", "csv", "opendocument.spreadsheet"]
+        .iter()
+        .any(|t| a.content_type.contains(t));
+    by_name || by_type
+}
+
+/// Reads stored message `id` and records what it is; replies become submissions.
+pub async fn read_message(
+    cfg: &Config,
+    store: &Store,
+    index: &PartyIndex,
+    contacts: &[Contact],
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Read> {
+    let mut out = Read::default();
+    let Some(msg) = store.stored_message(id).await? else {
+        return Ok(out);
+    };
+    let facts = match classify::read(&msg.raw) {
+        Ok(f) => f,
+        Err(e) => {
+            // A poison message: kept, marked, and never in the way of the next one.
+            let reading = Reading {
+                state: "failed",
+                error: Some(e.to_string()),
+                ..Reading::default()
+            };
+            store.record_reading(id, &reading).await?;
+            out.failed += 1;
+            return Ok(out);
+        }
+    };
+    let mut reading = Reading {
+        message_id: facts.message_id.clone(),
+        from: facts.from.clone(),
+        subject: Some(facts.subject.clone()),
+        auth_results: (!facts.auth_results.is_empty()).then(|| facts.auth_results.join("\n")),
+        state: "parsed",
+        ..Reading::default()
+    };
+    let tags = classify::tags(&facts.recipients, &cfg.mail.reply_to);
+    match &facts.kind {
+        Kind::Bounce(b) => {
+            out.bounces += 1;
+            reading.classification = Some("bounce".into());
+            let mut matched = None;
+            for t in &tags {
+                if let Tag::Bounce(token) = t {
+                    matched = matched.or(store.recipient_by_token(token).await?);
+                }
+            }
+            let mut bouncing: Vec<i64> = matched.iter().map(|m| m.contact_id).collect();
+            if bouncing.is_empty() {
+                // The remote server dropped our envelope: go by the failed addresses.
+                for r in &b.recipients {
+                    bouncing.extend(
+                        contacts
+                            .iter()
+                            .filter(|c| c.email.key() == r.to_ascii_lowercase())
+                            .map(|c| c.id),
+                    );
+                }
+            }
+            for c in bouncing {
+                store.mark_bouncing(c, now).await?;
+            }
+            reading.matched = matched.map(|m| (m.cycle, m.contact_id));
+        }
+        Kind::AutoReply { .. } => {
+            out.auto_replies += 1;
+            reading.classification = Some("auto_reply".into());
+            reading.matched = match_reply(store, &facts, &tags, contacts, None)
+                .await?
+                .map(|(m, _)| (m.cycle, m.contact_id));
+        }
+        Kind::Reply => {
+            let duplicate = match &facts.message_id {
+                Some(mid) => store.submitted_message_id(mid, id).await?,
+                None => false,
+            };
+            if duplicate {
+                reading.classification = Some("duplicate".into());
+            } else {
+                read_reply(
+                    cfg,
+                    store,
+                    index,
+                    contacts,
+                    id,
+                    &msg.received_at,
+                    &facts,
+                    &tags,
+                    now,
+                    &mut reading,
+                    &mut out,
+                )
+                .await?;
+            }
+        }
+    }
+    store.record_reading(id, &reading).await?;
+    Ok(out)
+}
+
+/// Who a reply answers: its plus-address token, then the message it replies to, then a
+/// workbook's stamped token, then its sender's address. The flag says whether the match
+/// rests on a token that verifies (a plus-address or a stamp).
+async fn match_reply(
+    store: &Store,
+    facts: &Facts,
+    tags: &[Tag],
+    contacts: &[Contact],
+    stamped_token: Option<&str>,
+) -> Result<Option<(Match, bool)>> {
+    for t in tags {
+        if let Tag::Reply(token) = t
+            && let Some(m) = store.recipient_by_token(token).await?
+        {
+            return Ok(Some((m, true)));
+        }
+    }
+    for id in facts.refers_to.iter().rev() {
+        if let Some(m) = store.recipient_by_message_id(id).await? {
+            return Ok(Some((m, false)));
+        }
+    }
+    if let Some(token) = stamped_token
+        && let Some(m) = store.recipient_by_token(token).await?
+    {
+        return Ok(Some((m, true)));
+    }
+    if let Some(from) = &facts.from {
+        let key = from.to_ascii_lowercase();
+        for c in contacts.iter().filter(|c| c.email.key() == key) {
+            if let Some(cycle) = store.latest_cycle_of(c.id).await? {
+                return Ok(Some((
+                    Match {
+                        cycle,
+                        contact_id: c.id,
+                    },
+                    false,
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one step's whole context, passed down once"
+)]
+async fn read_reply(
+    cfg: &Config,
+    store: &Store,
+    index: &PartyIndex,
+    contacts: &[Contact],
+    inbox_id: i64,
+    received_at: &str,
+    facts: &Facts,
+    tags: &[Tag],
+    now: DateTime<Utc>,
+    reading: &mut Reading,
+    out: &mut Read,
+) -> Result<()> {
+    // Workbooks first: a stamped token in one may be the only way to match the reply.
+    let mut reports: Vec<(String, Result<CheckReport, String>)> = Vec::new();
+    for a in facts.attachments.iter().filter(|a| is_workbook(a)) {
+        let report = if a.bytes.len() as u64 > cfg.limits.attachment_bytes {
+            Err(format!(
+                "the attachment is over the limit of {} bytes",
+                cfg.limits.attachment_bytes
+            ))
+        } else {
+            check_bytes(cfg, store, index, a.bytes.clone(), &a.name, None, None)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        };
+        reports.push((a.name.clone(), report));
+    }
+    let stamped = reports.iter().find_map(|(_, r)| {
+        r.as_ref()
+            .ok()
+            .and_then(|r| r.stamp.as_ref())
+            .and_then(|s| s.token.clone())
+    });
+    let Some((m, token_verified)) =
+        match_reply(store, facts, tags, contacts, stamped.as_deref()).await?
+    else {
+        reading.classification = Some("unrelated".into());
+        out.unrelated += 1;
+        return Ok(());
+    };
+    out.replies += 1;
+    reading.classification = Some("reply".into());
+    reading.matched = Some((m.cycle, m.contact_id));
+    let Some(contact) = contacts.iter().find(|c| c.id == m.contact_id) else {
+        return Ok(());
+    };
+    let party = contact.party.clone();
+    // The From address is spoofable; a sender who is not one of the party's contacts puts
+    // the reply in quarantine for an expert to accept or refuse.
+    let sender_is_contact = facts.from.as_ref().is_some_and(|f| {
+        let key = f.to_ascii_lowercase();
+        contacts
+            .iter()
+            .any(|c| c.party == party && c.email.key() == key)
+    });
+    let verified = sender_is_contact;
+    reading.verified = Some(verified);
+    let mut note = Vec::new();
+    if !sender_is_contact {
+        note.push(format!(
+            "sent by {}, who is not a contact of {party}",
+            facts.from.as_deref().unwrap_or("an unknown sender")
+        ));
+    }
+    if !token_verified {
+        note.push("matched without a token (by the message it answers or by the sender)".into());
+    }
+    let late = DateTime::parse_from_rfc3339(received_at)
+        .map(|t| is_late(cfg, m.cycle, t.with_timezone(&Utc)))
+        .unwrap_or(false);
+    let sender = index.get(&party).cloned();
+    let base = |state: &'static str| NewSubmission {
+        inbox_id,
+        party: party.to_string(),
+        contact_id: Some(contact.id),
+        cycle: m.cycle,
+        attachment: None,
+        late,
+        state,
+        note: (!note.is_empty()).then(|| note.join("; ")),
+        changes: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut submissions = Vec::new();
+    for (name, report) in reports {
+        let mut s = base("pending");
+        s.attachment = Some(name.clone());
+        match report {
+            Err(e) => {
+                s.state = "unparseable";
+                s.errors.push(RowError {
+                    row: 0,
+                    column: None,
+                    message: e,
+                });
+            }
+            Ok(_) => {
+                // Read again with the sender's permissions and the matched cycle's base.
+                let bytes = facts
+                    .attachments
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map(|a| a.bytes.clone())
+                    .unwrap_or_default();
+                match check_bytes(
+                    cfg,
+                    store,
+                    index,
+                    bytes,
+                    &name,
+                    sender.as_ref(),
+                    Some(m.cycle),
+                )
+                .await
+                {
+                    Err(e) => {
+                        s.state = "unparseable";
+                        s.errors.push(RowError {
+                            row: 0,
+                            column: None,
+                            message: format!("{e:#}"),
+                        });
+                    }
+                    Ok(r) => {
+                        if r.changes.is_empty()
+                            && (r.no_changes == Some(true) || r.errors.is_empty())
+                        {
+                            s.state = "no_changes";
+                        }
+                        s.changes = r.changes;
+                        s.errors = r.errors;
+                        s.warnings = r.warnings;
+                    }
+                }
+            }
+        }
+        submissions.push(s);
+    }
+    if submissions.is_empty() {
+        let mut s = base(if classify::says_no_changes(&facts.text) {
+            "no_changes"
+        } else {
+            "unparseable"
+        });
+        if s.state == "unparseable" {
+            s.errors.push(RowError {
+                row: 0,
+                column: None,
+                message:
+                    "no workbook was attached, and the message does not say there are no changes"
+                        .into(),
+            });
+        }
+        submissions.push(s);
+    }
+    for mut s in submissions {
+        if !verified {
+            s.state = "quarantined";
+            out.quarantined += 1;
+            reading.state = "quarantined";
+        }
+        store.insert_submission(&s, now).await?;
+        out.submissions += 1;
+    }
+    Ok(())
+}
+
+/// Whether a reply received at `received` is late for `cycle`.
+pub fn is_late(cfg: &Config, cycle: Cycle, received: DateTime<Utc>) -> bool {
+    received > cfg.deadline(cycle)
+}
