@@ -325,7 +325,53 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
     for c in contacts.as_array().unwrap() {
         assert_eq!(c["bouncing"], c["email"] == gone.as_str(), "{c}");
     }
-    // Reading again changes nothing.
+    // Each reply has its receipt; the auto-reply and the bounce have none.
+    assert_eq!(out["receipts"], 3, "{out}");
+    assert_eq!(out["send"]["sent"], 3, "{out}");
+    // The receipt is the last message: after the circulation, for respondents.
+    let receipt = |who: &str, n: usize| {
+        let got = wait_for_mail(who, n, 10);
+        assert_eq!(got.len(), n, "{who}");
+        let m = parse(&got[n - 1]);
+        let text = m.body_text(0).unwrap_or_default().into_owned();
+        let auto = m
+            .header_raw("Auto-Submitted")
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let in_reply_to = m.header_raw("In-Reply-To").unwrap_or("").trim().to_string();
+        (
+            m.subject().unwrap_or("").to_string(),
+            text,
+            auto,
+            in_reply_to,
+        )
+    };
+    let (subject, text, auto, in_reply_to) = receipt(&grace, 2);
+    assert!(subject.contains("1 change awaiting review"), "{subject}");
+    assert!(
+        text.contains("MN-00001 Status: Open \u{2192} Met"),
+        "{text}"
+    );
+    assert_eq!(auto, "auto-replied");
+    assert!(in_reply_to.ends_with("@resp.test>"), "{in_reply_to}");
+    let (subject, _, _, _) = receipt(&amina, 2);
+    assert!(subject.contains("no changes"), "{subject}");
+    let (subject, text, _, _) = receipt(&stranger, 1);
+    assert!(subject.contains("awaiting confirmation"), "{subject}");
+    assert!(
+        text.contains("not sent from an address listed for Kenya"),
+        "{text}"
+    );
+    send_marker(&jose, &format!("marker-{tag}"));
+    assert_eq!(
+        wait_for_mail(&jose, 2, 10).len(),
+        2,
+        "an auto-reply got a receipt"
+    );
+
+    // Reading again changes nothing and answers nobody twice.
     let again = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(again["submissions"], 0, "{again}");
+    assert_eq!(again["receipts"], 0, "{again}");
 }

@@ -66,6 +66,18 @@ const EMBEDDED: &[(&str, &str)] = &[
         "circulation.es.html",
         include_str!("../../templates/mail/circulation.es.html"),
     ),
+    (
+        "receipt.en.subject.txt",
+        include_str!("../../templates/mail/receipt.en.subject.txt"),
+    ),
+    (
+        "receipt.en.txt",
+        include_str!("../../templates/mail/receipt.en.txt"),
+    ),
+    (
+        "receipt.en.html",
+        include_str!("../../templates/mail/receipt.en.html"),
+    ),
 ];
 
 /// The compiled templates. `.html` templates escape what they insert; `.txt` ones do not.
@@ -107,7 +119,7 @@ impl Templates {
             .get_template(&name)
             .map_err(|_| ComposeError::MissingTemplate(name.clone()))?;
         template
-            .render(minijinja::value::Serde(ctx))
+            .render(minijinja::value::Value::from(minijinja::value::Serde(ctx)))
             .map_err(|source| ComposeError::Template { name, source })
     }
 
@@ -240,36 +252,139 @@ fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, ComposeError> {
 
 /// Renders a circulation message with its workbook attached.
 pub fn circulation(t: &Templates, c: &Circular<'_>) -> Result<Outgoing, ComposeError> {
+    letter(
+        t,
+        &Letter {
+            kind: "circulation",
+            language: c.language,
+            context: minijinja::value::Value::from(minijinja::value::Serde(&c.context)),
+            from: c.from,
+            reply_to: &c.context.reply_to,
+            to_name: c.to_name,
+            to: c.to,
+            envelope_from: c.envelope_from.clone(),
+            message_id: c.message_id.clone(),
+            in_reply_to: None,
+            auto_submitted: "auto-generated",
+            date: c.date,
+            attachment: Some((c.attachment_name.as_str(), c.attachment.as_slice())),
+        },
+    )
+}
+
+/// What the receipt of a reply says; the template context.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptContext {
+    pub cycle: String,
+    pub contact_name: String,
+    pub party_name: String,
+    pub late: bool,
+    pub quarantined: bool,
+    pub has_errors: bool,
+    /// The deadline written out.
+    pub deadline: String,
+    /// "1 change awaits review", for the subject.
+    pub summary: String,
+    pub items: Vec<ReceiptItem>,
+}
+
+/// One workbook (or the message's text) and what was understood from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptItem {
+    pub title: String,
+    pub changes: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+/// A receipt: the answer to a reply, saying what was understood.
+pub struct Receipt<'a> {
+    pub context: ReceiptContext,
+    pub language: Language,
+    pub from: &'a config::Mailbox,
+    pub reply_to: &'a str,
+    pub to_name: &'a str,
+    pub to: &'a EmailAddress,
+    pub envelope_from: String,
+    pub message_id: String,
+    /// The reply's Message-ID, with brackets.
+    pub in_reply_to: Option<String>,
+    pub date: DateTime<Utc>,
+}
+
+/// Renders a receipt (`Auto-Submitted: auto-replied`, so responders stay quiet).
+pub fn receipt(t: &Templates, r: &Receipt<'_>) -> Result<Outgoing, ComposeError> {
+    letter(
+        t,
+        &Letter {
+            kind: "receipt",
+            language: r.language,
+            context: minijinja::value::Value::from(minijinja::value::Serde(&r.context)),
+            from: r.from,
+            reply_to: r.reply_to,
+            to_name: r.to_name,
+            to: r.to,
+            envelope_from: r.envelope_from.clone(),
+            message_id: r.message_id.clone(),
+            in_reply_to: r.in_reply_to.clone(),
+            auto_submitted: "auto-replied",
+            date: r.date,
+            attachment: None,
+        },
+    )
+}
+
+/// Everything one message needs, whatever its kind.
+struct Letter<'a> {
+    kind: &'static str,
+    language: Language,
+    context: minijinja::value::Value,
+    from: &'a config::Mailbox,
+    reply_to: &'a str,
+    to_name: &'a str,
+    to: &'a EmailAddress,
+    envelope_from: String,
+    message_id: String,
+    in_reply_to: Option<String>,
+    auto_submitted: &'static str,
+    date: DateTime<Utc>,
+    attachment: Option<(&'a str, &'a [u8])>,
+}
+
+fn letter(t: &Templates, l: &Letter<'_>) -> Result<Outgoing, ComposeError> {
     let subject = t
-        .render("circulation", c.language, "subject.txt", &c.context)?
+        .render(l.kind, l.language, "subject.txt", &l.context)?
         .trim()
         .to_string();
-    let text = t.render("circulation", c.language, "txt", &c.context)?;
-    let html = t.render("circulation", c.language, "html", &c.context)?;
-    let from = mailbox(c.from.name.as_deref(), c.from.address.as_str())?;
-    let message = Message::builder()
-        .from(from)
-        .reply_to(mailbox(c.from.name.as_deref(), &c.context.reply_to)?)
-        .to(mailbox(Some(c.to_name), c.to.as_str())?)
+    let text = t.render(l.kind, l.language, "txt", &l.context)?;
+    let html = t.render(l.kind, l.language, "html", &l.context)?;
+    let mut builder = Message::builder()
+        .from(mailbox(l.from.name.as_deref(), l.from.address.as_str())?)
+        .reply_to(mailbox(l.from.name.as_deref(), l.reply_to)?)
+        .to(mailbox(Some(l.to_name), l.to.as_str())?)
         .subject(subject.clone())
-        .message_id(Some(c.message_id.clone()))
-        .date(c.date.into())
-        .header(AutoSubmitted("auto-generated"))
-        .multipart(
-            MultiPart::mixed()
-                .multipart(MultiPart::alternative_plain_html(text, html))
-                .singlepart(Attachment::new(c.attachment_name.clone()).body(
-                    c.attachment.clone(),
-                    ContentType::parse(XLSX_TYPE).map_err(|e| ComposeError::Address {
-                        address: XLSX_TYPE.into(),
-                        reason: e.to_string(),
-                    })?,
-                )),
-        )?;
+        .message_id(Some(l.message_id.clone()))
+        .date(l.date.into())
+        .header(AutoSubmitted(l.auto_submitted));
+    if let Some(id) = &l.in_reply_to {
+        builder = builder.in_reply_to(id.clone()).references(id.clone());
+    }
+    let body = MultiPart::alternative_plain_html(text, html);
+    let message = match l.attachment {
+        Some((name, bytes)) => builder.multipart(MultiPart::mixed().multipart(body).singlepart(
+            Attachment::new(name.to_string()).body(
+                bytes.to_vec(),
+                ContentType::parse(XLSX_TYPE).map_err(|e| ComposeError::Address {
+                    address: XLSX_TYPE.into(),
+                    reason: e.to_string(),
+                })?,
+            ),
+        ))?,
+        None => builder.multipart(body)?,
+    };
     Ok(Outgoing {
-        message_id: c.message_id.clone(),
-        envelope_from: c.envelope_from.clone(),
-        recipient: c.to.to_string(),
+        message_id: l.message_id.clone(),
+        envelope_from: l.envelope_from.clone(),
+        recipient: l.to.to_string(),
         subject,
         raw: message.formatted(),
     })

@@ -182,6 +182,22 @@ impl Store {
         })
     }
 
+    /// How many receipts went (or wait to go) to `recipient` since `since`.
+    pub async fn receipts_since(
+        &self,
+        recipient: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt' AND LOWER(recipient) = LOWER($1) AND created_at >= $2",
+        )
+        .bind(recipient)
+        .bind(db_time(since))
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
+    }
+
     /// The contacts that already have a message of `kind` for `cycle`.
     pub async fn outbox_contacts(&self, kind: &str, cycle: Cycle) -> Result<Vec<i64>, StoreError> {
         let rows = sqlx::query(

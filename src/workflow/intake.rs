@@ -6,10 +6,14 @@ use chrono::{DateTime, Utc};
 
 use crate::app::{CheckReport, check_bytes};
 use crate::config::Config;
+use crate::diff::Change;
 use crate::directory::{PartyIndex, RowError};
 use crate::mail::classify::{self, Attachment, Facts, Kind, Tag};
+use crate::mail::compose::{self, ReceiptContext, ReceiptItem, Templates};
+use crate::model::Field;
 use crate::model::{Contact, Cycle};
 use crate::store::Store;
+use crate::store::outbox::NewMessage;
 use crate::store::submissions::{Match, NewSubmission, Reading};
 
 /// What reading one message did, for the caller's report.
@@ -22,6 +26,7 @@ pub struct Read {
     pub bounces: usize,
     pub unrelated: usize,
     pub failed: usize,
+    pub receipts: usize,
 }
 
 impl Read {
@@ -33,6 +38,7 @@ impl Read {
         self.bounces += o.bounces;
         self.unrelated += o.unrelated;
         self.failed += o.failed;
+        self.receipts += o.receipts;
     }
 }
 
@@ -352,16 +358,225 @@ async fn read_reply(
         }
         submissions.push(s);
     }
-    for mut s in submissions {
+    for s in submissions.iter_mut() {
         if !verified {
             s.state = "quarantined";
             out.quarantined += 1;
             reading.state = "quarantined";
         }
-        store.insert_submission(&s, now).await?;
+        store.insert_submission(s, now).await?;
         out.submissions += 1;
     }
+    if enqueue_receipt(
+        cfg,
+        store,
+        index,
+        contact,
+        facts,
+        inbox_id,
+        &submissions,
+        now,
+    )
+    .await?
+    {
+        out.receipts += 1;
+    }
     Ok(())
+}
+
+/// Receipts one sender may get in an hour: enough to correct and send again, not enough
+/// for two robots to keep each other busy.
+const RECEIPTS_PER_HOUR: i64 = 5;
+
+/// Puts the reply's receipt in the outbox: what was understood, what awaits review, and
+/// every row that was refused and why. Never to needsd's own addresses, and at most
+/// [`RECEIPTS_PER_HOUR`] to one sender. Returns whether one was queued.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one step's whole context, passed down once"
+)]
+async fn enqueue_receipt(
+    cfg: &Config,
+    store: &Store,
+    index: &PartyIndex,
+    contact: &Contact,
+    facts: &Facts,
+    inbox_id: i64,
+    submissions: &[NewSubmission],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Some(first) = submissions.first() else {
+        return Ok(false);
+    };
+    let Some(to) = facts
+        .from
+        .as_deref()
+        .and_then(|f| crate::model::EmailAddress::parse(f).ok())
+    else {
+        return Ok(false);
+    };
+    let ours = [&cfg.mail.from.address, &cfg.mail.reply_to];
+    if ours.iter().any(|o| {
+        o.domain().eq_ignore_ascii_case(to.domain())
+            && (to.local_part().eq_ignore_ascii_case(o.local_part())
+                || to
+                    .local_part()
+                    .to_ascii_lowercase()
+                    .starts_with(&format!("{}+", o.local_part().to_ascii_lowercase())))
+    }) {
+        return Ok(false);
+    }
+    let since = now - chrono::Duration::hours(1);
+    if store.receipts_since(to.as_str(), since).await? >= RECEIPTS_PER_HOUR {
+        tracing::warn!(sender = %to, "not answering: this sender had {RECEIPTS_PER_HOUR} receipts in the last hour");
+        return Ok(false);
+    }
+    let cycle = first.cycle;
+    let party_name = index
+        .get(&contact.party)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| contact.party.to_string());
+    let items: Vec<ReceiptItem> = submissions.iter().map(receipt_item).collect();
+    let pending: usize = submissions
+        .iter()
+        .filter(|s| s.state == "pending")
+        .map(|s| s.changes.len())
+        .sum();
+    let quarantined = submissions.iter().any(|s| s.state == "quarantined");
+    let has_errors = submissions.iter().any(|s| !s.errors.is_empty());
+    let summary = if quarantined {
+        "awaiting confirmation".to_string()
+    } else if pending > 0 {
+        format!(
+            "{pending} change{} awaiting review",
+            if pending == 1 { "" } else { "s" }
+        )
+    } else if submissions.iter().all(|s| s.state == "no_changes") {
+        "no changes".to_string()
+    } else {
+        "please check the rows marked".to_string()
+    };
+    let token = crate::token::recipient_token(&cfg.mail.token_secret, cycle, contact.id);
+    let reply_to = crate::token::plus_address(&cfg.mail.reply_to, &token);
+    let context = ReceiptContext {
+        cycle: cycle.to_string(),
+        contact_name: contact.name.clone(),
+        party_name,
+        late: first.late,
+        quarantined,
+        has_errors,
+        deadline: cfg.deadline_text(cycle),
+        summary,
+        items,
+    };
+    let templates = Templates::embedded()?;
+    let outgoing = compose::receipt(
+        &templates,
+        &compose::Receipt {
+            context,
+            language: contact.language,
+            from: &cfg.mail.from,
+            reply_to: &reply_to,
+            to_name: facts.from_name.as_deref().unwrap_or(""),
+            to: &to,
+            // Bounces of a receipt go to the bounce address but name no recipient.
+            envelope_from: crate::token::plus_address(&cfg.mail.reply_to, "bounce-receipt"),
+            message_id: format!(
+                "<{cycle}.receipt.{}.{inbox_id}@{}>",
+                contact.id,
+                cfg.mail.from.address.domain()
+            ),
+            in_reply_to: facts.message_id.as_ref().map(|m| format!("<{m}>")),
+            date: now,
+        },
+    )?;
+    let message = NewMessage {
+        dedupe_key: format!("receipt/{inbox_id}"),
+        kind: "receipt",
+        cycle: Some(cycle),
+        contact_id: Some(contact.id),
+        day: now.with_timezone(&cfg.schedule.timezone).date_naive(),
+        outgoing,
+    };
+    let mut tx = store.begin().await?;
+    let added = crate::store::outbox::enqueue(&mut tx, std::slice::from_ref(&message), now).await?;
+    tx.commit().await?;
+    Ok(added == 1)
+}
+
+/// One workbook's (or the text's) lines for the receipt.
+fn receipt_item(s: &NewSubmission) -> ReceiptItem {
+    let what = s
+        .attachment
+        .clone()
+        .unwrap_or_else(|| "Your message".to_string());
+    let verdict = match s.state {
+        "no_changes" => "no changes".to_string(),
+        "unparseable" => "could not be read".to_string(),
+        "quarantined" => "awaits confirmation of the sender".to_string(),
+        _ => format!(
+            "{} change{} awaiting review",
+            s.changes.len(),
+            if s.changes.len() == 1 { "" } else { "s" }
+        ),
+    };
+    ReceiptItem {
+        title: format!("{what}: {verdict}"),
+        changes: s.changes.iter().map(change_line).collect(),
+        errors: s
+            .errors
+            .iter()
+            .map(|e| match (e.row, &e.column) {
+                (0, _) => e.message.clone(),
+                (row, Some(col)) => format!("row {row}, {col}: {}", e.message),
+                (row, None) => format!("row {row}: {}", e.message),
+            })
+            .collect(),
+    }
+}
+
+fn change_line(c: &Change) -> String {
+    match c {
+        Change::Update {
+            need_id,
+            field,
+            base,
+            current,
+            proposed,
+            conflict,
+            ..
+        } => {
+            let shown = |v: &str| {
+                if v.is_empty() {
+                    "(empty)".to_string()
+                } else {
+                    v.to_string()
+                }
+            };
+            let mut line = format!(
+                "{need_id} {}: {} \u{2192} {}",
+                field.header(),
+                shown(base),
+                shown(proposed)
+            );
+            if *conflict {
+                line.push_str(&format!(
+                    " (changed meanwhile to {}; the experts will decide)",
+                    shown(current)
+                ));
+            }
+            line
+        }
+        Change::Add { fields, .. } => format!(
+            "new need{}: {}",
+            fields
+                .get(&Field::State)
+                .map(|s| format!(" for {s}"))
+                .unwrap_or_default(),
+            fields.get(&Field::Description).cloned().unwrap_or_default()
+        ),
+        Change::Withdraw { need_id, .. } => format!("{need_id} withdrawn"),
+    }
 }
 
 /// Whether a reply received at `received` is late for `cycle`.

@@ -356,6 +356,10 @@ pub struct IngestReport {
     pub fetch: crate::mail::inbound::FetchReport,
     #[serde(flatten)]
     pub read: intake::Read,
+    /// The outbox drain that sent the receipts.
+    pub send: Option<SendReport>,
+    /// Why receipts could not be sent now (they stay queued).
+    pub send_error: Option<String>,
 }
 
 /// Reads the inbox once: every message is stored raw (exactly once) and moved out of the
@@ -374,5 +378,28 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
             .with_context(|| format!("reading stored message {id}"))?;
         read.add(&one);
     }
-    Ok(IngestReport { fetch, read })
+    // Receipts go out now; what the server defers waits for the next run.
+    let (mut send, mut send_error) = (None, None);
+    if read.receipts > 0 {
+        let sent = match Sender::new(&cfg.outbound).await {
+            Ok(sender) => Arc::new(sender)
+                .drain(&store, clock, Duration::ZERO)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match sent {
+            Ok(r) => send = Some(r),
+            Err(e) => {
+                tracing::warn!(error = %e, "receipts stay queued");
+                send_error = Some(e);
+            }
+        }
+    }
+    Ok(IngestReport {
+        fetch,
+        read,
+        send,
+        send_error,
+    })
 }
