@@ -184,6 +184,8 @@ pub struct MailConfig {
     pub reply_to: EmailAddress,
     pub experts: Vec<EmailAddress>,
     pub token_secret: Secret,
+    /// Whose Authentication-Results to trust; without it, DMARC verdicts are not used.
+    pub authserv_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -358,6 +360,9 @@ struct RawMail {
     /// Meant for the embedded defaults only; absent in production, where a missing
     /// secret is an error.
     token_secret_file: Option<String>,
+    /// The authserv-id of the operator's receiving server, whose Authentication-Results
+    /// headers needsd trusts (RFC 8601).
+    authserv_id: Option<String>,
 }
 fn default_token_env() -> String {
     "NEEDSD_TOKEN_SECRET".into()
@@ -888,11 +893,24 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             "the secret in that variable is shorter than 32 characters",
         ));
     }
+    let authserv_id = match m.authserv_id.clone() {
+        Some(id)
+            if id.trim().is_empty() || id.contains(char::is_whitespace) || id.contains(';') =>
+        {
+            return Err(c.quoted(
+                "mail.authserv_id",
+                &id,
+                "is not a server name (e.g. mx.ctc.example)",
+            ));
+        }
+        other => other,
+    };
     let mail = MailConfig {
         from,
         reply_to,
         experts,
         token_secret,
+        authserv_id,
     };
 
     // [outbox] or [smtp]

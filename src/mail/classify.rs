@@ -282,6 +282,32 @@ const OUT_OF_OFFICE: &[&str] = &[
     "خارج المكتب",
 ];
 
+/// The DMARC verdict (`pass`, `fail`, `none`, …) in the Authentication-Results header
+/// added by the server named `authserv_id` (RFC 8601). Headers from any other server
+/// are ignored: a sender can write whatever they like into their own.
+pub fn dmarc(auth_results: &[String], authserv_id: &str) -> Option<String> {
+    auth_results.iter().find_map(|h| {
+        let (server, rest) = h.split_once(';')?;
+        let server = server.split_whitespace().next()?;
+        if !server.eq_ignore_ascii_case(authserv_id) {
+            return None;
+        }
+        rest.split(';').find_map(|clause| {
+            let clause = clause.trim();
+            let value = clause
+                .strip_prefix("dmarc=")
+                .or_else(|| clause.strip_prefix("DMARC="))?;
+            Some(
+                value
+                    .split(|c: char| c.is_whitespace() || c == '(')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase(),
+            )
+        })
+    })
+}
+
 /// A plus-address tag found among a message's recipients.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tag {
@@ -498,12 +524,86 @@ mod tests {
     }
 
     #[test]
+    fn only_our_own_servers_dmarc_verdict_counts() {
+        let headers = vec![
+            "evil.example; dmarc=pass header.from=mfa.ke.example".to_string(),
+            "mx.ctc.example; spf=pass smtp.mailfrom=mfa.ke.example; dkim=fail; dmarc=fail (p=reject) header.from=mfa.ke.example".to_string(),
+        ];
+        assert_eq!(dmarc(&headers, "mx.ctc.example").as_deref(), Some("fail"));
+        assert_eq!(dmarc(&headers, "MX.CTC.EXAMPLE").as_deref(), Some("fail"));
+        assert_eq!(dmarc(&headers[..1], "mx.ctc.example"), None);
+        assert_eq!(
+            dmarc(
+                &["mx.ctc.example 1; dmarc=pass".to_string()],
+                "mx.ctc.example"
+            )
+            .as_deref(),
+            Some("pass")
+        );
+    }
+
+    #[test]
+    fn charsets_and_encoded_file_names_of_the_six_languages_decode() {
+        let koi8 = b"From: a@b.example\r\nSubject: =?koi8-r?B?7sXUIMnazcXOxc7Jyg==?=\r\n\r\nx";
+        assert_eq!(
+            read(koi8).unwrap().subject,
+            "\u{41d}\u{435}\u{442} \u{438}\u{437}\u{43c}\u{435}\u{43d}\u{435}\u{43d}\u{438}\u{439}"
+        );
+        let mut gbk =
+            b"From: a@b.example\r\nContent-Type: text/plain; charset=gbk\r\n\r\n".to_vec();
+        gbk.extend_from_slice(&[0xce, 0xde, 0xb1, 0xe4, 0xbb, 0xaf]);
+        assert_eq!(read(&gbk).unwrap().text.trim(), "\u{65e0}\u{53d8}\u{5316}");
+        assert!(says_no_changes(&read(&gbk).unwrap().text));
+        let mut big5 =
+            b"From: a@b.example\r\nContent-Type: text/plain; charset=big5\r\n\r\n".to_vec();
+        big5.extend_from_slice(&[0xa8, 0x53, 0xa6, 0xb3, 0xc5, 0xdc, 0xa4, 0xc6]);
+        assert_eq!(
+            read(&big5).unwrap().text.trim(),
+            "\u{6c92}\u{6709}\u{8b8a}\u{5316}"
+        );
+        let mut cp1256 =
+            b"From: a@b.example\r\nContent-Type: text/plain; charset=windows-1256\r\n\r\n".to_vec();
+        cp1256.extend_from_slice(&[0xe1, 0xc7, 0x20, 0xca, 0xdb, 0xed, 0xed, 0xd1]);
+        assert_eq!(
+            read(&cp1256).unwrap().text.trim(),
+            "\u{644}\u{627} \u{62a}\u{63a}\u{64a}\u{64a}\u{631}"
+        );
+        let jis = b"From: a@b.example\r\nSubject: =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=\r\n\r\nx";
+        assert_eq!(read(jis).unwrap().subject, "\u{30c6}\u{30b9}\u{30c8}");
+        // RFC 2047 in the name parameter, as Outlook writes it.
+        let outlook = msg(
+            "From: a@b.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"",
+            "--b\r\nContent-Type: application/vnd.ms-excel; name=\"=?utf-8?B?0JzQsNGC0YDQuNGG0LAueGxzeA==?=\"\r\n\
+             Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n--b--\r\n",
+        );
+        assert_eq!(
+            read(&outlook).unwrap().attachments[0].name,
+            "\u{41c}\u{430}\u{442}\u{440}\u{438}\u{446}\u{430}.xlsx"
+        );
+    }
+
+    #[test]
+    fn truncated_messages_never_panic() {
+        let raw = msg(
+            "From: Grace <grace@mfa.ke.example>\r\nTo: needs+abc@ctc.example\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b\"",
+            "--b\r\nContent-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=F0=D2=C9\r\n\
+             --b\r\nContent-Type: message/rfc822\r\n\r\nFrom: x@y\r\nContent-Type: multipart/mixed; boundary=\"c\"\r\n\r\n\
+             --c\r\nContent-Disposition: attachment; filename*=utf-8''a%20b.xlsx\r\nContent-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n--c--\r\n--b--\r\n",
+        );
+        for cut in 0..=raw.len() {
+            let _ = read(&raw[..cut]);
+        }
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert_eq!(read(b""), Err(ClassifyError::NotMail));
         let _ = read(b"\xff\xfe\x00garbage\r\n\r\n");
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
         #[test]
         fn any_bytes_are_read_or_refused_without_panicking(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
             let _ = read(&bytes);

@@ -257,9 +257,19 @@ async fn read_reply(
             .iter()
             .any(|c| c.party == party && c.email.key() == key)
     });
-    let verified = sender_is_contact;
+    // The operator's own receiving server says whether the From domain really sent it.
+    let dmarc = cfg
+        .mail
+        .authserv_id
+        .as_deref()
+        .and_then(|id| classify::dmarc(&facts.auth_results, id));
+    let dmarc_failed = dmarc.as_deref() == Some("fail");
+    let verified = sender_is_contact && !dmarc_failed;
     reading.verified = Some(verified);
     let mut note = Vec::new();
+    if dmarc_failed {
+        note.push("DMARC failed: the sender's domain did not send this message".to_string());
+    }
     if !sender_is_contact {
         note.push(format!(
             "sent by {}, who is not a contact of {party}",
