@@ -80,6 +80,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read stored mail again (after a parser fix): one message by its id, or --all.
+    Reparse {
+        id: Option<i64>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Cycles: where one stands.
     Cycle {
         #[command(subcommand)]
@@ -410,6 +418,26 @@ async fn try_main(cli: Cli) -> Result<()> {
                 );
                 println!(
                     "Read: {} replies ({} submissions, {} quarantined), {} auto-replies, {} bounces, {} unrelated, {} unreadable.",
+                    d.replies,
+                    d.submissions,
+                    d.quarantined,
+                    d.auto_replies,
+                    d.bounces,
+                    d.unrelated,
+                    d.failed
+                );
+            }
+        }
+        Command::Reparse { id, all, json } => {
+            if id.is_some() == all {
+                return Err(Usage("reparse needs a message id or --all (not both)".into()).into());
+            }
+            let d = needsd::workflow::reparse(&cfg, Arc::new(SystemClock), id).await?;
+            if json {
+                print_json(&d)?;
+            } else {
+                println!(
+                    "Read again: {} replies ({} submissions, {} quarantined), {} auto-replies, {} bounces, {} unrelated, {} unreadable.",
                     d.replies,
                     d.submissions,
                     d.quarantined,

@@ -374,4 +374,30 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
     let again = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(again["submissions"], 0, "{again}");
     assert_eq!(again["receipts"], 0, "{again}");
+
+    // Reading the stored mail again (after a parser fix) replaces what the first reading
+    // proposed, and answers nobody twice.
+    let reread = p.json(&["reparse", "--all", "--json"]);
+    assert_eq!(reread["submissions"], 3, "{reread}");
+    assert_eq!(reread["bounces"], 1);
+    assert_eq!(reread["receipts"], 0, "{reread}");
+    let subs = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(store.submissions())
+        .unwrap();
+    let kenya: Vec<_> = subs
+        .iter()
+        .filter(|s| s.party.as_deref() == Some("KEN") && s.from.as_deref() == Some(grace.as_str()))
+        .collect();
+    assert_eq!(kenya.len(), 2);
+    assert_eq!(
+        kenya[0].changes, 0,
+        "the first reading's change is superseded"
+    );
+    assert_eq!(kenya[1].changes, 1);
+    let missing = p.run(&["reparse", "999999"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(p.run(&["reparse"]).status.code(), Some(2));
 }

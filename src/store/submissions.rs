@@ -134,6 +134,39 @@ impl Store {
         .is_some())
     }
 
+    /// Every stored message, oldest first (for `reparse --all`).
+    pub async fn all_messages(&self) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM inbox ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Prepares a stored message to be read again: the pending changes of the submissions
+    /// an earlier reading made from it are superseded by what the new reading finds.
+    /// Returns false when there is no such message.
+    pub async fn unread(&self, inbox_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let found = sqlx::query("UPDATE inbox SET state = 'stored', error = NULL WHERE id = $1")
+            .bind(inbox_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        sqlx::query(
+            "UPDATE proposed_changes SET decision = 'superseded', decided_at = $2 WHERE decision = 'pending' \
+             AND submission_id IN (SELECT id FROM submissions WHERE inbox_id = $1)",
+        )
+        .bind(inbox_id)
+        .bind(db_time(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
     /// Records what reading a message found.
     pub async fn record_reading(&self, inbox_id: i64, r: &Reading) -> Result<(), StoreError> {
         sqlx::query(

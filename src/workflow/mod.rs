@@ -403,3 +403,25 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
         send_error,
     })
 }
+
+/// Reads stored mail again (after a parser fix): one message, or all of them. Earlier
+/// readings' pending changes are superseded; receipts are not sent twice.
+pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Result<intake::Read> {
+    let (store, index) = open_seeded(cfg).await?;
+    let ids = match id {
+        Some(id) => vec![id],
+        None => store.all_messages().await?,
+    };
+    let contacts = store.contacts().await?;
+    let mut read = intake::Read::default();
+    for id in ids {
+        if !store.unread(id, clock.now()).await? {
+            bail!("there is no stored message {id}");
+        }
+        let one = intake::read_message(cfg, &store, &index, &contacts, id, clock.now())
+            .await
+            .with_context(|| format!("reading stored message {id}"))?;
+        read.add(&one);
+    }
+    Ok(read)
+}
