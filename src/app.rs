@@ -391,21 +391,48 @@ pub async fn check_bytes(
     sender: Option<&crate::model::Party>,
     cycle: Option<Cycle>,
 ) -> Result<CheckReport> {
-    // Parsing is CPU work that must not block the runtime; it also overlaps with loading
-    // the matrix from the database.
-    let (limits, areas, parse_index, file) = (
+    // Parsing overlaps with loading the matrix from the database.
+    let parse = parse_reply(cfg, index, bytes, name);
+    let (reply, ours) = tokio::join!(parse, store.needs());
+    assess(cfg, store, index, reply?, ours?, name, sender, cycle).await
+}
+
+/// Reads a reply workbook's bytes on a blocking thread (parsing is CPU work).
+pub async fn parse_reply(
+    cfg: &Config,
+    index: &PartyIndex,
+    bytes: Vec<u8>,
+    name: &str,
+) -> Result<read::Reply> {
+    let (limits, areas, index, file) = (
         cfg.limits,
         cfg.areas.clone(),
         index.clone(),
         name.to_string(),
     );
-    let parse = tokio::task::spawn_blocking(move || {
-        read::read_reply(&bytes, &file, &limits, &parse_index, &areas)
-    });
-    let ours = store.needs().await?;
-    let reply = parse
-        .await
-        .context("the workbook reader stopped unexpectedly")??;
+    Ok(tokio::task::spawn_blocking(move || {
+        read::read_reply(&bytes, &file, &limits, &index, &areas)
+    })
+    .await
+    .context("the workbook reader stopped unexpectedly")??)
+}
+
+/// The three-way diff of a read reply against its cycle's base and the matrix now
+/// (`ours`), and the policy of the sender party.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the whole context of one judgement"
+)]
+pub async fn assess(
+    cfg: &Config,
+    store: &Store,
+    index: &PartyIndex,
+    reply: read::Reply,
+    ours: Vec<Need>,
+    name: &str,
+    sender: Option<&crate::model::Party>,
+    cycle: Option<Cycle>,
+) -> Result<CheckReport> {
     let mut warnings = reply.warnings;
     let stamp_cycle = reply
         .stamp

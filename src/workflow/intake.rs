@@ -4,7 +4,7 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use crate::app::{CheckReport, check_bytes};
+use crate::app::{assess, parse_reply};
 use crate::config::Config;
 use crate::diff::Change;
 use crate::directory::{PartyIndex, RowError};
@@ -15,6 +15,7 @@ use crate::model::{Contact, Cycle};
 use crate::store::Store;
 use crate::store::outbox::NewMessage;
 use crate::store::submissions::{Match, NewSubmission, Reading};
+use crate::workbook::read;
 
 /// What reading one message did, for the caller's report.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -215,21 +216,22 @@ async fn read_reply(
     out: &mut Read,
 ) -> Result<()> {
     // Workbooks first: a stamped token in one may be the only way to match the reply.
-    let mut reports: Vec<(String, Result<CheckReport, String>)> = Vec::new();
+    // Each is parsed once; the diff waits until the sender and the cycle are known.
+    let mut parsed: Vec<(String, Result<read::Reply, String>)> = Vec::new();
     for a in facts.attachments.iter().filter(|a| is_workbook(a)) {
-        let report = if a.bytes.len() as u64 > cfg.limits.attachment_bytes {
+        let reply = if a.bytes.len() as u64 > cfg.limits.attachment_bytes {
             Err(format!(
                 "the attachment is over the limit of {} bytes",
                 cfg.limits.attachment_bytes
             ))
         } else {
-            check_bytes(cfg, store, index, a.bytes.clone(), &a.name, None, None)
+            parse_reply(cfg, index, a.bytes.clone(), &a.name)
                 .await
                 .map_err(|e| format!("{e:#}"))
         };
-        reports.push((a.name.clone(), report));
+        parsed.push((a.name.clone(), reply));
     }
-    let stamped = reports.iter().find_map(|(_, r)| {
+    let stamped = parsed.iter().find_map(|(_, r)| {
         r.as_ref()
             .ok()
             .and_then(|r| r.stamp.as_ref())
@@ -297,9 +299,29 @@ async fn read_reply(
         warnings: Vec::new(),
     };
     let mut submissions = Vec::new();
-    for (name, report) in reports {
+    let ours = if parsed.iter().any(|(_, r)| r.is_ok()) {
+        store.needs().await?
+    } else {
+        Vec::new()
+    };
+    for (name, reply) in parsed {
         let mut s = base("pending");
         s.attachment = Some(name.clone());
+        let report = match reply {
+            Ok(reply) => assess(
+                cfg,
+                store,
+                index,
+                reply,
+                ours.clone(),
+                &name,
+                sender.as_ref(),
+                Some(m.cycle),
+            )
+            .await
+            .map_err(|e| format!("{e:#}")),
+            Err(e) => Err(e),
+        };
         match report {
             Err(e) => {
                 s.state = "unparseable";
@@ -309,44 +331,13 @@ async fn read_reply(
                     message: e,
                 });
             }
-            Ok(_) => {
-                // Read again with the sender's permissions and the matched cycle's base.
-                let bytes = facts
-                    .attachments
-                    .iter()
-                    .find(|a| a.name == name)
-                    .map(|a| a.bytes.clone())
-                    .unwrap_or_default();
-                match check_bytes(
-                    cfg,
-                    store,
-                    index,
-                    bytes,
-                    &name,
-                    sender.as_ref(),
-                    Some(m.cycle),
-                )
-                .await
-                {
-                    Err(e) => {
-                        s.state = "unparseable";
-                        s.errors.push(RowError {
-                            row: 0,
-                            column: None,
-                            message: format!("{e:#}"),
-                        });
-                    }
-                    Ok(r) => {
-                        if r.changes.is_empty()
-                            && (r.no_changes == Some(true) || r.errors.is_empty())
-                        {
-                            s.state = "no_changes";
-                        }
-                        s.changes = r.changes;
-                        s.errors = r.errors;
-                        s.warnings = r.warnings;
-                    }
+            Ok(r) => {
+                if r.changes.is_empty() && (r.no_changes == Some(true) || r.errors.is_empty()) {
+                    s.state = "no_changes";
                 }
+                s.changes = r.changes;
+                s.errors = r.errors;
+                s.warnings = r.warnings;
             }
         }
         submissions.push(s);
