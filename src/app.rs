@@ -394,7 +394,25 @@ pub async fn check_bytes(
     // Parsing overlaps with loading the matrix from the database.
     let parse = parse_reply(cfg, index, bytes, name);
     let (reply, ours) = tokio::join!(parse, store.needs());
-    assess(cfg, store, index, reply?, ours?, name, sender, cycle).await
+    let mut bases = Bases::default();
+    assess(
+        cfg, store, index, &mut bases, reply?, &ours?, name, sender, cycle,
+    )
+    .await
+}
+
+/// Cycles' bases as circulated, loaded once each: a run that reads many replies for the
+/// same cycle diffs them all against one copy.
+#[derive(Default)]
+pub struct Bases(std::collections::HashMap<Cycle, Option<Vec<Need>>>);
+
+impl Bases {
+    pub async fn get(&mut self, store: &Store, cycle: Cycle) -> Result<Option<&[Need]>> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.0.entry(cycle) {
+            slot.insert(store.cycle_base(cycle).await?);
+        }
+        Ok(self.0.get(&cycle).and_then(|b| b.as_deref()))
+    }
 }
 
 /// Reads a reply workbook's bytes on a blocking thread (parsing is CPU work).
@@ -427,8 +445,9 @@ pub async fn assess(
     cfg: &Config,
     store: &Store,
     index: &PartyIndex,
+    bases: &mut Bases,
     reply: read::Reply,
-    ours: Vec<Need>,
+    ours: &[Need],
     name: &str,
     sender: Option<&crate::model::Party>,
     cycle: Option<Cycle>,
@@ -442,7 +461,7 @@ pub async fn assess(
     let cycle = cycle.or(stamp_cycle);
     // The cycle's base as circulated; without one, the current matrix serves.
     let stored_base = match cycle {
-        Some(c) => store.cycle_base(c).await?,
+        Some(c) => bases.get(store, c).await?,
         None => None,
     };
     if stored_base.is_none() {
@@ -453,7 +472,7 @@ pub async fn assess(
             None => "the file names no cycle; the current matrix serves as the base".into(),
         }));
     }
-    let base = stored_base.as_deref().unwrap_or(&ours);
+    let base = stored_base.unwrap_or(ours);
     let stamp_party = reply.stamp.as_ref().and_then(|s| s.party.clone());
     let sender = match sender {
         Some(p) => Some(p.clone()),
@@ -475,12 +494,12 @@ pub async fn assess(
             s.code
         )));
     }
-    let mut diff = crate::diff::diff(base, &ours, &reply.rows);
+    let mut diff = crate::diff::diff(base, ours, &reply.rows);
     diff.errors.extend(reply.errors);
     diff.errors.sort_by_key(|e| e.row);
     diff.warnings.extend(warnings);
     let diff = match &sender {
-        Some(p) => crate::policy::apply(&cfg.policy, p, &ours, diff),
+        Some(p) => crate::policy::apply(&cfg.policy, p, ours, diff),
         None => {
             let mut d = diff;
             d.warnings.push(note(

@@ -71,9 +71,20 @@ pub async fn fetch_once(
     store: &Store,
     clock: Arc<dyn Clock>,
 ) -> Result<FetchReport, InboundError> {
+    fetch_once_telling(source, store, clock, None).await
+}
+
+/// Like [`fetch_once`], and sends each newly stored message's id to `stored` as soon as
+/// it is committed, so reading can start while the rest is still being fetched.
+pub async fn fetch_once_telling(
+    source: &Inbound,
+    store: &Store,
+    clock: Arc<dyn Clock>,
+    stored: Option<tokio::sync::mpsc::UnboundedSender<i64>>,
+) -> Result<FetchReport, InboundError> {
     match source {
-        Inbound::Maildir { dir } => maildir_once(dir, store, clock.as_ref()).await,
-        Inbound::Imap(cfg) => imap_once(cfg, store, clock).await,
+        Inbound::Maildir { dir } => maildir_once(dir, store, clock.as_ref(), stored.as_ref()).await,
+        Inbound::Imap(cfg) => imap_once(cfg, store, clock, stored.as_ref()).await,
     }
 }
 
@@ -88,6 +99,7 @@ async fn maildir_once(
     dir: &Path,
     store: &Store,
     clock: &dyn Clock,
+    notify: Option<&tokio::sync::mpsc::UnboundedSender<i64>>,
 ) -> Result<FetchReport, InboundError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
@@ -130,6 +142,7 @@ async fn maildir_once(
         tally(
             &mut report,
             store.store_raw(&position, &raw, clock.now()).await?,
+            notify,
         );
         // Only now, committed, does it leave the inbox. `cur` marks it seen.
         let target = processed.join("cur").join(if file.contains(":2,") {
@@ -143,11 +156,19 @@ async fn maildir_once(
     Ok(report)
 }
 
-fn tally(report: &mut FetchReport, stored: Stored) {
+fn tally(
+    report: &mut FetchReport,
+    stored: Stored,
+    notify: Option<&tokio::sync::mpsc::UnboundedSender<i64>>,
+) {
     match stored {
         Stored::New(id) => {
             report.stored += 1;
             report.new_ids.push(id);
+            if let Some(n) = notify {
+                // A reader that went away reads the message on its next run instead.
+                let _ = n.send(id);
+            }
         }
         Stored::Known(_) => report.known += 1,
     }
@@ -368,10 +389,23 @@ fn connect(cfg: &ImapConfig, token: Option<String>) -> Result<Session, InboundEr
     }
 }
 
+/// Messages per UID FETCH and UID MOVE: FETCH answers are held whole in memory, so a
+/// batch stays small (a few megabytes even for large replies).
+const FETCH_BATCH: usize = 25;
+
+/// `3,5,9` for the UIDs given.
+fn uid_set(uids: &[u32]) -> String {
+    uids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 async fn imap_once(
     cfg: &ImapConfig,
     store: &Store,
     clock: Arc<dyn Clock>,
+    notify: Option<&tokio::sync::mpsc::UnboundedSender<i64>>,
 ) -> Result<FetchReport, InboundError> {
     let token = match &cfg.auth {
         Auth::OAuth2 { token_command, .. } => Some(
@@ -406,15 +440,14 @@ async fn imap_once(
         _ => 0,
     };
     let processed = cfg.processed_mailbox.clone();
-    let mover = move |s: &mut Session, uid: u32| -> Result<(), InboundError> {
-        let set = uid.to_string();
+    let mover = move |s: &mut Session, set: &str| -> Result<(), InboundError> {
         if has_move {
-            s.uid_mv(&set, &processed).map_err(imap_err("UID MOVE"))
+            s.uid_mv(set, &processed).map_err(imap_err("UID MOVE"))
         } else {
-            s.uid_copy(&set, &processed).map_err(imap_err("UID COPY"))?;
-            s.uid_store(&set, "+FLAGS.SILENT (\\Seen \\Deleted)")
+            s.uid_copy(set, &processed).map_err(imap_err("UID COPY"))?;
+            s.uid_store(set, "+FLAGS.SILENT (\\Seen \\Deleted)")
                 .map_err(imap_err("UID STORE"))?;
-            s.uid_expunge(&set).map_err(imap_err("UID EXPUNGE"))?;
+            s.uid_expunge(set).map_err(imap_err("UID EXPUNGE"))?;
             Ok(())
         }
     };
@@ -430,10 +463,10 @@ async fn imap_once(
         Ok(uids.into_iter().filter(|u| *u <= last).collect::<Vec<_>>())
     })
     .await?;
-    for uid in leftover {
-        let m = mover.clone();
-        session = blocking(session, move |s| m(s, uid)).await?.0;
-        report.moved += 1;
+    for batch in leftover.chunks(FETCH_BATCH) {
+        let (m, set, n) = (mover.clone(), uid_set(batch), batch.len());
+        session = blocking(session, move |s| m(s, &set)).await?.0;
+        report.moved += n;
     }
     let (mut session, mut uids) = blocking(session, move |s| {
         let uids = s
@@ -444,32 +477,45 @@ async fn imap_once(
     })
     .await?;
     uids.sort_unstable();
-    for uid in uids {
-        let (s, raw) = blocking(session, move |s| {
+    // A few messages per FETCH and per MOVE; each is committed on its own, so the
+    // cursor advances message by message and a kill loses no more than one commit.
+    for batch in uids.chunks(FETCH_BATCH) {
+        let set = uid_set(batch);
+        let (s, mut fetched) = blocking(session, move |s| {
             let fetches = s
-                .uid_fetch(uid.to_string(), "BODY.PEEK[]")
+                .uid_fetch(&set, "(UID BODY.PEEK[])")
                 .map_err(imap_err("UID FETCH"))?;
-            Ok(fetches.iter().find_map(|f| f.body().map(<[u8]>::to_vec)))
+            Ok(fetches
+                .iter()
+                .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
+                .collect::<Vec<_>>())
         })
         .await?;
         session = s;
-        let Some(raw) = raw else {
-            // Expunged by someone else between the search and the fetch.
+        // Expunged by someone else between the search and the fetch: simply absent.
+        fetched.sort_by_key(|(uid, _)| *uid);
+        let mut stored = Vec::with_capacity(fetched.len());
+        for (uid, raw) in fetched {
+            report.fetched += 1;
+            let position = Position::Imap {
+                mailbox: cfg.mailbox.clone(),
+                uidvalidity,
+                uid,
+            };
+            tally(
+                &mut report,
+                store.store_raw(&position, &raw, clock.now()).await?,
+                notify,
+            );
+            stored.push(uid);
+        }
+        if stored.is_empty() {
             continue;
-        };
-        report.fetched += 1;
-        let position = Position::Imap {
-            mailbox: cfg.mailbox.clone(),
-            uidvalidity,
-            uid,
-        };
-        tally(
-            &mut report,
-            store.store_raw(&position, &raw, clock.now()).await?,
-        );
+        }
         let m = mover.clone();
-        session = blocking(session, move |s| m(s, uid)).await?.0;
-        report.moved += 1;
+        let n = stored.len();
+        session = blocking(session, move |s| m(s, &uid_set(&stored))).await?.0;
+        report.moved += n;
     }
     let _ = blocking(session, |s| s.logout().map_err(imap_err("LOGOUT"))).await;
     Ok(report)

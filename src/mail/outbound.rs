@@ -86,7 +86,8 @@ pub struct SendReport {
 }
 
 impl SendReport {
-    fn add(&mut self, other: &SendReport) {
+    /// Adds another drain's counts to this one.
+    pub fn add(&mut self, other: &SendReport) {
         self.sent += other.sent;
         self.failed += other.failed;
         self.deferred += other.deferred;

@@ -169,24 +169,8 @@ impl Store {
 
     /// Records what reading a message found.
     pub async fn record_reading(&self, inbox_id: i64, r: &Reading) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE inbox SET message_id = $2, from_addr = $3, subject = $4, classification = $5, cycle_id = $6, \
-             contact_id = $7, sender_verified = $8, auth_results = $9, state = $10, error = $11 WHERE id = $1",
-        )
-        .bind(inbox_id)
-        .bind(r.message_id.as_deref())
-        .bind(r.from.as_deref())
-        .bind(r.subject.as_deref())
-        .bind(r.classification.as_deref())
-        .bind(r.matched.map(|m| m.0.to_string()))
-        .bind(r.matched.map(|m| m.1))
-        .bind(r.verified.map(i64::from))
-        .bind(r.auth_results.as_deref())
-        .bind(r.state)
-        .bind(r.error.as_deref())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        record_reading_on(&mut conn, inbox_id, r).await
     }
 
     /// Marks a contact as bouncing (once; the first date stays).
@@ -214,127 +198,195 @@ impl Store {
         s: &NewSubmission,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let now = db_time(now);
         let mut tx = self.pool.begin().await?;
-        if s.state != "quarantined" {
-            sqlx::query(
-                "UPDATE proposed_changes SET decision = 'superseded', decided_at = $3 WHERE decision = 'pending' AND \
-                 submission_id IN (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 \
-                 AND state <> 'quarantined')",
-            )
-            .bind(s.party.as_str())
-            .bind(s.cycle.to_string())
-            .bind(now.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let id: i64 = sqlx::query(
-            "INSERT INTO submissions (inbox_id, party_code, contact_id, cycle_id, attachment, late, state, note, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(s.inbox_id)
-        .bind(s.party.as_str())
-        .bind(s.contact_id)
-        .bind(s.cycle.to_string())
-        .bind(s.attachment.as_deref())
-        .bind(i64::from(s.late))
-        .bind(s.state)
-        .bind(s.note.as_deref())
-        .bind(now.as_str())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        for (seq, c) in s.changes.iter().enumerate() {
-            let (kind, need, row, field, base, current, proposed, fields, conflict, duplicate) =
-                match c {
-                    Change::Update {
-                        need_id,
-                        row,
-                        field,
-                        base,
-                        current,
-                        proposed,
-                        conflict,
-                    } => (
-                        "update",
-                        Some(need_id.to_string()),
-                        *row,
-                        Some(field.to_string()),
-                        Some(base.clone()),
-                        Some(current.clone()),
-                        Some(proposed.clone()),
-                        None,
-                        *conflict,
-                        None,
-                    ),
-                    Change::Add {
-                        need_id,
-                        row,
-                        fields,
-                        duplicate_of,
-                    } => (
-                        "add",
-                        need_id.as_ref().map(|n| n.to_string()),
-                        *row,
-                        None,
-                        None,
-                        None,
-                        None,
-                        serde_json::to_string(fields).ok(),
-                        false,
-                        duplicate_of.as_ref().map(|d| d.to_string()),
-                    ),
-                    Change::Withdraw { need_id, row } => (
-                        "withdraw",
-                        Some(need_id.to_string()),
-                        *row,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        false,
-                        None,
-                    ),
-                };
-            sqlx::query(
-                "INSERT INTO proposed_changes (submission_id, seq, kind, need_id, row_num, field, base_value, \
-                 current_value, proposed_value, fields_json, conflict, duplicate_of) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(id)
-            .bind(seq as i64 + 1)
-            .bind(kind)
-            .bind(need)
-            .bind(row as i64)
-            .bind(field)
-            .bind(base)
-            .bind(current)
-            .bind(proposed)
-            .bind(fields)
-            .bind(i64::from(conflict))
-            .bind(duplicate)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for (severity, list) in [("error", &s.errors), ("warning", &s.warnings)] {
-            for e in list {
-                sqlx::query(
-                    "INSERT INTO submission_issues (submission_id, severity, row_num, column_name, message) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(id)
-                .bind(severity)
-                .bind(e.row as i64)
-                .bind(e.column.as_deref())
-                .bind(e.message.as_str())
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        let id = insert_submission_on(&mut tx, s, now).await?;
         tx.commit().await?;
         Ok(id)
     }
+
+    /// Everything reading one message decided, in one commit: what it is, the contacts
+    /// it shows to be bouncing, its submissions, and its receipt. Returns whether the
+    /// receipt was new.
+    pub async fn commit_reading(
+        &self,
+        inbox_id: i64,
+        reading: &Reading,
+        bouncing: &[i64],
+        submissions: &[NewSubmission],
+        receipt: Option<&crate::store::outbox::NewMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        record_reading_on(&mut tx, inbox_id, reading).await?;
+        for c in bouncing {
+            sqlx::query(
+                "UPDATE contacts SET bouncing_since = $2 WHERE id = $1 AND bouncing_since IS NULL",
+            )
+            .bind(*c)
+            .bind(db_time(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for s in submissions {
+            insert_submission_on(&mut tx, s, now).await?;
+        }
+        let mut added = 0;
+        if let Some(r) = receipt {
+            added = crate::store::outbox::enqueue(&mut tx, std::slice::from_ref(r), now).await?;
+        }
+        tx.commit().await?;
+        Ok(added == 1)
+    }
+}
+
+pub(crate) async fn record_reading_on(
+    conn: &mut sqlx::AnyConnection,
+    inbox_id: i64,
+    r: &Reading,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE inbox SET message_id = $2, from_addr = $3, subject = $4, classification = $5, cycle_id = $6, \
+         contact_id = $7, sender_verified = $8, auth_results = $9, state = $10, error = $11 WHERE id = $1",
+    )
+    .bind(inbox_id)
+    .bind(r.message_id.as_deref())
+    .bind(r.from.as_deref())
+    .bind(r.subject.as_deref())
+    .bind(r.classification.as_deref())
+    .bind(r.matched.map(|m| m.0.to_string()))
+    .bind(r.matched.map(|m| m.1))
+    .bind(r.verified.map(i64::from))
+    .bind(r.auth_results.as_deref())
+    .bind(r.state)
+    .bind(r.error.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_submission_on(
+    conn: &mut sqlx::AnyConnection,
+    s: &NewSubmission,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let now = db_time(now);
+    if s.state != "quarantined" {
+        sqlx::query(
+            "UPDATE proposed_changes SET decision = 'superseded', decided_at = $3 WHERE decision = 'pending' AND \
+             submission_id IN (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 \
+             AND state <> 'quarantined')",
+        )
+        .bind(s.party.as_str())
+        .bind(s.cycle.to_string())
+        .bind(now.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    let id: i64 = sqlx::query(
+        "INSERT INTO submissions (inbox_id, party_code, contact_id, cycle_id, attachment, late, state, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(s.inbox_id)
+    .bind(s.party.as_str())
+    .bind(s.contact_id)
+    .bind(s.cycle.to_string())
+    .bind(s.attachment.as_deref())
+    .bind(i64::from(s.late))
+    .bind(s.state)
+    .bind(s.note.as_deref())
+    .bind(now.as_str())
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    for (seq, c) in s.changes.iter().enumerate() {
+        let (kind, need, row, field, base, current, proposed, fields, conflict, duplicate) = match c
+        {
+            Change::Update {
+                need_id,
+                row,
+                field,
+                base,
+                current,
+                proposed,
+                conflict,
+            } => (
+                "update",
+                Some(need_id.to_string()),
+                *row,
+                Some(field.to_string()),
+                Some(base.clone()),
+                Some(current.clone()),
+                Some(proposed.clone()),
+                None,
+                *conflict,
+                None,
+            ),
+            Change::Add {
+                need_id,
+                row,
+                fields,
+                duplicate_of,
+            } => (
+                "add",
+                need_id.as_ref().map(|n| n.to_string()),
+                *row,
+                None,
+                None,
+                None,
+                None,
+                serde_json::to_string(fields).ok(),
+                false,
+                duplicate_of.as_ref().map(|d| d.to_string()),
+            ),
+            Change::Withdraw { need_id, row } => (
+                "withdraw",
+                Some(need_id.to_string()),
+                *row,
+                None,
+                None,
+                None,
+                None,
+                None,
+                false,
+                None,
+            ),
+        };
+        sqlx::query(
+            "INSERT INTO proposed_changes (submission_id, seq, kind, need_id, row_num, field, base_value, \
+             current_value, proposed_value, fields_json, conflict, duplicate_of) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(id)
+        .bind(seq as i64 + 1)
+        .bind(kind)
+        .bind(need)
+        .bind(row as i64)
+        .bind(field)
+        .bind(base)
+        .bind(current)
+        .bind(proposed)
+        .bind(fields)
+        .bind(i64::from(conflict))
+        .bind(duplicate)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (severity, list) in [("error", &s.errors), ("warning", &s.warnings)] {
+        for e in list {
+            sqlx::query(
+                "INSERT INTO submission_issues (submission_id, severity, row_num, column_name, message) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(severity)
+            .bind(e.row as i64)
+            .bind(e.column.as_deref())
+            .bind(e.message.as_str())
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(id)
 }
 
 fn match_from(r: &sqlx::any::AnyRow) -> Result<Match, StoreError> {

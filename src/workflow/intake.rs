@@ -4,7 +4,11 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use crate::app::{assess, parse_reply};
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::app::assess;
 use crate::config::Config;
 use crate::diff::Change;
 use crate::directory::{PartyIndex, RowError};
@@ -55,20 +59,133 @@ pub fn is_workbook(a: &Attachment) -> bool {
     by_name || by_type
 }
 
+/// What reading many messages in one run shares, loaded once: the contacts, the matrix
+/// as it is now, the cycles' bases and the templates.
+pub struct Run {
+    pub contacts: Vec<Contact>,
+    pub needs: Vec<crate::model::Need>,
+    pub bases: crate::app::Bases,
+    pub templates: Templates,
+}
+
+impl Run {
+    pub async fn load(store: &Store) -> Result<Self> {
+        Ok(Self {
+            contacts: store.contacts().await?,
+            needs: store.needs().await?,
+            bases: crate::app::Bases::default(),
+            templates: Templates::embedded()?,
+        })
+    }
+}
+
+/// The part of reading a message that needs no database: the message classified and its
+/// workbooks parsed. It is CPU work, so several run side by side while another message's
+/// results are being stored.
+pub struct Prepared {
+    id: i64,
+    received_at: String,
+    facts: Result<Facts, classify::ClassifyError>,
+    parsed: Vec<(String, Result<read::Reply, String>)>,
+}
+
+/// Loads stored message `id` and prepares it on a blocking thread; `None` when there is no
+/// such message.
+pub async fn prepare(
+    cfg: Arc<Config>,
+    store: Store,
+    index: Arc<PartyIndex>,
+    id: i64,
+) -> Result<Option<Prepared>> {
+    let Some(msg) = store.stored_message(id).await? else {
+        return Ok(None);
+    };
+    let prepared = tokio::task::spawn_blocking(move || {
+        let facts = classify::read(&msg.raw);
+        let mut parsed = Vec::new();
+        if let Ok(f) = &facts
+            && f.kind == Kind::Reply
+        {
+            for a in f.attachments.iter().filter(|a| is_workbook(a)) {
+                let reply = if a.bytes.len() as u64 > cfg.limits.attachment_bytes {
+                    Err(format!(
+                        "the attachment is over the limit of {} bytes",
+                        cfg.limits.attachment_bytes
+                    ))
+                } else {
+                    read::read_reply(&a.bytes, &a.name, &cfg.limits, &index, &cfg.areas)
+                        .map_err(|e| e.to_string())
+                };
+                parsed.push((a.name.clone(), reply));
+            }
+        }
+        Prepared {
+            id,
+            received_at: msg.received_at,
+            facts,
+            parsed,
+        }
+    })
+    .await
+    .context("the message reader stopped unexpectedly")?;
+    Ok(Some(prepared))
+}
+
 /// Reads stored message `id` and records what it is; replies become submissions.
 pub async fn read_message(
     cfg: &Config,
     store: &Store,
     index: &PartyIndex,
-    contacts: &[Contact],
+    run: &mut Run,
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<Read> {
+    let prepared = prepare(
+        Arc::new(cfg.clone()),
+        store.clone(),
+        Arc::new(index.clone()),
+        id,
+    )
+    .await?;
+    match prepared {
+        Some(p) => decide(cfg, store, index, run, p, now).await,
+        None => Ok(Read::default()),
+    }
+}
+
+/// Classifies, matches and records a prepared message.
+pub async fn decide(
+    cfg: &Config,
+    store: &Store,
+    index: &PartyIndex,
+    run: &mut Run,
+    prepared: Prepared,
+    now: DateTime<Utc>,
+) -> Result<Read> {
+    let contacts = std::mem::take(&mut run.contacts);
+    let result = decide_with(cfg, store, index, run, &contacts, prepared, now).await;
+    run.contacts = contacts;
+    result
+}
+
+async fn decide_with(
+    cfg: &Config,
+    store: &Store,
+    index: &PartyIndex,
+    run: &mut Run,
+    contacts: &[Contact],
+    prepared: Prepared,
+    now: DateTime<Utc>,
+) -> Result<Read> {
     let mut out = Read::default();
-    let Some(msg) = store.stored_message(id).await? else {
-        return Ok(out);
-    };
-    let facts = match classify::read(&msg.raw) {
+    let mut writes = Writes::default();
+    let Prepared {
+        id,
+        received_at,
+        facts,
+        parsed,
+    } = prepared;
+    let facts = match facts {
         Ok(f) => f,
         Err(e) => {
             // A poison message: kept, marked, and never in the way of the next one.
@@ -113,9 +230,7 @@ pub async fn read_message(
                     );
                 }
             }
-            for c in bouncing {
-                store.mark_bouncing(c, now).await?;
-            }
+            writes.bouncing.extend(bouncing);
             reading.matched = matched.map(|m| (m.cycle, m.contact_id));
         }
         Kind::AutoReply { .. } => {
@@ -137,21 +252,44 @@ pub async fn read_message(
                     cfg,
                     store,
                     index,
+                    run,
                     contacts,
                     id,
-                    &msg.received_at,
+                    &received_at,
                     &facts,
+                    parsed,
                     &tags,
                     now,
                     &mut reading,
                     &mut out,
+                    &mut writes,
                 )
                 .await?;
             }
         }
     }
-    store.record_reading(id, &reading).await?;
+    if store
+        .commit_reading(
+            id,
+            &reading,
+            &writes.bouncing,
+            &writes.submissions,
+            writes.receipt.as_ref(),
+            now,
+        )
+        .await?
+    {
+        out.receipts += 1;
+    }
     Ok(out)
+}
+
+/// What reading one message will write, committed together at its end.
+#[derive(Default)]
+struct Writes {
+    bouncing: Vec<i64>,
+    submissions: Vec<NewSubmission>,
+    receipt: Option<NewMessage>,
 }
 
 /// Who a reply answers: its plus-address token, then the message it replies to, then a
@@ -206,31 +344,19 @@ async fn read_reply(
     cfg: &Config,
     store: &Store,
     index: &PartyIndex,
+    run: &mut Run,
     contacts: &[Contact],
     inbox_id: i64,
     received_at: &str,
     facts: &Facts,
+    parsed: Vec<(String, Result<read::Reply, String>)>,
     tags: &[Tag],
     now: DateTime<Utc>,
     reading: &mut Reading,
     out: &mut Read,
+    writes: &mut Writes,
 ) -> Result<()> {
-    // Workbooks first: a stamped token in one may be the only way to match the reply.
-    // Each is parsed once; the diff waits until the sender and the cycle are known.
-    let mut parsed: Vec<(String, Result<read::Reply, String>)> = Vec::new();
-    for a in facts.attachments.iter().filter(|a| is_workbook(a)) {
-        let reply = if a.bytes.len() as u64 > cfg.limits.attachment_bytes {
-            Err(format!(
-                "the attachment is over the limit of {} bytes",
-                cfg.limits.attachment_bytes
-            ))
-        } else {
-            parse_reply(cfg, index, a.bytes.clone(), &a.name)
-                .await
-                .map_err(|e| format!("{e:#}"))
-        };
-        parsed.push((a.name.clone(), reply));
-    }
+    // A stamped token in a workbook may be the only way to match the reply.
     let stamped = parsed.iter().find_map(|(_, r)| {
         r.as_ref()
             .ok()
@@ -299,11 +425,6 @@ async fn read_reply(
         warnings: Vec::new(),
     };
     let mut submissions = Vec::new();
-    let ours = if parsed.iter().any(|(_, r)| r.is_ok()) {
-        store.needs().await?
-    } else {
-        Vec::new()
-    };
     for (name, reply) in parsed {
         let mut s = base("pending");
         s.attachment = Some(name.clone());
@@ -312,8 +433,9 @@ async fn read_reply(
                 cfg,
                 store,
                 index,
+                &mut run.bases,
                 reply,
-                ours.clone(),
+                &run.needs,
                 &name,
                 sender.as_ref(),
                 Some(m.cycle),
@@ -365,23 +487,21 @@ async fn read_reply(
             out.quarantined += 1;
             reading.state = "quarantined";
         }
-        store.insert_submission(s, now).await?;
         out.submissions += 1;
     }
-    if enqueue_receipt(
+    writes.receipt = receipt(
         cfg,
         store,
         index,
+        &run.templates,
         contact,
         facts,
         inbox_id,
         &submissions,
         now,
     )
-    .await?
-    {
-        out.receipts += 1;
-    }
+    .await?;
+    writes.submissions = submissions;
     Ok(())
 }
 
@@ -389,32 +509,33 @@ async fn read_reply(
 /// for two robots to keep each other busy.
 const RECEIPTS_PER_HOUR: i64 = 5;
 
-/// Puts the reply's receipt in the outbox: what was understood, what awaits review, and
+/// The reply's receipt, for the outbox: what was understood, what awaits review, and
 /// every row that was refused and why. Never to needsd's own addresses, and at most
-/// [`RECEIPTS_PER_HOUR`] to one sender. Returns whether one was queued.
+/// [`RECEIPTS_PER_HOUR`] to one sender.
 #[allow(
     clippy::too_many_arguments,
     reason = "one step's whole context, passed down once"
 )]
-async fn enqueue_receipt(
+async fn receipt(
     cfg: &Config,
     store: &Store,
     index: &PartyIndex,
+    templates: &Templates,
     contact: &Contact,
     facts: &Facts,
     inbox_id: i64,
     submissions: &[NewSubmission],
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<Option<NewMessage>> {
     let Some(first) = submissions.first() else {
-        return Ok(false);
+        return Ok(None);
     };
     let Some(to) = facts
         .from
         .as_deref()
         .and_then(|f| crate::model::EmailAddress::parse(f).ok())
     else {
-        return Ok(false);
+        return Ok(None);
     };
     let ours = [&cfg.mail.from.address, &cfg.mail.reply_to];
     if ours.iter().any(|o| {
@@ -425,12 +546,12 @@ async fn enqueue_receipt(
                     .to_ascii_lowercase()
                     .starts_with(&format!("{}+", o.local_part().to_ascii_lowercase())))
     }) {
-        return Ok(false);
+        return Ok(None);
     }
     let since = now - chrono::Duration::hours(1);
     if store.receipts_since(to.as_str(), since).await? >= RECEIPTS_PER_HOUR {
         tracing::warn!(sender = %to, "not answering: this sender had {RECEIPTS_PER_HOUR} receipts in the last hour");
-        return Ok(false);
+        return Ok(None);
     }
     let cycle = first.cycle;
     let party_name = index
@@ -470,9 +591,8 @@ async fn enqueue_receipt(
         summary,
         items,
     };
-    let templates = Templates::embedded()?;
     let outgoing = compose::receipt(
-        &templates,
+        templates,
         &compose::Receipt {
             context,
             language: contact.language,
@@ -491,18 +611,14 @@ async fn enqueue_receipt(
             date: now,
         },
     )?;
-    let message = NewMessage {
+    Ok(Some(NewMessage {
         dedupe_key: format!("receipt/{inbox_id}"),
         kind: "receipt",
         cycle: Some(cycle),
         contact_id: Some(contact.id),
         day: now.with_timezone(&cfg.schedule.timezone).date_naive(),
         outgoing,
-    };
-    let mut tx = store.begin().await?;
-    let added = crate::store::outbox::enqueue(&mut tx, std::slice::from_ref(&message), now).await?;
-    tx.commit().await?;
-    Ok(added == 1)
+    }))
 }
 
 /// One workbook's (or the text's) lines for the receipt.

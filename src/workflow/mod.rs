@@ -367,34 +367,111 @@ pub struct IngestReport {
 /// submissions.
 pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestReport> {
     let (store, index) = open_seeded(cfg).await?;
-    let fetch = crate::mail::inbound::fetch_once(&cfg.inbound, &store, Arc::clone(&clock))
-        .await
-        .context("reading the inbox")?;
-    let contacts = store.contacts().await?;
-    let mut read = intake::Read::default();
+    let mut run = intake::Run::load(&store).await?;
+    // Messages stored by an earlier run but not read, then each new one as soon as the
+    // fetch has committed it: reading overlaps with fetching.
+    let (tell, mut stored) = tokio::sync::mpsc::unbounded_channel();
     for id in store.unread_messages().await? {
-        let one = intake::read_message(cfg, &store, &index, &contacts, id, clock.now())
-            .await
-            .with_context(|| format!("reading stored message {id}"))?;
-        read.add(&one);
+        let _ = tell.send(id);
     }
-    // Receipts go out now; what the server defers waits for the next run.
-    let (mut send, mut send_error) = (None, None);
-    if read.receipts > 0 {
-        let sent = match Sender::new(&cfg.outbound).await {
-            Ok(sender) => Arc::new(sender)
-                .drain(&store, clock, Duration::ZERO)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match sent {
-            Ok(r) => send = Some(r),
-            Err(e) => {
-                tracing::warn!(error = %e, "receipts stay queued");
-                send_error = Some(e);
+    let fetcher = {
+        let (source, store, clock) = (cfg.inbound.clone(), store.clone(), Arc::clone(&clock));
+        tokio::spawn(async move {
+            crate::mail::inbound::fetch_once_telling(&source, &store, clock, Some(tell)).await
+        })
+    };
+    // Receipts go out while later messages are still being read.
+    let reading_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drainer = {
+        let (outbound, store, clock, done) = (
+            cfg.outbound.clone(),
+            store.clone(),
+            Arc::clone(&clock),
+            Arc::clone(&reading_done),
+        );
+        tokio::spawn(async move {
+            let sender = Arc::new(Sender::new(&outbound).await.map_err(|e| e.to_string())?);
+            let mut total = SendReport::default();
+            loop {
+                let last = done.load(std::sync::atomic::Ordering::Acquire);
+                let r = sender
+                    .drain(&store, Arc::clone(&clock), Duration::ZERO)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                total.add(&r);
+                total.next_attempt_at = r.next_attempt_at;
+                if last {
+                    return Ok::<_, String>(total);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let mut read = intake::Read::default();
+    // Classifying and parsing (CPU) run ahead on every core while the messages before
+    // are matched and stored in order.
+    let (shared_cfg, shared_index) = (Arc::new(cfg.clone()), Arc::new(index.clone()));
+    let prepare = |id: i64| {
+        let task = intake::prepare(
+            Arc::clone(&shared_cfg),
+            store.clone(),
+            Arc::clone(&shared_index),
+            id,
+        );
+        (id, tokio::spawn(task))
+    };
+    let ahead = std::thread::available_parallelism().map_or(1, |n| n.get()) + 1;
+    let mut pending = std::collections::VecDeque::new();
+    let mut open = true;
+    loop {
+        while open && pending.len() < ahead {
+            match stored.try_recv() {
+                Ok(id) => pending.push_back(prepare(id)),
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => open = false,
             }
         }
+        let Some((id, task)) = pending.pop_front() else {
+            if !open {
+                break;
+            }
+            match stored.recv().await {
+                Some(id) => pending.push_back(prepare(id)),
+                None => open = false,
+            }
+            continue;
+        };
+        let prepared = task
+            .await
+            .context("a message reader stopped unexpectedly")?
+            .with_context(|| format!("reading stored message {id}"))?;
+        if let Some(p) = prepared {
+            let one = intake::decide(cfg, &store, &index, &mut run, p, clock.now())
+                .await
+                .with_context(|| format!("reading stored message {id}"))?;
+            read.add(&one);
+        }
+    }
+    let fetch = fetcher
+        .await
+        .context("the inbox reader stopped unexpectedly")?
+        .context("reading the inbox")?;
+    tracing::info!(stored = fetch.stored, known = fetch.known, "inbox read");
+    tracing::info!(
+        replies = read.replies,
+        receipts = read.receipts,
+        "stored mail read"
+    );
+    // The last receipts; what the server defers waits for the next run.
+    reading_done.store(true, std::sync::atomic::Ordering::Release);
+    let (mut send, mut send_error) = (None, None);
+    match drainer.await {
+        Ok(Ok(r)) => send = Some(r),
+        Ok(Err(e)) => send_error = Some(e),
+        Err(e) => send_error = Some(format!("the sender stopped: {e}")),
+    }
+    if let Some(e) = &send_error {
+        tracing::warn!(error = %e, "receipts stay queued");
     }
     Ok(IngestReport {
         fetch,
@@ -412,13 +489,13 @@ pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Re
         Some(id) => vec![id],
         None => store.all_messages().await?,
     };
-    let contacts = store.contacts().await?;
+    let mut run = intake::Run::load(&store).await?;
     let mut read = intake::Read::default();
     for id in ids {
         if !store.unread(id, clock.now()).await? {
             bail!("there is no stored message {id}");
         }
-        let one = intake::read_message(cfg, &store, &index, &contacts, id, clock.now())
+        let one = intake::read_message(cfg, &store, &index, &mut run, id, clock.now())
             .await
             .with_context(|| format!("reading stored message {id}"))?;
         read.add(&one);

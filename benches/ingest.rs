@@ -1,0 +1,228 @@
+//! Benchmark (not a test): 1,000 replies, each with a 1,000-row workbook, from the mail
+//! lab's IMAP into submissions with `needsd ingest --once`, beside the floor for the same
+//! work: a plain IMAP fetch of the same messages, their attachment taken out of the MIME,
+//! and a bare calamine read of it. Needs the mail lab (`scripts/maillab.sh start
+//! /tmp/needsd-lab`; this starts it). Run with `cargo bench --bench ingest`.
+
+use std::io::Cursor;
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use calamine::Reader;
+
+const REPLIES: usize = 1_000;
+const NEEDS: usize = 1_000;
+const LAB: &str = "/tmp/needsd-lab";
+
+fn main() -> Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let log = std::fs::File::create(std::env::temp_dir().join("needsd-bench-lab.log"))?;
+    let ok = Command::new("bash")
+        .arg(root.join("scripts/maillab.sh"))
+        .args(["start", LAB])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()?;
+    if !ok.success() {
+        bail!("the mail lab did not start; see the log in the temp folder");
+    }
+    let dir = tempfile::tempdir()?;
+    let tag = format!("bench{}", std::process::id());
+    let user = format!("needs-{tag}@ctc.test");
+    std::fs::write(
+        dir.path().join("needsd.toml"),
+        format!(
+            "[database]\nurl = \"sqlite://data/needsd.db\"\n[mail]\nfrom = \"{user}\"\nreply_to = \"{user}\"\n\
+             token_secret_env = \"NEEDSD_TOKEN_SECRET\"\n[outbox]\ndir = \"data/outbox\"\n\
+             [imap]\nhost = \"127.0.0.1\"\nport = 1143\ntls = \"none\"\nusername = \"{user}\"\n\
+             password_env = \"NEEDSD_IMAP_PASSWORD\"\n"
+        ),
+    )?;
+    let needsd = |args: &[&str]| -> Result<std::process::Output> {
+        let out = Command::new(env!("CARGO_BIN_EXE_needsd"))
+            .args(["--config", "needsd.toml"])
+            .args(args)
+            .current_dir(dir.path())
+            .env("NEEDSD_TOKEN_SECRET", "benchmark-secret-benchmark-secret")
+            .env("NEEDSD_IMAP_PASSWORD", "lab")
+            .output()?;
+        if !out.status.success() {
+            bail!("needsd {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(out)
+    };
+    needsd(&["init"])?;
+    let parties: serde_json::Value =
+        serde_json::from_slice(&needsd(&["parties", "list", "--json"])?.stdout)?;
+    let states: Vec<String> = parties
+        .as_array()
+        .context("parties")?
+        .iter()
+        .filter(|p| p["kind"] == "state")
+        .filter_map(|p| p["code"].as_str().map(str::to_string))
+        .collect();
+    let mut matrix = String::from("Need ID,State,Area,Need,Priority,Status\n");
+    let areas = ["LEG", "FIN", "CUS", "IMM", "EXT", "POL", "ARM", "OTH"];
+    for i in 0..NEEDS {
+        matrix.push_str(&format!(
+            ",{},{},Need {i}: technical assistance on resolution 1373 (2001),High,Open\n",
+            states[i % states.len()],
+            areas[i % 8]
+        ));
+    }
+    let mut contacts = String::from("party,name,email,receives_matrix\n");
+    for i in 0..REPLIES {
+        contacts.push_str(&format!(
+            "{},R {i},r-{tag}+{i}@resp.test,yes\n",
+            states[i % states.len()]
+        ));
+    }
+    std::fs::write(dir.path().join("matrix.csv"), matrix)?;
+    std::fs::write(dir.path().join("contacts.csv"), contacts)?;
+    needsd(&["matrix", "import", "matrix.csv"])?;
+    needsd(&["contacts", "import", "contacts.csv"])?;
+    // The circulation, to the file outbox: each reply sends back its recipient's workbook.
+    let cycle = {
+        use chrono::Datelike;
+        #[expect(clippy::disallowed_methods, reason = "a benchmark picks next month")]
+        let d = chrono::Utc::now().date_naive() + chrono::Days::new(31);
+        format!("{:04}-{:02}", d.year(), d.month())
+    };
+    needsd(&["dispatch", "--cycle", &cycle])?;
+    let mut imap = session(&user)?;
+    for entry in std::fs::read_dir(dir.path().join("data/outbox"))? {
+        let sent = std::fs::read(entry?.path())?;
+        let m = mail_parser::MessageParser::default()
+            .parse(&sent)
+            .context("a circulation")?;
+        let reply_to = m
+            .reply_to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .context("Reply-To")?;
+        let to = m
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .context("To")?;
+        let workbook = m.attachments().next().context("workbook")?.contents();
+        let reply = format!(
+            "From: {to}\r\nTo: {reply_to}\r\nSubject: Re: Matrix\r\nMessage-ID: <{}@resp.test>\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+             Content-Type: text/plain\r\n\r\nOur reply.\r\n--b\r\nContent-Type: application/octet-stream\r\n\
+             Content-Disposition: attachment; filename=\"Matrix.xlsx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+            m.message_id().unwrap_or("x"),
+            base64(workbook)
+        );
+        imap.append("INBOX", reply.as_bytes()).finish()?;
+    }
+    let _ = imap.logout();
+
+    // The floor: fetch everything, take the attachment out, read its sheet with calamine.
+    let started = Instant::now();
+    let mut imap = session(&user)?;
+    let exists = imap.select("INBOX")?.exists as usize;
+    let mut rows = 0usize;
+    for first in (1..=exists).step_by(100) {
+        let last = (first + 99).min(exists);
+        let fetched = imap.fetch(format!("{first}:{last}"), "BODY.PEEK[]")?;
+        for f in fetched.iter() {
+            let body = f.body().context("body")?;
+            let m = mail_parser::MessageParser::default()
+                .parse(body)
+                .context("parse")?;
+            let bytes = m
+                .attachments()
+                .next()
+                .context("attachment")?
+                .contents()
+                .to_vec();
+            let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))?;
+            let sheet = wb.worksheet_range("Matrix")?;
+            rows += sheet.rows().count();
+        }
+    }
+    let _ = imap.logout();
+    let floor = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args([
+            "-f",
+            "%M",
+            env!("CARGO_BIN_EXE_needsd"),
+            "--config",
+            "needsd.toml",
+            "ingest",
+            "--once",
+            "--json",
+        ])
+        .current_dir(dir.path())
+        .env("NEEDSD_TOKEN_SECRET", "benchmark-secret-benchmark-secret")
+        .env("NEEDSD_IMAP_PASSWORD", "lab")
+        .output()
+        .context("/usr/bin/time (apt-get install time)")?;
+    let took = started.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!("ingest: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    for line in String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("INFO"))
+    {
+        println!("  | {line}");
+    }
+    let rss_kb: u64 = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    println!("{exists} replies with a {NEEDS}-row workbook each ({rows} rows read by the floor)");
+    println!(
+        "  needsd ingest --once: {took:.2} s ({} stored, {} submissions), peak RSS {} MB",
+        report["stored"],
+        report["submissions"],
+        rss_kb / 1024
+    );
+    println!("  floor (IMAP fetch + MIME + calamine): {floor:.2} s");
+    println!("  ratio: {:.2} (target: at most 2)", took / floor);
+    Ok(())
+}
+
+fn session(user: &str) -> Result<imap::Session<TcpStream>> {
+    let tcp = TcpStream::connect(("127.0.0.1", 1143))?;
+    let mut client = imap::Client::new(tcp);
+    client.read_greeting()?;
+    client
+        .login(user, "lab")
+        .map_err(|(e, _)| anyhow::anyhow!("login: {e}"))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(bytes.len() * 4 / 3 + bytes.len() / 57 * 2 + 4);
+    for (i, chunk) in bytes.chunks(3).enumerate() {
+        if i > 0 && i % 19 == 0 {
+            s.push_str("\r\n");
+        }
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            s.push(if k <= chunk.len() {
+                A[((n >> (18 - 6 * k)) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    s
+}
