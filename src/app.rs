@@ -355,15 +355,7 @@ pub async fn check(
 ) -> Result<CheckReport> {
     let bytes = read_file(path, cfg.limits.attachment_bytes)?;
     let (store, index) = open_seeded(cfg).await?;
-    let sender = match as_party {
-        Some(text) => Some(
-            index
-                .resolve(text)
-                .cloned()
-                .ok_or_else(|| anyhow::Error::new(UnknownParty(text.to_string())))?,
-        ),
-        None => None,
-    };
+    let sender = as_party.map(|t| resolve_party(&index, t)).transpose()?;
     let mut report = check_bytes(
         cfg,
         &store,
@@ -476,15 +468,10 @@ pub async fn assess(
     let stamp_party = reply.stamp.as_ref().and_then(|s| s.party.clone());
     let sender = match sender {
         Some(p) => Some(p.clone()),
-        None => match stamp_party.as_deref() {
-            Some(text) => Some(
-                index
-                    .resolve(text)
-                    .cloned()
-                    .ok_or_else(|| anyhow::Error::new(UnknownParty(text.to_string())))?,
-            ),
-            None => None,
-        },
+        None => stamp_party
+            .as_deref()
+            .map(|t| resolve_party(index, t))
+            .transpose()?,
     };
     if let (Some(s), Some(stamped)) = (&sender, &stamp_party)
         && s.code.as_str() != stamped
@@ -518,6 +505,14 @@ pub async fn assess(
         errors: diff.errors,
         warnings: diff.warnings,
     })
+}
+
+/// The party a code or name means, or [`UnknownParty`].
+fn resolve_party(index: &PartyIndex, text: &str) -> Result<crate::model::Party> {
+    index
+        .resolve(text)
+        .cloned()
+        .ok_or_else(|| anyhow::Error::new(UnknownParty(text.to_string())))
 }
 
 /// `--as` names no known party.

@@ -411,21 +411,12 @@ async fn try_main(cli: Cli) -> Result<()> {
             if json {
                 print_json(&r)?;
             } else {
-                let (f, d) = (&r.fetch, &r.read);
+                let f = &r.fetch;
                 println!(
                     "Inbox: {} messages read, {} stored, {} already stored, {} moved out of the inbox.",
                     f.fetched, f.stored, f.known, f.moved
                 );
-                println!(
-                    "Read: {} replies ({} submissions, {} quarantined), {} auto-replies, {} bounces, {} unrelated, {} unreadable.",
-                    d.replies,
-                    d.submissions,
-                    d.quarantined,
-                    d.auto_replies,
-                    d.bounces,
-                    d.unrelated,
-                    d.failed
-                );
+                println!("Read: {}.", r.read.summary());
             }
         }
         Command::Reparse { id, all, json } => {
@@ -436,16 +427,7 @@ async fn try_main(cli: Cli) -> Result<()> {
             if json {
                 print_json(&d)?;
             } else {
-                println!(
-                    "Read again: {} replies ({} submissions, {} quarantined), {} auto-replies, {} bounces, {} unrelated, {} unreadable.",
-                    d.replies,
-                    d.submissions,
-                    d.quarantined,
-                    d.auto_replies,
-                    d.bounces,
-                    d.unrelated,
-                    d.failed
-                );
+                println!("Read again: {}.", d.summary());
             }
         }
         Command::Cycle {

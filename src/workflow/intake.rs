@@ -35,6 +35,21 @@ pub struct Read {
 }
 
 impl Read {
+    /// "3 replies (3 submissions, 1 quarantined), 1 auto-reply, …", for people.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} replies ({} submissions, {} quarantined), {} auto-replies, {} bounces, {} unrelated, {} unreadable; {} receipts",
+            self.replies,
+            self.submissions,
+            self.quarantined,
+            self.auto_replies,
+            self.bounces,
+            self.unrelated,
+            self.failed,
+            self.receipts
+        )
+    }
+
     pub fn add(&mut self, o: &Read) {
         self.replies += o.replies;
         self.submissions += o.submissions;
