@@ -401,3 +401,75 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
     assert_eq!(missing.status.code(), Some(1));
     assert_eq!(p.run(&["reparse"]).status.code(), Some(2));
 }
+
+#[test]
+fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine() {
+    maillab();
+    let tag = unique("q");
+    let secretariat = format!("needs-{tag}");
+    let user = format!("{secretariat}@ctc.test");
+    // Our receiving server is "mx.ctc.test": only its Authentication-Results count.
+    let p = Project::new(
+        &config_with(
+            &secretariat,
+            &format!("[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"),
+            &imap_section(&user, "INBOX"),
+        )
+        .replace("token_secret_env", "authserv_id = \"mx.ctc.test\"\ntoken_secret_env"),
+    );
+    let grace = format!("grace-{tag}@resp.test");
+    p.write(
+        "contacts.csv",
+        &format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\n"),
+    );
+    p.write("matrix.csv", MATRIX);
+    p.ok(&["contacts", "import", "contacts.csv"]);
+    p.ok(&["matrix", "import", "matrix.csv"]);
+    let cycle = next_cycle();
+    p.ok(&["dispatch", "--cycle", &cycle]);
+    let raw = wait_for_mail(&grace, 1, 10).remove(0);
+    let id = format!("<{}>", parse(&raw).message_id().unwrap());
+    let text = |to: &str, extra: &str, n: usize| {
+        format!(
+            "From: {grace}\r\nTo: {to}\r\nSubject: Re: Matrix\r\nIn-Reply-To: {id}\r\n{extra}\
+             Message-ID: <{tag}-{n}@resp.test>\r\n\r\nNo changes.\r\n"
+        )
+    };
+    // A reply address with a token needsd never issued.
+    let forged = format!("{secretariat}+0123456789abcdef0123@ctc.test");
+    send_raw(&grace, &forged, text(&forged, "", 1).as_bytes());
+    // DMARC failed at our own server; a pass written by another server does not count.
+    let failed = "Authentication-Results: elsewhere.test; dmarc=pass\r\n\
+                  Authentication-Results: mx.ctc.test; spf=fail; dmarc=fail (p=reject)\r\n";
+    send_raw(&grace, &user, text(&user, failed, 2).as_bytes());
+    // And an honest one, for contrast.
+    let passed = "Authentication-Results: mx.ctc.test; dmarc=pass\r\n";
+    send_raw(&grace, &user, text(&user, passed, 3).as_bytes());
+    wait_for_mail(&user, 3, 10);
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["replies"], 3, "{out}");
+    assert_eq!(out["quarantined"], 2, "{out}");
+    let subs = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(store(&p).submissions())
+        .unwrap();
+    let notes: Vec<_> = subs
+        .iter()
+        .map(|s| (s.state.as_str(), s.note.clone().unwrap_or_default()))
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|(st, n)| *st == "quarantined" && n.contains("never issued")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|(st, n)| *st == "quarantined" && n.contains("DMARC failed")),
+        "{notes:?}"
+    );
+    assert!(notes.iter().any(|(st, _)| *st == "no_changes"), "{notes:?}");
+}

@@ -407,9 +407,27 @@ async fn read_reply(
         .as_deref()
         .and_then(|id| classify::dmarc(&facts.auth_results, id));
     let dmarc_failed = dmarc.as_deref() == Some("fail");
-    let verified = sender_is_contact && !dmarc_failed;
+    // A token needsd never issued (made up, or mangled) in the reply address or the
+    // workbook: someone is guessing.
+    let mut bad_token = None;
+    let tokens = tags
+        .iter()
+        .filter_map(|t| match t {
+            Tag::Reply(token) => Some(token.as_str()),
+            Tag::Bounce(_) => None,
+        })
+        .chain(stamped.as_deref());
+    for token in tokens {
+        if store.recipient_by_token(token).await?.is_none() {
+            bad_token = Some(token.to_string());
+        }
+    }
+    let verified = sender_is_contact && !dmarc_failed && bad_token.is_none();
     reading.verified = Some(verified);
     let mut note = Vec::new();
+    if let Some(t) = &bad_token {
+        note.push(format!("carries a token needsd never issued ({t})"));
+    }
     if dmarc_failed {
         note.push("DMARC failed: the sender's domain did not send this message".to_string());
     }
