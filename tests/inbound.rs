@@ -473,3 +473,129 @@ fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine() {
     );
     assert!(notes.iter().any(|(st, _)| *st == "no_changes"), "{notes:?}");
 }
+
+#[test]
+fn replies_in_csv_and_ods_forwarded_or_delivered_twice_are_read_once_each() {
+    maillab();
+    let tag = unique("v");
+    let secretariat = format!("needs-{tag}");
+    let user = format!("{secretariat}@ctc.test");
+    let p = Project::new(&config_with(
+        &secretariat,
+        &format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
+        ),
+        &imap_section(&user, "INBOX"),
+    ));
+    let grace = format!("grace-{tag}@resp.test");
+    let amina = format!("amina-{tag}@resp.test");
+    let jose = format!("jose-{tag}@resp.test");
+    p.write(
+        "contacts.csv",
+        &format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\nSEN,Amina,{amina},yes\nMEX,José,{jose},yes\n"),
+    );
+    p.write("matrix.csv", MATRIX);
+    p.ok(&["contacts", "import", "contacts.csv"]);
+    p.ok(&["matrix", "import", "matrix.csv"]);
+    let cycle = next_cycle();
+    p.ok(&["dispatch", "--cycle", &cycle]);
+    let circulation = |who: &str| {
+        let raw = wait_for_mail(who, 1, 10).remove(0);
+        let m = parse(&raw);
+        let reply_to = m
+            .reply_to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap()
+            .to_string();
+        let workbook = m
+            .attachments()
+            .next()
+            .map(|a| a.contents().to_vec())
+            .unwrap();
+        (reply_to, format!("<{}>", m.message_id().unwrap()), workbook)
+    };
+    // Grace saves her edited workbook as ods in LibreOffice.
+    let (to, id, workbook) = circulation(&grace);
+    let xlsx = p.path("grace.xlsx");
+    std::fs::write(&xlsx, workbook).unwrap();
+    edit_with_openpyxl(&xlsx, "MN-00001", "Met");
+    let converted = std::process::Command::new("soffice")
+        .args(["--headless", "--convert-to", "ods", "--outdir"])
+        .arg(p.path(""))
+        .arg(&xlsx)
+        .env("HOME", p.path(""))
+        .output()
+        .expect("soffice (scripts/test.sh installs LibreOffice)");
+    assert!(
+        converted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&converted.stderr)
+    );
+    let ods = std::fs::read(p.path("grace.ods")).unwrap();
+    send_raw(
+        &grace,
+        &to,
+        &reply_with_attachment(&grace, &to, &id, "Matrix.ods", &ods),
+    );
+    // Amina types a CSV; her colleague forwards it from her mailbox.
+    let (to, id, _) = circulation(&amina);
+    let csv = "Need ID,State,Area,Need,Priority,Status\nMN-00002,SEN,POL,Contrôle des frontières terrestres,High,In progress\n";
+    let inner = String::from_utf8(reply_with_attachment(
+        &amina,
+        &user,
+        &id,
+        "matrice.csv",
+        csv.as_bytes(),
+    ))
+    .unwrap();
+    let forwarded = format!(
+        "From: {amina}\r\nTo: {to}\r\nSubject: Fwd: Matrix\r\nMessage-ID: <fwd-{tag}@resp.test>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"F\"\r\n\r\n--F\r\n\
+         Content-Type: text/plain\r\n\r\nForwarding our answer.\r\n--F\r\nContent-Type: message/rfc822\r\n\r\n\
+         {inner}\r\n--F--\r\n"
+    );
+    send_raw(&amina, &to, forwarded.as_bytes());
+    // José's reply reaches us twice (To the token address, Cc the plain one).
+    let (to, id, _) = circulation(&jose);
+    let twice = format!(
+        "From: {jose}\r\nTo: {to}\r\nCc: {user}\r\nSubject: Re: Matrix\r\nIn-Reply-To: {id}\r\n\
+         Message-ID: <twice-{tag}@resp.test>\r\n\r\nSin cambios.\r\n"
+    );
+    send_raw(&jose, &to, twice.as_bytes());
+    send_raw(&jose, &user, twice.as_bytes());
+    wait_for_mail(&user, 4, 10);
+
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["stored"], 4, "{out}");
+    assert_eq!(
+        out["submissions"], 3,
+        "one submission for the two copies: {out}"
+    );
+    let subs = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(store(&p).submissions())
+        .unwrap();
+    let of = |party: &str| {
+        subs.iter()
+            .find(|s| s.party.as_deref() == Some(party))
+            .unwrap_or_else(|| panic!("{party}: {subs:?}"))
+    };
+    let kenya = of("KEN");
+    assert_eq!(
+        (kenya.state.as_str(), kenya.changes),
+        ("pending", 1),
+        "{kenya:?}"
+    );
+    assert_eq!(kenya.attachment.as_deref(), Some("Matrix.ods"));
+    let senegal = of("SEN");
+    assert_eq!(
+        (senegal.state.as_str(), senegal.changes),
+        ("pending", 1),
+        "{senegal:?}"
+    );
+    assert_eq!(senegal.attachment.as_deref(), Some("matrice.csv"));
+    assert_eq!(of("MEX").state, "no_changes");
+}
