@@ -72,9 +72,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Read the inbox: store every message exactly once, then move it out of the inbox.
+    /// Read the inbox: store every message exactly once, move it out of the inbox, read
+    /// it, answer it. Without --once, keep watching (IMAP IDLE or polling) until SIGTERM.
     Ingest {
-        /// Process what is there now and exit (the daemon, `needsd run`, keeps watching).
+        /// Process what is there now and exit.
         #[arg(long)]
         once: bool,
         #[arg(long)]
@@ -401,11 +402,8 @@ async fn try_main(cli: Cli) -> Result<()> {
         }
         Command::Ingest { once, json } => {
             if !once {
-                return Err(Usage(
-                    "ingest needs --once (watching the inbox continuously is the daemon's job)"
-                        .into(),
-                )
-                .into());
+                eprintln!("needsd: watching the inbox; SIGTERM or Ctrl-C stops");
+                return needsd::workflow::ingest_watch(&cfg, Arc::new(SystemClock)).await;
             }
             let r = needsd::workflow::ingest_once(&cfg, Arc::new(SystemClock)).await?;
             if json {

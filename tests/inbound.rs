@@ -599,3 +599,68 @@ fn replies_in_csv_and_ods_forwarded_or_delivered_twice_are_read_once_each() {
     assert_eq!(senegal.attachment.as_deref(), Some("matrice.csv"));
     assert_eq!(of("MEX").state, "no_changes");
 }
+
+#[test]
+fn watching_the_inbox_wakes_on_new_mail_and_reconnects_after_a_dropped_connection() {
+    maillab();
+    let tag = unique("w");
+    let (p, user) = imap_project(&tag, "INBOX");
+    let mut child = p
+        .command(&["ingest"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let arrives = |n: u32| {
+        // Polling every 60 s would miss this deadline: only IDLE wakes in time.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while count(&user, "Processed") < n {
+            assert!(
+                Instant::now() < deadline,
+                "message {n} was not taken from the inbox"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let mut s = imap_session(&user);
+    // Let the watcher reach its IDLE before the first message.
+    std::thread::sleep(Duration::from_millis(500));
+    s.append("INBOX", &message(1, &tag)).finish().unwrap();
+    arrives(1);
+    // The server drops every connection of this user (as a restart or a NAT timeout
+    // would); the watcher must reconnect and carry on.
+    std::thread::sleep(Duration::from_millis(500));
+    let kicked = std::process::Command::new("doveadm")
+        .args([
+            "-c",
+            &format!("{LAB_DIR}/dovecot/dovecot.conf"),
+            "kick",
+            &user,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        kicked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kicked.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&kicked.stdout).contains(&user),
+        "nobody was kicked, so this test proved nothing: {}",
+        String::from_utf8_lossy(&kicked.stdout)
+    );
+    let mut s2 = imap_session(&user);
+    s2.append("INBOX", &message(2, &tag)).finish().unwrap();
+    arrives(2);
+    let _ = s.logout();
+    let _ = s2.logout();
+    // SIGTERM stops it cleanly.
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert_eq!(inbox_rows(&p), 2);
+}

@@ -520,3 +520,70 @@ async fn imap_once(
     let _ = blocking(session, |s| s.logout().map_err(imap_err("LOGOUT"))).await;
     Ok(report)
 }
+
+impl imap::extensions::idle::SetReadTimeout for Conn {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> imap::error::Result<()> {
+        let tcp = match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(s) => &s.sock,
+        };
+        tcp.set_read_timeout(timeout).map_err(imap::Error::Io)
+    }
+}
+
+/// Waits until the source may have new mail, at most `timeout`: IMAP IDLE where the
+/// server offers it (a wait that ends early when mail arrives), otherwise a plain wait;
+/// for a Maildir, a look every second. An IDLE that silently died ends with the timeout,
+/// so the caller's next pass finds what it missed.
+pub async fn wait(source: &Inbound, timeout: Duration) -> Result<(), InboundError> {
+    match source {
+        Inbound::Maildir { dir } => {
+            let deadline = tokio::time::Instant::now() + timeout;
+            while tokio::time::Instant::now() < deadline {
+                let has_mail = ["new", "cur"].iter().any(|sub| {
+                    std::fs::read_dir(dir.join(sub))
+                        .map(|mut d| d.next().is_some())
+                        .unwrap_or(false)
+                });
+                if has_mail {
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_secs(1).min(timeout)).await;
+            }
+            Ok(())
+        }
+        Inbound::Imap(cfg) => {
+            let token = match &cfg.auth {
+                Auth::OAuth2 { token_command, .. } => Some(
+                    crate::mail::outbound::run_token_command(token_command)
+                        .await
+                        .map_err(|e| InboundError::TokenCommand(e.to_string()))?,
+                ),
+                _ => None,
+            };
+            let c = cfg.clone();
+            let idled = tokio::task::spawn_blocking(move || -> Result<bool, InboundError> {
+                let mut s = connect(&c, token)?;
+                let can_idle = s.capabilities().map(|c| c.has_str("IDLE")).unwrap_or(false);
+                let mb = s.select(&c.mailbox).map_err(imap_err("SELECT"))?;
+                if mb.exists > 0 || !can_idle {
+                    let _ = s.logout();
+                    // Mail waiting: no wait at all. No IDLE: the caller waits plainly.
+                    return Ok(mb.exists > 0);
+                }
+                s.idle()
+                    .timeout(timeout)
+                    .wait_while(|r| !matches!(r, imap::types::UnsolicitedResponse::Exists(_)))
+                    .map_err(imap_err("IDLE"))?;
+                let _ = s.logout();
+                Ok(true)
+            })
+            .await
+            .map_err(|e| InboundError::Worker(e.to_string()))??;
+            if !idled {
+                tokio::time::sleep(timeout).await;
+            }
+            Ok(())
+        }
+    }
+}

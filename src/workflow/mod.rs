@@ -481,6 +481,61 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
     })
 }
 
+/// Watches the inbox until SIGTERM or Ctrl-C: a pass of [`ingest_once`], then a wait for
+/// new mail (IMAP IDLE, or polling every `imap.poll_seconds`), again and again. A failed
+/// pass or wait (a dropped connection, a server restart) is retried with backoff, from 1
+/// second up to a minute. The daemon runs the same loop.
+pub async fn ingest_watch(cfg: &Config, clock: Arc<dyn Clock>) -> Result<()> {
+    let poll = match &cfg.inbound {
+        crate::config::Inbound::Imap(i) => Duration::from_secs(i.poll_seconds),
+        crate::config::Inbound::Maildir { .. } => Duration::from_secs(60),
+    };
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let pass = async {
+            let r = ingest_once(cfg, Arc::clone(&clock)).await?;
+            if r.fetch.fetched > 0 || r.read.replies > 0 {
+                tracing::info!("{} stored; {}", r.fetch.stored, r.read.summary());
+            }
+            crate::mail::inbound::wait(&cfg.inbound, poll)
+                .await
+                .context("waiting for new mail")
+        };
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            r = pass => match r {
+                Ok(()) => backoff = Duration::from_secs(1),
+                Err(e) => {
+                    tracing::warn!("{e:#}; trying again in {} s", backoff.as_secs());
+                    tokio::select! {
+                        _ = &mut stop => return Ok(()),
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                }
+            },
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
 /// Reads stored mail again (after a parser fix): one message, or all of them. Earlier
 /// readings' pending changes are superseded; receipts are not sent twice.
 pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Result<intake::Read> {
