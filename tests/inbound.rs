@@ -664,3 +664,82 @@ fn watching_the_inbox_wakes_on_new_mail_and_reconnects_after_a_dropped_connectio
     assert!(status.success(), "{status}");
     assert_eq!(inbox_rows(&p), 2);
 }
+
+#[test]
+fn an_unreadable_workbook_is_a_clear_error_in_the_submission_and_xoauth2_logs_in() {
+    maillab();
+    let tag = unique("x");
+    let secretariat = format!("needs-{tag}");
+    let user = format!("{secretariat}@ctc.test");
+    // XOAUTH2 this time: the lab's Dovecot checks the bearer token like a password.
+    let imap = imap_section(&user, "INBOX").replace(
+        "password_env = \"NEEDSD_IMAP_PASSWORD\"",
+        "token_command = \"printf lab\"",
+    );
+    let p = Project::new(&config_with(
+        &secretariat,
+        &format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
+        ),
+        &imap,
+    ));
+    let grace = format!("grace-{tag}@resp.test");
+    p.write(
+        "contacts.csv",
+        &format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\n"),
+    );
+    p.write("matrix.csv", MATRIX);
+    p.ok(&["contacts", "import", "contacts.csv"]);
+    p.ok(&["matrix", "import", "matrix.csv"]);
+    let cycle = next_cycle();
+    p.ok(&["dispatch", "--cycle", &cycle]);
+    let raw = wait_for_mail(&grace, 1, 10).remove(0);
+    let m = parse(&raw);
+    let to = m
+        .reply_to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap()
+        .to_string();
+    let id = format!("<{}>", m.message_id().unwrap());
+    let fixture = |name: &str| {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/workbooks")
+                .join(name),
+        )
+        .unwrap()
+    };
+    send_raw(
+        &grace,
+        &to,
+        &reply_with_attachment(
+            &grace,
+            &to,
+            &id,
+            "Matrix.xlsx",
+            &fixture("bad-encrypted.xlsx"),
+        ),
+    );
+    wait_for_mail(&user, 1, 10);
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["submissions"], 1, "{out}");
+    let subs = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(store(&p).submissions())
+        .unwrap();
+    assert_eq!(subs[0].state, "unparseable", "{subs:?}");
+    assert_eq!(subs[0].errors, 1);
+    // The receipt tells Grace why, in a sentence.
+    let receipt = wait_for_mail(&grace, 2, 10).remove(1);
+    let text = parse(&receipt)
+        .body_text(0)
+        .unwrap_or_default()
+        .into_owned();
+    assert!(
+        text.contains("could not be read") && text.contains("password"),
+        "{text}"
+    );
+}
