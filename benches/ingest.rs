@@ -150,17 +150,27 @@ fn main() -> Result<()> {
     let floor = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .args([
-            "-f",
-            "%M",
+    // NEEDSD_BENCH_PERF=FILE records a profile of the ingest with perf instead.
+    let (program, mut args): (&str, Vec<String>) = match std::env::var("NEEDSD_BENCH_PERF") {
+        Ok(file) => (
+            "perf",
+            vec!["record".into(), "-g".into(), "-o".into(), file, "--".into()],
+        ),
+        Err(_) => ("/usr/bin/time", vec!["-f".into(), "%M".into()]),
+    };
+    args.extend(
+        [
             env!("CARGO_BIN_EXE_needsd"),
             "--config",
             "needsd.toml",
             "ingest",
             "--once",
             "--json",
-        ])
+        ]
+        .map(String::from),
+    );
+    let out = Command::new(program)
+        .args(&args)
         .current_dir(dir.path())
         .env("NEEDSD_TOKEN_SECRET", "benchmark-secret-benchmark-secret")
         .env("NEEDSD_IMAP_PASSWORD", "lab")
