@@ -52,6 +52,21 @@ fn imap_messages_are_stored_once_and_moved_and_a_copy_back_is_recognised() {
     let again = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(again["fetched"], 0, "{again}");
 
+    // A message that is not mail at all is stored and read (kept for the experts as
+    // unrelated, or marked failed), and does not block the message behind it.
+    s.append("INBOX", b"\x00\x01\x02 not a mail message")
+        .finish()
+        .unwrap();
+    s.append("INBOX", &message(7, &tag)).finish().unwrap();
+    let poison = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(poison["stored"], 2, "{poison}");
+    assert_eq!(
+        poison["failed"].as_u64().unwrap() + poison["unrelated"].as_u64().unwrap(),
+        2,
+        "{poison}"
+    );
+    assert_eq!(count(&user, "INBOX"), 0);
+
     // A message copied back into the inbox (someone dragged it there) is not stored twice.
     s.append("INBOX", &message(2, &tag)).finish().unwrap();
     let copy = p.json(&["ingest", "--once", "--json"]);
@@ -59,7 +74,7 @@ fn imap_messages_are_stored_once_and_moved_and_a_copy_back_is_recognised() {
     assert_eq!(copy["stored"], 0);
     assert_eq!(copy["known"], 1);
     assert_eq!(count(&user, "INBOX"), 0);
-    assert_eq!(inbox_rows(&p), 5);
+    assert_eq!(inbox_rows(&p), 7);
     let _ = s.logout();
 }
 
@@ -161,6 +176,13 @@ fn maildir_messages_are_stored_once_and_moved_to_processed() {
     assert_eq!(copy["known"], 1, "{copy}");
     assert_eq!(copy["stored"], 0);
     assert_eq!(inbox_rows(&p), 3);
+    // An empty file (a crashed delivery) is kept and marked failed; the next one is read.
+    std::fs::write(new.join("1900000000.M1P1.lab"), b"").unwrap();
+    std::fs::write(new.join("1900000001.M1P1.lab"), message(8, "m")).unwrap();
+    let poison = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(poison["stored"], 2, "{poison}");
+    assert_eq!(poison["failed"], 1, "{poison}");
+    assert_eq!(poison["unrelated"], 1, "{poison}");
 }
 
 const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status,Assistance provider,Notes,Last updated\n\
