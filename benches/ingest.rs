@@ -156,7 +156,7 @@ fn main() -> Result<()> {
             "perf",
             vec!["record".into(), "-g".into(), "-o".into(), file, "--".into()],
         ),
-        Err(_) => ("/usr/bin/time", vec!["-f".into(), "%M".into()]),
+        Err(_) => ("/usr/bin/time", vec!["-f".into(), "%M %U %S".into()]),
     };
     args.extend(
         [
@@ -187,14 +187,23 @@ fn main() -> Result<()> {
     {
         println!("  | {line}");
     }
-    let rss_kb: u64 = String::from_utf8_lossy(&out.stderr)
+    // /usr/bin/time's last line: peak RSS (KB), user and system CPU seconds.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last: Vec<&str> = stderr
         .lines()
         .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(0);
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let rss_kb: u64 = last.first().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let cpu = format!(
+        "{} s user, {} s system",
+        last.get(1).unwrap_or(&"?"),
+        last.get(2).unwrap_or(&"?")
+    );
     println!("{exists} replies with a {NEEDS}-row workbook each ({rows} rows read by the floor)");
     println!(
-        "  needsd ingest --once: {took:.2} s ({} stored, {} submissions), peak RSS {} MB",
+        "  needsd ingest --once: {took:.2} s ({cpu}; {} stored, {} submissions), peak RSS {} MB",
         report["stored"],
         report["submissions"],
         rss_kb / 1024
