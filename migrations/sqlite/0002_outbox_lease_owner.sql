@@ -14,3 +14,8 @@ CREATE TABLE outbox_bodies (
 );
 INSERT INTO outbox_bodies (outbox_id, raw) SELECT id, raw FROM outbox;
 UPDATE outbox SET raw = X'';
+
+-- Lookups that run once per message read: receipts already sent to a sender, and whether
+-- a Message-ID already gave a submission.
+CREATE INDEX outbox_receipts ON outbox (kind, recipient, created_at);
+CREATE INDEX submissions_inbox ON submissions (inbox_id);
