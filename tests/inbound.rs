@@ -22,6 +22,25 @@ fn inbox_rows(p: &Project) -> i64 {
         .unwrap()
 }
 
+/// A project that sends through the lab's SMTP and reads the lab's IMAP, as
+/// `needs-TAG@ctc.test`; `mail_extra` goes into its `[mail]` section.
+fn lab_project(tag: &str, mail_extra: &str) -> (Project, String, String) {
+    let secretariat = format!("needs-{tag}");
+    let user = format!("{secretariat}@ctc.test");
+    let config = config_with(
+        &secretariat,
+        &format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
+        ),
+        &imap_section(&user, "INBOX"),
+    )
+    .replace(
+        "token_secret_env",
+        &format!("{mail_extra}\ntoken_secret_env"),
+    );
+    (Project::new(&config), secretariat, user)
+}
+
 fn imap_project(tag: &str, mailbox: &str) -> (Project, String) {
     let user = format!("needs-{tag}@ctc.test");
     let p = Project::new(&config_with(
@@ -216,15 +235,7 @@ fn edit_with_openpyxl(path: &std::path::Path, need: &str, status: &str) {
 fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quarantine() {
     maillab();
     let tag = unique("r");
-    let secretariat = format!("needs-{tag}");
-    let user = format!("{secretariat}@ctc.test");
-    let p = Project::new(&config_with(
-        &secretariat,
-        &format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
-        ),
-        &imap_section(&user, "INBOX"),
-    ));
+    let (p, _, user) = lab_project(&tag, "");
     let grace = format!("grace-{tag}@resp.test");
     let amina = format!("amina-{tag}@resp.test");
     let jose = format!("jose-{tag}@resp.test");
@@ -428,17 +439,8 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
 fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine() {
     maillab();
     let tag = unique("q");
-    let secretariat = format!("needs-{tag}");
-    let user = format!("{secretariat}@ctc.test");
     // Our receiving server is "mx.ctc.test": only its Authentication-Results count.
-    let p = Project::new(
-        &config_with(
-            &secretariat,
-            &format!("[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"),
-            &imap_section(&user, "INBOX"),
-        )
-        .replace("token_secret_env", "authserv_id = \"mx.ctc.test\"\ntoken_secret_env"),
-    );
+    let (p, secretariat, user) = lab_project(&tag, "authserv_id = \"mx.ctc.test\"");
     let grace = format!("grace-{tag}@resp.test");
     p.write(
         "contacts.csv",
@@ -500,15 +502,7 @@ fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine() {
 fn replies_in_csv_and_ods_forwarded_or_delivered_twice_are_read_once_each() {
     maillab();
     let tag = unique("v");
-    let secretariat = format!("needs-{tag}");
-    let user = format!("{secretariat}@ctc.test");
-    let p = Project::new(&config_with(
-        &secretariat,
-        &format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
-        ),
-        &imap_section(&user, "INBOX"),
-    ));
+    let (p, _, user) = lab_project(&tag, "");
     let grace = format!("grace-{tag}@resp.test");
     let amina = format!("amina-{tag}@resp.test");
     let jose = format!("jose-{tag}@resp.test");

@@ -336,6 +336,19 @@ impl imap::Authenticator for XOAuth2 {
     }
 }
 
+/// A fresh access token from the operator's command, when the login is XOAUTH2.
+async fn xoauth2_token(cfg: &ImapConfig) -> Result<Option<String>, InboundError> {
+    match &cfg.auth {
+        Auth::OAuth2 { token_command, .. } => {
+            crate::mail::outbound::run_token_command(token_command)
+                .await
+                .map(Some)
+                .map_err(|e| InboundError::TokenCommand(e.to_string()))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Connects, secures and logs in (blocking).
 fn connect(cfg: &ImapConfig, token: Option<String>) -> Result<Session, InboundError> {
     let timeout = Duration::from_secs(60);
@@ -407,14 +420,7 @@ async fn imap_once(
     clock: Arc<dyn Clock>,
     notify: Option<&tokio::sync::mpsc::UnboundedSender<i64>>,
 ) -> Result<FetchReport, InboundError> {
-    let token = match &cfg.auth {
-        Auth::OAuth2 { token_command, .. } => Some(
-            crate::mail::outbound::run_token_command(token_command)
-                .await
-                .map_err(|e| InboundError::TokenCommand(e.to_string()))?,
-        ),
-        _ => None,
-    };
+    let token = xoauth2_token(cfg).await?;
     let c = cfg.clone();
     let session = tokio::task::spawn_blocking(move || connect(&c, token))
         .await
@@ -553,14 +559,7 @@ pub async fn wait(source: &Inbound, timeout: Duration) -> Result<(), InboundErro
             Ok(())
         }
         Inbound::Imap(cfg) => {
-            let token = match &cfg.auth {
-                Auth::OAuth2 { token_command, .. } => Some(
-                    crate::mail::outbound::run_token_command(token_command)
-                        .await
-                        .map_err(|e| InboundError::TokenCommand(e.to_string()))?,
-                ),
-                _ => None,
-            };
+            let token = xoauth2_token(cfg).await?;
             let c = cfg.clone();
             let idled = tokio::task::spawn_blocking(move || -> Result<bool, InboundError> {
                 let mut s = connect(&c, token)?;
