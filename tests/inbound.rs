@@ -671,8 +671,9 @@ fn watching_the_inbox_wakes_on_new_mail_and_reconnects_after_a_dropped_connectio
     let _ = s.logout();
     let _ = s2.logout();
     // SIGTERM stops it cleanly.
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // The shell's own kill: no procps needed.
+    let term = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
     assert!(term.success());
