@@ -154,7 +154,16 @@ fn main() -> Result<()> {
     let (program, mut args): (&str, Vec<String>) = match std::env::var("NEEDSD_BENCH_PERF") {
         Ok(file) => (
             "perf",
-            vec!["record".into(), "-g".into(), "-o".into(), file, "--".into()],
+            vec![
+                "record".into(),
+                "--call-graph".into(),
+                "dwarf,16384".into(),
+                "-F".into(),
+                "300".into(),
+                "-o".into(),
+                file,
+                "--".into(),
+            ],
         ),
         Err(_) => ("/usr/bin/time", vec!["-f".into(), "%M %U %S".into()]),
     };
