@@ -2,6 +2,7 @@
 //! besides `main` that uses anyhow; each I/O step says what it was doing.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use thiserror::Error;
@@ -386,9 +387,9 @@ pub async fn check_bytes(
     // Parsing overlaps with loading the matrix from the database.
     let parse = parse_reply(cfg, index, bytes, name);
     let (reply, ours) = tokio::join!(parse, store.needs());
-    let mut bases = Bases::default();
+    let bases = Bases::default();
     assess(
-        cfg, store, index, &mut bases, reply?, &ours?, name, sender, cycle,
+        cfg, store, index, &bases, reply?, &ours?, name, sender, cycle,
     )
     .await
 }
@@ -396,14 +397,16 @@ pub async fn check_bytes(
 /// Cycles' bases as circulated, loaded once each: a run that reads many replies for the
 /// same cycle diffs them all against one copy.
 #[derive(Default)]
-pub struct Bases(std::collections::HashMap<Cycle, Option<Vec<Need>>>);
+pub struct Bases(tokio::sync::Mutex<std::collections::HashMap<Cycle, Option<Arc<[Need]>>>>);
 
 impl Bases {
-    pub async fn get(&mut self, store: &Store, cycle: Cycle) -> Result<Option<&[Need]>> {
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.0.entry(cycle) {
-            slot.insert(store.cycle_base(cycle).await?);
+    /// `cycle`'s base, or `None` when the cycle was never circulated.
+    pub async fn get(&self, store: &Store, cycle: Cycle) -> Result<Option<Arc<[Need]>>> {
+        let mut cache = self.0.lock().await;
+        if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(cycle) {
+            slot.insert(store.cycle_base(cycle).await?.map(Arc::from));
         }
-        Ok(self.0.get(&cycle).and_then(|b| b.as_deref()))
+        Ok(cache.get(&cycle).cloned().flatten())
     }
 }
 
@@ -437,7 +440,7 @@ pub async fn assess(
     cfg: &Config,
     store: &Store,
     index: &PartyIndex,
-    bases: &mut Bases,
+    bases: &Bases,
     reply: read::Reply,
     ours: &[Need],
     name: &str,
@@ -464,7 +467,7 @@ pub async fn assess(
             None => "the file names no cycle; the current matrix serves as the base".into(),
         }));
     }
-    let base = stored_base.unwrap_or(ours);
+    let base = stored_base.as_deref().unwrap_or(ours);
     let stamp_party = reply.stamp.as_ref().and_then(|s| s.party.clone());
     let sender = match sender {
         Some(p) => Some(p.clone()),

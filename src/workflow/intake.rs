@@ -146,52 +146,16 @@ pub async fn prepare(
     Ok(Some(prepared))
 }
 
-/// Reads stored message `id` and records what it is; replies become submissions.
-pub async fn read_message(
-    cfg: &Config,
-    store: &Store,
-    index: &PartyIndex,
-    run: &mut Run,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<Read> {
-    let prepared = prepare(
-        Arc::new(cfg.clone()),
-        store.clone(),
-        Arc::new(index.clone()),
-        id,
-    )
-    .await?;
-    match prepared {
-        Some(p) => decide(cfg, store, index, run, p, now).await,
-        None => Ok(Read::default()),
-    }
-}
-
 /// Classifies, matches and records a prepared message.
 pub async fn decide(
     cfg: &Config,
     store: &Store,
     index: &PartyIndex,
-    run: &mut Run,
+    run: &Run,
     prepared: Prepared,
     now: DateTime<Utc>,
 ) -> Result<Read> {
-    let contacts = std::mem::take(&mut run.contacts);
-    let result = decide_with(cfg, store, index, run, &contacts, prepared, now).await;
-    run.contacts = contacts;
-    result
-}
-
-async fn decide_with(
-    cfg: &Config,
-    store: &Store,
-    index: &PartyIndex,
-    run: &mut Run,
-    contacts: &[Contact],
-    prepared: Prepared,
-    now: DateTime<Utc>,
-) -> Result<Read> {
+    let contacts = &run.contacts;
     let mut out = Read::default();
     let mut writes = Writes::default();
     let Prepared {
@@ -359,7 +323,7 @@ async fn read_reply(
     cfg: &Config,
     store: &Store,
     index: &PartyIndex,
-    run: &mut Run,
+    run: &Run,
     contacts: &[Contact],
     inbox_id: i64,
     received_at: &str,
@@ -466,7 +430,7 @@ async fn read_reply(
                 cfg,
                 store,
                 index,
-                &mut run.bases,
+                &run.bases,
                 reply,
                 &run.needs,
                 &name,

@@ -367,10 +367,10 @@ pub struct IngestReport {
 /// submissions.
 pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestReport> {
     let (store, index) = open_seeded(cfg).await?;
-    let mut run = intake::Run::load(&store).await?;
+    let run = intake::Run::load(&store).await?;
     // Messages stored by an earlier run but not read, then each new one as soon as the
     // fetch has committed it: reading overlaps with fetching.
-    let (tell, mut stored) = tokio::sync::mpsc::unbounded_channel();
+    let (tell, stored) = tokio::sync::mpsc::unbounded_channel();
     for id in store.unread_messages().await? {
         let _ = tell.send(id);
     }
@@ -407,51 +407,7 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
             }
         })
     };
-    let mut read = intake::Read::default();
-    // Classifying and parsing (CPU) run ahead on every core while the messages before
-    // are matched and stored in order.
-    let (shared_cfg, shared_index) = (Arc::new(cfg.clone()), Arc::new(index.clone()));
-    let prepare = |id: i64| {
-        let task = intake::prepare(
-            Arc::clone(&shared_cfg),
-            store.clone(),
-            Arc::clone(&shared_index),
-            id,
-        );
-        (id, tokio::spawn(task))
-    };
-    let ahead = std::thread::available_parallelism().map_or(1, |n| n.get()) + 1;
-    let mut pending = std::collections::VecDeque::new();
-    let mut open = true;
-    loop {
-        while open && pending.len() < ahead {
-            match stored.try_recv() {
-                Ok(id) => pending.push_back(prepare(id)),
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
-                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => open = false,
-            }
-        }
-        let Some((id, task)) = pending.pop_front() else {
-            if !open {
-                break;
-            }
-            match stored.recv().await {
-                Some(id) => pending.push_back(prepare(id)),
-                None => open = false,
-            }
-            continue;
-        };
-        let prepared = task
-            .await
-            .context("a message reader stopped unexpectedly")?
-            .with_context(|| format!("reading stored message {id}"))?;
-        if let Some(p) = prepared {
-            let one = intake::decide(cfg, &store, &index, &mut run, p, clock.now())
-                .await
-                .with_context(|| format!("reading stored message {id}"))?;
-            read.add(&one);
-        }
-    }
+    let read = read_in_order(cfg, &store, &index, &run, &clock, stored).await?;
     let fetch = fetcher
         .await
         .context("the inbox reader stopped unexpectedly")?
@@ -544,16 +500,71 @@ pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Re
         Some(id) => vec![id],
         None => store.all_messages().await?,
     };
-    let mut run = intake::Run::load(&store).await?;
-    let mut read = intake::Read::default();
+    let run = intake::Run::load(&store).await?;
+    let (tell, queue) = tokio::sync::mpsc::unbounded_channel();
     for id in ids {
         if !store.unread(id, clock.now()).await? {
             bail!("there is no stored message {id}");
         }
-        let one = intake::read_message(cfg, &store, &index, &mut run, id, clock.now())
+        let _ = tell.send(id);
+    }
+    drop(tell);
+    read_in_order(cfg, &store, &index, &run, &clock, queue).await
+}
+
+/// Reads the stored messages whose ids arrive on `ids`, in that order, until the sender
+/// is dropped. Classifying and parsing (CPU) run ahead on every core while the messages
+/// before are matched and stored in order.
+async fn read_in_order(
+    cfg: &Config,
+    store: &crate::store::Store,
+    index: &crate::directory::PartyIndex,
+    run: &intake::Run,
+    clock: &Arc<dyn Clock>,
+    mut ids: tokio::sync::mpsc::UnboundedReceiver<i64>,
+) -> Result<intake::Read> {
+    let (shared_cfg, shared_index) = (Arc::new(cfg.clone()), Arc::new(index.clone()));
+    let prepare = |id: i64| {
+        let task = intake::prepare(
+            Arc::clone(&shared_cfg),
+            store.clone(),
+            Arc::clone(&shared_index),
+            id,
+        );
+        (id, tokio::spawn(task))
+    };
+    let ahead = std::thread::available_parallelism().map_or(1, |n| n.get()) + 1;
+    let mut pending = std::collections::VecDeque::new();
+    let mut open = true;
+    let mut read = intake::Read::default();
+    loop {
+        while open && pending.len() < ahead {
+            match ids.try_recv() {
+                Ok(id) => pending.push_back(prepare(id)),
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => open = false,
+            }
+        }
+        let Some((id, task)) = pending.pop_front() else {
+            if !open {
+                break;
+            }
+            match ids.recv().await {
+                Some(id) => pending.push_back(prepare(id)),
+                None => open = false,
+            }
+            continue;
+        };
+        let prepared = task
             .await
+            .context("a message reader stopped unexpectedly")?
             .with_context(|| format!("reading stored message {id}"))?;
-        read.add(&one);
+        if let Some(p) = prepared {
+            let one = intake::decide(cfg, store, index, run, p, clock.now())
+                .await
+                .with_context(|| format!("reading stored message {id}"))?;
+            read.add(&one);
+        }
     }
     Ok(read)
 }
