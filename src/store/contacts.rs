@@ -107,3 +107,17 @@ impl Store {
             .collect()
     }
 }
+
+/// Marks a contact as bouncing, on the caller's transaction; the first date stays.
+pub(crate) async fn mark_bouncing(
+    conn: &mut sqlx::AnyConnection,
+    contact_id: i64,
+    now: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE contacts SET bouncing_since = $2 WHERE id = $1 AND bouncing_since IS NULL")
+        .bind(contact_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -34,14 +34,6 @@ pub enum Stored {
     Known(i64),
 }
 
-impl Stored {
-    pub fn id(self) -> i64 {
-        match self {
-            Stored::New(id) | Stored::Known(id) => id,
-        }
-    }
-}
-
 /// An IMAP mailbox's position: its UIDVALIDITY and the highest UID stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {

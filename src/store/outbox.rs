@@ -303,13 +303,7 @@ async fn settle_one(
             .execute(&mut *conn)
             .await?;
             if let Some(contact) = bouncing {
-                sqlx::query(
-                    "UPDATE contacts SET bouncing_since = $2 WHERE id = $1 AND bouncing_since IS NULL",
-                )
-                .bind(contact)
-                .bind(now.as_str())
-                .execute(&mut *conn)
-                .await?;
+                super::contacts::mark_bouncing(conn, contact, &now).await?;
             }
         }
     }

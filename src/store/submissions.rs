@@ -173,37 +173,6 @@ impl Store {
         record_reading_on(&mut conn, inbox_id, r).await
     }
 
-    /// Marks a contact as bouncing (once; the first date stays).
-    pub async fn mark_bouncing(
-        &self,
-        contact_id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE contacts SET bouncing_since = $2 WHERE id = $1 AND bouncing_since IS NULL",
-        )
-        .bind(contact_id)
-        .bind(db_time(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Stores a submission with its changes and issues, in one transaction. The pending
-    /// changes of the party's earlier submissions for the cycle are superseded: the
-    /// latest reply is the one that counts (unless it is in quarantine: a stranger's
-    /// message must not undo the party's own).
-    pub async fn insert_submission(
-        &self,
-        s: &NewSubmission,
-        now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let id = insert_submission_on(&mut tx, s, now).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
     /// Everything reading one message decided, in one commit: what it is, the contacts
     /// it shows to be bouncing, its submissions, and its receipt. Returns whether the
     /// receipt was new.
@@ -219,13 +188,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         record_reading_on(&mut tx, inbox_id, reading).await?;
         for c in bouncing {
-            sqlx::query(
-                "UPDATE contacts SET bouncing_since = $2 WHERE id = $1 AND bouncing_since IS NULL",
-            )
-            .bind(*c)
-            .bind(db_time(now))
-            .execute(&mut *tx)
-            .await?;
+            super::contacts::mark_bouncing(&mut tx, *c, &db_time(now)).await?;
         }
         for s in submissions {
             insert_submission_on(&mut tx, s, now).await?;
@@ -264,6 +227,9 @@ pub(crate) async fn record_reading_on(
     Ok(())
 }
 
+/// Stores a submission with its changes and issues. The pending changes of the party's
+/// earlier submissions for the cycle are superseded: the latest reply is the one that
+/// counts (unless it is in quarantine: a stranger's message must not undo the party's own).
 pub(crate) async fn insert_submission_on(
     conn: &mut sqlx::AnyConnection,
     s: &NewSubmission,
