@@ -12,16 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn inbox_rows(p: &Project) -> i64 {
-    let store = store(p);
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(store.inbox_count())
-        .unwrap()
-}
-
 /// A project that sends through the lab's SMTP and reads the lab's IMAP, as
 /// `needs-TAG@ctc.test`; `mail_extra` goes into its `[mail]` section.
 fn lab_project(tag: &str, mail_extra: &str) -> (Project, String, String) {
@@ -209,12 +199,6 @@ MN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Open,,,2
 MN-00002,SEN,POL,Contrôle des frontières terrestres,High,Open,,,2026-07-09\n\
 MN-00003,MEX,CUS,Detección de efectivo no declarado,Low,Open,,,2026-06-18\n";
 
-fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
-    mail_parser::MessageParser::default()
-        .parse(raw)
-        .expect("a message")
-}
-
 /// Edits a workbook with openpyxl, as a respondent's spreadsheet program would: sets the
 /// Status of `need` to `status`.
 fn edit_with_openpyxl(path: &std::path::Path, need: &str, status: &str) {
@@ -240,37 +224,14 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
     let amina = format!("amina-{tag}@resp.test");
     let jose = format!("jose-{tag}@resp.test");
     let gone = format!("gone-{tag}@bounce.test");
-    p.write(
-        "contacts.csv",
-        &format!(
+    p.load(&format!(
             "party,name,email,language,receives_matrix\nKEN,Grace,{grace},en,yes\nSEN,Amina,{amina},fr,yes\n\
              MEX,José,{jose},es,yes\nPER,Gone,{gone},es,yes\n"
-        ),
-    );
-    p.write("matrix.csv", MATRIX);
-    p.ok(&["contacts", "import", "contacts.csv"]);
-    p.ok(&["matrix", "import", "matrix.csv"]);
+        ), MATRIX);
     let cycle = next_cycle();
     let sent = p.json(&["dispatch", "--cycle", &cycle, "--json"]);
     assert_eq!(sent["send"]["sent"], 4, "{sent}");
 
-    let circulation = |who: &str| {
-        let raw = wait_for_mail(who, 1, 10).remove(0);
-        let m = parse(&raw);
-        let reply_to = m
-            .reply_to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap()
-            .to_string();
-        let id = format!("<{}>", m.message_id().unwrap());
-        let workbook = m
-            .attachments()
-            .next()
-            .map(|a| a.contents().to_vec())
-            .unwrap();
-        (reply_to, id, workbook)
-    };
     // Grace edits her workbook in a spreadsheet program and replies with it.
     let (grace_reply_to, grace_id, workbook) = circulation(&grace);
     let file = p.path("grace.xlsx");
@@ -327,13 +288,7 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
     assert_eq!(out["bounces"], 1);
     assert_eq!(out["failed"], 0);
 
-    let store = store(&p);
-    let subs = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(store.submissions())
-        .unwrap();
+    let subs = submissions(&p);
     let find = |party: &str, from: &str| {
         subs.iter()
             .find(|s| s.party.as_deref() == Some(party) && s.from.as_deref() == Some(from))
@@ -414,12 +369,7 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
     assert_eq!(reread["submissions"], 3, "{reread}");
     assert_eq!(reread["bounces"], 1);
     assert_eq!(reread["receipts"], 0, "{reread}");
-    let subs = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(store.submissions())
-        .unwrap();
+    let subs = submissions(&p);
     let kenya: Vec<_> = subs
         .iter()
         .filter(|s| s.party.as_deref() == Some("KEN") && s.from.as_deref() == Some(grace.as_str()))
@@ -442,13 +392,10 @@ fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine() {
     // Our receiving server is "mx.ctc.test": only its Authentication-Results count.
     let (p, secretariat, user) = lab_project(&tag, "authserv_id = \"mx.ctc.test\"");
     let grace = format!("grace-{tag}@resp.test");
-    p.write(
-        "contacts.csv",
+    p.load(
         &format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\n"),
+        MATRIX,
     );
-    p.write("matrix.csv", MATRIX);
-    p.ok(&["contacts", "import", "contacts.csv"]);
-    p.ok(&["matrix", "import", "matrix.csv"]);
     let cycle = next_cycle();
     p.ok(&["dispatch", "--cycle", &cycle]);
     let raw = wait_for_mail(&grace, 1, 10).remove(0);
@@ -473,12 +420,7 @@ fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine() {
     let out = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(out["replies"], 3, "{out}");
     assert_eq!(out["quarantined"], 2, "{out}");
-    let subs = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(store(&p).submissions())
-        .unwrap();
+    let subs = submissions(&p);
     let notes: Vec<_> = subs
         .iter()
         .map(|s| (s.state.as_str(), s.note.clone().unwrap_or_default()))
@@ -506,31 +448,9 @@ fn replies_in_csv_and_ods_forwarded_or_delivered_twice_are_read_once_each() {
     let grace = format!("grace-{tag}@resp.test");
     let amina = format!("amina-{tag}@resp.test");
     let jose = format!("jose-{tag}@resp.test");
-    p.write(
-        "contacts.csv",
-        &format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\nSEN,Amina,{amina},yes\nMEX,José,{jose},yes\n"),
-    );
-    p.write("matrix.csv", MATRIX);
-    p.ok(&["contacts", "import", "contacts.csv"]);
-    p.ok(&["matrix", "import", "matrix.csv"]);
+    p.load(&format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\nSEN,Amina,{amina},yes\nMEX,José,{jose},yes\n"), MATRIX);
     let cycle = next_cycle();
     p.ok(&["dispatch", "--cycle", &cycle]);
-    let circulation = |who: &str| {
-        let raw = wait_for_mail(who, 1, 10).remove(0);
-        let m = parse(&raw);
-        let reply_to = m
-            .reply_to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap()
-            .to_string();
-        let workbook = m
-            .attachments()
-            .next()
-            .map(|a| a.contents().to_vec())
-            .unwrap();
-        (reply_to, format!("<{}>", m.message_id().unwrap()), workbook)
-    };
     // Grace saves her edited workbook as ods in LibreOffice.
     let (to, id, workbook) = circulation(&grace);
     let xlsx = p.path("grace.xlsx");
@@ -588,12 +508,7 @@ fn replies_in_csv_and_ods_forwarded_or_delivered_twice_are_read_once_each() {
         out["submissions"], 3,
         "one submission for the two copies: {out}"
     );
-    let subs = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(store(&p).submissions())
-        .unwrap();
+    let subs = submissions(&p);
     let of = |party: &str| {
         subs.iter()
             .find(|s| s.party.as_deref() == Some(party))
@@ -701,13 +616,10 @@ fn an_unreadable_workbook_is_a_clear_error_in_the_submission_and_xoauth2_logs_in
         &imap,
     ));
     let grace = format!("grace-{tag}@resp.test");
-    p.write(
-        "contacts.csv",
+    p.load(
         &format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\n"),
+        MATRIX,
     );
-    p.write("matrix.csv", MATRIX);
-    p.ok(&["contacts", "import", "contacts.csv"]);
-    p.ok(&["matrix", "import", "matrix.csv"]);
     let cycle = next_cycle();
     p.ok(&["dispatch", "--cycle", &cycle]);
     let raw = wait_for_mail(&grace, 1, 10).remove(0);
@@ -741,12 +653,7 @@ fn an_unreadable_workbook_is_a_clear_error_in_the_submission_and_xoauth2_logs_in
     wait_for_mail(&user, 1, 10);
     let out = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(out["submissions"], 1, "{out}");
-    let subs = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(store(&p).submissions())
-        .unwrap();
+    let subs = submissions(&p);
     assert_eq!(subs[0].state, "unparseable", "{subs:?}");
     assert_eq!(subs[0].errors, 1);
     // The receipt tells Grace why, in a sentence.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::*;
-use mail_parser::{MessageParser, MimeHeaders};
+use mail_parser::MimeHeaders;
 
 const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status,Assistance provider,Notes,Last updated\n\
 MN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Open,,,2026-10-14\n\
@@ -52,12 +52,6 @@ fn contacts_csv(rows: &[(&str, String, &str)]) -> String {
     s
 }
 
-fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
-    MessageParser::default()
-        .parse(raw)
-        .expect("a parseable message")
-}
-
 fn header(m: &mail_parser::Message<'_>, name: &str) -> String {
     m.header_raw(name).unwrap_or("").trim().to_string()
 }
@@ -77,10 +71,7 @@ fn dispatch_reaches_every_respondent_once_with_their_own_workbook() {
         ),
     ));
     let people = respondents(&tag);
-    p.write("contacts.csv", &contacts_csv(&people));
-    p.write("matrix.csv", MATRIX);
-    p.ok(&["contacts", "import", "contacts.csv"]);
-    p.ok(&["matrix", "import", "matrix.csv"]);
+    p.load(&contacts_csv(&people), MATRIX);
     let cycle = next_cycle();
 
     let out = p.json(&["dispatch", "--cycle", &cycle, "--json"]);
@@ -215,16 +206,13 @@ fn a_refused_address_fails_with_the_servers_words_and_the_rest_still_go() {
     ));
     let good = [format!("a-{tag}@resp.test"), format!("b-{tag}@resp.test")];
     let bad = format!("gone-{tag}@nowhere.invalid");
-    p.write(
-        "contacts.csv",
+    p.load(
         &format!(
             "party,name,email,receives_matrix\nKEN,A,{},yes\nKEN,Gone,{bad},yes\nSEN,B,{},yes\n",
             good[0], good[1]
         ),
+        MATRIX,
     );
-    p.write("matrix.csv", MATRIX);
-    p.ok(&["contacts", "import", "contacts.csv"]);
-    p.ok(&["matrix", "import", "matrix.csv"]);
     let cycle = next_cycle();
     let out = p.run(&["dispatch", "--cycle", &cycle]);
     assert!(out.status.success());
@@ -276,13 +264,10 @@ fn a_deferral_is_retried_on_a_fresh_connection_after_the_server_dropped_the_idle
     ));
     let plain = format!("p-{tag}@resp.test");
     let grey = format!("g-{tag}@greylist.test");
-    p.write(
-        "contacts.csv",
+    p.load(
         &format!("party,name,email,receives_matrix\nKEN,G,{grey},yes\nSEN,P,{plain},yes\n"),
+        MATRIX,
     );
-    p.write("matrix.csv", MATRIX);
-    p.ok(&["contacts", "import", "contacts.csv"]);
-    p.ok(&["matrix", "import", "matrix.csv"]);
     let cycle = next_cycle();
     let log_path = format!("{LAB_DIR}/log/postfix.log");
     let log_before = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0) as usize;
@@ -328,10 +313,7 @@ fn sigkill_at_any_moment_loses_nothing_and_repeats_only_in_flight_messages() {
     for i in 0..N {
         csv.push_str(&format!("KEN,R {i},k-{tag}+{i:03}@resp.test,yes\n"));
     }
-    p.write("contacts.csv", &csv);
-    p.write("matrix.csv", MATRIX);
-    p.ok(&["contacts", "import", "contacts.csv"]);
-    p.ok(&["matrix", "import", "matrix.csv"]);
+    p.load(&csv, MATRIX);
     let cycle = next_cycle();
 
     // Kill while the outbox is being built, then at about 60 and 180 messages delivered.
@@ -445,13 +427,10 @@ fn xoauth2_takes_its_token_from_a_command_and_a_refused_login_sends_nothing() {
     };
     let p = Project::new(&config("printf wrong"));
     let to = format!("x-{tag}@resp.test");
-    p.write(
-        "contacts.csv",
+    p.load(
         &format!("party,name,email,receives_matrix\nKEN,X,{to},yes\n"),
+        MATRIX,
     );
-    p.write("matrix.csv", MATRIX);
-    p.ok(&["contacts", "import", "contacts.csv"]);
-    p.ok(&["matrix", "import", "matrix.csv"]);
     let cycle = next_cycle();
     let refused = p.run(&["dispatch", "--cycle", &cycle]);
     assert_eq!(refused.status.code(), Some(1));

@@ -117,6 +117,14 @@ impl Project {
         String::from_utf8(out.stdout).expect("utf-8")
     }
 
+    /// Imports a contacts CSV and an initial matrix CSV.
+    pub fn load(&self, contacts: &str, matrix: &str) {
+        self.write("contacts.csv", contacts);
+        self.write("matrix.csv", matrix);
+        self.ok(&["contacts", "import", "contacts.csv"]);
+        self.ok(&["matrix", "import", "matrix.csv"]);
+    }
+
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         serde_json::from_str(&self.ok(args)).expect("one JSON document")
     }
@@ -243,15 +251,58 @@ pub fn message(n: usize, tag: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Opens a project's database, for tests that assert on what was stored.
-pub fn store(p: &Project) -> needsd::store::Store {
+/// Runs `f` on a project's database, for tests that assert on what was stored.
+fn with_store<T>(
+    p: &Project,
+    f: impl AsyncFnOnce(needsd::store::Store) -> Result<T, needsd::store::StoreError>,
+) -> T {
     let url = format!("sqlite://{}", p.path("data/needsd.db").display());
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(needsd::store::Store::open(&url))
-        .expect("open the project's database")
+        .block_on(async {
+            let store = needsd::store::Store::open(&url).await?;
+            f(store).await
+        })
+        .expect("read the project's database")
+}
+
+/// Every submission the project stored, oldest first.
+pub fn submissions(p: &Project) -> Vec<needsd::store::submissions::SubmissionRow> {
+    with_store(p, async |s| s.submissions().await)
+}
+
+/// How many messages the project's inbox holds.
+pub fn inbox_rows(p: &Project) -> i64 {
+    with_store(p, async |s| s.inbox_count().await)
+}
+
+/// A message, parsed as the tests read what arrived.
+pub fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default()
+        .parse(raw)
+        .expect("a parseable message")
+}
+
+/// The circulation in `who`'s mailbox: its Reply-To address, its Message-ID (with
+/// brackets, as In-Reply-To writes it) and the workbook attached.
+pub fn circulation(who: &str) -> (String, String, Vec<u8>) {
+    let raw = wait_for_mail(who, 1, 10).remove(0);
+    let m = parse(&raw);
+    let reply_to = m
+        .reply_to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .expect("a Reply-To")
+        .to_string();
+    let id = format!("<{}>", m.message_id().expect("a Message-ID"));
+    let workbook = m
+        .attachments()
+        .next()
+        .map(|a| a.contents().to_vec())
+        .expect("a workbook attached");
+    (reply_to, id, workbook)
 }
 
 /// Submits `raw` to the lab over SMTP from `from` to `to`, dot-stuffing as SMTP requires.
