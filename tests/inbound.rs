@@ -129,27 +129,10 @@ fn sigkill_in_the_middle_of_a_batch_loses_nothing_and_stores_nothing_twice() {
         s.append("INBOX", &message(n, &tag)).finish().unwrap();
     }
     let _ = s.logout();
-    let mut kills = 0;
-    for threshold in [60, 180] {
-        let mut child = p
-            .command(&["ingest", "--once"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while count(&user, "Processed") < threshold && Instant::now() < deadline {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
-        }
-        child.wait().unwrap();
-    }
+    let kills = [60, 180]
+        .into_iter()
+        .filter(|&n| p.kill_when(&["ingest", "--once"], || count(&user, "Processed") >= n))
+        .count();
     assert!(
         kills >= 1,
         "ingest finished before any kill; the test proved nothing"

@@ -317,32 +317,16 @@ fn sigkill_at_any_moment_loses_nothing_and_repeats_only_in_flight_messages() {
     let cycle = next_cycle();
 
     // Kill while the outbox is being built, then at about 60 and 180 messages delivered.
-    let mut kills = 0;
-    for threshold in [None, Some(60), Some(180)] {
-        let mut child = p
-            .command(&["dispatch", "--cycle", &cycle])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        match threshold {
-            None => std::thread::sleep(Duration::from_millis(40)),
-            Some(n) => {
-                let deadline = Instant::now() + Duration::from_secs(60);
-                while mailbox(&mailbox_user).len() < n && Instant::now() < deadline {
-                    if child.try_wait().unwrap().is_some() {
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-            }
-        }
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
-        }
-        child.wait().unwrap();
-    }
+    let kills = [None, Some(60), Some(180)]
+        .into_iter()
+        .filter(|threshold| {
+            let spawned = Instant::now();
+            p.kill_when(&["dispatch", "--cycle", &cycle], || match threshold {
+                None => spawned.elapsed() >= Duration::from_millis(40),
+                Some(n) => mailbox(&mailbox_user).len() >= *n,
+            })
+        })
+        .count();
     assert!(
         kills >= 2,
         "dispatch finished before most kills; the test proved little"

@@ -103,6 +103,30 @@ impl Project {
         c
     }
 
+    /// Starts `needsd ARGS` and kills it with SIGKILL once `ready` says so (or after a
+    /// minute); returns whether it was still running to be killed.
+    pub fn kill_when(&self, args: &[&str], mut ready: impl FnMut() -> bool) -> bool {
+        let mut child = self
+            .command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start needsd");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !ready() && Instant::now() < deadline {
+            if child.try_wait().expect("child state").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let killed = child.try_wait().expect("child state").is_none();
+        if killed {
+            child.kill().expect("SIGKILL");
+        }
+        child.wait().expect("reap needsd");
+        killed
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run needsd")
     }
