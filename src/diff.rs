@@ -70,15 +70,15 @@ pub struct Diff {
 }
 
 /// The canonical text of one field of a need.
-pub fn field_value(n: &Need, f: Field) -> String {
+pub fn field_value(n: &Need, f: Field) -> &str {
     match f {
-        Field::State => n.state.to_string(),
-        Field::Area => n.area.to_string(),
-        Field::Description => n.description.clone(),
-        Field::Priority => n.priority.to_string(),
-        Field::Status => n.status.to_string(),
-        Field::Provider => n.provider.clone(),
-        Field::Notes => n.notes.clone(),
+        Field::State => n.state.as_str(),
+        Field::Area => n.area.as_str(),
+        Field::Description => &n.description,
+        Field::Priority => n.priority.as_str(),
+        Field::Status => n.status.as_str(),
+        Field::Provider => &n.provider,
+        Field::Notes => &n.notes,
     }
 }
 
@@ -180,8 +180,8 @@ pub fn diff(base: &[Need], ours: &[Need], reply: &[ReplyRow]) -> Diff {
                 row: r.row,
                 field: f,
                 conflict: current != b,
-                base: b,
-                current,
+                base: b.to_string(),
+                current: current.to_string(),
                 proposed: theirs.clone(),
             });
         }

@@ -173,6 +173,17 @@ impl MatrixSheet {
 
 /// Reads every sheet of a workbook, or the one table of a CSV file.
 pub fn read_grids(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Vec<Grid>, ReadError> {
+    read_grids_where(bytes, file_name, limits, |_| true)
+}
+
+/// Reads the sheets of a workbook whose names `wanted` accepts (all checks on the file
+/// still apply), or the one table of a CSV file.
+pub fn read_grids_where(
+    bytes: &[u8],
+    file_name: &str,
+    limits: &Limits,
+    wanted: fn(&str) -> bool,
+) -> Result<Vec<Grid>, ReadError> {
     if bytes.len() as u64 > limits.attachment_bytes {
         return Err(ReadError::TooLarge {
             size: bytes.len() as u64,
@@ -202,7 +213,7 @@ pub fn read_grids(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Vec<
     }
     // calamine has panicked on malformed files in the past; a bad attachment must give an
     // error, never take the process down.
-    let result = std::panic::catch_unwind(|| read_with_calamine(bytes, limits));
+    let result = std::panic::catch_unwind(|| read_with_calamine(bytes, limits, wanted));
     match result {
         Ok(r) => r,
         Err(_) => Err(ReadError::Unreadable(
@@ -211,9 +222,13 @@ pub fn read_grids(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Vec<
     }
 }
 
-fn read_with_calamine(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, ReadError> {
-    match calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())) {
-        Ok(wb) => read_sheets(wb, limits),
+fn read_with_calamine(
+    bytes: &[u8],
+    limits: &Limits,
+    wanted: fn(&str) -> bool,
+) -> Result<Vec<Grid>, ReadError> {
+    match calamine::open_workbook_auto_from_rs(Cursor::new(bytes)) {
+        Ok(wb) => read_sheets(wb, limits, wanted),
         Err(first) => match super::sniff::compact_ods(bytes) {
             // calamine refuses the indented content.xml that Gnumeric writes; the same
             // document without the whitespace between elements reads fine.
@@ -221,7 +236,7 @@ fn read_with_calamine(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, ReadEr
                 let ods =
                     calamine::open_workbook_from_rs::<calamine::Ods<_>, _>(Cursor::new(compacted))
                         .map_err(|e| ReadError::Unreadable(e.to_string()))?;
-                read_sheets(calamine::Sheets::Ods(ods), limits)
+                read_sheets(calamine::Sheets::Ods(ods), limits, wanted)
             }
             None => Err(ReadError::Unreadable(first.to_string())),
         },
@@ -240,25 +255,22 @@ macro_rules! cells_by_reader {
         sparse_rows(&$name, $limits, || {
             reader
                 .next_cell()
-                .map(|c| {
-                    c.map(|c| {
-                        (
-                            c.get_position(),
-                            convert(&Data::from(c.get_value().clone())),
-                        )
-                    })
-                })
+                .map(|c| c.map(|c| (c.get_position(), convert_ref(c.get_value()))))
                 .map_err(|e| unreadable(&e))
         })?
     }};
 }
 
-fn read_sheets(
-    mut wb: calamine::Sheets<Cursor<Vec<u8>>>,
+fn read_sheets<RS: std::io::Read + std::io::Seek>(
+    mut wb: calamine::Sheets<RS>,
     limits: &Limits,
+    wanted: fn(&str) -> bool,
 ) -> Result<Vec<Grid>, ReadError> {
     let mut grids = Vec::new();
     for name in wb.sheet_names() {
+        if !wanted(&name) {
+            continue;
+        }
         let rows = match &mut wb {
             // xlsx and xlsb are read cell by cell: calamine's dense Range would allocate
             // the whole declared area, and one cell at XFD1048576 is 17 billion cells.
@@ -290,17 +302,26 @@ fn sparse_rows(
     mut next: impl FnMut() -> Result<Option<((u32, u32), Cell)>, ReadError>,
 ) -> Result<Vec<(usize, Vec<Cell>)>, ReadError> {
     let mut rows: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
+    // The row being filled: cells come row by row, so the map is touched once per row.
+    let mut current: (u32, Vec<Cell>) = (0, Vec::new());
     let mut count: u64 = 0;
     while let Some(((r, c), cell)) = next()? {
         if matches!(cell, Cell::Empty) {
             continue;
         }
+        if r != current.0 {
+            let (done, cells) = std::mem::replace(&mut current, (r, Vec::new()));
+            if !cells.is_empty() {
+                rows.insert(done, cells);
+            }
+            current.1 = rows.remove(&r).unwrap_or_default();
+        }
+        let row = &mut current.1;
         // Columns beyond XFD do not exist; a file claiming them is lying.
         let c = c.min(16_383) as usize;
         // Every slot a row holds counts, padding included: one cell far to the right
         // costs as much memory as the cells before it.
-        let len = rows.get(&r).map_or(0, Vec::len);
-        count += (c + 1).saturating_sub(len).max(1) as u64;
+        count += (c + 1).saturating_sub(row.len()).max(1) as u64;
         if count > limits.cells {
             return Err(ReadError::TooManyCells {
                 sheet: sheet.to_string(),
@@ -314,16 +335,30 @@ fn sparse_rows(
                 limit: limits.rows,
             });
         }
-        let row = rows.entry(r).or_default();
         if row.len() <= c {
             row.resize(c + 1, Cell::Empty);
         }
         row[c] = cell;
     }
+    if !current.1.is_empty() {
+        rows.insert(current.0, current.1);
+    }
     Ok(rows
         .into_iter()
         .map(|(r, cells)| (r as usize + 1, cells))
         .collect())
+}
+
+fn convert_ref(d: &calamine::DataRef<'_>) -> Cell {
+    use calamine::DataRef;
+    match d {
+        DataRef::SharedString(s) => Cell::Text((*s).to_string()),
+        DataRef::String(s) => Cell::Text(s.clone()),
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::Empty | DataRef::Error(_) => Cell::Empty,
+        other => convert(&Data::from(other.clone())),
+    }
 }
 
 fn convert(d: &Data) -> Cell {
@@ -658,7 +693,10 @@ pub fn read_reply(
     parties: &PartyIndex,
     areas: &[Area],
 ) -> Result<Reply, ReadError> {
-    let grids = read_grids(bytes, file_name, limits)?;
+    // The sheets needsd writes are read first; the rest (the Lists behind the drop-downs)
+    // only when no sheet among them holds the Matrix header.
+    let ours = |name: &str| matches!(normalize_word(name).as_str(), "needsd" | "about" | "matrix");
+    let grids = read_grids_where(bytes, file_name, limits, ours)?;
     let mut reply = Reply::default();
     for g in &grids {
         match normalize_word(&g.name).as_str() {
@@ -689,7 +727,10 @@ pub fn read_reply(
     }
     // An area may be written as its code or its label.
     let area_index = AreaIndex::new(areas);
-    let sheet = find_matrix(grids)?;
+    let sheet = match find_matrix(grids) {
+        Err(ReadError::NoHeader) => find_matrix(read_grids(bytes, file_name, limits)?)?,
+        found => found?,
+    };
     if !sheet.columns.contains_key(&Column::NeedId) {
         // Without IDs every row would look like a new need.
         return Err(ReadError::NoIdColumn);
