@@ -510,7 +510,9 @@ async fn imap_once(
             };
             tally(
                 &mut report,
-                store.store_raw(&position, &raw, clock.now()).await?,
+                store
+                    .store_raw_unsynced(&position, &raw, clock.now())
+                    .await?,
                 notify,
             );
             stored.push(uid);
@@ -518,6 +520,9 @@ async fn imap_once(
         if stored.is_empty() {
             continue;
         }
+        // Each message was committed as it came (the cursor moves message by message);
+        // one wait for the disk covers them all before they leave the server's inbox.
+        store.make_durable().await?;
         let m = mover.clone();
         let n = stored.len();
         session = blocking(session, move |s| m(s, &uid_set(&stored))).await?.0;

@@ -23,7 +23,7 @@ impl Store {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<ContactsImported, StoreError> {
         let now = db_time(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut out = ContactsImported::default();
         for c in contacts {
             let existing =

@@ -1,7 +1,7 @@
 //! Cycles and their base: the matrix exactly as circulated.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Any, AnyConnection, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use super::needs::need_from_row;
 use super::{Store, StoreError};
@@ -70,7 +70,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let id = cycle.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         // A write first, so that SQLite takes the write lock before anything is read and
         // two dispatches cannot both open the cycle.
         sqlx::query(
@@ -102,10 +102,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(opened)
-    }
-
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(self.pool.begin().await?)
     }
 
     pub async fn cycle_counts(&self, cycle: Cycle) -> Result<CycleCounts, StoreError> {

@@ -55,86 +55,123 @@ impl Store {
         raw: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Stored, StoreError> {
-        let sha = sha256_hex(raw);
-        let now = db_time(now);
-        let mut tx = self.pool.begin().await?;
-        // A write first, so SQLite takes the write lock before anything is read.
+        let tx = self.write().await?;
+        store_raw_on(tx, position, raw, now).await
+    }
+
+    /// [`Store::store_raw`] without waiting for the disk: for a message that stays in the
+    /// server's inbox until [`Store::make_durable`] has returned.
+    pub async fn store_raw_unsynced(
+        &self,
+        position: &Position,
+        raw: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Stored, StoreError> {
+        let tx = self.write_on(&self.rederivable).await?;
+        store_raw_on(tx, position, raw, now).await
+    }
+
+    /// Returns once everything committed so far is on disk: a commit that waits for the
+    /// disk writes the log up to it, earlier commits included.
+    pub async fn make_durable(&self) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO raw_messages (sha256, bytes, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+            "INSERT INTO counters (name, value) VALUES ('durable_points', 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
         )
-        .bind(sha.as_str())
-        .bind(raw)
-        .bind(raw.len() as i64)
         .execute(&mut *tx)
         .await?;
-        let (source, mailbox, uidvalidity, uid, name) = match position {
-            Position::Imap {
-                mailbox,
-                uidvalidity,
-                uid,
-            } => (
-                "imap",
-                mailbox.as_str(),
-                Some(i64::from(*uidvalidity)),
-                Some(i64::from(*uid)),
-                None,
-            ),
-            Position::Maildir { folder, name } => {
-                ("maildir", folder.as_str(), None, None, Some(name.as_str()))
-            }
-        };
-        if let Position::Imap {
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn store_raw_on(
+    mut tx: super::WriteTx,
+    position: &Position,
+    raw: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Stored, StoreError> {
+    let sha = sha256_hex(raw);
+    let now = db_time(now);
+    // A write first, so SQLite takes the write lock before anything is read.
+    sqlx::query(
+        "INSERT INTO raw_messages (sha256, bytes, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(sha.as_str())
+    .bind(raw)
+    .bind(raw.len() as i64)
+    .execute(&mut *tx)
+    .await?;
+    let (source, mailbox, uidvalidity, uid, name) = match position {
+        Position::Imap {
             mailbox,
             uidvalidity,
             uid,
-        } = position
-        {
-            sqlx::query(
-                "INSERT INTO mailbox_cursors (mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3) \
-                 ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = \
-                 CASE WHEN mailbox_cursors.uidvalidity = excluded.uidvalidity AND mailbox_cursors.last_uid > excluded.last_uid \
-                 THEN mailbox_cursors.last_uid ELSE excluded.last_uid END",
-            )
-            .bind(mailbox.as_str())
-            .bind(i64::from(*uidvalidity))
-            .bind(i64::from(*uid))
-            .execute(&mut *tx)
-            .await?;
+        } => (
+            "imap",
+            mailbox.as_str(),
+            Some(i64::from(*uidvalidity)),
+            Some(i64::from(*uid)),
+            None,
+        ),
+        Position::Maildir { folder, name } => {
+            ("maildir", folder.as_str(), None, None, Some(name.as_str()))
         }
-        let existing = sqlx::query(
-            "SELECT id FROM inbox WHERE mailbox = $1 AND ((uidvalidity = $2 AND uid = $3) OR maildir_name = $4) \
-             UNION ALL SELECT id FROM inbox WHERE sha256 = $5 LIMIT 1",
+    };
+    if let Position::Imap {
+        mailbox,
+        uidvalidity,
+        uid,
+    } = position
+    {
+        sqlx::query(
+            "INSERT INTO mailbox_cursors (mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3) \
+             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = \
+             CASE WHEN mailbox_cursors.uidvalidity = excluded.uidvalidity AND mailbox_cursors.last_uid > excluded.last_uid \
+             THEN mailbox_cursors.last_uid ELSE excluded.last_uid END",
         )
-        .bind(mailbox)
-        .bind(uidvalidity)
-        .bind(uid)
-        .bind(name)
-        .bind(sha.as_str())
-        .fetch_optional(&mut *tx)
+        .bind(mailbox.as_str())
+        .bind(i64::from(*uidvalidity))
+        .bind(i64::from(*uid))
+        .execute(&mut *tx)
         .await?;
-        let stored = match existing {
-            Some(r) => Stored::Known(r.try_get(0)?),
-            None => {
-                let row = sqlx::query(
-                    "INSERT INTO inbox (sha256, source, mailbox, uidvalidity, uid, maildir_name, received_at, \
-                     state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'stored', $7) RETURNING id",
-                )
-                .bind(sha.as_str())
-                .bind(source)
-                .bind(mailbox)
-                .bind(uidvalidity)
-                .bind(uid)
-                .bind(name)
-                .bind(now.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-                Stored::New(row.try_get(0)?)
-            }
-        };
-        tx.commit().await?;
-        Ok(stored)
     }
+    let existing = sqlx::query(
+        "SELECT id FROM inbox WHERE mailbox = $1 AND ((uidvalidity = $2 AND uid = $3) OR maildir_name = $4) \
+         UNION ALL SELECT id FROM inbox WHERE sha256 = $5 LIMIT 1",
+    )
+    .bind(mailbox)
+    .bind(uidvalidity)
+    .bind(uid)
+    .bind(name)
+    .bind(sha.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let stored = match existing {
+        Some(r) => Stored::Known(r.try_get(0)?),
+        None => {
+            let row = sqlx::query(
+                "INSERT INTO inbox (sha256, source, mailbox, uidvalidity, uid, maildir_name, received_at, \
+                 state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'stored', $7) RETURNING id",
+            )
+            .bind(sha.as_str())
+            .bind(source)
+            .bind(mailbox)
+            .bind(uidvalidity)
+            .bind(uid)
+            .bind(name)
+            .bind(now.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+            Stored::New(row.try_get(0)?)
+        }
+    };
+    tx.commit().await?;
+    Ok(stored)
+}
 
+impl Store {
     /// Where reading `mailbox` stopped, if it was ever read.
     pub async fn cursor(&self, mailbox: &str) -> Result<Option<Cursor>, StoreError> {
         let row =

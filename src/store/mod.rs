@@ -43,6 +43,39 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// One connection for writes that can be derived again from what is already durable
+    /// (reading a stored message): on SQLite its commits skip the fsync. Whatever commits
+    /// durably after it (a raw message, an outbox state) makes it durable too, because the
+    /// write-ahead log is synced in order. Elsewhere it is the main pool.
+    rederivable: AnyPool,
+    /// Writers in this process take turns here before they begin: SQLite has one writer at
+    /// a time, and its own busy handler waits by sleeping, milliseconds at a time.
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction that holds this process's writing turn until it ends.
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 impl Store {
@@ -51,8 +84,28 @@ impl Store {
         sqlx::any::install_default_drivers();
         let url = prepare_sqlite_url(url)?;
         let sqlite = url.starts_with("sqlite:");
-        let pool = AnyPoolOptions::new()
-            .max_connections(4)
+        let pool = Self::connect(&url, sqlite, 4, "FULL").await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let rederivable = if sqlite {
+            Self::connect(&url, sqlite, 1, "NORMAL").await?
+        } else {
+            pool.clone()
+        };
+        Ok(Self {
+            pool,
+            rederivable,
+            turn: std::sync::Arc::default(),
+        })
+    }
+
+    async fn connect(
+        url: &str,
+        sqlite: bool,
+        connections: u32,
+        synchronous: &'static str,
+    ) -> Result<AnyPool, StoreError> {
+        AnyPoolOptions::new()
+            .max_connections(connections)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if !sqlite {
@@ -69,17 +122,33 @@ impl Store {
                     sqlx::query("PRAGMA foreign_keys = ON")
                         .execute(&mut *conn)
                         .await?;
+                    let sync = match synchronous {
+                        "NORMAL" => "PRAGMA synchronous = NORMAL",
+                        _ => "PRAGMA synchronous = FULL",
+                    };
+                    sqlx::query(sync).execute(&mut *conn).await?;
                     Ok(())
                 })
             })
-            .connect(&url)
+            .connect(url)
             .await
             .map_err(|source| StoreError::Open {
-                url: url.clone(),
+                url: url.to_string(),
                 source,
-            })?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+            })
+    }
+
+    /// Begins a write transaction on the main pool, after the writers before it.
+    pub async fn write(&self) -> Result<WriteTx, StoreError> {
+        self.write_on(&self.pool).await
+    }
+
+    async fn write_on(&self, pool: &AnyPool) -> Result<WriteTx, StoreError> {
+        let turn = std::sync::Arc::clone(&self.turn).lock_owned().await;
+        Ok(WriteTx {
+            tx: pool.begin().await?,
+            _turn: turn,
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -87,6 +156,7 @@ impl Store {
     }
 
     pub async fn close(self) {
+        self.rederivable.close().await;
         self.pool.close().await;
     }
 }

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError};
 use crate::clock::db_time;
@@ -98,7 +98,7 @@ impl Store {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<NeedId>, StoreError> {
         let now = db_time(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         // Given IDs raise the counter first, so a generated ID never collides with one
         // further down the same file.
         let top_given = needs
@@ -154,10 +154,10 @@ impl Store {
 
 const NEED_COUNTER: &str = "need_id";
 
-async fn counter(tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
+async fn counter(tx: &mut AnyConnection) -> Result<i64, StoreError> {
     let row = sqlx::query("SELECT value FROM counters WHERE name = $1")
         .bind(NEED_COUNTER)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
     let stored = match row {
         Some(r) => r.try_get::<i64, _>("value")?,
@@ -165,20 +165,20 @@ async fn counter(tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
     };
     // Never below an ID already in the table, whatever happened to the counter.
     let max: Option<i64> = sqlx::query("SELECT MAX(number) AS m FROM needs")
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?
         .try_get("m")?;
     Ok(stored.max(max.unwrap_or(0)))
 }
 
-async fn set_counter(tx: &mut Transaction<'_, Any>, value: i64) -> Result<(), StoreError> {
+async fn set_counter(tx: &mut AnyConnection, value: i64) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO counters (name, value) VALUES ($1, $2) \
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     )
     .bind(NEED_COUNTER)
     .bind(value)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -121,7 +121,7 @@ impl Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<Option<Claimed>>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut claimed = Vec::with_capacity(steps.len());
         for step in steps {
             if let Some((id, outcome)) = step.settle {

@@ -9,7 +9,7 @@ impl Store {
     /// Inserts or updates every Party in one transaction (safe to run again). Returns
     /// how many rows were new.
     pub async fn seed_parties(&self, parties: &[Party]) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut new = 0;
         // Parents first, so the foreign key holds whatever order the data is in.
         let mut ordered: Vec<&Party> = parties.iter().collect();

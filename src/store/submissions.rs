@@ -148,7 +148,7 @@ impl Store {
     /// an earlier reading made from it are superseded by what the new reading finds.
     /// Returns false when there is no such message.
     pub async fn unread(&self, inbox_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let found = sqlx::query("UPDATE inbox SET state = 'stored', error = NULL WHERE id = $1")
             .bind(inbox_id)
             .execute(&mut *tx)
@@ -185,7 +185,8 @@ impl Store {
         receipt: Option<&crate::store::outbox::NewMessage>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // A reading lost to a power cut is read again from the raw message.
+        let mut tx = self.write_on(&self.rederivable).await?;
         record_reading_on(&mut tx, inbox_id, reading).await?;
         for c in bouncing {
             super::contacts::mark_bouncing(&mut tx, *c, &db_time(now)).await?;

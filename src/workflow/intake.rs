@@ -94,14 +94,26 @@ impl Run {
     }
 }
 
-/// The part of reading a message that needs no database: the message classified and its
-/// workbooks parsed. It is CPU work, so several run side by side while another message's
-/// results are being stored.
+/// The part of reading a message that writes nothing: the message classified, its
+/// workbooks parsed, the reply matched, verified and diffed. Several run side by side
+/// while the messages before are being stored, in order.
 pub struct Prepared {
     id: i64,
-    received_at: String,
     facts: Result<Facts, classify::ClassifyError>,
-    parsed: Vec<(String, Result<read::Reply, String>)>,
+    /// For a reply: what it says and who sent it.
+    understood: Option<Understood>,
+}
+
+/// A reply matched to its cycle and recipient, or to nobody.
+pub enum Understood {
+    Unrelated,
+    Matched {
+        m: Match,
+        /// The matched recipient, unless the contact has since been deleted.
+        contact: Option<Box<Contact>>,
+        verified: bool,
+        submissions: Vec<NewSubmission>,
+    },
 }
 
 /// Loads stored message `id` and prepares it on a blocking thread; `None` when there is no
@@ -110,12 +122,16 @@ pub async fn prepare(
     cfg: Arc<Config>,
     store: Store,
     index: Arc<PartyIndex>,
+    run: Arc<Run>,
     id: i64,
 ) -> Result<Option<Prepared>> {
     let Some(msg) = store.stored_message(id).await? else {
         return Ok(None);
     };
-    let prepared = tokio::task::spawn_blocking(move || {
+    let received_at = msg.received_at.clone();
+    let (parse_cfg, parse_index) = (Arc::clone(&cfg), Arc::clone(&index));
+    let (facts, parsed) = tokio::task::spawn_blocking(move || {
+        let (cfg, index) = (parse_cfg, parse_index);
         let facts = classify::read(&msg.raw);
         let mut parsed = Vec::new();
         if let Ok(f) = &facts
@@ -134,16 +150,35 @@ pub async fn prepare(
                 parsed.push((a.name.clone(), reply));
             }
         }
-        Prepared {
-            id,
-            received_at: msg.received_at,
-            facts,
-            parsed,
-        }
+        (facts, parsed)
     })
     .await
     .context("the message reader stopped unexpectedly")?;
-    Ok(Some(prepared))
+    let understood = match &facts {
+        Ok(f) if f.kind == Kind::Reply => {
+            let tags = classify::tags(&f.recipients, &cfg.mail.reply_to);
+            Some(
+                understand(
+                    &cfg,
+                    &store,
+                    &index,
+                    &run,
+                    id,
+                    &received_at,
+                    f,
+                    parsed,
+                    &tags,
+                )
+                .await?,
+            )
+        }
+        _ => None,
+    };
+    Ok(Some(Prepared {
+        id,
+        facts,
+        understood,
+    }))
 }
 
 /// Classifies, matches and records a prepared message.
@@ -160,9 +195,8 @@ pub async fn decide(
     let mut writes = Writes::default();
     let Prepared {
         id,
-        received_at,
         facts,
-        parsed,
+        understood,
     } = prepared;
     let facts = match facts {
         Ok(f) => f,
@@ -227,17 +261,14 @@ pub async fn decide(
             if duplicate {
                 reading.classification = Some("duplicate".into());
             } else {
-                read_reply(
+                record_reply(
                     cfg,
                     store,
                     index,
                     run,
-                    contacts,
                     id,
-                    &received_at,
                     &facts,
-                    parsed,
-                    &tags,
+                    understood,
                     now,
                     &mut reading,
                     &mut out,
@@ -315,26 +346,24 @@ async fn match_reply(
     Ok(None)
 }
 
+/// Matches a reply to its cycle and recipient, checks who sent it, and turns each of its
+/// workbooks (or its text) into a submission. Reads the database, writes nothing.
 #[allow(
     clippy::too_many_arguments,
     reason = "one step's whole context, passed down once"
 )]
-async fn read_reply(
+async fn understand(
     cfg: &Config,
     store: &Store,
     index: &PartyIndex,
     run: &Run,
-    contacts: &[Contact],
     inbox_id: i64,
     received_at: &str,
     facts: &Facts,
     parsed: Vec<(String, Result<read::Reply, String>)>,
     tags: &[Tag],
-    now: DateTime<Utc>,
-    reading: &mut Reading,
-    out: &mut Read,
-    writes: &mut Writes,
-) -> Result<()> {
+) -> Result<Understood> {
+    let contacts = &run.contacts;
     // A stamped token in a workbook may be the only way to match the reply.
     let stamped = parsed.iter().find_map(|(_, r)| {
         r.as_ref()
@@ -345,15 +374,15 @@ async fn read_reply(
     let Some((m, token_verified)) =
         match_reply(store, facts, tags, contacts, stamped.as_deref()).await?
     else {
-        reading.classification = Some("unrelated".into());
-        out.unrelated += 1;
-        return Ok(());
+        return Ok(Understood::Unrelated);
     };
-    out.replies += 1;
-    reading.classification = Some("reply".into());
-    reading.matched = Some((m.cycle, m.contact_id));
     let Some(contact) = contacts.iter().find(|c| c.id == m.contact_id) else {
-        return Ok(());
+        return Ok(Understood::Matched {
+            m,
+            contact: None,
+            verified: false,
+            submissions: Vec::new(),
+        });
     };
     let party = contact.party.clone();
     // The From address is spoofable; a sender who is not one of the party's contacts puts
@@ -387,7 +416,6 @@ async fn read_reply(
         }
     }
     let verified = sender_is_contact && !dmarc_failed && bad_token.is_none();
-    reading.verified = Some(verified);
     let mut note = Vec::new();
     if let Some(t) = &bad_token {
         note.push(format!("carries a token needsd never issued ({t})"));
@@ -478,20 +506,67 @@ async fn read_reply(
         }
         submissions.push(s);
     }
-    for s in submissions.iter_mut() {
-        if !verified {
+    if !verified {
+        for s in submissions.iter_mut() {
             s.state = "quarantined";
-            out.quarantined += 1;
-            reading.state = "quarantined";
         }
-        out.submissions += 1;
     }
+    Ok(Understood::Matched {
+        m,
+        contact: Some(Box::new(contact.clone())),
+        verified,
+        submissions,
+    })
+}
+
+/// Records an understood reply, in arrival order: its submissions and its receipt (the
+/// receipts already sent decide whether this one goes).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one step's whole context, passed down once"
+)]
+async fn record_reply(
+    cfg: &Config,
+    store: &Store,
+    index: &PartyIndex,
+    run: &Run,
+    inbox_id: i64,
+    facts: &Facts,
+    understood: Option<Understood>,
+    now: DateTime<Utc>,
+    reading: &mut Reading,
+    out: &mut Read,
+    writes: &mut Writes,
+) -> Result<()> {
+    let Some(Understood::Matched {
+        m,
+        contact,
+        verified,
+        submissions,
+    }) = understood
+    else {
+        reading.classification = Some("unrelated".into());
+        out.unrelated += 1;
+        return Ok(());
+    };
+    out.replies += 1;
+    reading.classification = Some("reply".into());
+    reading.matched = Some((m.cycle, m.contact_id));
+    let Some(contact) = contact else {
+        return Ok(());
+    };
+    reading.verified = Some(verified);
+    if !verified {
+        out.quarantined += submissions.len();
+        reading.state = "quarantined";
+    }
+    out.submissions += submissions.len();
     writes.receipt = receipt(
         cfg,
         store,
         index,
         &run.templates,
-        contact,
+        &contact,
         facts,
         inbox_id,
         &submissions,

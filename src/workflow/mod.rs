@@ -109,7 +109,7 @@ pub async fn dispatch(
     let plan = Arc::new(Plan::new(cfg, &index, cycle, base)?);
     let mut skipped = Vec::new();
     let mut enqueued = 0;
-    let mut tx = store.begin().await?;
+    let mut tx = store.write().await?;
     // Rendering the next chunk overlaps with storing this one.
     let render = |chunk: &[Contact]| {
         let (plan, chunk) = (Arc::clone(&plan), chunk.to_vec());
@@ -367,7 +367,7 @@ pub struct IngestReport {
 /// submissions.
 pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestReport> {
     let (store, index) = open_seeded(cfg).await?;
-    let run = intake::Run::load(&store).await?;
+    let run = Arc::new(intake::Run::load(&store).await?);
     // Messages stored by an earlier run but not read, then each new one as soon as the
     // fetch has committed it: reading overlaps with fetching.
     let (tell, stored) = tokio::sync::mpsc::unbounded_channel();
@@ -500,7 +500,7 @@ pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Re
         Some(id) => vec![id],
         None => store.all_messages().await?,
     };
-    let run = intake::Run::load(&store).await?;
+    let run = Arc::new(intake::Run::load(&store).await?);
     let (tell, queue) = tokio::sync::mpsc::unbounded_channel();
     for id in ids {
         if !store.unread(id, clock.now()).await? {
@@ -513,13 +513,13 @@ pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Re
 }
 
 /// Reads the stored messages whose ids arrive on `ids`, in that order, until the sender
-/// is dropped. Classifying and parsing (CPU) run ahead on every core while the messages
-/// before are matched and stored in order.
+/// is dropped. Classifying, parsing, matching and diffing (CPU, and database reads) run
+/// ahead on every core while the messages before are stored in order.
 async fn read_in_order(
     cfg: &Config,
     store: &crate::store::Store,
     index: &crate::directory::PartyIndex,
-    run: &intake::Run,
+    run: &Arc<intake::Run>,
     clock: &Arc<dyn Clock>,
     mut ids: tokio::sync::mpsc::UnboundedReceiver<i64>,
 ) -> Result<intake::Read> {
@@ -529,6 +529,7 @@ async fn read_in_order(
             Arc::clone(&shared_cfg),
             store.clone(),
             Arc::clone(&shared_index),
+            Arc::clone(run),
             id,
         );
         (id, tokio::spawn(task))
