@@ -176,6 +176,35 @@ pub struct ScheduleConfig {
     pub deadline_day: u32,
     pub deadline_alert: CronSpec,
     pub digest: CronSpec,
+    /// When one-off deadlines (`needsd deadline add`) are checked for today's alerts.
+    pub deadlines: CronSpec,
+    /// When the inbox is looked at where IMAP IDLE does not tell of new mail at once
+    /// (a Maildir, a server without IDLE); an IDLE is renewed at each.
+    pub inbox_poll: CronSpec,
+}
+
+impl ScheduleConfig {
+    /// Every scheduled job with its schedule, for the scheduler.
+    pub fn timetable(&self) -> crate::schedule::Timetable {
+        use crate::schedule::Job;
+        let mut jobs = vec![(Job::Dispatch, self.dispatch.clone())];
+        jobs.extend(self.reminders.iter().map(|r| (Job::Reminder, r.clone())));
+        jobs.push((Job::DeadlineAlert, self.deadline_alert.clone()));
+        jobs.push((Job::Digest, self.digest.clone()));
+        jobs.push((Job::Deadlines, self.deadlines.clone()));
+        crate::schedule::Timetable {
+            timezone: self.timezone,
+            jobs,
+        }
+    }
+
+    /// How long until the next look at the inbox.
+    pub fn until_poll(&self, now: chrono::DateTime<chrono::Utc>) -> std::time::Duration {
+        self.inbox_poll
+            .next_after(now, self.timezone)
+            .and_then(|t| (t - now).to_std().ok())
+            .unwrap_or(std::time::Duration::from_secs(60))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -227,7 +256,6 @@ pub struct ImapConfig {
     pub auth: Auth,
     pub mailbox: String,
     pub processed_mailbox: String,
-    pub poll_seconds: u64,
     pub ca_file: Option<PathBuf>,
 }
 
@@ -333,6 +361,8 @@ struct RawSchedule {
     deadline_day: i64,
     deadline_alert: String,
     digest: String,
+    deadlines: String,
+    inbox_poll: String,
 }
 impl Default for RawSchedule {
     fn default() -> Self {
@@ -343,6 +373,8 @@ impl Default for RawSchedule {
             deadline_day: 15,
             deadline_alert: "0 0 9 15 * *".into(),
             digest: "0 0 9 16 * *".into(),
+            deadlines: "0 0 9 * * *".into(),
+            inbox_poll: "0 * * * * *".into(),
         }
     }
 }
@@ -440,8 +472,6 @@ struct RawImap {
     mailbox: String,
     #[serde(default = "default_processed")]
     processed_mailbox: String,
-    #[serde(default = "default_poll")]
-    poll_seconds: i64,
     ca_file: Option<String>,
 }
 fn default_imap_port() -> i64 {
@@ -456,10 +486,6 @@ fn default_inbox() -> String {
 fn default_processed() -> String {
     "Processed".into()
 }
-fn default_poll() -> i64 {
-    60
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawWeb {
@@ -852,6 +878,8 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         deadline_day: s.deadline_day as u32,
         deadline_alert: c.cron("schedule.deadline_alert", &s.deadline_alert)?,
         digest: c.cron("schedule.digest", &s.digest)?,
+        deadlines: c.cron("schedule.deadlines", &s.deadlines)?,
+        inbox_poll: c.cron("schedule.inbox_poll", &s.inbox_poll)?,
     };
 
     // [mail]
@@ -1000,7 +1028,6 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
                 tls,
                 mailbox: i.mailbox,
                 processed_mailbox: i.processed_mailbox,
-                poll_seconds: c.positive("imap.poll_seconds", i.poll_seconds, 86_400)?,
                 ca_file: i.ca_file.map(PathBuf::from),
             })
         }

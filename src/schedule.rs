@@ -80,6 +80,123 @@ impl CronSpec {
     }
 }
 
+/// A job the scheduler runs. Its name keys `job_runs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Job {
+    /// The circulation on the 1st.
+    Dispatch,
+    /// A reminder to those who have not answered.
+    Reminder,
+    /// "Today is the deadline" to those who still have not answered.
+    DeadlineAlert,
+    /// The summary for the experts after the deadline.
+    Digest,
+    /// Alerts of one-off deadlines (the `deadlines` table) due today.
+    Deadlines,
+}
+
+impl Job {
+    pub const ALL: [Job; 5] = [
+        Job::Dispatch,
+        Job::Reminder,
+        Job::DeadlineAlert,
+        Job::Digest,
+        Job::Deadlines,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Dispatch => "dispatch",
+            Job::Reminder => "reminder",
+            Job::DeadlineAlert => "deadline_alert",
+            Job::Digest => "digest",
+            Job::Deadlines => "deadlines",
+        }
+    }
+}
+
+/// The schedules of every job, in one time zone.
+#[derive(Debug, Clone)]
+pub struct Timetable {
+    pub timezone: Tz,
+    pub jobs: Vec<(Job, CronSpec)>,
+}
+
+/// A job run that is due: the job and the time it was scheduled for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    pub job: Job,
+    pub scheduled_for: DateTime<Utc>,
+    /// The local wall-clock time it was scheduled for, `YYYY-MM-DDTHH:MM:SS`: the key of
+    /// `job_runs`. An hour that happens twice when clocks go back gives one key, so the
+    /// job runs once.
+    pub key: String,
+}
+
+/// How far back the scheduler looks for a missed run: longer than any monthly gap.
+const LOOKBACK_DAYS: u64 = 62;
+
+impl Timetable {
+    /// The latest time at or before `now` that `spec` fires, within the lookback.
+    fn latest(&self, spec: &CronSpec, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let from = now.checked_sub_days(chrono::Days::new(LOOKBACK_DAYS))?;
+        let local = self.timezone.from_utc_datetime(&from.naive_utc());
+        spec.schedule
+            .after(&local)
+            .map(|t| t.with_timezone(&Utc))
+            .take_while(|t| *t <= now)
+            .last()
+    }
+
+    /// The runs due at `now`, before looking at which have already run: for each job its
+    /// latest scheduled time, if running it now still makes sense. A dispatch counts
+    /// until its cycle's deadline (`deadline_of`); reminders, alerts and one-off deadline
+    /// alerts only on their own day; the digest always (its latest run, once).
+    pub fn due(
+        &self,
+        now: DateTime<Utc>,
+        deadline_of: impl Fn(crate::model::Cycle) -> DateTime<Utc>,
+    ) -> Vec<Due> {
+        let today = self
+            .timezone
+            .from_utc_datetime(&now.naive_utc())
+            .date_naive();
+        let mut due: Vec<Due> = Vec::new();
+        for (job, spec) in &self.jobs {
+            let Some(t) = self.latest(spec, now) else {
+                continue;
+            };
+            let local = self
+                .timezone
+                .from_utc_datetime(&t.naive_utc())
+                .naive_local();
+            let keep = match job {
+                Job::Dispatch => now <= deadline_of(crate::model::Cycle::of_date(local.date())),
+                Job::Reminder | Job::DeadlineAlert | Job::Deadlines => local.date() == today,
+                Job::Digest => true,
+            };
+            let key = local.format("%Y-%m-%dT%H:%M:%S").to_string();
+            if keep && !due.iter().any(|d| d.job == *job && d.key == key) {
+                due.push(Due {
+                    job: *job,
+                    scheduled_for: t,
+                    key,
+                });
+            }
+        }
+        due.sort_by_key(|d| (d.scheduled_for, d.job));
+        due
+    }
+
+    /// The next time strictly after `now` that any job fires.
+    pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.jobs
+            .iter()
+            .filter_map(|(_, spec)| spec.next_after(now, self.timezone))
+            .min()
+    }
+}
+
 /// Translates a crontab day-of-week field (0–7, Sunday = 0 or 7) into the cron crate's
 /// numbering (1–7, Sunday = 1). Names (`MON-FRI`) and `*` pass through unchanged.
 fn crontab_dow_to_cron(field: &str) -> Result<String, String> {
@@ -168,5 +285,91 @@ mod tests {
         assert!(CronSpec::parse("0 0 9 1").unwrap_err().contains("4 fields"));
         assert!(CronSpec::parse("0 0 25 1 * *").is_err());
         assert!(CronSpec::parse("every day").is_err());
+    }
+
+    fn default_timetable() -> Timetable {
+        let spec = |s: &str| CronSpec::parse(s).unwrap();
+        Timetable {
+            timezone: "America/New_York".parse().unwrap(),
+            jobs: vec![
+                (Job::Dispatch, spec("0 0 9 1 * *")),
+                (Job::Reminder, spec("0 0 9 8 * *")),
+                (Job::Reminder, spec("0 0 9 13 * *")),
+                (Job::DeadlineAlert, spec("0 0 9 15 * *")),
+                (Job::Digest, spec("0 0 9 16 * *")),
+                (Job::Deadlines, spec("0 0 9 * * *")),
+            ],
+        }
+    }
+
+    /// 23:59:59 New York time on the 15th (EST, UTC-5, in the months tested here).
+    fn deadline(c: crate::model::Cycle) -> DateTime<Utc> {
+        utc(&format!("{}T04:59:59Z", c.day(16)))
+    }
+
+    fn keys(due: &[Due]) -> Vec<(&'static str, &str)> {
+        due.iter().map(|d| (d.job.name(), d.key.as_str())).collect()
+    }
+
+    #[test]
+    fn on_the_eighth_the_reminder_and_the_cycle_still_open_are_due() {
+        let t = default_timetable();
+        let due = t.due(utc("2026-12-08T14:00:00Z"), deadline);
+        assert_eq!(
+            keys(&due),
+            [
+                ("digest", "2026-11-16T09:00:00"),
+                ("dispatch", "2026-12-01T09:00:00"),
+                ("reminder", "2026-12-08T09:00:00"),
+                ("deadlines", "2026-12-08T09:00:00"),
+            ]
+        );
+        // A minute before nine, today's runs are not due yet.
+        let early = t.due(utc("2026-12-08T13:59:00Z"), deadline);
+        assert!(early.iter().all(|d| d.job != Job::Reminder && d.job != Job::Deadlines));
+    }
+
+    #[test]
+    fn a_missed_dispatch_is_due_until_the_deadline_and_reminders_only_on_their_day() {
+        let t = default_timetable();
+        // Down over the 1st and the 8th; back on the 9th.
+        let due = t.due(utc("2026-12-09T15:00:00Z"), deadline);
+        assert!(due.iter().any(|d| d.job == Job::Dispatch));
+        assert!(due.iter().all(|d| d.job != Job::Reminder));
+        // Back after the deadline: no circulation for that cycle any more.
+        let late = t.due(utc("2026-12-16T05:00:00Z"), deadline);
+        assert!(late.iter().all(|d| d.job != Job::Dispatch));
+        // The digest of the 16th is due from nine, once (the caller keeps job_runs).
+        let digest = t.due(utc("2026-12-20T12:00:00Z"), deadline);
+        assert!(digest.iter().any(|d| d.key == "2026-12-16T09:00:00" && d.job == Job::Digest));
+    }
+
+    #[test]
+    fn the_hour_that_happens_twice_gives_one_key() {
+        // New York leaves daylight time at 02:00 on 1 November 2026: 01:30 happens twice.
+        let t = Timetable {
+            timezone: "America/New_York".parse().unwrap(),
+            jobs: vec![(Job::Digest, CronSpec::parse("0 30 1 * * *").unwrap())],
+        };
+        let first = t.due(utc("2026-11-01T05:45:00Z"), deadline);
+        let second = t.due(utc("2026-11-01T06:45:00Z"), deadline);
+        assert_eq!(first[0].scheduled_for, utc("2026-11-01T05:30:00Z"));
+        assert_eq!(second[0].scheduled_for, utc("2026-11-01T06:30:00Z"));
+        assert_eq!(first[0].key, second[0].key);
+        assert_eq!(first[0].key, "2026-11-01T01:30:00");
+    }
+
+    #[test]
+    fn the_next_wake_up_is_the_earliest_job() {
+        let t = default_timetable();
+        assert_eq!(
+            t.next_after(utc("2026-12-08T14:00:00Z")),
+            Some(utc("2026-12-09T14:00:00Z"))
+        );
+        // Across the change to daylight time: nine o'clock is 13:00 UTC from 14 March.
+        assert_eq!(
+            t.next_after(utc("2027-03-13T14:00:00Z")),
+            Some(utc("2027-03-14T13:00:00Z"))
+        );
     }
 }

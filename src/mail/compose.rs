@@ -28,56 +28,37 @@ pub enum ComposeError {
     Build(#[from] lettre::error::Error),
 }
 
+/// The three parts of template `kind.language`: subject, plain text, HTML.
+macro_rules! templates {
+    ($($kind:literal . $lang:literal),* $(,)?) => {
+        &[$(
+            (
+                concat!($kind, ".", $lang, ".subject.txt"),
+                include_str!(concat!("../../templates/mail/", $kind, ".", $lang, ".subject.txt")),
+            ),
+            (
+                concat!($kind, ".", $lang, ".txt"),
+                include_str!(concat!("../../templates/mail/", $kind, ".", $lang, ".txt")),
+            ),
+            (
+                concat!($kind, ".", $lang, ".html"),
+                include_str!(concat!("../../templates/mail/", $kind, ".", $lang, ".html")),
+            ),
+        )*]
+    };
+}
+
 /// The mail templates shipped in `templates/mail/`, compiled into the binary.
-const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "circulation.en.subject.txt",
-        include_str!("../../templates/mail/circulation.en.subject.txt"),
-    ),
-    (
-        "circulation.en.txt",
-        include_str!("../../templates/mail/circulation.en.txt"),
-    ),
-    (
-        "circulation.en.html",
-        include_str!("../../templates/mail/circulation.en.html"),
-    ),
-    (
-        "circulation.fr.subject.txt",
-        include_str!("../../templates/mail/circulation.fr.subject.txt"),
-    ),
-    (
-        "circulation.fr.txt",
-        include_str!("../../templates/mail/circulation.fr.txt"),
-    ),
-    (
-        "circulation.fr.html",
-        include_str!("../../templates/mail/circulation.fr.html"),
-    ),
-    (
-        "circulation.es.subject.txt",
-        include_str!("../../templates/mail/circulation.es.subject.txt"),
-    ),
-    (
-        "circulation.es.txt",
-        include_str!("../../templates/mail/circulation.es.txt"),
-    ),
-    (
-        "circulation.es.html",
-        include_str!("../../templates/mail/circulation.es.html"),
-    ),
-    (
-        "receipt.en.subject.txt",
-        include_str!("../../templates/mail/receipt.en.subject.txt"),
-    ),
-    (
-        "receipt.en.txt",
-        include_str!("../../templates/mail/receipt.en.txt"),
-    ),
-    (
-        "receipt.en.html",
-        include_str!("../../templates/mail/receipt.en.html"),
-    ),
+const EMBEDDED: &[(&str, &str)] = templates![
+    "circulation"."en",
+    "circulation"."fr",
+    "circulation"."es",
+    "reminder"."en",
+    "reminder"."fr",
+    "reminder"."es",
+    "receipt"."en",
+    "digest"."en",
+    "deadline"."en",
 ];
 
 /// The compiled templates. `.html` templates escape what they insert; `.txt` ones do not.
@@ -185,10 +166,16 @@ pub struct CirculationContext {
     /// The recipient's own reply address (`needs+TOKEN@…`).
     pub reply_to: String,
     pub reference: String,
+    /// For a reminder: whether today is the deadline.
+    #[serde(rename = "final")]
+    pub final_day: bool,
 }
 
-/// One circulation message: the context, and who it goes to and from.
+/// One circulation message, or a reminder of it: the context, and who it goes to and
+/// from.
 pub struct Circular<'a> {
+    /// `circulation` or `reminder` (the deadline alert is a reminder on the last day).
+    pub kind: &'static str,
     pub context: CirculationContext,
     pub language: Language,
     pub from: &'a config::Mailbox,
@@ -250,12 +237,12 @@ fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, ComposeError> {
     ))
 }
 
-/// Renders a circulation message with its workbook attached.
+/// Renders a circulation message (or a reminder) with its workbook attached.
 pub fn circulation(t: &Templates, c: &Circular<'_>) -> Result<Outgoing, ComposeError> {
     letter(
         t,
         &Letter {
-            kind: "circulation",
+            kind: c.kind,
             language: c.language,
             context: minijinja::value::Value::from(minijinja::value::Serde(&c.context)),
             from: c.from,
@@ -328,6 +315,41 @@ pub fn receipt(t: &Templates, r: &Receipt<'_>) -> Result<Outgoing, ComposeError>
             in_reply_to: r.in_reply_to.clone(),
             auto_submitted: "auto-replied",
             date: r.date,
+            attachment: None,
+        },
+    )
+}
+
+/// A message to the team rather than to a respondent: the digest to the experts, a
+/// one-off deadline's alert to its owner.
+pub struct Notice<'a, C: Serialize> {
+    pub kind: &'static str,
+    pub context: &'a C,
+    pub from: &'a config::Mailbox,
+    pub reply_to: &'a str,
+    pub to: &'a EmailAddress,
+    pub envelope_from: String,
+    pub message_id: String,
+    pub date: DateTime<Utc>,
+}
+
+/// Renders a notice (English; `Auto-Submitted: auto-generated`).
+pub fn notice<C: Serialize>(t: &Templates, n: &Notice<'_, C>) -> Result<Outgoing, ComposeError> {
+    letter(
+        t,
+        &Letter {
+            kind: n.kind,
+            language: Language::En,
+            context: minijinja::value::Value::from(minijinja::value::Serde(n.context)),
+            from: n.from,
+            reply_to: n.reply_to,
+            to_name: "",
+            to: n.to,
+            envelope_from: n.envelope_from.clone(),
+            message_id: n.message_id.clone(),
+            in_reply_to: None,
+            auto_submitted: "auto-generated",
+            date: n.date,
             attachment: None,
         },
     )

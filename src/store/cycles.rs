@@ -44,7 +44,8 @@ pub struct CycleCounts {
     pub sending: i64,
     pub sent: i64,
     pub failed: i64,
-    /// Recipients' parties that sent a reply this cycle.
+    /// Recipients' parties that answered this cycle (a reply with no changes counts; one
+    /// waiting in quarantine does not).
     pub answered: i64,
     /// Replies whose changes await an expert.
     pub awaiting_review: i64,
@@ -136,10 +137,12 @@ impl Store {
                 other => return Err(StoreError::Corrupt(format!("outbox state '{other}'"))),
             }
         }
-        let r = sqlx::query(
-            "SELECT COUNT(DISTINCT party_code), SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) \
-             FROM submissions WHERE cycle_id = $1",
-        )
+        let q = format!(
+            "SELECT COUNT(DISTINCT CASE WHEN {} THEN party_code END), \
+             SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) FROM submissions WHERE cycle_id = $1",
+            super::jobs::ANSWERED
+        );
+        let r = sqlx::query(sqlx::AssertSqlSafe(q))
         .bind(id.as_str())
         .fetch_one(&self.pool)
         .await?;

@@ -5,6 +5,7 @@
 pub mod contacts;
 pub mod cycles;
 pub mod inbox;
+pub mod jobs;
 pub mod needs;
 pub mod outbox;
 pub mod parties;

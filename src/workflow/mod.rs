@@ -1,6 +1,7 @@
 //! The cycle's steps as the daemon and the CLI run them: load, call the pure core, store,
 //! send. Today: dispatch (the circulation on the 1st).
 
+pub mod chase;
 pub mod intake;
 
 use std::collections::{HashMap, HashSet};
@@ -106,11 +107,46 @@ pub async fn dispatch(
         })
         .collect();
 
-    let plan = Arc::new(Plan::new(cfg, &index, cycle, base)?);
+    let today = now.with_timezone(&tz).date_naive();
+    let plan = Arc::new(Plan::new(
+        cfg,
+        &index,
+        cycle,
+        base,
+        Chase::Circulation,
+        today,
+    )?);
+    let (enqueued, skipped) = store_messages(&store, plan.clone(), contacts, now, true).await?;
+    tracing::info!(%cycle, enqueued, "the circulation is in the outbox");
+
+    let send = sender
+        .drain(&store, clock, DISPATCH_WAIT)
+        .await
+        .context("sending the outbox")?;
+    Ok(DispatchReport {
+        cycle,
+        opened,
+        needs: plan.needs,
+        enqueued,
+        skipped,
+        send,
+    })
+}
+
+/// Renders `plan`'s message for each contact (the next chunk while this one is stored)
+/// and puts them in the outbox in one transaction; for the circulation, also records the
+/// contacts as the cycle's recipients. Returns how many were new, and who was left out.
+async fn store_messages(
+    store: &crate::store::Store,
+    plan: Arc<Plan>,
+    contacts: Vec<Contact>,
+    now: chrono::DateTime<chrono::Utc>,
+    recipients_too: bool,
+) -> Result<(usize, Vec<Skipped>)> {
+    let cycle = plan.cycle;
     let mut skipped = Vec::new();
     let mut enqueued = 0;
     let mut tx = store.write().await?;
-    // Rendering the next chunk overlaps with storing this one.
     let render = |chunk: &[Contact]| {
         let (plan, chunk) = (Arc::clone(&plan), chunk.to_vec());
         tokio::task::spawn_blocking(move || plan.render(&chunk, now))
@@ -137,33 +173,56 @@ pub async fn dispatch(
                 }),
             }
         }
-        cycles::add_recipients(&mut tx, cycle, &recipients, now).await?;
+        if recipients_too {
+            cycles::add_recipients(&mut tx, cycle, &recipients, now).await?;
+        }
         enqueued += outbox::enqueue(&mut tx, &messages, now).await?;
     }
-    // Also moves a cycle opened by a run that was killed before this point to collecting.
-    cycles::add_recipients(&mut tx, cycle, &[], now).await?;
+    if recipients_too {
+        // Also moves a cycle opened by a run that was killed before this point to collecting.
+        cycles::add_recipients(&mut tx, cycle, &[], now).await?;
+    }
     tx.commit()
         .await
-        .context("storing the circulation in the outbox")?;
-    tracing::info!(%cycle, enqueued, "the circulation is in the outbox");
+        .with_context(|| format!("storing the {} messages in the outbox", plan.chase.kind()))?;
+    Ok((enqueued, skipped))
+}
 
-    let send = sender
-        .drain(&store, clock, DISPATCH_WAIT)
-        .await
-        .context("sending the outbox")?;
-    Ok(DispatchReport {
-        cycle,
-        opened,
-        needs: plan.needs,
-        enqueued,
-        skipped,
-        send,
-    })
+/// A message to a recipient of a cycle, with their own workbook attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chase {
+    /// The circulation on the 1st.
+    Circulation,
+    /// A reminder to a recipient whose party has not answered.
+    Reminder,
+    /// The reminder on the deadline day.
+    DeadlineAlert,
+}
+
+impl Chase {
+    /// The outbox kind.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Chase::Circulation => CIRCULATION,
+            Chase::Reminder => "reminder",
+            Chase::DeadlineAlert => "deadline_alert",
+        }
+    }
+    fn template(self) -> &'static str {
+        match self {
+            Chase::Circulation => CIRCULATION,
+            Chase::Reminder | Chase::DeadlineAlert => "reminder",
+        }
+    }
 }
 
 /// Everything a cycle's messages share: built once, used for every recipient.
 struct Plan {
     cycle: Cycle,
+    chase: Chase,
+    /// The local date the messages belong to: the 1st for the circulation, today for a
+    /// reminder (one a day at most).
+    day: chrono::NaiveDate,
     stencil: write::Stencil,
     templates: Templates,
     deadline: DeadlineParts,
@@ -181,6 +240,8 @@ impl Plan {
         index: &crate::directory::PartyIndex,
         cycle: Cycle,
         base: Vec<Need>,
+        chase: Chase,
+        today: chrono::NaiveDate,
     ) -> Result<Self> {
         let states = index.state_names();
         let circulation = write::Circulation {
@@ -202,6 +263,11 @@ impl Plan {
         }
         Ok(Self {
             cycle,
+            chase,
+            day: match chase {
+                Chase::Circulation => cycle.day(1),
+                Chase::Reminder | Chase::DeadlineAlert => today,
+            },
             stencil,
             templates: Templates::embedded()?,
             deadline: DeadlineParts::new(cfg.deadline_local(cycle), cfg.schedule.timezone.name()),
@@ -267,7 +333,7 @@ impl Plan {
             token: token.clone(),
             reply_to: reply_to.clone(),
         })?;
-        let day = self.cycle.day(1);
+        let (day, outbox_kind) = (self.day, self.chase.kind());
         let context = CirculationContext {
             cycle: self.cycle.to_string(),
             cycle_year: self.cycle.year(),
@@ -280,10 +346,12 @@ impl Plan {
             deadline: self.deadline.clone(),
             reference: write::reference(self.cycle, c.party.as_str(), &token),
             reply_to,
+            final_day: self.chase == Chase::DeadlineAlert,
         };
         let outgoing = compose::circulation(
             &self.templates,
             &Circular {
+                kind: self.chase.template(),
                 context,
                 language: c.language,
                 from: &self.from,
@@ -292,7 +360,7 @@ impl Plan {
                 envelope_from: token::plus_address(&self.reply_to, &format!("bounce-{token}")),
                 message_id: compose::message_id(
                     self.cycle,
-                    CIRCULATION,
+                    outbox_kind,
                     c.id,
                     day,
                     self.from.address.domain(),
@@ -305,8 +373,11 @@ impl Plan {
         Ok((
             token,
             NewMessage {
-                dedupe_key: format!("{CIRCULATION}/{}/{}", self.cycle, c.id),
-                kind: CIRCULATION,
+                dedupe_key: match self.chase {
+                    Chase::Circulation => format!("{CIRCULATION}/{}/{}", self.cycle, c.id),
+                    _ => format!("{outbox_kind}/{}/{}/{day}", self.cycle, c.id),
+                },
+                kind: outbox_kind,
                 cycle: Some(self.cycle),
                 contact_id: Some(c.id),
                 day,
@@ -438,14 +509,10 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
 }
 
 /// Watches the inbox until SIGTERM or Ctrl-C: a pass of [`ingest_once`], then a wait for
-/// new mail (IMAP IDLE, or polling every `imap.poll_seconds`), again and again. A failed
+/// new mail (IMAP IDLE, or until `schedule.inbox_poll`), again and again. A failed
 /// pass or wait (a dropped connection, a server restart) is retried with backoff, from 1
 /// second up to a minute. The daemon runs the same loop.
 pub async fn ingest_watch(cfg: &Config, clock: Arc<dyn Clock>) -> Result<()> {
-    let poll = match &cfg.inbound {
-        crate::config::Inbound::Imap(i) => Duration::from_secs(i.poll_seconds),
-        crate::config::Inbound::Maildir { .. } => Duration::from_secs(60),
-    };
     let stop = shutdown_signal();
     tokio::pin!(stop);
     let mut backoff = Duration::from_secs(1);
@@ -455,6 +522,7 @@ pub async fn ingest_watch(cfg: &Config, clock: Arc<dyn Clock>) -> Result<()> {
             if r.fetch.fetched > 0 || r.read.replies > 0 {
                 tracing::info!("{} stored; {}", r.fetch.stored, r.read.summary());
             }
+            let poll = cfg.schedule.until_poll(clock.now());
             crate::mail::inbound::wait(&cfg.inbound, poll)
                 .await
                 .context("waiting for new mail")

@@ -1,0 +1,252 @@
+//! Chasing: reminders and the deadline alert to those who have not answered, the digest
+//! to the experts after the deadline, and the alerts of one-off deadlines. Each puts its
+//! messages in the outbox, keyed so that running it twice on a day sends nothing twice.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use sha2::Digest;
+
+use super::{Chase, Plan, Skipped, store_messages};
+use crate::app::open_seeded;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::mail::compose::{self, Notice, Templates};
+use crate::model::{Cycle, EmailAddress};
+use crate::store::Store;
+use crate::store::outbox::{self, NewMessage};
+
+/// What a reminder run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RemindReport {
+    pub cycle: Cycle,
+    /// `reminder` or `deadline_alert`.
+    pub kind: &'static str,
+    /// Recipients whose party has not answered.
+    pub silent: usize,
+    /// Messages added to the outbox by this run (none for those reminded today already).
+    pub enqueued: usize,
+    pub skipped: Vec<Skipped>,
+    /// Why nothing was sent, when nothing could be.
+    pub note: Option<String>,
+}
+
+/// Reminds the recipients of `cycle` (the current month by default) whose party has not
+/// answered: a reminder, or on the deadline day the deadline alert. Each gets their own
+/// workbook again. Once a day at most; nothing once the deadline has passed.
+pub async fn remind(
+    cfg: &Config,
+    clock: &dyn Clock,
+    cycle: Option<Cycle>,
+    chase: Chase,
+) -> Result<RemindReport> {
+    let (store, index) = open_seeded(cfg).await?;
+    let tz = cfg.schedule.timezone;
+    let now = clock.now();
+    let today = now.with_timezone(&tz).date_naive();
+    let cycle = cycle.unwrap_or_else(|| Cycle::of_date(today));
+    let mut report = RemindReport {
+        cycle,
+        kind: chase.kind(),
+        silent: 0,
+        enqueued: 0,
+        skipped: Vec::new(),
+        note: None,
+    };
+    let Some(mut base) = store.cycle_base(cycle).await? else {
+        report.note = Some(format!("cycle {cycle} was never circulated"));
+        return Ok(report);
+    };
+    if now > cfg.deadline(cycle) {
+        report.note = Some(format!(
+            "cycle {cycle} closed for replies on {}",
+            cfg.deadline_text(cycle)
+        ));
+        return Ok(report);
+    }
+    let silent: std::collections::HashSet<i64> = store
+        .silent_recipients(cycle)
+        .await?
+        .into_iter()
+        .map(|s| s.contact_id)
+        .collect();
+    report.silent = silent.len();
+    let contacts: Vec<_> = store
+        .contacts()
+        .await?
+        .into_iter()
+        .filter(|c| silent.contains(&c.id))
+        .collect();
+    crate::workbook::write::sort_for_workbook(&mut base);
+    let plan = Arc::new(Plan::new(cfg, &index, cycle, base, chase, today)?);
+    let (enqueued, skipped) = store_messages(&store, plan, contacts, now, false).await?;
+    report.enqueued = enqueued;
+    report.skipped = skipped;
+    tracing::info!(%cycle, kind = chase.kind(), enqueued, "reminders are in the outbox");
+    Ok(report)
+}
+
+/// What a digest run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DigestReport {
+    pub cycle: Cycle,
+    pub enqueued: usize,
+    pub facts: crate::store::jobs::DigestFacts,
+    pub note: Option<String>,
+}
+
+/// Sends the experts (`mail.experts`) the digest of `cycle`: who answered and who did
+/// not, what awaits review, conflicts, quarantine, unreadable files, late replies and
+/// bouncing contacts. Once per cycle and expert.
+pub async fn digest(cfg: &Config, clock: &dyn Clock, cycle: Option<Cycle>) -> Result<DigestReport> {
+    let (store, _) = open_seeded(cfg).await?;
+    let now = clock.now();
+    let today = now.with_timezone(&cfg.schedule.timezone).date_naive();
+    let cycle = cycle.unwrap_or_else(|| Cycle::of_date(today));
+    let mut facts = store.digest_facts(cycle).await?;
+    facts.deadline = cfg.deadline_text(cycle);
+    let mut report = DigestReport {
+        cycle,
+        enqueued: 0,
+        facts,
+        note: None,
+    };
+    if store.cycle_base(cycle).await?.is_none() {
+        report.note = Some(format!("cycle {cycle} was never circulated"));
+        return Ok(report);
+    }
+    if cfg.mail.experts.is_empty() {
+        report.note = Some("no experts to send it to (mail.experts is empty)".into());
+        return Ok(report);
+    }
+    let templates = Templates::embedded()?;
+    let mut messages = Vec::new();
+    for expert in &cfg.mail.experts {
+        let outgoing = compose::notice(
+            &templates,
+            &Notice {
+                kind: "digest",
+                context: &report.facts,
+                from: &cfg.mail.from,
+                reply_to: cfg.mail.reply_to.as_str(),
+                to: expert,
+                envelope_from: cfg.mail.from.address.to_string(),
+                message_id: format!(
+                    "<{cycle}.digest.{}@{}>",
+                    short_hash(expert),
+                    cfg.mail.from.address.domain()
+                ),
+                date: now,
+            },
+        )?;
+        messages.push(NewMessage {
+            dedupe_key: format!("digest/{cycle}/{}", expert.key()),
+            kind: "digest",
+            cycle: Some(cycle),
+            contact_id: None,
+            day: today,
+            outgoing,
+        });
+    }
+    report.enqueued = enqueue(&store, &messages, now).await?;
+    Ok(report)
+}
+
+/// A one-off deadline's alert that went into the outbox.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeadlineAlert {
+    pub deadline: i64,
+    pub title: String,
+    pub owner: String,
+    pub days_before: u32,
+}
+
+/// What a run of the one-off deadlines' alerts did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DeadlinesReport {
+    /// The alerts due today.
+    pub due: Vec<DeadlineAlert>,
+    /// How many of them this run put in the outbox (the others were, earlier today).
+    pub enqueued: usize,
+}
+
+/// Puts in the outbox today's alerts of one-off deadlines (`needsd deadline add`): to
+/// each owner, on each of the deadline's alert days.
+pub async fn deadline_alerts(cfg: &Config, clock: &dyn Clock) -> Result<DeadlinesReport> {
+    let (store, _) = open_seeded(cfg).await?;
+    let now = clock.now();
+    let today = now.with_timezone(&cfg.schedule.timezone).date_naive();
+    let templates = Templates::embedded()?;
+    let mut messages = Vec::new();
+    let mut alerts = Vec::new();
+    for d in store.deadlines().await? {
+        for &days in &d.alert_days {
+            if d.due.checked_sub_days(chrono::Days::new(u64::from(days))) != Some(today) {
+                continue;
+            }
+            let to = EmailAddress::parse(&d.owner)
+                .with_context(|| format!("deadline {}: owner '{}'", d.id, d.owner))?;
+            #[derive(serde::Serialize)]
+            struct Context<'a> {
+                title: &'a str,
+                due: String,
+                days: u32,
+            }
+            let outgoing = compose::notice(
+                &templates,
+                &Notice {
+                    kind: "deadline",
+                    context: &Context {
+                        title: &d.title,
+                        due: d.due.format("%-d %B %Y").to_string(),
+                        days,
+                    },
+                    from: &cfg.mail.from,
+                    reply_to: cfg.mail.reply_to.as_str(),
+                    to: &to,
+                    envelope_from: cfg.mail.from.address.to_string(),
+                    message_id: format!(
+                        "<deadline.{}.{days}.{}@{}>",
+                        d.id,
+                        d.due,
+                        cfg.mail.from.address.domain()
+                    ),
+                    date: now,
+                },
+            )?;
+            messages.push(NewMessage {
+                dedupe_key: format!("deadline/{}/{days}", d.id),
+                kind: "deadline",
+                cycle: None,
+                contact_id: None,
+                day: today,
+                outgoing,
+            });
+            alerts.push(DeadlineAlert {
+                deadline: d.id,
+                title: d.title.clone(),
+                owner: d.owner.clone(),
+                days_before: days,
+            });
+        }
+    }
+    Ok(DeadlinesReport {
+        enqueued: enqueue(&store, &messages, now).await?,
+        due: alerts,
+    })
+}
+
+async fn enqueue(store: &Store, messages: &[NewMessage], now: DateTime<Utc>) -> Result<usize> {
+    let mut tx = store.write().await?;
+    let added = outbox::enqueue(&mut tx, messages, now).await?;
+    tx.commit().await.context("storing messages in the outbox")?;
+    Ok(added)
+}
+
+/// Twelve hex digits of an address's hash: a Message-ID part that stays the same for the
+/// same address, whatever the order of the config's list.
+fn short_hash(a: &EmailAddress) -> String {
+    let h = sha2::Sha256::digest(a.key().as_bytes());
+    hex::encode(&h[..6])
+}
