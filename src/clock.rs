@@ -1,12 +1,21 @@
 //! The only place that reads the time. Everything else takes a [`Clock`], so tests can
 //! run a whole month in seconds.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+/// A future a clock returns.
+pub type Wait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Resolves once the clock reads `t` or later.
+    fn sleep_until(&self, t: DateTime<Utc>) -> Wait<'_>;
 }
 
 /// The system clock.
@@ -20,23 +29,63 @@ impl Clock for SystemClock {
         )]
         Utc::now()
     }
+
+    /// Sleeps in steps of at most a minute, so a system time set forward or back (NTP, a
+    /// suspended VM) is noticed within a minute.
+    fn sleep_until(&self, t: DateTime<Utc>) -> Wait<'_> {
+        Box::pin(async move {
+            loop {
+                let left = t - self.now();
+                if left <= chrono::TimeDelta::zero() {
+                    return;
+                }
+                let step = left
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(Duration::from_secs(60));
+                tokio::time::sleep(step).await;
+            }
+        })
+    }
 }
 
-/// A clock that stands still until a test moves it.
-pub struct TestClock(Mutex<DateTime<Utc>>);
+/// A clock that stands still until a test (or the demo) moves it.
+pub struct TestClock {
+    at: Mutex<DateTime<Utc>>,
+    moved: tokio::sync::Notify,
+}
 
 impl TestClock {
     pub fn new(at: DateTime<Utc>) -> Self {
-        Self(Mutex::new(at))
+        Self {
+            at: Mutex::new(at),
+            moved: tokio::sync::Notify::new(),
+        }
     }
     pub fn set(&self, at: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = at;
+        *self.at.lock().unwrap_or_else(|p| p.into_inner()) = at;
+        self.moved.notify_waiters();
     }
 }
 
 impl Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        *self.at.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn sleep_until(&self, t: DateTime<Utc>) -> Wait<'_> {
+        Box::pin(async move {
+            loop {
+                // Listen before looking, so a move in between is not missed.
+                let moved = self.moved.notified();
+                tokio::pin!(moved);
+                moved.as_mut().enable();
+                if self.now() >= t {
+                    return;
+                }
+                moved.await;
+            }
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod diff;
 pub mod directory;
 pub mod fsutil;
@@ -13,5 +14,6 @@ pub mod policy;
 pub mod schedule;
 pub mod store;
 pub mod token;
+pub mod web;
 pub mod workbook;
 pub mod workflow;

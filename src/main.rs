@@ -72,6 +72,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Remind the recipients whose party has not answered the cycle, with their workbook
+    /// again, then send the outbox (at most one reminder a day each).
+    Remind {
+        /// The cycle (YYYY-MM; default: the current month).
+        #[arg(long)]
+        cycle: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The daemon: scheduler, inbox watcher, outbox sender and web server, until SIGTERM
+    /// or Ctrl-C.
+    Run,
+    /// One-off deadlines whose owners are alerted by mail ahead of the day.
+    Deadline {
+        #[command(subcommand)]
+        cmd: DeadlineCmd,
+    },
     /// Read the inbox: store every message exactly once, move it out of the inbox, read
     /// it, answer it. Without --once, keep watching (IMAP IDLE or polling) until SIGTERM.
     Ingest {
@@ -99,6 +116,28 @@ enum Command {
         /// Folder for the demo's database, mail folders and workbooks.
         #[arg(long, default_value = "needsd-demo")]
         dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadlineCmd {
+    /// Add a deadline.
+    Add {
+        title: String,
+        /// The day it is due (YYYY-MM-DD, in the configured time zone).
+        #[arg(long)]
+        due: String,
+        /// Who is alerted.
+        #[arg(long)]
+        owner: String,
+        /// Days before the due date on which the owner is alerted (0 = on the day).
+        #[arg(long, value_delimiter = ',', default_value = "7,1,0")]
+        alert_days: Vec<u32>,
+    },
+    /// The deadlines, soonest first.
+    List {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -400,6 +439,98 @@ async fn try_main(cli: Cli) -> Result<()> {
                 );
             }
         }
+        Command::Remind { cycle, json } => {
+            let cycle = cycle
+                .map(|c| usage(Cycle::parse(&c), "--cycle"))
+                .transpose()?;
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            // On the deadline day the reminder says that today is the last day.
+            let today = clock
+                .now()
+                .with_timezone(&cfg.schedule.timezone)
+                .date_naive();
+            let target = cycle.unwrap_or_else(|| Cycle::of_date(today));
+            let kind = if today == target.day(cfg.schedule.deadline_day) {
+                needsd::workflow::Chase::DeadlineAlert
+            } else {
+                needsd::workflow::Chase::Reminder
+            };
+            let r = needsd::workflow::chase::remind(&cfg, clock.as_ref(), cycle, kind).await?;
+            let send =
+                needsd::workflow::send_now(&cfg, clock, needsd::workflow::DISPATCH_WAIT).await?;
+            if json {
+                print_json(&json!({ "remind": r, "send": send }))?;
+            } else {
+                match &r.note {
+                    Some(n) => println!("Cycle {}: nobody reminded: {n}.", r.cycle),
+                    None => println!(
+                        "Cycle {}: {} recipients have not answered; {} new reminders in the outbox; sent {}, failed {}, deferred {}.",
+                        r.cycle, r.silent, r.enqueued, send.sent, send.failed, send.deferred
+                    ),
+                }
+                for k in &r.skipped {
+                    eprintln!("not reminded: {} <{}>: {}", k.party, k.email, k.reason);
+                }
+            }
+        }
+        Command::Run => {
+            eprintln!("needsd: running; SIGTERM or Ctrl-C stops");
+            needsd::daemon::run(
+                Arc::new(cfg),
+                Arc::new(SystemClock),
+                needsd::workflow::shutdown_signal(),
+                None,
+            )
+            .await?;
+        }
+        Command::Deadline { cmd } => match cmd {
+            DeadlineCmd::Add {
+                title,
+                due,
+                owner,
+                alert_days,
+            } => {
+                let due = usage(
+                    chrono::NaiveDate::parse_from_str(due.trim(), "%Y-%m-%d"),
+                    "--due (YYYY-MM-DD)",
+                )?;
+                let owner = usage(EmailAddress::parse(&owner), "--owner")?;
+                if title.trim().is_empty() {
+                    return Err(Usage("the deadline needs a title".into()).into());
+                }
+                let store = needsd::store::Store::open(&cfg.database.url).await?;
+                let id = store
+                    .add_deadline(title.trim(), due, owner.as_str(), &alert_days, clock.now())
+                    .await?;
+                println!(
+                    "Deadline {id} added: {} on {due}, alerts to {owner}.",
+                    title.trim()
+                );
+            }
+            DeadlineCmd::List { json } => {
+                let store = needsd::store::Store::open(&cfg.database.url).await?;
+                let list = store.deadlines().await?;
+                if json {
+                    print_json(&list)?;
+                } else {
+                    let rows: Vec<Vec<String>> = list
+                        .iter()
+                        .map(|d| {
+                            let days: Vec<String> =
+                                d.alert_days.iter().map(u32::to_string).collect();
+                            vec![
+                                d.id.to_string(),
+                                d.due.to_string(),
+                                d.title.clone(),
+                                d.owner.clone(),
+                                days.join(","),
+                            ]
+                        })
+                        .collect();
+                    print_table(&["ID", "DUE", "TITLE", "OWNER", "ALERT DAYS"], &rows)?;
+                }
+            }
+        },
         Command::Ingest { once, json } => {
             if !once {
                 eprintln!("needsd: watching the inbox; SIGTERM or Ctrl-C stops");

@@ -326,7 +326,11 @@ mod tests {
         );
         // A minute before nine, today's runs are not due yet.
         let early = t.due(utc("2026-12-08T13:59:00Z"), deadline);
-        assert!(early.iter().all(|d| d.job != Job::Reminder && d.job != Job::Deadlines));
+        assert!(
+            early
+                .iter()
+                .all(|d| d.job != Job::Reminder && d.job != Job::Deadlines)
+        );
     }
 
     #[test]
@@ -341,7 +345,11 @@ mod tests {
         assert!(late.iter().all(|d| d.job != Job::Dispatch));
         // The digest of the 16th is due from nine, once (the caller keeps job_runs).
         let digest = t.due(utc("2026-12-20T12:00:00Z"), deadline);
-        assert!(digest.iter().any(|d| d.key == "2026-12-16T09:00:00" && d.job == Job::Digest));
+        assert!(
+            digest
+                .iter()
+                .any(|d| d.key == "2026-12-16T09:00:00" && d.job == Job::Digest)
+        );
     }
 
     #[test]

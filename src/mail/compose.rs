@@ -434,6 +434,7 @@ mod tests {
             ),
             reply_to: "needs+abc@ctc.example".into(),
             reference: "2026-12/SEN/abc123".into(),
+            final_day: false,
         }
     }
 
@@ -486,6 +487,7 @@ mod tests {
         let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let cycle = Cycle::parse("2026-12").unwrap();
         let c = Circular {
+            kind: "circulation",
             context: context(),
             language: Language::Fr,
             from: &from,
@@ -515,5 +517,66 @@ mod tests {
                 .starts_with("[Matrix of Needs 2026-12] Matrice des besoins")
         );
         assert!(raw.contains(XLSX_TYPE));
+    }
+
+    #[test]
+    fn reminders_say_the_deadline_and_the_last_day_in_each_language() {
+        let t = Templates::embedded().unwrap();
+        let mut ctx = context();
+        for (lang, before, last) in [
+            (
+                Language::En,
+                "Reminder: please reply by 15 December",
+                "Today is the deadline",
+            ),
+            (
+                Language::Fr,
+                "Rappel : merci de répondre avant le 15 décembre",
+                "Dernier jour",
+            ),
+            (
+                Language::Es,
+                "Recordatorio: le rogamos responder antes del 15 de diciembre",
+                "Hoy vence el plazo",
+            ),
+        ] {
+            ctx.final_day = false;
+            let s = t.render("reminder", lang, "subject.txt", &ctx).unwrap();
+            assert!(s.contains(before), "{s}");
+            ctx.final_day = true;
+            let s = t.render("reminder", lang, "subject.txt", &ctx).unwrap();
+            assert!(s.contains(last), "{s}");
+            for part in ["txt", "html"] {
+                let body = t.render("reminder", lang, part, &ctx).unwrap();
+                assert!(body.contains("needs+abc@ctc.example"), "{body}");
+            }
+        }
+        assert_eq!(t.languages("reminder"), ["en", "fr", "es"]);
+    }
+
+    #[test]
+    fn the_digest_lists_who_did_not_answer_escaped_in_html() {
+        let t = Templates::embedded().unwrap();
+        let facts = serde_json::json!({
+            "cycle": "2026-12", "deadline": "15 December 2026, 23:59 New York time",
+            "parties": 3, "answered": 1, "awaiting_review": 1, "changes_pending": 2,
+            "conflicts": 1, "quarantined": 0, "unparseable": 0, "late": 1,
+            "silent": ["Kenya (KEN)", "<Narnia> (NAR)"], "bouncing": []
+        });
+        let subject = t
+            .render("digest", Language::En, "subject.txt", &facts)
+            .unwrap();
+        assert_eq!(
+            subject.trim(),
+            "[Matrix of Needs 2026-12] Digest: 1 of 3 answered, 1 awaiting review"
+        );
+        let text = t.render("digest", Language::En, "txt", &facts).unwrap();
+        assert!(text.contains("  - Kenya (KEN)"), "{text}");
+        assert!(text.contains("2 changes, 1 in conflict"), "{text}");
+        let html = t.render("digest", Language::En, "html", &facts).unwrap();
+        assert!(
+            html.contains("&lt;Narnia&gt;") && !html.contains("<Narnia>"),
+            "{html}"
+        );
     }
 }

@@ -143,9 +143,9 @@ impl Store {
             super::jobs::ANSWERED
         );
         let r = sqlx::query(sqlx::AssertSqlSafe(q))
-        .bind(id.as_str())
-        .fetch_one(&self.pool)
-        .await?;
+            .bind(id.as_str())
+            .fetch_one(&self.pool)
+            .await?;
         counts.answered = r.try_get(0)?;
         counts.awaiting_review = r.try_get::<Option<i64>, _>(1)?.unwrap_or(0);
         Ok(counts)

@@ -280,3 +280,107 @@ impl Store {
         Ok(f)
     }
 }
+
+/// The daemon that holds a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub owner: String,
+    pub started_at: String,
+    pub listen: Option<String>,
+}
+
+/// Counts for `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct Gauges {
+    /// Outbox messages by state.
+    pub outbox: Vec<(String, i64)>,
+    /// Stored inbound messages by classification (`reply`, `bounce`, … or `unread`).
+    pub inbox: Vec<(String, i64)>,
+    pub submissions_pending: i64,
+    pub submissions_quarantined: i64,
+}
+
+impl Store {
+    /// Takes the database for this daemon, unless another one holds it and is not
+    /// `gone`; then says who does.
+    pub async fn acquire_daemon_lock(
+        &self,
+        owner: &str,
+        listen: &str,
+        now: DateTime<Utc>,
+        gone: impl Fn(&str) -> bool,
+    ) -> Result<Result<(), Holder>, StoreError> {
+        let mut tx = self.write().await?;
+        // A write first, so SQLite takes the write lock before the read.
+        sqlx::query("DELETE FROM daemon_lock WHERE owner = $1")
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(r) =
+            sqlx::query("SELECT owner, started_at, listen FROM daemon_lock WHERE id = 1")
+                .fetch_optional(&mut *tx)
+                .await?
+        {
+            let holder = Holder {
+                owner: r.try_get(0)?,
+                started_at: r.try_get(1)?,
+                listen: r.try_get(2)?,
+            };
+            if !gone(&holder.owner) {
+                return Ok(Err(holder));
+            }
+            sqlx::query("DELETE FROM daemon_lock WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO daemon_lock (id, owner, started_at, listen) VALUES (1, $1, $2, $3)",
+        )
+        .bind(owner)
+        .bind(db_time(now))
+        .bind(listen)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    pub async fn release_daemon_lock(&self, owner: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM daemon_lock WHERE owner = $1")
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn gauges(&self) -> Result<Gauges, StoreError> {
+        let pairs = |q: &'static str| async move {
+            sqlx::query(q)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+                .collect::<Result<Vec<_>, StoreError>>()
+        };
+        let count = |q: &'static str| async move {
+            Ok::<i64, StoreError>(sqlx::query(q).fetch_one(&self.pool).await?.try_get(0)?)
+        };
+        Ok(Gauges {
+            outbox: pairs("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
+                .await?,
+            inbox: pairs(
+                "SELECT COALESCE(classification, 'unread'), COUNT(*) FROM inbox \
+                 GROUP BY COALESCE(classification, 'unread') ORDER BY 1",
+            )
+            .await?,
+            submissions_pending: count("SELECT COUNT(*) FROM submissions WHERE state = 'pending'")
+                .await?,
+            submissions_quarantined: count(
+                "SELECT COUNT(*) FROM submissions WHERE state = 'quarantined'",
+            )
+            .await?,
+        })
+    }
+}

@@ -240,7 +240,9 @@ pub async fn deadline_alerts(cfg: &Config, clock: &dyn Clock) -> Result<Deadline
 async fn enqueue(store: &Store, messages: &[NewMessage], now: DateTime<Utc>) -> Result<usize> {
     let mut tx = store.write().await?;
     let added = outbox::enqueue(&mut tx, messages, now).await?;
-    tx.commit().await.context("storing messages in the outbox")?;
+    tx.commit()
+        .await
+        .context("storing messages in the outbox")?;
     Ok(added)
 }
 

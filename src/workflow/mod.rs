@@ -63,6 +63,17 @@ pub async fn dispatch(
     clock: Arc<dyn Clock>,
     cycle: Option<Cycle>,
 ) -> Result<DispatchReport> {
+    dispatch_then(cfg, clock, cycle, Some(DISPATCH_WAIT)).await
+}
+
+/// [`dispatch`], then sending for at most `send_wait`, or not at all (the daemon's
+/// sender sends).
+pub async fn dispatch_then(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    cycle: Option<Cycle>,
+    send_wait: Option<Duration>,
+) -> Result<DispatchReport> {
     let (store, index) = open_seeded(cfg).await?;
     let tz = cfg.schedule.timezone;
     let now = clock.now();
@@ -119,10 +130,13 @@ pub async fn dispatch(
     let (enqueued, skipped) = store_messages(&store, plan.clone(), contacts, now, true).await?;
     tracing::info!(%cycle, enqueued, "the circulation is in the outbox");
 
-    let send = sender
-        .drain(&store, clock, DISPATCH_WAIT)
-        .await
-        .context("sending the outbox")?;
+    let send = match send_wait {
+        Some(wait) => sender
+            .drain(&store, clock, wait)
+            .await
+            .context("sending the outbox")?,
+        None => SendReport::default(),
+    };
     Ok(DispatchReport {
         cycle,
         opened,
@@ -387,6 +401,20 @@ impl Plan {
     }
 }
 
+/// Sends what the outbox holds, waiting at most `wait` for messages the server deferred.
+pub async fn send_now(cfg: &Config, clock: Arc<dyn Clock>, wait: Duration) -> Result<SendReport> {
+    let store = crate::store::Store::open(&cfg.database.url).await?;
+    let sender = Arc::new(
+        Sender::new(&cfg.outbound)
+            .await
+            .context("setting up outbound mail")?,
+    );
+    sender
+        .drain(&store, clock, wait)
+        .await
+        .context("sending the outbox")
+}
+
 /// `cycle status`: where a cycle's circulation and replies stand.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CycleStatus {
@@ -513,7 +541,17 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
 /// pass or wait (a dropped connection, a server restart) is retried with backoff, from 1
 /// second up to a minute. The daemon runs the same loop.
 pub async fn ingest_watch(cfg: &Config, clock: Arc<dyn Clock>) -> Result<()> {
-    let stop = shutdown_signal();
+    watch_inbox(cfg, clock, shutdown_signal(), |_| {}).await
+}
+
+/// The loop of [`ingest_watch`] until `stop` resolves; `on_pass` sees each pass that
+/// worked.
+pub async fn watch_inbox(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    stop: impl std::future::Future<Output = ()>,
+    on_pass: impl Fn(&IngestReport),
+) -> Result<()> {
     tokio::pin!(stop);
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -522,6 +560,7 @@ pub async fn ingest_watch(cfg: &Config, clock: Arc<dyn Clock>) -> Result<()> {
             if r.fetch.fetched > 0 || r.read.replies > 0 {
                 tracing::info!("{} stored; {}", r.fetch.stored, r.read.summary());
             }
+            on_pass(&r);
             let poll = cfg.schedule.until_poll(clock.now());
             crate::mail::inbound::wait(&cfg.inbound, poll)
                 .await
@@ -545,7 +584,7 @@ pub async fn ingest_watch(cfg: &Config, clock: Arc<dyn Clock>) -> Result<()> {
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {

@@ -1,0 +1,312 @@
+//! `needsd run`: one process with the scheduler, the inbox watcher, the outbox sender and
+//! the web server, until a stop signal. One daemon per database.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::TimeZone;
+use thiserror::Error;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::mail::outbound::{self, Sender};
+use crate::model::Cycle;
+use crate::schedule::{Due, Job};
+use crate::store::Store;
+use crate::workflow::{self, Chase, chase};
+
+/// Another daemon holds the database.
+#[derive(Debug, Error)]
+#[error(
+    "another needsd is already running on {database} (process {pid}, since {since}{listen}); stop it first"
+)]
+pub struct AlreadyRunning {
+    pub database: String,
+    pub pid: String,
+    pub since: String,
+    pub listen: String,
+}
+
+/// What the daemon tells `/healthz` and `/metrics`.
+#[derive(Debug, Default)]
+pub struct Health {
+    /// Unix seconds of the last inbox pass that worked; 0 = none yet.
+    pub last_poll: AtomicI64,
+    pub polls: AtomicU64,
+    pub poll_errors: AtomicU64,
+    pub jobs_ok: AtomicU64,
+    pub jobs_failed: AtomicU64,
+    pub started: AtomicI64,
+}
+
+/// How long a failed job waits before it is tried again.
+const JOB_RETRY: Duration = Duration::from_secs(300);
+/// How often the sender looks for messages that came due without being told.
+const SEND_EVERY: Duration = Duration::from_secs(5);
+/// How long the parts get to finish what they are doing after a stop signal.
+const GRACE: Duration = Duration::from_secs(20);
+
+/// Runs the daemon until `stop` resolves. `ready` is told the web server's address once
+/// everything runs (tests and the demo use it; `run` prints it).
+pub async fn run(
+    cfg: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    stop: impl Future<Output = ()> + Send,
+    ready: Option<tokio::sync::oneshot::Sender<std::net::SocketAddr>>,
+) -> Result<()> {
+    let (store, _) = crate::app::open_seeded(&cfg).await?;
+    let me = outbound::process_identity();
+    let listener = tokio::net::TcpListener::bind(cfg.web.listen)
+        .await
+        .with_context(|| format!("web.listen: cannot listen on {}", cfg.web.listen))?;
+    let addr = listener.local_addr()?;
+    if let Err(holder) = store
+        .acquire_daemon_lock(&me, &addr.to_string(), clock.now(), outbound::owner_is_gone)
+        .await?
+    {
+        return Err(AlreadyRunning {
+            database: cfg.database.url.clone(),
+            pid: holder.owner.split('/').nth(1).unwrap_or("?").to_string(),
+            since: holder.started_at,
+            listen: holder
+                .listen
+                .map(|l| format!(", web on {l}"))
+                .unwrap_or_default(),
+        }
+        .into());
+    }
+    let health = Arc::new(Health::default());
+    health
+        .started
+        .store(clock.now().timestamp(), Ordering::Relaxed);
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let wake_sender = Arc::new(tokio::sync::Notify::new());
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let web = {
+        let app = crate::web::router(crate::web::State {
+            store: store.clone(),
+            health: Arc::clone(&health),
+            clock: Arc::clone(&clock),
+        });
+        let stop = until_stopped(stopped.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+                .context("the web server stopped")
+        })
+    };
+    let scheduler = tokio::spawn(schedule(
+        Arc::clone(&cfg),
+        store.clone(),
+        Arc::clone(&clock),
+        Arc::clone(&health),
+        Arc::clone(&wake_sender),
+        until_stopped(stopped.clone()),
+    ));
+    let watcher = {
+        let (cfg, clock, health) = (Arc::clone(&cfg), Arc::clone(&clock), Arc::clone(&health));
+        let stop = until_stopped(stopped.clone());
+        tokio::spawn(async move {
+            workflow::watch_inbox(&cfg, Arc::clone(&clock), stop, |r| {
+                health.polls.fetch_add(1, Ordering::Relaxed);
+                health
+                    .last_poll
+                    .store(clock.now().timestamp(), Ordering::Relaxed);
+                if r.send_error.is_some() {
+                    health.poll_errors.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+            .await
+        })
+    };
+    let sender = tokio::spawn(send(
+        Arc::clone(&cfg),
+        store.clone(),
+        Arc::clone(&clock),
+        Arc::clone(&wake_sender),
+        until_stopped(stopped.clone()),
+    ));
+    tracing::info!(listen = %addr, "needsd is running");
+    if let Some(r) = ready {
+        let _ = r.send(addr);
+    }
+
+    stop.await;
+    tracing::info!("stopping");
+    let _ = stopping.send(true);
+    let all = async {
+        for (name, task) in [
+            ("scheduler", scheduler),
+            ("inbox watcher", watcher),
+            ("sender", sender),
+            ("web server", web),
+        ] {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!("the {name} ended with an error: {e:#}"),
+                Err(e) => tracing::warn!("the {name} failed: {e}"),
+            }
+        }
+    };
+    if tokio::time::timeout(GRACE, all).await.is_err() {
+        // What is abandoned is safe: a message being sent keeps its lease and is sent
+        // again (same Message-ID) by the next start; a job that did not finish runs again.
+        tracing::warn!("stopped before everything finished; the next start picks up what was left");
+    }
+    store.release_daemon_lock(&me).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The scheduler: runs every due job once (catching up at start), then sleeps until the
+/// next one.
+async fn schedule(
+    cfg: Arc<Config>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    health: Arc<Health>,
+    wake_sender: Arc<tokio::sync::Notify>,
+    stop: impl Future<Output = ()>,
+) -> Result<()> {
+    tokio::pin!(stop);
+    let timetable = cfg.schedule.timetable();
+    let tz = cfg.schedule.timezone;
+    loop {
+        let now = clock.now();
+        let mut retry = false;
+        for due in timetable.due(now, |c| cfg.deadline(c)) {
+            if !store.claim_run(due.job.name(), &due.key, now).await? {
+                continue;
+            }
+            tracing::info!(job = due.job.name(), scheduled_for = %due.key, "running");
+            let run = run_job(&cfg, &clock, &due);
+            let outcome = tokio::select! {
+                r = run => r,
+                _ = &mut stop => return Ok(()),
+            };
+            match outcome {
+                Ok(outcome) => {
+                    health.jobs_ok.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(job = due.job.name(), scheduled_for = %due.key, "{outcome}");
+                    store
+                        .finish_run(due.job.name(), &due.key, clock.now(), &outcome)
+                        .await?;
+                    wake_sender.notify_one();
+                }
+                Err(e) => {
+                    // Left unfinished, so it is claimed again at the next look.
+                    health.jobs_failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(job = due.job.name(), scheduled_for = %due.key, "failed: {e:#}; trying again in {} minutes", JOB_RETRY.as_secs() / 60);
+                    retry = true;
+                }
+            }
+        }
+        let now = clock.now();
+        let mut next = timetable
+            .next_after(now)
+            .unwrap_or(now + chrono::TimeDelta::days(1));
+        if retry {
+            next = next.min(now + chrono::TimeDelta::seconds(JOB_RETRY.as_secs() as i64));
+        }
+        tracing::debug!(next = %tz.from_utc_datetime(&next.naive_utc()), "scheduler sleeps");
+        tokio::select! {
+            _ = clock.sleep_until(next) => {}
+            _ = &mut stop => return Ok(()),
+        }
+    }
+}
+
+/// Runs one scheduled job; its outcome in words.
+async fn run_job(cfg: &Config, clock: &Arc<dyn Clock>, due: &Due) -> Result<String> {
+    let local = cfg
+        .schedule
+        .timezone
+        .from_utc_datetime(&due.scheduled_for.naive_utc())
+        .date_naive();
+    let cycle = Cycle::of_date(local);
+    Ok(match due.job {
+        Job::Dispatch => {
+            let r = workflow::dispatch_then(cfg, Arc::clone(clock), Some(cycle), None).await?;
+            format!("cycle {cycle}: {} messages queued", r.enqueued)
+        }
+        Job::Reminder | Job::DeadlineAlert => {
+            let kind = if due.job == Job::Reminder {
+                Chase::Reminder
+            } else {
+                Chase::DeadlineAlert
+            };
+            let r = chase::remind(cfg, clock.as_ref(), Some(cycle), kind).await?;
+            match r.note {
+                Some(n) => format!("nothing sent: {n}"),
+                None => format!(
+                    "cycle {cycle}: {} of {} not answering reminded",
+                    r.enqueued, r.silent
+                ),
+            }
+        }
+        Job::Digest => {
+            let r = chase::digest(cfg, clock.as_ref(), Some(cycle)).await?;
+            match r.note {
+                Some(n) => format!("nothing sent: {n}"),
+                None => format!("cycle {cycle}: digest to {} experts", r.enqueued),
+            }
+        }
+        Job::Deadlines => {
+            let r = chase::deadline_alerts(cfg, clock.as_ref()).await?;
+            format!("{} alerts due today, {} queued", r.due.len(), r.enqueued)
+        }
+    })
+}
+
+/// The sender: sends what is queued whenever a job has queued something, and every few
+/// seconds for what came due (retries, receipts).
+async fn send(
+    cfg: Arc<Config>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    wake: Arc<tokio::sync::Notify>,
+    stop: impl Future<Output = ()>,
+) -> Result<()> {
+    tokio::pin!(stop);
+    let mut backoff = Duration::from_secs(1);
+    let mut sender: Option<Arc<Sender>> = None;
+    loop {
+        let pass = async {
+            if sender.is_none() {
+                sender = Some(Arc::new(Sender::new(&cfg.outbound).await?));
+            }
+            match &sender {
+                Some(s) => s.drain(&store, Arc::clone(&clock), Duration::ZERO).await,
+                None => Ok(Default::default()),
+            }
+        };
+        let wait = match tokio::select! { r = pass => r, _ = &mut stop => return Ok(()) } {
+            Ok(r) => {
+                backoff = Duration::from_secs(1);
+                if r.sent > 0 || r.failed > 0 {
+                    tracing::info!(sent = r.sent, failed = r.failed, "outbox");
+                }
+                SEND_EVERY
+            }
+            Err(e) => {
+                tracing::warn!("sending: {e}; trying again in {} s", backoff.as_secs());
+                sender = None;
+                let b = backoff;
+                backoff = (backoff * 2).min(Duration::from_secs(300));
+                b
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = wake.notified() => {}
+            _ = &mut stop => return Ok(()),
+        }
+    }
+}
