@@ -208,12 +208,13 @@ async fn schedule(
                 }
             }
         }
-        let now = clock.now();
+        // From the time the due runs were taken at: a run that came due while they ran
+        // is found by the next look, which then comes at once.
         let mut next = timetable
             .next_after(now)
             .unwrap_or(now + chrono::TimeDelta::days(1));
         if retry {
-            next = next.min(now + chrono::TimeDelta::seconds(JOB_RETRY.as_secs() as i64));
+            next = next.min(clock.now() + chrono::TimeDelta::seconds(JOB_RETRY.as_secs() as i64));
         }
         tracing::debug!(next = %tz.from_utc_datetime(&next.naive_utc()), "scheduler sleeps");
         tokio::select! {

@@ -351,6 +351,16 @@ async fn xoauth2_token(cfg: &ImapConfig) -> Result<Option<String>, InboundError>
 
 /// Connects, secures and logs in (blocking).
 fn connect(cfg: &ImapConfig, token: Option<String>) -> Result<Session, InboundError> {
+    connect_keeping(cfg, token, None)
+}
+
+/// [`connect`], leaving a handle on the socket in `keep`, so that another thread can
+/// close it under a blocked read.
+fn connect_keeping(
+    cfg: &ImapConfig,
+    token: Option<String>,
+    keep: Option<&std::sync::Mutex<Option<TcpStream>>>,
+) -> Result<Session, InboundError> {
     let timeout = Duration::from_secs(60);
     let connect_err = |source| InboundError::Connect {
         host: cfg.host.clone(),
@@ -360,6 +370,10 @@ fn connect(cfg: &ImapConfig, token: Option<String>) -> Result<Session, InboundEr
     let tcp = TcpStream::connect((cfg.host.as_str(), cfg.port)).map_err(connect_err)?;
     tcp.set_read_timeout(Some(timeout)).map_err(connect_err)?;
     tcp.set_write_timeout(Some(timeout)).map_err(connect_err)?;
+    if let Some(keep) = keep {
+        *keep.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(tcp.try_clone().map_err(connect_err)?);
+    }
     let conn = match cfg.tls {
         Tls::None => Conn::Plain(tcp),
         Tls::Tls => wrap_tls(cfg, tcp)?,
@@ -542,6 +556,17 @@ impl imap::extensions::idle::SetReadTimeout for Conn {
     }
 }
 
+/// Closes a socket when dropped.
+struct CloseOnDrop(Arc<std::sync::Mutex<Option<TcpStream>>>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
 /// Waits until the source may have new mail, at most `timeout`: IMAP IDLE where the
 /// server offers it (a wait that ends early when mail arrives), otherwise a plain wait;
 /// for a Maildir, a look every second. An IDLE that silently died ends with the timeout,
@@ -566,8 +591,12 @@ pub async fn wait(source: &Inbound, timeout: Duration) -> Result<(), InboundErro
         Inbound::Imap(cfg) => {
             let token = xoauth2_token(cfg).await?;
             let c = cfg.clone();
+            // Dropped (the caller stops waiting, say at shutdown): the socket is closed
+            // under the blocked IDLE, whose thread then ends at once.
+            let socket = Arc::new(std::sync::Mutex::new(None));
+            let _close = CloseOnDrop(Arc::clone(&socket));
             let idled = tokio::task::spawn_blocking(move || -> Result<bool, InboundError> {
-                let mut s = connect(&c, token)?;
+                let mut s = connect_keeping(&c, token, Some(&socket))?;
                 let can_idle = s.capabilities().map(|c| c.has_str("IDLE")).unwrap_or(false);
                 let mb = s.select(&c.mailbox).map_err(imap_err("SELECT"))?;
                 if mb.exists > 0 || !can_idle {

@@ -309,3 +309,34 @@ async fn settle_one(
     }
     Ok(())
 }
+
+/// One outbox message, as `outbox_rows` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub kind: String,
+    pub recipient: String,
+    pub day: String,
+    pub state: String,
+    pub subject: String,
+}
+
+impl Store {
+    /// Every outbox message, oldest first.
+    pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows =
+            sqlx::query("SELECT kind, recipient, day, state, subject FROM outbox ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxRow {
+                    kind: r.try_get(0)?,
+                    recipient: r.try_get(1)?,
+                    day: r.try_get(2)?,
+                    state: r.try_get(3)?,
+                    subject: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -297,6 +297,16 @@ pub fn submissions(p: &Project) -> Vec<needsd::store::submissions::SubmissionRow
     with_store(p, async |s| s.submissions().await)
 }
 
+/// Every outbox message of the project, oldest first.
+pub fn outbox_rows(p: &Project) -> Vec<needsd::store::outbox::OutboxRow> {
+    with_store(p, async |s| s.outbox_rows().await)
+}
+
+/// The recorded runs of a scheduled job: `(scheduled_for, outcome)`, newest first.
+pub fn job_runs(p: &Project, job: &str) -> Vec<(String, Option<String>)> {
+    with_store(p, async |s| s.job_runs(job).await)
+}
+
 /// How many messages the project's inbox holds.
 pub fn inbox_rows(p: &Project) -> i64 {
     with_store(p, async |s| s.inbox_count().await)

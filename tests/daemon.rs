@@ -1,0 +1,333 @@
+//! The daemon over a whole month, against the mail lab, in seconds: a test clock moves
+//! through March 2027 (daylight saving time starts in New York on the 14th) while the
+//! daemon's scheduler, inbox watcher and sender run for real.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic is the failure report"
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use common::*;
+use needsd::clock::{Clock, TestClock};
+
+const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status\n\
+MN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Open\n\
+MN-00002,SEN,POL,Contrôle des frontières terrestres,High,Open\n";
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// A lab project for the daemon: absolute paths (the daemon runs inside this test
+/// process, whose working directory is not the project's), its own experts' mailbox, the
+/// web server on a free port.
+struct Month {
+    p: Project,
+    cfg: Arc<needsd::config::Config>,
+    experts: String,
+    /// KEN, SEN and UNODC's focal points.
+    ken: String,
+    sen: String,
+    unodc: String,
+}
+
+fn month(tag: &str) -> Month {
+    maillab();
+    let secretariat = format!("needs-{tag}");
+    let user = format!("{secretariat}@ctc.test");
+    let experts = format!("experts-{tag}@ctc.test");
+    let config = config_with(
+        &secretariat,
+        &format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
+        ),
+        &format!(
+            "{}\n[web]\nlisten = \"127.0.0.1:0\"",
+            imap_section(&user, "INBOX")
+        ),
+    )
+    .replace("experts@ctc.test", &experts);
+    let p = Project::new(&config);
+    // The same database by its absolute path, for the daemon in this process.
+    let config = config.replace(
+        "sqlite://data/needsd.db",
+        &format!("sqlite://{}", p.path("data/needsd.db").display()),
+    );
+    std::fs::write(p.path("needsd.toml"), &config).unwrap();
+    let (ken, sen, unodc) = (
+        format!("ken-{tag}@resp.test"),
+        format!("sen-{tag}@resp.test"),
+        format!("unodc-{tag}@resp.test"),
+    );
+    p.load(
+        &format!(
+            "party,name,email,language,receives_matrix\nKEN,Wanjiru,{ken},en,yes\n\
+             SEN,Awa,{sen},fr,yes\nUNODC,Pat,{unodc},en,yes\n"
+        ),
+        MATRIX,
+    );
+    let env: std::collections::BTreeMap<String, String> = [
+        ("NEEDSD_TOKEN_SECRET".to_string(), p.secret.clone()),
+        ("NEEDSD_IMAP_PASSWORD".to_string(), "lab".to_string()),
+        ("NEEDSD_SMTP_PASSWORD".to_string(), "lab".to_string()),
+    ]
+    .into();
+    let cfg = needsd::config::Config::load(Some(&p.path("needsd.toml")), &env).unwrap();
+    Month {
+        p,
+        cfg: Arc::new(cfg),
+        experts,
+        ken,
+        sen,
+        unodc,
+    }
+}
+
+/// A daemon running in this process on a runtime of its own.
+struct Daemon {
+    rt: tokio::runtime::Runtime,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    addr: std::net::SocketAddr,
+}
+
+impl Daemon {
+    fn start(cfg: &Arc<needsd::config::Config>, clock: &Arc<TestClock>) -> Self {
+        // NEEDSD_LOG=info shows what the daemon does (with --nocapture).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("NEEDSD_LOG"))
+            .with_test_writer()
+            .try_init();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, started) = tokio::sync::oneshot::channel();
+        let clock: Arc<dyn Clock> = clock.clone();
+        let done = rt.spawn(needsd::daemon::run(
+            Arc::clone(cfg),
+            clock,
+            async move {
+                let _ = stopped.await;
+            },
+            Some(ready),
+        ));
+        let addr = rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(30), started).await })
+            .expect("the daemon started within 30 s")
+            .expect("the daemon reported its address");
+        Self {
+            rt,
+            stop: Some(stop),
+            done: Some(done),
+            addr,
+        }
+    }
+
+    fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let done = self.done.take().unwrap();
+        self.rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(30), done).await })
+            .expect("the daemon stopped within 30 s")
+            .unwrap()
+            .unwrap();
+    }
+
+    fn get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(self.addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+}
+
+/// Waits until `f` holds, for at most `secs` seconds.
+fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "after {secs} s: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn subjects(user: &str) -> Vec<String> {
+    mailbox(user)
+        .iter()
+        .map(|m| parse(m).subject().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Sent messages of `kind` in the outbox, by recipient.
+fn sent(p: &Project, kind: &str) -> Vec<String> {
+    let mut v: Vec<String> = outbox_rows(p)
+        .into_iter()
+        .filter(|r| r.kind == kind && r.state == "sent")
+        .map(|r| r.recipient)
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_month_dispatch_replies_reminders_alert_and_digest() {
+    let tag = unique("month");
+    let m = month(&tag);
+    let clock = Arc::new(TestClock::new(at("2027-02-28T17:00:00Z")));
+    let d = Daemon::start(&m.cfg, &clock);
+    let health = d.get("/healthz");
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"),
+        "{health}"
+    );
+
+    // The 1st, 09:00 New York time: the circulation.
+    clock.set(at("2027-03-01T14:00:00Z"));
+    for who in [&m.ken, &m.sen, &m.unodc] {
+        wait_for_mail(who, 1, 30);
+    }
+    assert_eq!(job_runs(&m.p, "dispatch").len(), 1);
+
+    // Kenya sends its workbook back; Senegal writes that nothing changes; UNODC is silent.
+    let (reply_to, id, workbook) = circulation(&m.ken);
+    send_raw(
+        &m.ken,
+        &reply_to,
+        &reply_with_attachment(&m.ken, &reply_to, &id, "Matrix.xlsx", &workbook),
+    );
+    let (reply_to, id, _) = circulation(&m.sen);
+    let text = format!(
+        "From: {}\r\nTo: {reply_to}\r\nSubject: Re: Matrice\r\nIn-Reply-To: {id}\r\n\
+         Message-ID: <{tag}-sen@resp.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Aucun changement ce mois-ci.\r\n",
+        m.sen
+    );
+    send_raw(&m.sen, &reply_to, text.as_bytes());
+    eventually("both replies are submissions", 60, || {
+        submissions(&m.p).len() == 2
+    });
+    // Each got a receipt.
+    wait_for_mail(&m.ken, 2, 30);
+    wait_for_mail(&m.sen, 2, 30);
+
+    // The 8th and the 13th: reminders, to UNODC only.
+    clock.set(at("2027-03-08T14:00:00Z"));
+    eventually("the reminder of the 8th reached UNODC", 30, || {
+        subjects(&m.unodc).iter().any(|s| s.contains("Reminder"))
+    });
+    assert_eq!(sent(&m.p, "reminder"), [m.unodc.as_str()]);
+    clock.set(at("2027-03-13T14:00:00Z"));
+    eventually("the reminder of the 13th reached UNODC", 30, || {
+        sent(&m.p, "reminder").len() == 2
+    });
+    assert_eq!(sent(&m.p, "reminder"), [m.unodc.as_str(), m.unodc.as_str()]);
+
+    // The 15th, 09:00 — now daylight time, 13:00 UTC: "today is the deadline".
+    clock.set(at("2027-03-15T13:00:00Z"));
+    eventually("the deadline alert reached UNODC", 30, || {
+        subjects(&m.unodc)
+            .iter()
+            .any(|s| s.contains("Today is the deadline"))
+    });
+    assert_eq!(sent(&m.p, "deadline_alert"), [m.unodc.as_str()]);
+
+    // The 16th: the digest to the experts says who answered and who did not.
+    clock.set(at("2027-03-16T13:00:00Z"));
+    let digest = wait_for_mail(&m.experts, 1, 30).remove(0);
+    let digest = parse(&digest);
+    assert_eq!(
+        digest.subject().unwrap(),
+        "[Matrix of Needs 2027-03] Digest: 2 of 3 answered, 0 awaiting review"
+    );
+    let body = digest.body_text(0).unwrap();
+    assert!(body.contains("Not answered (1):"), "{body}");
+    assert!(body.contains("(UNODC)"), "{body}");
+    assert!(!body.contains("(KEN)") && !body.contains("(SEN)"), "{body}");
+
+    // Nobody who answered was ever reminded, and every job ran once.
+    assert_eq!(subjects(&m.ken).len(), 2, "{:?}", subjects(&m.ken));
+    assert_eq!(subjects(&m.sen).len(), 2, "{:?}", subjects(&m.sen));
+    for (job, runs) in [
+        ("dispatch", 1),
+        ("reminder", 2),
+        ("deadline_alert", 1),
+        ("digest", 2), // February's (nothing circulated: nothing sent) and March's
+    ] {
+        assert_eq!(
+            job_runs(&m.p, job).len(),
+            runs,
+            "{job}: {:?}",
+            job_runs(&m.p, job)
+        );
+    }
+    let metrics = d.get("/metrics");
+    assert!(metrics.contains("needsd_messages_sent_total "), "{metrics}");
+    assert!(
+        metrics.contains("needsd_submissions_pending 0"),
+        "{metrics}"
+    );
+
+    // A restart on the same day repeats nothing.
+    let before = outbox_rows(&m.p).len();
+    d.stop();
+    let d = Daemon::start(&m.cfg, &clock);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(outbox_rows(&m.p).len(), before);
+    assert_eq!(job_runs(&m.p, "digest").len(), 2);
+    assert_eq!(mailbox(&m.experts).len(), 1);
+    d.stop();
+}
+
+#[test]
+fn a_dispatch_missed_while_down_runs_once_at_start_and_a_second_daemon_is_refused() {
+    let tag = unique("catch");
+    let m = month(&tag);
+    let clock = Arc::new(TestClock::new(at("2027-03-31T20:00:00Z")));
+    let d = Daemon::start(&m.cfg, &clock);
+    // A second daemon on the same database is refused, saying who holds it.
+    let second = m.p.run(&["run"]);
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("another needsd is already running"), "{err}");
+    d.stop();
+
+    // Down over the 1st of April; back on the 3rd.
+    clock.set(at("2027-04-03T15:00:00Z"));
+    let d = Daemon::start(&m.cfg, &clock);
+    for who in [&m.ken, &m.sen, &m.unodc] {
+        wait_for_mail(who, 1, 30);
+    }
+    assert_eq!(
+        job_runs(&m.p, "dispatch")
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>(),
+        ["2027-04-01T09:00:00"]
+    );
+    // The reminders of March's 8th and 13th were not caught up: not their day.
+    assert!(job_runs(&m.p, "reminder").is_empty());
+    d.stop();
+
+    // Started again: the circulation is not sent twice.
+    let d = Daemon::start(&m.cfg, &clock);
+    std::thread::sleep(Duration::from_secs(2));
+    d.stop();
+    assert_eq!(sent(&m.p, "circulation").len(), 3);
+    for who in [&m.ken, &m.sen, &m.unodc] {
+        assert_eq!(mailbox(who).len(), 1);
+    }
+}
