@@ -5,6 +5,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod diff;
 pub mod directory;
 pub mod fsutil;

@@ -111,11 +111,15 @@ enum Command {
         #[command(subcommand)]
         cmd: CycleCmd,
     },
-    /// Try needsd on the embedded defaults with sample data.
+    /// A whole month on the embedded defaults with sample data and simulated
+    /// respondents, in seconds; then the web server keeps running until Ctrl-C.
     Demo {
         /// Folder for the demo's database, mail folders and workbooks.
         #[arg(long, default_value = "needsd-demo")]
         dir: PathBuf,
+        /// Where the web server listens (default: web.listen, 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
     },
 }
 
@@ -279,8 +283,8 @@ fn usage<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T> {
 
 async fn try_main(cli: Cli) -> Result<()> {
     let clock = SystemClock;
-    if let Command::Demo { dir } = &cli.command {
-        return demo(dir, &clock).await;
+    if let Command::Demo { dir, listen } = &cli.command {
+        return demo(dir, *listen, &clock).await;
     }
     let cfg = Config::load(cli.config.as_deref(), &ProcessEnv)?;
     match cli.command {
@@ -828,10 +832,13 @@ const DEMO_MATRIX: &[u8] = include_bytes!("../config/demo/matrix.csv");
 
 /// Sets up a demo folder on the embedded defaults: database, parties, sample contacts and
 /// matrix, and circulates the coming cycle to the file outbox (one .eml per recipient).
-async fn demo(dir: &Path, clock: &dyn Clock) -> Result<()> {
+async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>, clock: &dyn Clock) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::env::set_current_dir(dir).with_context(|| format!("cannot enter {}", dir.display()))?;
-    let cfg = Config::load(None, &ProcessEnv)?;
+    let mut cfg = Config::load(None, &ProcessEnv)?;
+    if let Some(l) = listen {
+        cfg.web.listen = l;
+    }
     let r = app::init(&cfg).await?;
     println!("needsd demo in {}", std::env::current_dir()?.display());
     println!("  database {}: {} parties", cfg.database.url, r.parties);
@@ -853,14 +860,24 @@ async fn demo(dir: &Path, clock: &dyn Clock) -> Result<()> {
     let all = app::export_matrix(&cfg, clock, &ExportRequest::default()).await?;
     needsd::fsutil::write_atomic(Path::new("workbooks/matrix.xlsx"), &all)?;
     println!("  workbook: workbooks/matrix.xlsx (the matrix as it is now)");
-    needsd::workflow::dispatch(&cfg, Arc::new(SystemClock), Some(cycle)).await?;
-    let status = needsd::workflow::cycle_status(&cfg, clock, Some(cycle)).await?;
+    println!("The month of {cycle}, on a simulated clock:");
+    let say = |line: &str| println!("  {line}");
+    let (r, running) = needsd::demo::month(Arc::new(cfg), cycle, &say).await?;
     println!(
-        "  circulation {cycle}: {} recipients, {} messages in data/outbox/ (one .eml each, with their own workbook)",
-        status.counts.recipients, status.counts.sent
+        "Done: {} submissions ({} awaiting review) from {} recipients; {} did not answer.",
+        r.submissions, r.pending, r.recipients, r.silent
     );
     println!(
-        "Open the .eml files in any mail program and the workbooks in any spreadsheet program. Next, in that folder: `needsd cycle status {cycle}`, `needsd --help`."
+        "  Every message needsd wrote is an .eml in data/outbox/ (circulations, receipts, reminders, the digest); the replies are in data/inbox/.Processed/."
     );
+    println!("  `needsd cycle status {cycle}` in this folder shows where the cycle stands.");
+    if let Some(web) = r.web {
+        println!(
+            "needsd is running: http://{web}/healthz and http://{web}/metrics (the review pages come with the review UI). Ctrl-C stops it."
+        );
+    }
+    needsd::workflow::shutdown_signal().await;
+    running.stop().await?;
+    println!("Stopped.");
     Ok(())
 }

@@ -838,25 +838,111 @@ fn files_over_the_size_limit_are_refused_before_reading() {
 }
 
 #[test]
-fn demo_circulates_the_coming_cycle_to_the_file_outbox_and_runs_again_safely() {
+fn demo_runs_a_month_leaves_the_web_server_up_stops_on_sigterm_and_runs_again() {
     let lab = Lab::new();
-    let first = lab.ok(&["demo", "--dir", "d"]);
+    let run = |lab: &Lab| -> (String, String) {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_needsd"))
+            .args(["demo", "--dir", "d", "--listen", "127.0.0.1:0"])
+            .current_dir(lab.dir.path())
+            .env_remove("NEEDSD_CONFIG")
+            .env_remove("NEEDSD_TOKEN_SECRET")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut said = String::new();
+        // The month is simulated; the demo says so and then keeps the web server up.
+        let web = loop {
+            let mut line = String::new();
+            if out.read_line(&mut line).unwrap() == 0 {
+                let mut err = String::new();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("the demo ended early: {said}{err}");
+            }
+            said.push_str(&line);
+            if let Some(rest) = line.strip_prefix("needsd is running: http://") {
+                break rest.split('/').next().unwrap().to_string();
+            }
+        };
+        let mut s = std::net::TcpStream::connect(web.as_str()).unwrap();
+        use std::io::Write;
+        write!(
+            s,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut health = String::new();
+        s.read_to_string(&mut health).unwrap();
+        assert!(
+            health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"),
+            "{health}"
+        );
+        // SIGTERM stops it cleanly.
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = child.wait().unwrap();
+        let mut rest = String::new();
+        out.read_to_string(&mut rest).unwrap();
+        assert!(status.success(), "{said}{rest}");
+        assert!(rest.contains("Stopped."), "{rest}");
+        (said, web)
+    };
+    let (first, _) = run(&lab);
     assert!(first.contains("60 needs imported"), "{first}");
-    let outbox = lab.path("d/data/outbox");
-    let emls: Vec<_> = std::fs::read_dir(&outbox)
+    let cycle = first
+        .split("The month of ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
         .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .collect();
-    // The sample directory has 20 contacts that receive the matrix.
-    assert_eq!(emls.len(), 20, "{first}");
-    let one = std::fs::read_to_string(&emls[0]).unwrap();
-    assert!(one.contains("Subject: [Matrix of Needs "), "{one}");
+        .to_string();
     assert!(
-        one.contains("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        "no workbook attached"
+        first.contains("7 respondents reply with an edited workbook, 7 write that nothing changes, 6 stay silent"),
+        "{first}"
     );
-    let second = lab.ok(&["demo", "--dir", "d"]);
-    assert!(second.contains("20 recipients, 20 messages"), "{second}");
-    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 20);
+    assert!(
+        first.contains("Done: 14 submissions (7 awaiting review) from 20 recipients"),
+        "{first}"
+    );
+    let outbox = lab.path("d/data/outbox");
+    let emls: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let count = |needle: &str| emls.iter().filter(|m| m.contains(needle)).count();
+    // 20 circulations, 14 receipts, two reminders and the deadline alert to each of the
+    // 6 silent recipients, one digest.
+    assert_eq!(count(".circulation."), 20);
+    assert_eq!(count(".receipt."), 14);
+    assert_eq!(count(".reminder."), 12);
+    assert_eq!(count(".deadline_alert."), 6);
+    assert_eq!(count(".digest."), 1);
+    assert_eq!(count("Auto-Submitted: auto-replied"), 14, "receipts");
+    let digest = emls.iter().find(|m| m.contains(".digest.")).unwrap();
+    let digest = mail_parser::MessageParser::default()
+        .parse(digest.as_bytes())
+        .unwrap();
+    assert_eq!(
+        digest.subject(),
+        Some("[Matrix of Needs 2026-12] Digest: 14 of 20 answered, 7 awaiting review")
+            .map(|s| s.replace("2026-12", &cycle))
+            .as_deref()
+    );
+    assert_eq!(emls.len(), 20 + 14 + 18 + 1);
+    // Again: the month already happened; nothing is sent twice.
+    let (second, _) = run(&lab);
+    assert!(second.contains("Done: 14 submissions"), "{second}");
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 53);
 }

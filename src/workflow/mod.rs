@@ -53,6 +53,19 @@ pub struct DispatchReport {
     pub send: SendReport,
 }
 
+/// The workbook `contact` would receive in `cycle` if the matrix were `needs`: what a
+/// respondent sends back after editing (the demo's simulated respondents use it).
+pub fn workbook_as_edited(
+    cfg: &Config,
+    index: &crate::directory::PartyIndex,
+    cycle: Cycle,
+    mut needs: Vec<Need>,
+    contact: &Contact,
+) -> Result<Vec<u8>> {
+    write::sort_for_workbook(&mut needs);
+    Plan::new(cfg, index, cycle, needs, Chase::Circulation, cycle.day(1))?.workbook(contact)
+}
+
 /// Circulates `cycle`: opens it (storing its base) if needed, puts one message with its
 /// own workbook in the outbox for every receiving contact that has none yet, in one
 /// transaction, then sends the outbox. Safe to run again at any time: nobody gets a
@@ -327,6 +340,27 @@ impl Plan {
         })
     }
 
+    /// The contact's party name and kind, falling back to its code.
+    fn party(&self, c: &Contact) -> (String, PartyKind) {
+        self.parties
+            .get(&c.party)
+            .cloned()
+            .unwrap_or_else(|| (c.party.to_string(), PartyKind::Organization))
+    }
+
+    /// The contact's own workbook: the stamp, the token and their reply address in it.
+    fn workbook(&self, c: &Contact) -> Result<Vec<u8>> {
+        let token = token::recipient_token(&self.secret, self.cycle, c.id);
+        Ok(self.stencil.render(&write::Recipient {
+            party: c.party.clone(),
+            party_name: self.party(c).0,
+            contact_name: c.name.clone(),
+            email: c.email.to_string(),
+            reply_to: token::plus_address(&self.reply_to, &token),
+            token,
+        })?)
+    }
+
     fn message(
         &self,
         c: &Contact,
@@ -334,19 +368,8 @@ impl Plan {
     ) -> Result<(String, NewMessage)> {
         let token = token::recipient_token(&self.secret, self.cycle, c.id);
         let reply_to = token::plus_address(&self.reply_to, &token);
-        let (party_name, kind) = self
-            .parties
-            .get(&c.party)
-            .cloned()
-            .unwrap_or_else(|| (c.party.to_string(), PartyKind::Organization));
-        let attachment = self.stencil.render(&write::Recipient {
-            party: c.party.clone(),
-            party_name: party_name.clone(),
-            contact_name: c.name.clone(),
-            email: c.email.to_string(),
-            token: token.clone(),
-            reply_to: reply_to.clone(),
-        })?;
+        let (party_name, kind) = self.party(c);
+        let attachment = self.workbook(c)?;
         let (day, outbox_kind) = (self.day, self.chase.kind());
         let context = CirculationContext {
             cycle: self.cycle.to_string(),

@@ -1,0 +1,332 @@
+//! `needsd demo`'s month: the daemon runs on a clock the demo moves through a cycle —
+//! the circulation on the 1st, simulated respondents answering by mail (edited
+//! workbooks, "no changes" in words, silence), reminders on the 8th and 13th, the
+//! deadline alert on the 15th, the experts' digest on the 16th — in seconds, on the
+//! embedded defaults (file outbox, Maildir inbox). Then the daemon keeps running (its web
+//! server on `web.listen`) until the stop future resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, TimeZone, Utc};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
+
+use crate::clock::{Clock, TestClock};
+use crate::config::Config;
+use crate::model::{Contact, Cycle, PartyKind, Status};
+use crate::store::Store;
+
+/// What the month did, for the demo's last words.
+#[derive(Debug, Default)]
+pub struct MonthReport {
+    pub recipients: i64,
+    pub workbooks: usize,
+    pub no_changes: usize,
+    pub silent: usize,
+    pub submissions: usize,
+    pub pending: i64,
+    pub web: Option<std::net::SocketAddr>,
+}
+
+/// How long the demo waits for any one step before it says something is wrong.
+const STEP: Duration = Duration::from_secs(120);
+
+/// The daemon the demo leaves running.
+pub struct Running {
+    halt: tokio::sync::oneshot::Sender<()>,
+    daemon: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl Running {
+    /// Stops the daemon and waits until it has.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.halt.send(());
+        self.daemon
+            .await
+            .context("the daemon stopped unexpectedly")?
+    }
+}
+
+/// Runs `cycle` as a month (see the module's words); `say` is told each step. Returns
+/// what happened, with the daemon still running.
+pub async fn month(
+    cfg: Arc<Config>,
+    cycle: Cycle,
+    say: &(dyn Fn(&str) + Sync),
+) -> Result<(MonthReport, Running)> {
+    let tz = cfg.schedule.timezone;
+    let at = |day: u32, hour: u32| -> DateTime<Utc> {
+        let local = cycle.day(day).and_hms_opt(hour, 0, 0).unwrap_or_default();
+        tz.from_local_datetime(&local)
+            .earliest()
+            .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
+    };
+    let clock = Arc::new(TestClock::new(at(1, 8)));
+    let (ready, started) = tokio::sync::oneshot::channel();
+    let (halt, halted) = tokio::sync::oneshot::channel::<()>();
+    let daemon = tokio::spawn(crate::daemon::run(
+        Arc::clone(&cfg),
+        Arc::clone(&clock) as Arc<dyn Clock>,
+        async move {
+            let _ = halted.await;
+        },
+        Some(ready),
+    ));
+    let web = match started.await {
+        Ok(a) => a,
+        Err(_) => {
+            // The daemon ended before it was ready: say why.
+            daemon.await.context("the daemon stopped")??;
+            bail!("the daemon stopped before it started");
+        }
+    };
+    let (store, index) = crate::app::open_seeded(&cfg).await?;
+    let mut report = MonthReport {
+        web: Some(web),
+        ..MonthReport::default()
+    };
+
+    say(&format!("{}: the circulation", day_name(cycle, 1)));
+    run_until(&cfg, &clock, &store, at(1, 9), "dispatch").await?;
+    let circulated = store
+        .outbox_contacts(crate::workflow::CIRCULATION, cycle)
+        .await?;
+    report.recipients = circulated.len() as i64;
+    wait(STEP, "the circulation to be written", || async {
+        let c = store.cycle_counts(cycle).await?;
+        Ok(c.queued + c.sending == 0 && c.sent > 0)
+    })
+    .await?;
+    say(&format!(
+        "  {} messages, each with its own workbook, in data/outbox/",
+        report.recipients
+    ));
+
+    // The respondents answer on the 3rd.
+    clock.set(at(3, 10));
+    let base = store
+        .cycle_base(cycle)
+        .await?
+        .context("the cycle has no base after its dispatch")?;
+    let contacts: Vec<Contact> = store
+        .contacts()
+        .await?
+        .into_iter()
+        .filter(|c| circulated.contains(&c.id))
+        .collect();
+    for (i, c) in contacts.iter().enumerate() {
+        let reply = match i % 3 {
+            0 => {
+                let kind = index.get(&c.party).map(|p| p.kind);
+                let mut needs = base.clone();
+                let edited = edit(&mut needs, c, kind);
+                let workbook = crate::workflow::workbook_as_edited(&cfg, &index, cycle, needs, c)?;
+                report.workbooks += 1;
+                letter(
+                    &cfg,
+                    cycle,
+                    c,
+                    clock.now(),
+                    Body::Workbook(workbook, edited),
+                )?
+            }
+            1 => {
+                report.no_changes += 1;
+                letter(&cfg, cycle, c, clock.now(), Body::NoChanges)?
+            }
+            _ => {
+                report.silent += 1;
+                continue;
+            }
+        };
+        deliver(&cfg, &format!("demo-{cycle}-{}", c.id), &reply)?;
+    }
+    let answers = report.workbooks + report.no_changes;
+    say(&format!(
+        "{}: {} respondents reply with an edited workbook, {} write that nothing changes, {} stay silent",
+        day_name(cycle, 3),
+        report.workbooks,
+        report.no_changes,
+        report.silent
+    ));
+    wait(STEP, "the replies to be read", || async {
+        Ok(store.submissions().await?.len() >= answers)
+    })
+    .await?;
+    say("  each reply read into a submission, each sender answered with a receipt");
+
+    for (day, job, what) in [
+        (8, "reminder", "reminders to those who have not answered"),
+        (13, "reminder", "reminders again"),
+        (15, "deadline_alert", "\"today is the deadline\""),
+        (16, "digest", "the digest to the experts"),
+    ] {
+        say(&format!("{}: {what}", day_name(cycle, day)));
+        run_until(&cfg, &clock, &store, at(day, 9), job).await?;
+    }
+    let subs = store.submissions().await?;
+    report.submissions = subs.len();
+    report.pending = store.cycle_counts(cycle).await?.awaiting_review;
+    // Let the sender write what the last job queued.
+    wait(STEP, "the outbox to be written", || async {
+        Ok(store
+            .outbox_rows()
+            .await?
+            .iter()
+            .all(|r| r.state == "sent" || r.state == "failed"))
+    })
+    .await?;
+
+    Ok((report, Running { halt, daemon }))
+}
+
+/// "Tuesday 1 December".
+fn day_name(cycle: Cycle, day: u32) -> String {
+    cycle.day(day).format("%A %-d %B").to_string()
+}
+
+/// Moves the clock to `t` and waits until `job`'s run scheduled then has finished.
+async fn run_until(
+    cfg: &Config,
+    clock: &TestClock,
+    store: &Store,
+    t: DateTime<Utc>,
+    job: &str,
+) -> Result<()> {
+    clock.set(t);
+    let key = cfg
+        .schedule
+        .timezone
+        .from_utc_datetime(&t.naive_utc())
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    wait(STEP, &format!("the {job} of {key} to run"), || async {
+        Ok(store
+            .job_runs(job)
+            .await?
+            .iter()
+            .any(|(k, outcome)| *k == key && outcome.is_some()))
+    })
+    .await
+}
+
+/// Polls `done` every 50 ms for at most `limit`.
+async fn wait<F, Fut>(limit: Duration, what: &str, done: F) -> Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<bool>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done().await? {
+        if tokio::time::Instant::now() > deadline {
+            bail!("the demo waited {} s for {what}", limit.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// What a simulated respondent changes: for a State, its first open need is in
+/// progress; for an organization, it offers assistance on the first need without a
+/// provider. Returns the change in words, for the mail's text.
+fn edit(needs: &mut [crate::model::Need], c: &Contact, kind: Option<PartyKind>) -> String {
+    match kind {
+        Some(PartyKind::State) => {
+            if let Some(n) = needs
+                .iter_mut()
+                .find(|n| n.state == c.party && n.status == Status::Open)
+            {
+                n.status = Status::InProgress;
+                n.notes = "Work began with the national FIU this month.".into();
+                return format!("{} is now in progress.", n.id);
+            }
+            "Nothing new this month.".into()
+        }
+        _ => {
+            if let Some(n) = needs.iter_mut().find(|n| n.provider.is_empty()) {
+                n.status = Status::AssistanceOffered;
+                n.provider = c.party.to_string();
+                return format!("We can offer assistance on {}.", n.id);
+            }
+            "Nothing new this month.".into()
+        }
+    }
+}
+
+enum Body {
+    Workbook(Vec<u8>, String),
+    NoChanges,
+}
+
+/// A respondent's reply to their circulation, as a mail program writes it.
+fn letter(
+    cfg: &Config,
+    cycle: Cycle,
+    c: &Contact,
+    now: DateTime<Utc>,
+    body: Body,
+) -> Result<Vec<u8>> {
+    let token = crate::token::recipient_token(&cfg.mail.token_secret, cycle, c.id);
+    let to = crate::token::plus_address(&cfg.mail.reply_to, &token);
+    let circulation = crate::mail::compose::message_id(
+        cycle,
+        crate::workflow::CIRCULATION,
+        c.id,
+        cycle.day(1),
+        cfg.mail.from.address.domain(),
+    );
+    let from: Mailbox = format!("{} <{}>", c.name, c.email)
+        .parse()
+        .with_context(|| format!("the demo contact {}", c.email))?;
+    let to: Mailbox = to.parse().context("the reply address")?;
+    let builder = lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(format!("Re: [Matrix of Needs {cycle}]"))
+        .in_reply_to(circulation.clone())
+        .references(circulation)
+        .message_id(Some(format!(
+            "<demo-{cycle}-{}@{}>",
+            c.id,
+            c.email.domain()
+        )))
+        .date(now.into());
+    let message = match body {
+        Body::NoChanges => builder.singlepart(SinglePart::plain(
+            "Thank you. No changes this month.\n".to_string(),
+        ))?,
+        Body::Workbook(bytes, what) => builder.multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(format!(
+                    "Please find our update attached. {what}\n"
+                )))
+                .singlepart(
+                    Attachment::new(format!("Matrix {cycle} {}.xlsx", c.party)).body(
+                        bytes,
+                        ContentType::parse(crate::mail::compose::XLSX_TYPE)
+                            .context("the xlsx content type")?,
+                    ),
+                ),
+        )?,
+    };
+    Ok(message.formatted())
+}
+
+/// Puts a message in the Maildir inbox the way a delivery agent does: written in `tmp`,
+/// then moved to `new`.
+fn deliver(cfg: &Config, name: &str, raw: &[u8]) -> Result<()> {
+    let crate::config::Inbound::Maildir { dir } = &cfg.inbound else {
+        bail!("the demo reads replies from a Maildir; its config has IMAP");
+    };
+    for sub in ["tmp", "new", "cur"] {
+        std::fs::create_dir_all(dir.join(sub))
+            .with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
+    }
+    let tmp = dir.join("tmp").join(name);
+    std::fs::write(&tmp, raw).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, dir.join("new").join(name))
+        .with_context(|| format!("cannot deliver {name}"))?;
+    Ok(())
+}
