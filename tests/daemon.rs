@@ -187,6 +187,25 @@ fn sent(p: &Project, kind: &str) -> Vec<String> {
 fn a_month_dispatch_replies_reminders_alert_and_digest() {
     let tag = unique("month");
     let m = month(&tag);
+    // A one-off obligation due on the 16th, its owner alerted the day before and on the day.
+    let owner = format!("owner-{tag}@ctc.test");
+    m.p.ok(&[
+        "deadline",
+        "add",
+        "Report on the implementation of resolution 1373",
+        "--due",
+        "2027-03-16",
+        "--owner",
+        &owner,
+        "--alert-days",
+        "1,0",
+    ]);
+    let listed = m.p.json(&["deadline", "list", "--json"]);
+    assert_eq!(
+        listed[0]["alert_days"],
+        serde_json::json!([1, 0]),
+        "{listed}"
+    );
     let clock = Arc::new(TestClock::new(at("2027-02-28T17:00:00Z")));
     let d = Daemon::start(&m.cfg, &clock);
     let health = d.get("/healthz");
@@ -257,6 +276,16 @@ fn a_month_dispatch_replies_reminders_alert_and_digest() {
     assert!(body.contains("Not answered (1):"), "{body}");
     assert!(body.contains("(UNODC)"), "{body}");
     assert!(!body.contains("(KEN)") && !body.contains("(SEN)"), "{body}");
+
+    // The deadline's owner was alerted on the 15th and the 16th, once each.
+    wait_for_mail(&owner, 2, 30);
+    assert_eq!(
+        subjects(&owner),
+        [
+            "[Matrix of Needs] Due tomorrow: Report on the implementation of resolution 1373",
+            "[Matrix of Needs] Due today: Report on the implementation of resolution 1373"
+        ]
+    );
 
     // Nobody who answered was ever reminded, and every job ran once.
     assert_eq!(subjects(&m.ken).len(), 2, "{:?}", subjects(&m.ken));
