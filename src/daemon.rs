@@ -141,13 +141,14 @@ pub async fn run(
     stop.await;
     tracing::info!("stopping");
     let _ = stopping.send(true);
+    let mut tasks = [
+        ("scheduler", scheduler),
+        ("inbox watcher", watcher),
+        ("sender", sender),
+        ("web server", web),
+    ];
     let all = async {
-        for (name, task) in [
-            ("scheduler", scheduler),
-            ("inbox watcher", watcher),
-            ("sender", sender),
-            ("web server", web),
-        ] {
+        for (name, task) in tasks.iter_mut() {
             match task.await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::warn!("the {name} ended with an error: {e:#}"),
@@ -159,6 +160,9 @@ pub async fn run(
         // What is abandoned is safe: a message being sent keeps its lease and is sent
         // again (same Message-ID) by the next start; a job that did not finish runs again.
         tracing::warn!("stopped before everything finished; the next start picks up what was left");
+        for (_, task) in &tasks {
+            task.abort();
+        }
     }
     store.release_daemon_lock(&me).await?;
     tracing::info!("stopped");
@@ -182,8 +186,14 @@ async fn schedule(
         let now = clock.now();
         let mut retry = false;
         for due in timetable.due(now, |c| cfg.deadline(c)) {
-            if !store.claim_run(due.job.name(), &due.key, now).await? {
-                continue;
+            match store.claim_run(due.job.name(), &due.key, now).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(job = due.job.name(), "cannot record the run: {e}");
+                    retry = true;
+                    continue;
+                }
             }
             tracing::info!(job = due.job.name(), scheduled_for = %due.key, "running");
             let run = run_job(&cfg, &clock, &due);
@@ -195,10 +205,15 @@ async fn schedule(
                 Ok(outcome) => {
                     health.jobs_ok.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(job = due.job.name(), scheduled_for = %due.key, "{outcome}");
-                    store
-                        .finish_run(due.job.name(), &due.key, clock.now(), &outcome)
-                        .await?;
                     wake_sender.notify_one();
+                    if let Err(e) = store
+                        .finish_run(due.job.name(), &due.key, clock.now(), &outcome)
+                        .await
+                    {
+                        // Run again at the next look: every job is safe to repeat.
+                        tracing::warn!(job = due.job.name(), "cannot record the run's end: {e}");
+                        retry = true;
+                    }
                 }
                 Err(e) => {
                     // Left unfinished, so it is claimed again at the next look.
@@ -232,6 +247,7 @@ async fn run_job(cfg: &Config, clock: &Arc<dyn Clock>, due: &Due) -> Result<Stri
         .from_utc_datetime(&due.scheduled_for.naive_utc())
         .date_naive();
     let cycle = Cycle::of_date(local);
+    // Jobs work for the day they were scheduled on, even if they end after midnight.
     Ok(match due.job {
         Job::Dispatch => {
             let r = workflow::dispatch_then(cfg, Arc::clone(clock), Some(cycle), None).await?;
@@ -243,7 +259,12 @@ async fn run_job(cfg: &Config, clock: &Arc<dyn Clock>, due: &Due) -> Result<Stri
             } else {
                 Chase::DeadlineAlert
             };
-            let r = chase::remind(cfg, clock.as_ref(), Some(cycle), kind).await?;
+            if circulated_after(cfg, cycle, due).await? {
+                return Ok(format!(
+                    "nothing sent: cycle {cycle} was circulated after this reminder was due"
+                ));
+            }
+            let r = chase::remind(cfg, clock.as_ref(), Some(cycle), kind, Some(local)).await?;
             match r.note {
                 Some(n) => format!("nothing sent: {n}"),
                 None => format!(
@@ -260,10 +281,19 @@ async fn run_job(cfg: &Config, clock: &Arc<dyn Clock>, due: &Due) -> Result<Stri
             }
         }
         Job::Deadlines => {
-            let r = chase::deadline_alerts(cfg, clock.as_ref()).await?;
+            let r = chase::deadline_alerts(cfg, clock.as_ref(), Some(local)).await?;
             format!("{} alerts due today, {} queued", r.due.len(), r.enqueued)
         }
     })
+}
+
+/// Whether `cycle` was opened after `due` was scheduled: a reminder caught up at start
+/// right after a caught-up circulation would arrive minutes after it.
+async fn circulated_after(cfg: &Config, cycle: Cycle, due: &Due) -> Result<bool> {
+    let store = Store::open(&cfg.database.url).await?;
+    let opened = store.cycle_opened_at(cycle).await?;
+    store.close().await;
+    Ok(opened.is_some_and(|t| t > crate::clock::db_time(due.scheduled_for)))
 }
 
 /// The sender: sends what is queued whenever a job has queued something, and every few

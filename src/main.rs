@@ -267,8 +267,10 @@ fn chain(e: &anyhow::Error) -> String {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("NEEDSD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // Colours only on a terminal: journald and log files get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -459,7 +461,8 @@ async fn try_main(cli: Cli) -> Result<()> {
             } else {
                 needsd::workflow::Chase::Reminder
             };
-            let r = needsd::workflow::chase::remind(&cfg, clock.as_ref(), cycle, kind).await?;
+            let r =
+                needsd::workflow::chase::remind(&cfg, clock.as_ref(), cycle, kind, None).await?;
             let send =
                 needsd::workflow::send_now(&cfg, clock, needsd::workflow::DISPATCH_WAIT).await?;
             if json {

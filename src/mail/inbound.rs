@@ -359,7 +359,7 @@ fn connect(cfg: &ImapConfig, token: Option<String>) -> Result<Session, InboundEr
 fn connect_keeping(
     cfg: &ImapConfig,
     token: Option<String>,
-    keep: Option<&std::sync::Mutex<Option<TcpStream>>>,
+    keep: Option<&std::sync::Mutex<Closable>>,
 ) -> Result<Session, InboundError> {
     let timeout = Duration::from_secs(60);
     let connect_err = |source| InboundError::Connect {
@@ -371,8 +371,12 @@ fn connect_keeping(
     tcp.set_read_timeout(Some(timeout)).map_err(connect_err)?;
     tcp.set_write_timeout(Some(timeout)).map_err(connect_err)?;
     if let Some(keep) = keep {
-        *keep.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(tcp.try_clone().map_err(connect_err)?);
+        let mut k = keep.lock().unwrap_or_else(|p| p.into_inner());
+        if k.closed {
+            let _ = tcp.shutdown(std::net::Shutdown::Both);
+        } else {
+            k.socket = Some(tcp.try_clone().map_err(connect_err)?);
+        }
     }
     let conn = match cfg.tls {
         Tls::None => Conn::Plain(tcp),
@@ -483,6 +487,10 @@ async fn imap_once(
         Ok(uids.into_iter().filter(|u| *u <= last).collect::<Vec<_>>())
     })
     .await?;
+    if !leftover.is_empty() {
+        // They may have been committed without waiting for the disk.
+        store.make_durable().await?;
+    }
     for batch in leftover.chunks(FETCH_BATCH) {
         let (m, set, n) = (mover.clone(), uid_set(batch), batch.len());
         session = blocking(session, move |s| m(s, &set)).await?.0;
@@ -556,12 +564,22 @@ impl imap::extensions::idle::SetReadTimeout for Conn {
     }
 }
 
-/// Closes a socket when dropped.
-struct CloseOnDrop(Arc<std::sync::Mutex<Option<TcpStream>>>);
+/// A socket another thread may close: `closed` once the waiter has gone, so a socket
+/// connected after that is closed at once.
+#[derive(Default)]
+struct Closable {
+    socket: Option<TcpStream>,
+    closed: bool,
+}
+
+/// Closes the socket when dropped.
+struct CloseOnDrop(Arc<std::sync::Mutex<Closable>>);
 
 impl Drop for CloseOnDrop {
     fn drop(&mut self) {
-        if let Some(s) = self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let mut c = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        c.closed = true;
+        if let Some(s) = c.socket.take() {
             let _ = s.shutdown(std::net::Shutdown::Both);
         }
     }
@@ -593,7 +611,7 @@ pub async fn wait(source: &Inbound, timeout: Duration) -> Result<(), InboundErro
             let c = cfg.clone();
             // Dropped (the caller stops waiting, say at shutdown): the socket is closed
             // under the blocked IDLE, whose thread then ends at once.
-            let socket = Arc::new(std::sync::Mutex::new(None));
+            let socket = Arc::new(std::sync::Mutex::new(Closable::default()));
             let _close = CloseOnDrop(Arc::clone(&socket));
             let idled = tokio::task::spawn_blocking(move || -> Result<bool, InboundError> {
                 let mut s = connect_keeping(&c, token, Some(&socket))?;
@@ -604,8 +622,11 @@ pub async fn wait(source: &Inbound, timeout: Duration) -> Result<(), InboundErro
                     // Mail waiting: no wait at all. No IDLE: the caller waits plainly.
                     return Ok(mb.exists > 0);
                 }
+                // Not kept alive: the wait ends at the timeout, and the caller's next pass
+                // connects afresh, so an IDLE that silently died costs at most one poll.
                 s.idle()
                     .timeout(timeout)
+                    .keepalive(false)
                     .wait_while(|r| !matches!(r, imap::types::UnsolicitedResponse::Exists(_)))
                     .map_err(imap_err("IDLE"))?;
                 let _ = s.logout();

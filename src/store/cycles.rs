@@ -105,6 +105,17 @@ impl Store {
         Ok(opened)
     }
 
+    /// When `cycle` was opened (its base stored), if it was.
+    pub async fn cycle_opened_at(&self, cycle: Cycle) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query("SELECT opened_at FROM cycles WHERE id = $1")
+            .bind(cycle.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get::<Option<String>, _>(0))
+            .transpose()?
+            .flatten())
+    }
+
     pub async fn cycle_counts(&self, cycle: Cycle) -> Result<CycleCounts, StoreError> {
         let id = cycle.to_string();
         let mut counts = CycleCounts::default();

@@ -95,7 +95,7 @@ impl Store {
     pub async fn silent_recipients(&self, cycle: Cycle) -> Result<Vec<Silent>, StoreError> {
         let q = format!(
             "SELECT r.contact_id FROM recipients r JOIN contacts c ON c.id = r.contact_id \
-             WHERE r.cycle_id = $1 AND c.active = 1 AND NOT EXISTS (SELECT 1 FROM submissions s \
+             WHERE r.cycle_id = $1 AND c.active AND NOT EXISTS (SELECT 1 FROM submissions s \
              WHERE s.cycle_id = r.cycle_id AND s.party_code = c.party_code AND s.{ANSWERED}) \
              ORDER BY r.contact_id"
         );
@@ -229,7 +229,7 @@ impl Store {
             .await?,
             conflicts: one(
                 "SELECT COUNT(*) FROM proposed_changes p JOIN submissions s ON s.id = p.submission_id \
-                 WHERE s.cycle_id = $1 AND s.state = 'pending' AND p.decision = 'pending' AND p.conflict = 1"
+                 WHERE s.cycle_id = $1 AND s.state = 'pending' AND p.decision = 'pending' AND p.conflict"
                     .into(),
             )
             .await?,
@@ -241,7 +241,7 @@ impl Store {
                 "SELECT COUNT(*) FROM submissions WHERE cycle_id = $1 AND state = 'unparseable'".into(),
             )
             .await?,
-            late: one("SELECT COUNT(*) FROM submissions WHERE cycle_id = $1 AND late = 1".into())
+            late: one("SELECT COUNT(*) FROM submissions WHERE cycle_id = $1 AND late".into())
                 .await?,
             ..DigestFacts::default()
         };
@@ -260,7 +260,7 @@ impl Store {
             f.silent.push(format!("{name} ({code})"));
         }
         for r in sqlx::query(
-            "SELECT name, email, party_code FROM contacts WHERE active = 1 AND bouncing_since IS NOT NULL \
+            "SELECT name, email, party_code FROM contacts WHERE active AND bouncing_since IS NOT NULL \
              ORDER BY party_code, email_key",
         )
         .fetch_all(&self.pool)

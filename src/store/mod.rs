@@ -113,11 +113,12 @@ impl Store {
                         return Ok(());
                     }
                     // WAL lets the web UI read while the daemon writes; the busy timeout
-                    // makes concurrent writers wait instead of failing.
+                    // makes concurrent writers wait instead of failing (a large dispatch
+                    // holds the write lock for seconds).
                     sqlx::query("PRAGMA journal_mode = WAL")
                         .execute(&mut *conn)
                         .await?;
-                    sqlx::query("PRAGMA busy_timeout = 5000")
+                    sqlx::query("PRAGMA busy_timeout = 30000")
                         .execute(&mut *conn)
                         .await?;
                     sqlx::query("PRAGMA foreign_keys = ON")

@@ -34,17 +34,19 @@ pub struct RemindReport {
 
 /// Reminds the recipients of `cycle` (the current month by default) whose party has not
 /// answered: a reminder, or on the deadline day the deadline alert. Each gets their own
-/// workbook again. Once a day at most; nothing once the deadline has passed.
+/// workbook again. Once a day at most (`day`, by default today); nothing once the
+/// deadline has passed.
 pub async fn remind(
     cfg: &Config,
     clock: &dyn Clock,
     cycle: Option<Cycle>,
     chase: Chase,
+    day: Option<chrono::NaiveDate>,
 ) -> Result<RemindReport> {
     let (store, index) = open_seeded(cfg).await?;
     let tz = cfg.schedule.timezone;
     let now = clock.now();
-    let today = now.with_timezone(&tz).date_naive();
+    let today = day.unwrap_or_else(|| now.with_timezone(&tz).date_naive());
     let cycle = cycle.unwrap_or_else(|| Cycle::of_date(today));
     let mut report = RemindReport {
         cycle,
@@ -172,11 +174,15 @@ pub struct DeadlinesReport {
 }
 
 /// Puts in the outbox today's alerts of one-off deadlines (`needsd deadline add`): to
-/// each owner, on each of the deadline's alert days.
-pub async fn deadline_alerts(cfg: &Config, clock: &dyn Clock) -> Result<DeadlinesReport> {
+/// each owner, on each of the deadline's alert days (`day`, by default today).
+pub async fn deadline_alerts(
+    cfg: &Config,
+    clock: &dyn Clock,
+    day: Option<chrono::NaiveDate>,
+) -> Result<DeadlinesReport> {
     let (store, _) = open_seeded(cfg).await?;
     let now = clock.now();
-    let today = now.with_timezone(&cfg.schedule.timezone).date_naive();
+    let today = day.unwrap_or_else(|| now.with_timezone(&cfg.schedule.timezone).date_naive());
     let templates = Templates::embedded()?;
     let mut messages = Vec::new();
     let mut alerts = Vec::new();
