@@ -534,8 +534,8 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
         .await
         .context("the inbox reader stopped unexpectedly")?
         .context("reading the inbox")?;
-    tracing::info!(stored = fetch.stored, known = fetch.known, "inbox read");
-    tracing::info!(
+    tracing::debug!(stored = fetch.stored, known = fetch.known, "inbox read");
+    tracing::debug!(
         replies = read.replies,
         receipts = read.receipts,
         "stored mail read"
