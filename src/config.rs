@@ -178,6 +178,9 @@ pub struct ScheduleConfig {
     pub digest: CronSpec,
     /// When one-off deadlines (`needsd deadline add`) are checked for today's alerts.
     pub deadlines: CronSpec,
+    /// When the experts are alerted, two days before the next dispatch, that changes
+    /// still await a decision (checked at each firing; sent only on that day).
+    pub review_alert: CronSpec,
     /// When the inbox is looked at where IMAP IDLE does not tell of new mail at once
     /// (a Maildir, a server without IDLE); an IDLE is renewed at each.
     pub inbox_poll: CronSpec,
@@ -192,6 +195,7 @@ impl ScheduleConfig {
         jobs.push((Job::DeadlineAlert, self.deadline_alert.clone()));
         jobs.push((Job::Digest, self.digest.clone()));
         jobs.push((Job::Deadlines, self.deadlines.clone()));
+        jobs.push((Job::ReviewAlert, self.review_alert.clone()));
         crate::schedule::Timetable {
             timezone: self.timezone,
             jobs,
@@ -362,6 +366,7 @@ struct RawSchedule {
     deadline_alert: String,
     digest: String,
     deadlines: String,
+    review_alert: String,
     inbox_poll: String,
 }
 impl Default for RawSchedule {
@@ -374,6 +379,7 @@ impl Default for RawSchedule {
             deadline_alert: "0 0 9 15 * *".into(),
             digest: "0 0 9 16 * *".into(),
             deadlines: "0 0 9 * * *".into(),
+            review_alert: "0 0 9 * * *".into(),
             inbox_poll: "0 * * * * *".into(),
         }
     }
@@ -879,6 +885,7 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         deadline_alert: c.cron("schedule.deadline_alert", &s.deadline_alert)?,
         digest: c.cron("schedule.digest", &s.digest)?,
         deadlines: c.cron("schedule.deadlines", &s.deadlines)?,
+        review_alert: c.cron("schedule.review_alert", &s.review_alert)?,
         inbox_poll: c.cron("schedule.inbox_poll", &s.inbox_poll)?,
     };
 

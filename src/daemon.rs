@@ -280,6 +280,16 @@ async fn run_job(cfg: &Config, clock: &Arc<dyn Clock>, due: &Due) -> Result<Stri
                 None => format!("cycle {cycle}: digest to {} experts", r.enqueued),
             }
         }
+        Job::ReviewAlert => {
+            let r = chase::review_alert(cfg, clock.as_ref(), due.scheduled_for).await?;
+            match r.note {
+                Some(n) => format!("nothing sent: {n}"),
+                None => format!(
+                    "{} submissions await review: alert to {} experts",
+                    r.pending, r.enqueued
+                ),
+            }
+        }
         Job::Deadlines => {
             let r = chase::deadline_alerts(cfg, clock.as_ref(), Some(local)).await?;
             format!("{} alerts due today, {} queued", r.due.len(), r.enqueued)

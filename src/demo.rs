@@ -1,7 +1,8 @@
 //! `needsd demo`'s month: the daemon runs on a clock the demo moves through a cycle —
 //! the circulation on the 1st, simulated respondents answering by mail (edited
 //! workbooks, "no changes" in words, silence), reminders on the 8th and 13th, the
-//! deadline alert on the 15th, the experts' digest on the 16th — in seconds, on the
+//! deadline alert on the 15th, the experts' digest on the 16th, the review alert two
+//! days before the next circulation — in seconds, on the
 //! embedded defaults (file outbox, Maildir inbox). Then the daemon keeps running (its web
 //! server on `web.listen`) until the stop future resolves.
 
@@ -157,11 +158,22 @@ pub async fn month(
     .await?;
     say("  each reply read into a submission, each sender answered with a receipt");
 
+    // Two days before the next circulation.
+    let review_day = cycle
+        .next()
+        .day(1)
+        .checked_sub_days(chrono::Days::new(2))
+        .map_or(28, |d| chrono::Datelike::day(&d));
     for (day, job, what) in [
         (8, "reminder", "reminders to those who have not answered"),
         (13, "reminder", "reminders again"),
         (15, "deadline_alert", "\"today is the deadline\""),
         (16, "digest", "the digest to the experts"),
+        (
+            review_day,
+            "review_alert",
+            "the experts are told what still awaits review before the next circulation",
+        ),
     ] {
         say(&format!("{}: {what}", day_name(cycle, day)));
         run_until(&cfg, &clock, &store, at(day, 9), job).await?;

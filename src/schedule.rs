@@ -93,15 +93,18 @@ pub enum Job {
     Digest,
     /// Alerts of one-off deadlines (the `deadlines` table) due today.
     Deadlines,
+    /// Two days before the next circulation: changes still await a decision.
+    ReviewAlert,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
+    pub const ALL: [Job; 6] = [
         Job::Dispatch,
         Job::Reminder,
         Job::DeadlineAlert,
         Job::Digest,
         Job::Deadlines,
+        Job::ReviewAlert,
     ];
 
     pub fn name(self) -> &'static str {
@@ -111,6 +114,7 @@ impl Job {
             Job::DeadlineAlert => "deadline_alert",
             Job::Digest => "digest",
             Job::Deadlines => "deadlines",
+            Job::ReviewAlert => "review_alert",
         }
     }
 }
@@ -172,7 +176,9 @@ impl Timetable {
                 .naive_local();
             let keep = match job {
                 Job::Dispatch => now <= deadline_of(crate::model::Cycle::of_date(local.date())),
-                Job::Reminder | Job::DeadlineAlert | Job::Deadlines => local.date() == today,
+                Job::Reminder | Job::DeadlineAlert | Job::Deadlines | Job::ReviewAlert => {
+                    local.date() == today
+                }
                 Job::Digest => true,
             };
             let key = local.format("%Y-%m-%dT%H:%M:%S").to_string();

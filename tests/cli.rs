@@ -929,6 +929,7 @@ fn demo_runs_a_month_leaves_the_web_server_up_stops_on_sigterm_and_runs_again() 
     assert_eq!(count(".reminder."), 12);
     assert_eq!(count(".deadline_alert."), 6);
     assert_eq!(count(".digest."), 1);
+    assert_eq!(count("Message-ID: <review."), 1, "the review alert");
     assert_eq!(count("Auto-Submitted: auto-replied"), 14, "receipts");
     let digest = emls.iter().find(|m| m.contains(".digest.")).unwrap();
     let digest = mail_parser::MessageParser::default()
@@ -940,9 +941,9 @@ fn demo_runs_a_month_leaves_the_web_server_up_stops_on_sigterm_and_runs_again() 
             .map(|s| s.replace("2026-12", &cycle))
             .as_deref()
     );
-    assert_eq!(emls.len(), 20 + 14 + 18 + 1);
+    assert_eq!(emls.len(), 20 + 14 + 18 + 1 + 1);
     // Again: the month already happened; nothing is sent twice.
     let (second, _) = run(&lab);
     assert!(second.contains("Done: 14 submissions"), "{second}");
-    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 53);
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 54);
 }

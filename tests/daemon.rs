@@ -277,6 +277,22 @@ fn a_month_dispatch_replies_reminders_alert_and_digest() {
     assert!(body.contains("(UNODC)"), "{body}");
     assert!(!body.contains("(KEN)") && !body.contains("(SEN)"), "{body}");
 
+    // Two days before April's circulation nothing awaits review (Kenya's workbook had
+    // no changes): no alert.
+    clock.set(at("2027-03-30T13:00:00Z"));
+    eventually("the review alert job of the 30th ran", 30, || {
+        job_runs(&m.p, "review_alert")
+            .iter()
+            .any(|(k, o)| k == "2027-03-30T09:00:00" && o.is_some())
+    });
+    let (_, outcome) = job_runs(&m.p, "review_alert").remove(0);
+    assert!(
+        outcome
+            .as_deref()
+            .is_some_and(|o| o.contains("nothing awaits review")),
+        "{outcome:?}"
+    );
+
     // The deadline's owner was alerted on the 15th and the 16th, once each.
     wait_for_mail(&owner, 2, 30);
     assert_eq!(

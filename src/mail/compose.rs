@@ -59,6 +59,7 @@ const EMBEDDED: &[(&str, &str)] = templates![
     "receipt"."en",
     "digest"."en",
     "deadline"."en",
+    "review_alert"."en",
 ];
 
 /// The compiled templates. `.html` templates escape what they insert; `.txt` ones do not.

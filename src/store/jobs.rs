@@ -384,3 +384,21 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Submissions awaiting a decision, by party ("Kenya (KEN)"), most first.
+    pub async fn pending_by_party(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.name, p.code, COUNT(*) AS n FROM submissions s JOIN parties p ON p.code = s.party_code \
+             WHERE s.state = 'pending' GROUP BY p.name, p.code ORDER BY n DESC, p.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let (name, code): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+                Ok((format!("{name} ({code})"), r.try_get(2)?))
+            })
+            .collect()
+    }
+}

@@ -155,6 +155,97 @@ pub async fn digest(cfg: &Config, clock: &dyn Clock, cycle: Option<Cycle>) -> Re
     Ok(report)
 }
 
+/// What a review alert run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReviewAlertReport {
+    /// Submissions awaiting a decision, in every cycle.
+    pub pending: i64,
+    pub enqueued: usize,
+    pub note: Option<String>,
+}
+
+/// Two days before the next dispatch (by `schedule.dispatch`, after `at`), tells the
+/// experts how many submissions still await a decision: what is not decided by then
+/// stays out of the circulation. Nothing on other days, nor when nothing awaits.
+pub async fn review_alert(
+    cfg: &Config,
+    clock: &dyn Clock,
+    at: DateTime<Utc>,
+) -> Result<ReviewAlertReport> {
+    let tz = cfg.schedule.timezone;
+    let today = at.with_timezone(&tz).date_naive();
+    let mut report = ReviewAlertReport {
+        pending: 0,
+        enqueued: 0,
+        note: None,
+    };
+    let Some(next) = cfg.schedule.dispatch.next_after(at, tz) else {
+        report.note = Some("no dispatch is scheduled".into());
+        return Ok(report);
+    };
+    let next_day = next.with_timezone(&tz).date_naive();
+    if today.checked_add_days(chrono::Days::new(2)) != Some(next_day) {
+        report.note = Some(format!(
+            "the next circulation is on {next_day}, not in two days"
+        ));
+        return Ok(report);
+    }
+    let (store, _) = open_seeded(cfg).await?;
+    let waiting = store.pending_by_party().await?;
+    report.pending = waiting.iter().map(|(_, n)| n).sum();
+    if report.pending == 0 {
+        report.note = Some("nothing awaits review".into());
+        return Ok(report);
+    }
+    if cfg.mail.experts.is_empty() {
+        report.note = Some("no experts to send it to (mail.experts is empty)".into());
+        return Ok(report);
+    }
+    #[derive(serde::Serialize)]
+    struct Context {
+        pending: i64,
+        next: String,
+        parties: Vec<String>,
+    }
+    let context = Context {
+        pending: report.pending,
+        next: next_day.format("%-d %B %Y").to_string(),
+        parties: waiting.iter().map(|(p, n)| format!("{p}: {n}")).collect(),
+    };
+    let templates = Templates::embedded()?;
+    let now = clock.now();
+    let mut messages = Vec::new();
+    for expert in &cfg.mail.experts {
+        let outgoing = compose::notice(
+            &templates,
+            &Notice {
+                kind: "review_alert",
+                context: &context,
+                from: &cfg.mail.from,
+                reply_to: cfg.mail.reply_to.as_str(),
+                to: expert,
+                envelope_from: cfg.mail.from.address.to_string(),
+                message_id: format!(
+                    "<review.{next_day}.{}@{}>",
+                    short_hash(expert),
+                    cfg.mail.from.address.domain()
+                ),
+                date: now,
+            },
+        )?;
+        messages.push(NewMessage {
+            dedupe_key: format!("review_alert/{next_day}/{}", expert.key()),
+            kind: "review_alert",
+            cycle: None,
+            contact_id: None,
+            day: today,
+            outgoing,
+        });
+    }
+    report.enqueued = enqueue(&store, &messages, now).await?;
+    Ok(report)
+}
+
 /// A one-off deadline's alert that went into the outbox.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DeadlineAlert {
