@@ -123,34 +123,28 @@ pub async fn digest(cfg: &Config, clock: &dyn Clock, cycle: Option<Cycle>) -> Re
         return Ok(report);
     }
     let templates = Templates::embedded()?;
-    let mut messages = Vec::new();
-    for expert in &cfg.mail.experts {
-        let outgoing = compose::notice(
-            &templates,
-            &Notice {
-                kind: "digest",
-                context: &report.facts,
-                from: &cfg.mail.from,
-                reply_to: cfg.mail.reply_to.as_str(),
-                to: expert,
-                envelope_from: cfg.mail.from.address.to_string(),
-                message_id: format!(
-                    "<{cycle}.digest.{}@{}>",
-                    short_hash(expert),
-                    cfg.mail.from.address.domain()
-                ),
-                date: now,
-            },
-        )?;
-        messages.push(NewMessage {
-            dedupe_key: format!("digest/{cycle}/{}", expert.key()),
-            kind: "digest",
-            cycle: Some(cycle),
-            contact_id: None,
-            day: today,
-            outgoing,
-        });
-    }
+    let messages = cfg
+        .mail
+        .experts
+        .iter()
+        .map(|expert| {
+            let to = Addressee {
+                address: expert,
+                message_id: format!("{cycle}.digest.{}", short_hash(expert)),
+                dedupe_key: format!("digest/{cycle}/{}", expert.key()),
+            };
+            team_notice(
+                cfg,
+                &templates,
+                "digest",
+                &report.facts,
+                to,
+                Some(cycle),
+                today,
+                now,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
     report.enqueued = enqueue(&store, &messages, now).await?;
     Ok(report)
 }
@@ -214,34 +208,28 @@ pub async fn review_alert(
     };
     let templates = Templates::embedded()?;
     let now = clock.now();
-    let mut messages = Vec::new();
-    for expert in &cfg.mail.experts {
-        let outgoing = compose::notice(
-            &templates,
-            &Notice {
-                kind: "review_alert",
-                context: &context,
-                from: &cfg.mail.from,
-                reply_to: cfg.mail.reply_to.as_str(),
-                to: expert,
-                envelope_from: cfg.mail.from.address.to_string(),
-                message_id: format!(
-                    "<review.{next_day}.{}@{}>",
-                    short_hash(expert),
-                    cfg.mail.from.address.domain()
-                ),
-                date: now,
-            },
-        )?;
-        messages.push(NewMessage {
-            dedupe_key: format!("review_alert/{next_day}/{}", expert.key()),
-            kind: "review_alert",
-            cycle: None,
-            contact_id: None,
-            day: today,
-            outgoing,
-        });
-    }
+    let messages = cfg
+        .mail
+        .experts
+        .iter()
+        .map(|expert| {
+            let to = Addressee {
+                address: expert,
+                message_id: format!("review.{next_day}.{}", short_hash(expert)),
+                dedupe_key: format!("review_alert/{next_day}/{}", expert.key()),
+            };
+            team_notice(
+                cfg,
+                &templates,
+                "review_alert",
+                &context,
+                to,
+                None,
+                today,
+                now,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
     report.enqueued = enqueue(&store, &messages, now).await?;
     Ok(report)
 }
@@ -282,7 +270,7 @@ pub async fn deadline_alerts(
             if d.due.checked_sub_days(chrono::Days::new(u64::from(days))) != Some(today) {
                 continue;
             }
-            let to = EmailAddress::parse(&d.owner)
+            let owner = EmailAddress::parse(&d.owner)
                 .with_context(|| format!("deadline {}: owner '{}'", d.id, d.owner))?;
             #[derive(serde::Serialize)]
             struct Context<'a> {
@@ -290,36 +278,19 @@ pub async fn deadline_alerts(
                 due: String,
                 days: u32,
             }
-            let outgoing = compose::notice(
-                &templates,
-                &Notice {
-                    kind: "deadline",
-                    context: &Context {
-                        title: &d.title,
-                        due: d.due.format("%-d %B %Y").to_string(),
-                        days,
-                    },
-                    from: &cfg.mail.from,
-                    reply_to: cfg.mail.reply_to.as_str(),
-                    to: &to,
-                    envelope_from: cfg.mail.from.address.to_string(),
-                    message_id: format!(
-                        "<deadline.{}.{days}.{}@{}>",
-                        d.id,
-                        d.due,
-                        cfg.mail.from.address.domain()
-                    ),
-                    date: now,
-                },
-            )?;
-            messages.push(NewMessage {
+            let context = Context {
+                title: &d.title,
+                due: d.due.format("%-d %B %Y").to_string(),
+                days,
+            };
+            let to = Addressee {
+                address: &owner,
+                message_id: format!("deadline.{}.{days}.{}", d.id, d.due),
                 dedupe_key: format!("deadline/{}/{days}", d.id),
-                kind: "deadline",
-                cycle: None,
-                contact_id: None,
-                day: today,
-                outgoing,
-            });
+            };
+            messages.push(team_notice(
+                cfg, &templates, "deadline", &context, to, None, today, now,
+            )?);
             alerts.push(DeadlineAlert {
                 deadline: d.id,
                 title: d.title.clone(),
@@ -331,6 +302,52 @@ pub async fn deadline_alerts(
     Ok(DeadlinesReport {
         enqueued: enqueue(&store, &messages, now).await?,
         due: alerts,
+    })
+}
+
+/// Who a team notice goes to, and the keys that make it one message, ever.
+struct Addressee<'a> {
+    address: &'a EmailAddress,
+    /// The Message-ID's local part; the domain is the sender's.
+    message_id: String,
+    dedupe_key: String,
+}
+
+/// A notice to the team (the digest, an alert) rendered and ready for the outbox.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the whole of one message, passed once"
+)]
+fn team_notice<C: serde::Serialize>(
+    cfg: &Config,
+    templates: &Templates,
+    kind: &'static str,
+    context: &C,
+    to: Addressee<'_>,
+    cycle: Option<Cycle>,
+    day: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<NewMessage> {
+    let outgoing = compose::notice(
+        templates,
+        &Notice {
+            kind,
+            context,
+            from: &cfg.mail.from,
+            reply_to: cfg.mail.reply_to.as_str(),
+            to: to.address,
+            envelope_from: cfg.mail.from.address.to_string(),
+            message_id: format!("<{}@{}>", to.message_id, cfg.mail.from.address.domain()),
+            date: now,
+        },
+    )?;
+    Ok(NewMessage {
+        dedupe_key: to.dedupe_key,
+        kind,
+        cycle,
+        contact_id: None,
+        day,
+        outgoing,
     })
 }
 
