@@ -36,7 +36,6 @@ pub struct Health {
     /// Unix seconds of the last inbox pass that worked; 0 = none yet.
     pub last_poll: AtomicI64,
     pub polls: AtomicU64,
-    pub poll_errors: AtomicU64,
     pub jobs_ok: AtomicU64,
     pub jobs_failed: AtomicU64,
     pub started: AtomicI64,
@@ -92,7 +91,6 @@ pub async fn run(
         let app = crate::web::router(crate::web::State {
             store: store.clone(),
             health: Arc::clone(&health),
-            clock: Arc::clone(&clock),
         });
         let stop = until_stopped(stopped.clone());
         tokio::spawn(async move {
@@ -114,14 +112,11 @@ pub async fn run(
         let (cfg, clock, health) = (Arc::clone(&cfg), Arc::clone(&clock), Arc::clone(&health));
         let stop = until_stopped(stopped.clone());
         tokio::spawn(async move {
-            workflow::watch_inbox(&cfg, Arc::clone(&clock), stop, |r| {
+            workflow::watch_inbox(&cfg, Arc::clone(&clock), stop, |_| {
                 health.polls.fetch_add(1, Ordering::Relaxed);
                 health
                     .last_poll
                     .store(clock.now().timestamp(), Ordering::Relaxed);
-                if r.send_error.is_some() {
-                    health.poll_errors.fetch_add(1, Ordering::Relaxed);
-                }
             })
             .await
         })
@@ -196,7 +191,7 @@ async fn schedule(
                 }
             }
             tracing::info!(job = due.job.name(), scheduled_for = %due.key, "running");
-            let run = run_job(&cfg, &clock, &due);
+            let run = run_job(&cfg, &store, &clock, &due);
             let outcome = tokio::select! {
                 r = run => r,
                 _ = &mut stop => return Ok(()),
@@ -240,7 +235,7 @@ async fn schedule(
 }
 
 /// Runs one scheduled job; its outcome in words.
-async fn run_job(cfg: &Config, clock: &Arc<dyn Clock>, due: &Due) -> Result<String> {
+async fn run_job(cfg: &Config, store: &Store, clock: &Arc<dyn Clock>, due: &Due) -> Result<String> {
     let local = cfg
         .schedule
         .timezone
@@ -259,7 +254,10 @@ async fn run_job(cfg: &Config, clock: &Arc<dyn Clock>, due: &Due) -> Result<Stri
             } else {
                 Chase::DeadlineAlert
             };
-            if circulated_after(cfg, cycle, due).await? {
+            // A reminder caught up at start right after a caught-up circulation would
+            // arrive minutes after it.
+            let opened = store.cycle_opened_at(cycle).await?;
+            if opened.is_some_and(|t| t > crate::clock::db_time(due.scheduled_for)) {
                 return Ok(format!(
                     "nothing sent: cycle {cycle} was circulated after this reminder was due"
                 ));
@@ -295,15 +293,6 @@ async fn run_job(cfg: &Config, clock: &Arc<dyn Clock>, due: &Due) -> Result<Stri
             format!("{} alerts due today, {} queued", r.due.len(), r.enqueued)
         }
     })
-}
-
-/// Whether `cycle` was opened after `due` was scheduled: a reminder caught up at start
-/// right after a caught-up circulation would arrive minutes after it.
-async fn circulated_after(cfg: &Config, cycle: Cycle, due: &Due) -> Result<bool> {
-    let store = Store::open(&cfg.database.url).await?;
-    let opened = store.cycle_opened_at(cycle).await?;
-    store.close().await;
-    Ok(opened.is_some_and(|t| t > crate::clock::db_time(due.scheduled_for)))
 }
 
 /// The sender: sends what is queued whenever a job has queued something, and every few

@@ -98,15 +98,6 @@ pub enum Job {
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
-        Job::Dispatch,
-        Job::Reminder,
-        Job::DeadlineAlert,
-        Job::Digest,
-        Job::Deadlines,
-        Job::ReviewAlert,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Job::Dispatch => "dispatch",

@@ -23,12 +23,6 @@ pub struct Deadline {
     pub alert_days: Vec<u32>,
 }
 
-/// A recipient of a cycle whose party has not answered it.
-#[derive(Debug, Clone)]
-pub struct Silent {
-    pub contact_id: i64,
-}
-
 impl Store {
     /// Claims the run of `job` scheduled for `key` (local wall time). False when it has
     /// already run; a run that started and never finished (the process died) is claimed
@@ -90,9 +84,9 @@ impl Store {
             .collect()
     }
 
-    /// The recipients of `cycle` whose party has sent no answer to it, active contacts
-    /// only.
-    pub async fn silent_recipients(&self, cycle: Cycle) -> Result<Vec<Silent>, StoreError> {
+    /// The contact ids of the recipients of `cycle` whose party has sent no answer to
+    /// it, active contacts only.
+    pub async fn silent_recipients(&self, cycle: Cycle) -> Result<Vec<i64>, StoreError> {
         let q = format!(
             "SELECT r.contact_id FROM recipients r JOIN contacts c ON c.id = r.contact_id \
              WHERE r.cycle_id = $1 AND c.active AND NOT EXISTS (SELECT 1 FROM submissions s \
@@ -103,13 +97,10 @@ impl Store {
             .bind(cycle.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Silent {
-                    contact_id: r.try_get(0)?,
-                })
-            })
-            .collect()
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
     }
 
     pub async fn add_deadline(
@@ -352,6 +343,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
         Ok(())
     }
 

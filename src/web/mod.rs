@@ -10,7 +10,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::clock::Clock;
 use crate::daemon::Health;
 use crate::store::Store;
 
@@ -19,7 +18,6 @@ use crate::store::Store;
 pub struct State {
     pub store: Store,
     pub health: Arc<Health>,
-    pub clock: Arc<dyn Clock>,
 }
 
 pub fn router(state: State) -> Router {
@@ -31,8 +29,8 @@ pub fn router(state: State) -> Router {
 
 /// `ok` when the database answers; 503 with the reason when it does not.
 async fn healthz(Extract(s): Extract<State>) -> Response {
-    match s.store.gauges().await {
-        Ok(_) => (
+    match s.store.ping().await {
+        Ok(()) => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             "ok\n",
         )

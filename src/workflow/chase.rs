@@ -67,12 +67,8 @@ pub async fn remind(
         ));
         return Ok(report);
     }
-    let silent: std::collections::HashSet<i64> = store
-        .silent_recipients(cycle)
-        .await?
-        .into_iter()
-        .map(|s| s.contact_id)
-        .collect();
+    let silent: std::collections::HashSet<i64> =
+        store.silent_recipients(cycle).await?.into_iter().collect();
     report.silent = silent.len();
     let contacts: Vec<_> = store
         .contacts()

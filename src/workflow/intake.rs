@@ -100,6 +100,8 @@ impl Run {
 pub struct Prepared {
     id: i64,
     facts: Result<Facts, classify::ClassifyError>,
+    /// The plus-address tokens it was sent to.
+    tags: Vec<Tag>,
     /// For a reply: what it says and who sent it.
     understood: Option<Understood>,
 }
@@ -154,29 +156,31 @@ pub async fn prepare(
     })
     .await
     .context("the message reader stopped unexpectedly")?;
+    let tags = match &facts {
+        Ok(f) => classify::tags(&f.recipients, &cfg.mail.reply_to),
+        Err(_) => Vec::new(),
+    };
     let understood = match &facts {
-        Ok(f) if f.kind == Kind::Reply => {
-            let tags = classify::tags(&f.recipients, &cfg.mail.reply_to);
-            Some(
-                understand(
-                    &cfg,
-                    &store,
-                    &index,
-                    &run,
-                    id,
-                    &received_at,
-                    f,
-                    parsed,
-                    &tags,
-                )
-                .await?,
+        Ok(f) if f.kind == Kind::Reply => Some(
+            understand(
+                &cfg,
+                &store,
+                &index,
+                &run,
+                id,
+                &received_at,
+                f,
+                parsed,
+                &tags,
             )
-        }
+            .await?,
+        ),
         _ => None,
     };
     Ok(Some(Prepared {
         id,
         facts,
+        tags,
         understood,
     }))
 }
@@ -196,6 +200,7 @@ pub async fn decide(
     let Prepared {
         id,
         facts,
+        tags,
         understood,
     } = prepared;
     let facts = match facts {
@@ -220,7 +225,6 @@ pub async fn decide(
         state: "parsed",
         ..Reading::default()
     };
-    let tags = classify::tags(&facts.recipients, &cfg.mail.reply_to);
     match &facts.kind {
         Kind::Bounce(b) => {
             out.bounces += 1;
