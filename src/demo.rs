@@ -4,7 +4,7 @@
 //! deadline alert on the 15th, the experts' digest on the 16th, the review alert two
 //! days before the next circulation — in seconds, on the
 //! embedded defaults (file outbox, Maildir inbox). Then the daemon keeps running (its web
-//! server on `web.listen`) until the stop future resolves.
+//! server on `web.listen`) until [`Running::stop`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use crate::model::{Contact, Cycle, PartyKind, Status};
 use crate::store::Store;
 
 /// What the month did, for the demo's last words.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MonthReport {
     pub recipients: i64,
     pub workbooks: usize,
@@ -28,7 +28,8 @@ pub struct MonthReport {
     pub silent: usize,
     pub submissions: usize,
     pub pending: i64,
-    pub web: Option<std::net::SocketAddr>,
+    /// Where the daemon's web server listens.
+    pub web: std::net::SocketAddr,
 }
 
 /// How long the demo waits for any one step before it says something is wrong.
@@ -85,8 +86,13 @@ pub async fn month(
     };
     let (store, index) = crate::app::open_seeded(&cfg).await?;
     let mut report = MonthReport {
-        web: Some(web),
-        ..MonthReport::default()
+        recipients: 0,
+        workbooks: 0,
+        no_changes: 0,
+        silent: 0,
+        submissions: 0,
+        pending: 0,
+        web,
     };
 
     say(&format!("{}: the circulation", day_name(cycle, 1)));

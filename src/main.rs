@@ -881,11 +881,10 @@ async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>, clock: &dyn Cloc
         "  Every message needsd wrote is an .eml in data/outbox/ (circulations, receipts, reminders, the digest); the replies are in data/inbox/.Processed/."
     );
     println!("  `needsd cycle status {cycle}` in this folder shows where the cycle stands.");
-    if let Some(web) = r.web {
-        println!(
-            "needsd is running: http://{web}/healthz and http://{web}/metrics (the review pages come with the review UI). Ctrl-C stops it."
-        );
-    }
+    let web = r.web;
+    println!(
+        "needsd is running: http://{web}/healthz and http://{web}/metrics (the review pages come with the review UI). Ctrl-C stops it."
+    );
     needsd::workflow::shutdown_signal().await;
     running.stop().await?;
     println!("Stopped.");
