@@ -44,7 +44,7 @@ pub async fn open(cfg: &Config) -> Result<Store> {
         .with_context(|| format!("opening the database named by database.url in {}", cfg.file))
 }
 
-pub(crate) async fn open_seeded(cfg: &Config) -> Result<(Store, PartyIndex)> {
+pub async fn open_seeded(cfg: &Config) -> Result<(Store, PartyIndex)> {
     let store = open(cfg).await?;
     let parties = store.parties().await.context("reading the parties")?;
     if parties.is_empty() {

@@ -219,6 +219,8 @@ pub struct MailConfig {
     pub token_secret: Secret,
     /// Whose Authentication-Results to trust; without it, DMARC verdicts are not used.
     pub authserv_id: Option<String>,
+    /// Whether the sender of a submission is told by mail once the experts have decided it.
+    pub notify_decisions: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -266,6 +268,10 @@ pub struct ImapConfig {
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     pub listen: SocketAddr,
+    /// How long a review UI login lasts.
+    pub session_hours: u32,
+    /// Mark the session cookie `Secure` (behind a TLS reverse proxy).
+    pub secure_cookie: bool,
 }
 
 /// Limits on what a reply may make needsd read, enforced before a file is fully loaded.
@@ -401,6 +407,11 @@ struct RawMail {
     /// The authserv-id of the operator's receiving server, whose Authentication-Results
     /// headers needsd trusts (RFC 8601).
     authserv_id: Option<String>,
+    #[serde(default = "yes")]
+    notify_decisions: bool,
+}
+fn yes() -> bool {
+    true
 }
 fn default_token_env() -> String {
     "NEEDSD_TOKEN_SECRET".into()
@@ -496,11 +507,15 @@ fn default_processed() -> String {
 #[serde(deny_unknown_fields, default)]
 struct RawWeb {
     listen: String,
+    session_hours: u32,
+    secure_cookie: bool,
 }
 impl Default for RawWeb {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            session_hours: 12,
+            secure_cookie: false,
         }
     }
 }
@@ -946,6 +961,7 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         experts,
         token_secret,
         authserv_id,
+        notify_decisions: m.notify_decisions,
     };
 
     // [outbox] or [smtp]
@@ -1060,6 +1076,13 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             "is not an address and port such as 127.0.0.1:8080",
         )
     })?;
+    if !(1..=24 * 30).contains(&raw.web.session_hours) {
+        return Err(c.quoted(
+            "web.session_hours",
+            &raw.web.session_hours.to_string(),
+            "is not between 1 and 720",
+        ));
+    }
 
     // [limits]
     let l = &raw.limits;
@@ -1127,7 +1150,11 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         mail,
         outbound,
         inbound,
-        web: WebConfig { listen },
+        web: WebConfig {
+            listen,
+            session_hours: raw.web.session_hours,
+            secure_cookie: raw.web.secure_cookie,
+        },
         limits,
         policy,
         areas,

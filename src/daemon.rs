@@ -88,10 +88,14 @@ pub async fn run(
     };
 
     let web = {
-        let app = crate::web::router(crate::web::State {
-            store: store.clone(),
-            health: Arc::clone(&health),
-        });
+        let app = crate::web::router(crate::web::State::new(
+            store.clone(),
+            Arc::clone(&health),
+            Arc::clone(&cfg),
+            Arc::clone(&clock),
+            Some(Arc::clone(&wake_sender)),
+        )?)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let stop = until_stopped(stopped.clone());
         tokio::spawn(async move {
             axum::serve(listener, app)

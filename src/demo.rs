@@ -348,3 +348,20 @@ fn deliver(cfg: &Config, name: &str, raw: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot deliver {name}"))?;
     Ok(())
 }
+
+/// The demo's expert login: user `demo` with a new random password each run (printed,
+/// so nothing fixed is left behind in the demo's database).
+pub async fn expert_login(cfg: &Config, now: DateTime<Utc>) -> Result<(String, String)> {
+    let store = crate::app::open(cfg).await?;
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
+    let password = hex::encode(bytes);
+    let p = password.clone();
+    let hash = tokio::task::spawn_blocking(move || crate::web::auth::hash_password(&p)).await??;
+    store
+        .put_user("demo", crate::store::users::Role::Expert, &hash, now)
+        .await
+        .context("adding the demo expert")?;
+    store.close().await;
+    Ok(("demo".into(), password))
+}

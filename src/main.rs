@@ -84,6 +84,16 @@ enum Command {
     /// The daemon: scheduler, inbox watcher, outbox sender and web server, until SIGTERM
     /// or Ctrl-C.
     Run,
+    /// Review submissions: list them, show one, approve or reject its changes.
+    Review {
+        #[command(subcommand)]
+        cmd: ReviewCmd,
+    },
+    /// The review UI's users.
+    Users {
+        #[command(subcommand)]
+        cmd: UsersCmd,
+    },
     /// One-off deadlines whose owners are alerted by mail ahead of the day.
     Deadline {
         #[command(subcommand)]
@@ -120,6 +130,68 @@ enum Command {
         /// Where the web server listens (default: web.listen, 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewCmd {
+    /// Submissions, newest first (all of them, or those in one state).
+    List {
+        /// Only submissions in this state (pending, quarantined, applied, rejected,
+        /// no_changes, unparseable).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One submission: its sender, message and changes.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a submission's pending changes (or one of them) and apply them to the Matrix.
+    Approve {
+        id: i64,
+        /// The change's number (as `show` lists them); default: every pending change.
+        #[arg(long)]
+        change: Option<i64>,
+        /// Overwrite needs that changed since the reply was read.
+        #[arg(long)]
+        confirm: bool,
+        /// Who decides (default: the login name).
+        #[arg(long)]
+        reviewer: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reject a submission's pending changes (or one of them), saying why.
+    Reject {
+        id: i64,
+        #[arg(long)]
+        change: Option<i64>,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        reviewer: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCmd {
+    /// Add a user, or set the role and password of one (the password is read from
+    /// standard input: one line).
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["expert", "admin"])]
+        role: String,
+    },
+    /// The users.
+    List {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -586,7 +658,289 @@ async fn try_main(cli: Cli) -> Result<()> {
                 print_status(&s)?;
             }
         }
+        Command::Review { cmd } => review(&cfg, &clock, cmd).await?,
+        Command::Users { cmd } => users(&cfg, &clock, cmd).await?,
         Command::Demo { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+async fn review(cfg: &Config, clock: &SystemClock, cmd: ReviewCmd) -> Result<()> {
+    use needsd::review::Verdict;
+    use needsd::store::review::{DecideError, Decision, Pick, SubmissionFilter};
+    let (store, _) = app::open_seeded(cfg).await?;
+    let reviewer = |r: Option<String>| {
+        r.or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "cli".into())
+    };
+    let (id, pick, verdict, reason, confirmed, who, json) = match cmd {
+        ReviewCmd::List { state, json } => {
+            let filter = SubmissionFilter {
+                state,
+                ..Default::default()
+            };
+            let list = needsd::workflow::review::list_json(&store, &filter).await?;
+            if json {
+                return print_json(&list);
+            }
+            let rows: Vec<Vec<String>> = list["submissions"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .map(|s| {
+                    let text = |k: &str| s[k].as_str().unwrap_or("").to_string();
+                    let changes = s["changes"].as_array().map_or(0, Vec::len);
+                    let pending = s["changes"].as_array().map_or(0, |c| {
+                        c.iter().filter(|c| c["decision"] == "pending").count()
+                    });
+                    vec![
+                        s["id"].to_string(),
+                        text("cycle"),
+                        text("party"),
+                        text("from"),
+                        text("state"),
+                        if s["late"] == true { "late" } else { "" }.into(),
+                        format!("{pending}/{changes}"),
+                    ]
+                })
+                .collect();
+            return print_table(
+                &["ID", "CYCLE", "PARTY", "FROM", "STATE", "LATE", "PENDING"],
+                &rows,
+            );
+        }
+        ReviewCmd::Show { id, json } => {
+            let Some(shown) = needsd::workflow::review::show(&store, id).await? else {
+                return Err(Usage(format!("there is no submission {id}")).into());
+            };
+            if json {
+                let mut v = needsd::workflow::review::submission_json(
+                    &shown.submission,
+                    &shown.changes,
+                    &shown.issues,
+                );
+                v["text"] = json!(shown.text);
+                v["attachments"] = json!(shown.attachments);
+                return print_json(&v);
+            }
+            return print_submission(&shown);
+        }
+        ReviewCmd::Approve {
+            id,
+            change,
+            confirm,
+            reviewer: r,
+            json,
+        } => (
+            id,
+            change,
+            Verdict::Approve,
+            None,
+            confirm,
+            reviewer(r),
+            json,
+        ),
+        ReviewCmd::Reject {
+            id,
+            change,
+            reason,
+            reviewer: r,
+            json,
+        } => (
+            id,
+            change,
+            Verdict::Reject,
+            Some(reason),
+            false,
+            reviewer(r),
+            json,
+        ),
+    };
+    let d = Decision {
+        submission: id,
+        pick: pick.map_or(Pick::All, Pick::One),
+        verdict,
+        reason: reason.as_deref(),
+        reviewer: &who,
+        confirmed,
+        now: clock.now(),
+    };
+    let out = match needsd::workflow::review::decide(cfg, &store, &d).await {
+        Ok(out) => out,
+        Err(DecideError::Refused(r)) => {
+            let moved = r
+                .iter()
+                .any(|r| matches!(r, needsd::review::Refusal::Moved { .. }));
+            let list: Vec<String> = r.iter().map(ToString::to_string).collect();
+            let hint = if moved {
+                " (pass --confirm to overwrite)"
+            } else {
+                ""
+            };
+            anyhow::bail!("nothing was decided: {}{hint}", list.join("; "));
+        }
+        Err(DecideError::NoSuchSubmission(id)) => {
+            return Err(Usage(format!("there is no submission {id}")).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    store.close().await;
+    let send = if out.settled.is_some() && cfg.mail.notify_decisions {
+        Some(
+            needsd::workflow::send_now(
+                cfg,
+                Arc::new(SystemClock),
+                std::time::Duration::from_secs(30),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    if json {
+        return print_json(&json!({ "decided": out, "send": send }));
+    }
+    println!(
+        "Submission {id}: {} approved, {} rejected{}{}.",
+        out.approved.len(),
+        out.rejected.len(),
+        if out.created.is_empty() {
+            String::new()
+        } else {
+            format!("; new needs {}", out.created.join(", "))
+        },
+        match &out.settled {
+            Some(s) => format!("; the submission is now {s}"),
+            None => String::new(),
+        }
+    );
+    Ok(())
+}
+
+fn print_submission(s: &needsd::workflow::review::Shown) -> Result<()> {
+    use std::fmt::Write as _;
+    let sub = &s.submission;
+    let mut text = String::new();
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let _ = writeln!(
+        text,
+        "Submission {} ({}){}",
+        sub.id,
+        sub.state,
+        if sub.late { ", late" } else { "" }
+    );
+    let _ = writeln!(text, "Cycle:    {}", opt(&sub.cycle));
+    let _ = writeln!(
+        text,
+        "Party:    {} {}",
+        opt(&sub.party),
+        opt(&sub.party_name)
+    );
+    let _ = writeln!(
+        text,
+        "From:     {} ({})",
+        opt(&sub.from),
+        match sub.verified {
+            Some(true) => "verified contact",
+            Some(false) => "not a known contact of the party",
+            None => "not judged",
+        }
+    );
+    let _ = writeln!(text, "Subject:  {}", opt(&sub.subject));
+    let _ = writeln!(text, "Received: {}", opt(&sub.received_at));
+    for a in &s.attachments {
+        let _ = writeln!(text, "Attached: {} ({} bytes)", a.name, a.size);
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    drop(out);
+    if !s.changes.is_empty() {
+        println!();
+        let rows: Vec<Vec<String>> = s
+            .changes
+            .iter()
+            .map(|c| {
+                vec![
+                    c.seq.to_string(),
+                    c.summary(),
+                    if c.conflict { "conflict" } else { "" }.into(),
+                    c.decision.clone(),
+                    c.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print_table(&["N", "CHANGE", "", "DECISION", "REASON"], &rows)?;
+    }
+    for i in &s.issues {
+        println!(
+            "{} row {}{}: {}",
+            i.severity,
+            i.row.map(|r| r.to_string()).unwrap_or_default(),
+            i.column
+                .as_deref()
+                .map(|c| format!(", {c}"))
+                .unwrap_or_default(),
+            i.message
+        );
+    }
+    println!("\n{}", s.text.trim_end());
+    Ok(())
+}
+
+async fn users(cfg: &Config, clock: &SystemClock, cmd: UsersCmd) -> Result<()> {
+    use needsd::store::users::Role;
+    let store = app::open(cfg).await?;
+    match cmd {
+        UsersCmd::Add { name, role } => {
+            let name = name.trim().to_string();
+            if !needsd::web::valid_user_name(&name) {
+                return Err(Usage(format!(
+                    "'{name}' is not a user name: use 1 to 64 letters, digits, dots, dashes, underscores or @"
+                ))
+                .into());
+            }
+            let role = Role::parse(&role).ok_or_else(|| Usage(format!("unknown role '{role}'")))?;
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']).to_string();
+            if password.chars().count() < 10 {
+                return Err(Usage(
+                    "the password (read from standard input) must have at least 10 characters"
+                        .into(),
+                )
+                .into());
+            }
+            let hash =
+                tokio::task::spawn_blocking(move || needsd::web::auth::hash_password(&password))
+                    .await??;
+            let new = store.put_user(&name, role, &hash, clock.now()).await?;
+            println!(
+                "User {name} {} ({}).",
+                if new { "added" } else { "updated" },
+                role.as_str()
+            );
+        }
+        UsersCmd::List { json } => {
+            let list = store.users().await?;
+            if json {
+                return print_json(&list);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|u| {
+                    vec![
+                        u.name.clone(),
+                        u.role.as_str().into(),
+                        if u.active { "active" } else { "inactive" }.into(),
+                        u.created_at.clone(),
+                    ]
+                })
+                .collect();
+            print_table(&["NAME", "ROLE", "STATE", "SINCE"], &rows)?;
+        }
     }
     Ok(())
 }
@@ -872,6 +1226,7 @@ async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>, clock: &dyn Cloc
     println!("  workbook: workbooks/matrix.xlsx (the matrix as it is now)");
     println!("The month of {cycle}, on a simulated clock:");
     let say = |line: &str| println!("  {line}");
+    let cfg_copy = cfg.clone();
     let (r, running) = needsd::demo::month(Arc::new(cfg), cycle, &say).await?;
     println!(
         "Done: {} submissions ({} awaiting review) from {} recipients; {} did not answer.",
@@ -882,9 +1237,10 @@ async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>, clock: &dyn Cloc
     );
     println!("  `needsd cycle status {cycle}` in this folder shows where the cycle stands.");
     let web = r.web;
-    println!(
-        "needsd is running: http://{web}/healthz and http://{web}/metrics (the review pages come with the review UI). Ctrl-C stops it."
-    );
+    let (user, password) = needsd::demo::expert_login(&cfg_copy, clock.now()).await?;
+    println!("The review UI is running: http://{web}/");
+    println!("  log in as {user}, password {password} (an expert; new each run)");
+    println!("  operators: http://{web}/healthz and http://{web}/metrics. Ctrl-C stops it.");
     needsd::workflow::shutdown_signal().await;
     running.stop().await?;
     println!("Stopped.");

@@ -422,6 +422,15 @@ pub enum Language {
 }
 
 impl Language {
+    pub const ALL: [Language; 6] = [
+        Language::En,
+        Language::Fr,
+        Language::Es,
+        Language::Ru,
+        Language::Zh,
+        Language::Ar,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Language::En => "en",

@@ -57,6 +57,7 @@ const EMBEDDED: &[(&str, &str)] = templates![
     "reminder"."fr",
     "reminder"."es",
     "receipt"."en",
+    "decision"."en",
     "digest"."en",
     "deadline"."en",
     "review_alert"."en",
@@ -284,9 +285,11 @@ pub struct ReceiptItem {
     pub errors: Vec<String>,
 }
 
-/// A receipt: the answer to a reply, saying what was understood.
-pub struct Receipt<'a> {
-    pub context: ReceiptContext,
+/// An answer to a respondent's reply: its receipt (`kind` "receipt", saying what was
+/// understood) or the experts' decision on it ("decision").
+pub struct Receipt<'a, C: Serialize = ReceiptContext> {
+    pub kind: &'static str,
+    pub context: C,
     pub language: Language,
     pub from: &'a config::Mailbox,
     pub reply_to: &'a str,
@@ -299,12 +302,13 @@ pub struct Receipt<'a> {
     pub date: DateTime<Utc>,
 }
 
-/// Renders a receipt (`Auto-Submitted: auto-replied`, so responders stay quiet).
-pub fn receipt(t: &Templates, r: &Receipt<'_>) -> Result<Outgoing, ComposeError> {
+/// Renders a receipt or a decision (`Auto-Submitted: auto-replied`, so responders stay
+/// quiet).
+pub fn receipt<C: Serialize>(t: &Templates, r: &Receipt<'_, C>) -> Result<Outgoing, ComposeError> {
     letter(
         t,
         &Letter {
-            kind: "receipt",
+            kind: r.kind,
             language: r.language,
             context: minijinja::value::Value::from(minijinja::value::Serde(&r.context)),
             from: r.from,

@@ -9,7 +9,9 @@ pub mod jobs;
 pub mod needs;
 pub mod outbox;
 pub mod parties;
+pub mod review;
 pub mod submissions;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;

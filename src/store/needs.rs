@@ -19,7 +19,7 @@ const NEED_COLUMN_NAMES: [&str; 9] = [
     "notes",
     "updated_at",
 ];
-const NEED_COLUMNS: &str =
+pub(crate) const NEED_COLUMNS: &str =
     "id, state_code, area, description, priority, status, provider, notes, updated_at";
 
 /// A need from a row whose columns are, in order, those of [`NEED_COLUMNS`]. Columns are
@@ -117,23 +117,8 @@ impl Store {
                     NeedId::from_number(next as u64)
                 }
             };
-            sqlx::query(
-                "INSERT INTO needs (id, number, state_code, area, description, priority, status, provider, notes, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(id.as_str())
-            .bind(id.number() as i64)
-            .bind(n.state.as_str())
-            .bind(n.area.as_str())
-            .bind(n.description.as_str())
-            .bind(n.priority.as_str())
-            .bind(n.status.as_str())
-            .bind(n.provider.as_str())
-            .bind(n.notes.as_str())
-            .bind(now.as_str())
-            .bind(format!("{}T00:00:00Z", n.updated.unwrap_or(default_updated)))
-            .execute(&mut *tx)
-            .await?;
+            let updated = format!("{}T00:00:00Z", n.updated.unwrap_or(default_updated));
+            insert_row(&mut tx, &id, n, &now, &updated).await?;
             sqlx::query(
                 "INSERT INTO need_history (need_id, field, old_value, new_value, source, changed_at) \
                  VALUES ($1, 'created', NULL, $2, $3, $4)",
@@ -150,6 +135,46 @@ impl Store {
         tx.commit().await?;
         Ok(ids)
     }
+}
+
+/// Adds an approved new need on the caller's transaction, with the next free ID.
+pub(crate) async fn insert_need_on(
+    conn: &mut AnyConnection,
+    n: &NewNeed,
+    now: &str,
+) -> Result<NeedId, StoreError> {
+    let next = counter(conn).await? + 1;
+    let id = NeedId::from_number(next as u64);
+    insert_row(conn, &id, n, now, now).await?;
+    set_counter(conn, next).await?;
+    Ok(id)
+}
+
+async fn insert_row(
+    conn: &mut AnyConnection,
+    id: &NeedId,
+    n: &NewNeed,
+    now: &str,
+    updated: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO needs (id, number, state_code, area, description, priority, status, provider, notes, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id.as_str())
+    .bind(id.number() as i64)
+    .bind(n.state.as_str())
+    .bind(n.area.as_str())
+    .bind(n.description.as_str())
+    .bind(n.priority.as_str())
+    .bind(n.status.as_str())
+    .bind(n.provider.as_str())
+    .bind(n.notes.as_str())
+    .bind(now)
+    .bind(updated)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 const NEED_COUNTER: &str = "need_id";

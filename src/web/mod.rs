@@ -1,159 +1,265 @@
-//! The web server: health and metrics today; the review UI (issue 7) joins it here.
+//! The web server: the experts' review UI (server-rendered minijinja pages, plain forms,
+//! one stylesheet, no JavaScript), and `/healthz` and `/metrics` for operators.
 
-use std::fmt::Write as _;
+pub mod auth;
+mod ops;
+mod pages;
+
+pub use pages::valid_user_name;
+
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::Router;
-use axum::extract::State as Extract;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use thiserror::Error;
 
+use crate::clock::Clock;
+use crate::config::Config;
 use crate::daemon::Health;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct State {
     pub store: Store,
     pub health: Arc<Health>,
+    pub cfg: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    limiter: Arc<auth::Limiter>,
+    /// Told when a decision put a message in the outbox, so it goes out at once.
+    wake_sender: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl State {
+    pub fn new(
+        store: Store,
+        health: Arc<Health>,
+        cfg: Arc<Config>,
+        clock: Arc<dyn Clock>,
+        wake_sender: Option<Arc<tokio::sync::Notify>>,
+    ) -> Result<Self, WebError> {
+        // A broken page template stops the daemon at start, not at the first request.
+        environment()?;
+        Ok(Self {
+            store,
+            health,
+            cfg,
+            clock,
+            limiter: Arc::default(),
+            wake_sender,
+        })
+    }
+}
+
+/// The pages of `templates/web/`, compiled into the binary. `.html` names escape
+/// everything they insert.
+const PAGES: &[(&str, &str)] = &[
+    (
+        "layout.html",
+        include_str!("../../templates/web/layout.html"),
+    ),
+    ("login.html", include_str!("../../templates/web/login.html")),
+    (
+        "dashboard.html",
+        include_str!("../../templates/web/dashboard.html"),
+    ),
+    (
+        "submissions.html",
+        include_str!("../../templates/web/submissions.html"),
+    ),
+    (
+        "submission.html",
+        include_str!("../../templates/web/submission.html"),
+    ),
+    (
+        "matrix.html",
+        include_str!("../../templates/web/matrix.html"),
+    ),
+    ("need.html", include_str!("../../templates/web/need.html")),
+    (
+        "contacts.html",
+        include_str!("../../templates/web/contacts.html"),
+    ),
+    (
+        "contact.html",
+        include_str!("../../templates/web/contact.html"),
+    ),
+    ("users.html", include_str!("../../templates/web/users.html")),
+    ("error.html", include_str!("../../templates/web/error.html")),
+];
+
+const STYLESHEET: &str = include_str!("../../templates/web/style.css");
+
+/// The compiled pages, built once.
+fn environment() -> Result<&'static minijinja::Environment<'static>, WebError> {
+    static ENV: std::sync::OnceLock<Result<minijinja::Environment<'static>, String>> =
+        std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        for (name, source) in PAGES {
+            env.add_template(name, source)
+                .map_err(|e| format!("the page template {name} is broken: {e}"))?;
+        }
+        Ok(env)
+    })
+    .as_ref()
+    .map_err(|e| WebError::Internal(e.clone()))
+}
+
+/// Renders page `name` with `ctx`.
+pub(crate) fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, WebError> {
+    environment()?
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map(Html)
+        .map_err(|e| WebError::Internal(format!("rendering {name}: {e:#}")))
 }
 
 pub fn router(state: State) -> Router {
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/static/style.css", get(stylesheet))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/", get(pages::dashboard))
+        .route("/submissions", get(pages::submissions))
+        .route("/submissions/{id}", get(pages::submission))
+        .route("/submissions/{id}/decide", post(pages::decide))
+        .route("/submissions/{id}/accept", post(pages::accept))
+        .route("/submissions/{id}/refuse", post(pages::refuse))
+        .route("/submissions/{id}/attachments/{n}", get(pages::attachment))
+        .route("/matrix", get(pages::matrix))
+        .route("/matrix.xlsx", get(pages::matrix_xlsx))
+        .route("/needs/{id}", get(pages::need))
+        .route("/contacts", get(pages::contacts).post(pages::add_contact))
+        .route(
+            "/contacts/{id}",
+            get(pages::contact).post(pages::save_contact),
+        )
+        .route("/contacts/{id}/active", post(pages::contact_active))
+        .route("/users", get(pages::users).post(pages::add_user))
+        .route("/users/{id}/active", post(pages::user_active))
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
 
-/// `ok` when the database answers; 503 with the reason when it does not.
-async fn healthz(Extract(s): Extract<State>) -> Response {
-    match s.store.ping().await {
-        Ok(()) => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "ok\n",
-        )
-            .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("the database does not answer: {e}\n"),
-        )
-            .into_response(),
-    }
-}
-
-/// Prometheus text format.
-async fn metrics(Extract(s): Extract<State>) -> Response {
-    let g = match s.store.gauges().await {
-        Ok(g) => g,
-        Err(e) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("the database does not answer: {e}\n"),
-            )
-                .into_response();
-        }
-    };
-    let h = &s.health;
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, i64)]| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in samples {
-            let _ = writeln!(out, "{name}{labels} {v}");
-        }
-    };
-    let labelled = |key: &str, pairs: &[(String, i64)]| -> Vec<(String, i64)> {
-        pairs
-            .iter()
-            .map(|(l, v)| (format!("{{{key}=\"{}\"}}", escape_label(l)), *v))
-            .collect()
-    };
-    let count = |k: &str| g.outbox.iter().find(|(s, _)| s == k).map_or(0, |(_, v)| *v);
-    metric(
-        "needsd_messages_sent_total",
-        "counter",
-        "Outbound messages the server accepted.",
-        &[(String::new(), count("sent"))],
-    );
-    metric(
-        "needsd_messages_failed_total",
-        "counter",
-        "Outbound messages refused for good.",
-        &[(String::new(), count("failed"))],
-    );
-    metric(
-        "needsd_outbox_messages",
-        "gauge",
-        "Outbound messages by state.",
-        &labelled("state", &g.outbox),
-    );
-    metric(
-        "needsd_replies_ingested_total",
-        "counter",
-        "Inbound messages stored, by classification.",
-        &labelled("classification", &g.inbox),
-    );
-    metric(
-        "needsd_submissions_pending",
-        "gauge",
-        "Submissions awaiting an expert's review.",
-        &[(String::new(), g.submissions_pending)],
-    );
-    metric(
-        "needsd_submissions_quarantined",
-        "gauge",
-        "Submissions waiting for their sender to be accepted.",
-        &[(String::new(), g.submissions_quarantined)],
-    );
-    let last = h.last_poll.load(Ordering::Relaxed);
-    metric(
-        "needsd_last_successful_poll_timestamp_seconds",
-        "gauge",
-        "When the inbox was last read without error (0: not yet).",
-        &[(String::new(), last)],
-    );
-    metric(
-        "needsd_inbox_polls_total",
-        "counter",
-        "Inbox passes that worked.",
-        &[(String::new(), h.polls.load(Ordering::Relaxed) as i64)],
-    );
-    metric(
-        "needsd_jobs_total",
-        "counter",
-        "Scheduled job runs, by outcome.",
-        &[
-            (
-                "{outcome=\"ok\"}".into(),
-                h.jobs_ok.load(Ordering::Relaxed) as i64,
-            ),
-            (
-                "{outcome=\"failed\"}".into(),
-                h.jobs_failed.load(Ordering::Relaxed) as i64,
-            ),
-        ],
-    );
-    metric(
-        "needsd_start_timestamp_seconds",
-        "gauge",
-        "When this daemon started.",
-        &[(String::new(), h.started.load(Ordering::Relaxed))],
-    );
+async fn stylesheet() -> Response {
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        STYLESHEET,
     )
         .into_response()
 }
 
-/// A Prometheus label value: backslash, quote and newline escaped.
-fn escape_label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+async fn not_found() -> Response {
+    WebError::NotFound.into_response()
+}
+
+/// No scripts, no framing, no inline styles, nothing from elsewhere; pages are not cached.
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+/// What a request could not get, as the page (or status) that says so.
+#[derive(Debug, Error)]
+pub enum WebError {
+    #[error("there is no such page")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    TooMany(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        WebError::Internal(e.to_string())
+    }
+}
+
+impl From<anyhow::Error> for WebError {
+    fn from(e: anyhow::Error) -> Self {
+        WebError::Internal(format!("{e:#}"))
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(e) => {
+                tracing::error!("web request failed: {e}");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let message = match &self {
+            WebError::Internal(_) => {
+                "needsd could not answer this request; the reason is in its log".to_string()
+            }
+            other => other.to_string(),
+        };
+        // The error page stands alone (no session needed); if even it fails, plain text.
+        let body = environment()
+            .ok()
+            .and_then(|env| {
+                env.get_template("error.html")
+                    .ok()?
+                    .render(minijinja::context! {
+                        status => status.as_u16(),
+                        title => status.canonical_reason().unwrap_or("Error"),
+                        message => message.as_str(),
+                    })
+                    .ok()
+            })
+            .unwrap_or_else(|| message.clone());
+        (status, Html(body)).into_response()
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (for `next=` links).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -670,6 +670,7 @@ async fn receipt(
     let outgoing = compose::receipt(
         templates,
         &compose::Receipt {
+            kind: "receipt",
             context,
             language: contact.language,
             from: &cfg.mail.from,

@@ -3,6 +3,7 @@
 
 pub mod chase;
 pub mod intake;
+pub mod review;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -1,0 +1,420 @@
+//! Review: what an expert's decision on a proposed change does to the Matrix. Pure: the
+//! store loads the change and the need as they are now; these functions say what to
+//! write, or why not.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::diff::field_value;
+use crate::model::{AreaCode, Field, Need, NeedId, NewNeed, PartyCode, Priority, Status};
+
+/// Approve or reject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+impl Verdict {
+    /// The value of `proposed_changes.decision` it leads to.
+    pub fn decision(self) -> &'static str {
+        match self {
+            Verdict::Approve => "approved",
+            Verdict::Reject => "rejected",
+        }
+    }
+}
+
+/// The three kinds of change a reply can propose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Add,
+    Update,
+    Withdraw,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "add" => Some(Kind::Add),
+            "update" => Some(Kind::Update),
+            "withdraw" => Some(Kind::Withdraw),
+            _ => None,
+        }
+    }
+}
+
+/// A proposed change as stored, with its decision so far.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Proposal {
+    pub id: i64,
+    /// N in `review approve ID --change N`.
+    pub seq: i64,
+    pub kind: Kind,
+    pub need_id: Option<NeedId>,
+    pub row: Option<i64>,
+    pub field: Option<Field>,
+    pub base: Option<String>,
+    /// The need's value when the reply was read.
+    pub current: Option<String>,
+    pub proposed: Option<String>,
+    /// A proposed new need, field by field.
+    pub fields: BTreeMap<Field, String>,
+    pub conflict: bool,
+    pub duplicate_of: Option<String>,
+    /// `pending`, `approved`, `rejected` or `superseded`.
+    pub decision: String,
+    pub reviewer: Option<String>,
+    pub decided_at: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl Proposal {
+    pub fn is_pending(&self) -> bool {
+        self.decision == "pending"
+    }
+
+    /// One line for lists and mails: "MN-00042 status: Open → Met".
+    pub fn summary(&self) -> String {
+        let id = self.need_id.as_ref().map_or("", NeedId::as_str);
+        match self.kind {
+            Kind::Update => format!(
+                "{id} {}: {} → {}",
+                self.field.map_or("", Field::as_str),
+                shown(self.current.as_deref().unwrap_or("")),
+                shown(self.proposed.as_deref().unwrap_or(""))
+            ),
+            Kind::Withdraw => format!("{id} withdrawn"),
+            Kind::Add => format!(
+                "new need for {}: {}",
+                self.fields.get(&Field::State).map_or("?", String::as_str),
+                self.fields
+                    .get(&Field::Description)
+                    .map_or("", String::as_str)
+            ),
+        }
+    }
+}
+
+/// An empty value, said so.
+fn shown(v: &str) -> &str {
+    if v.is_empty() { "(empty)" } else { v }
+}
+
+/// What approving a change writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Set one field of an existing need (`old` is its value now). When `old == new` the
+    /// need is left alone and only the decision is recorded.
+    Set {
+        need: NeedId,
+        field: Field,
+        old: String,
+        new: String,
+    },
+    /// Add a need to the Matrix; it gets the next free ID.
+    Create(NewNeed),
+}
+
+/// Why a decision was not carried out.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Refusal {
+    #[error("change {seq} was already {decision}")]
+    Decided { seq: i64, decision: String },
+    #[error(
+        "change {seq}: {need} {field} is now \"{now}\", not \"{then}\" as when the reply was read; confirm to overwrite it with \"{proposed}\""
+    )]
+    Moved {
+        seq: i64,
+        need: String,
+        field: String,
+        then: String,
+        now: String,
+        proposed: String,
+    },
+    #[error("change {seq}: {need} is not in the Matrix any more")]
+    Gone { seq: i64, need: String },
+    #[error("change {seq}: {message}")]
+    Invalid { seq: i64, message: String },
+    #[error("submission {id} has no change {seq}")]
+    NoSuchChange { id: i64, seq: i64 },
+    #[error("submission {id} is {state}; only a pending submission can be decided")]
+    NotPending { id: i64, state: String },
+    #[error("a rejection needs a reason")]
+    NoReason,
+}
+
+/// What approving `p` does, given the need it concerns as it is now. A change whose need
+/// moved since the reply was read is refused unless `confirmed`: the expert must see what
+/// they would overwrite.
+#[expect(
+    clippy::result_large_err,
+    reason = "a refusal is rare and carries the values the reviewer must see"
+)]
+pub fn plan(p: &Proposal, now: Option<&Need>, confirmed: bool) -> Result<Effect, Refusal> {
+    let seq = p.seq;
+    let invalid = |message: String| Refusal::Invalid { seq, message };
+    if !p.is_pending() {
+        return Err(Refusal::Decided {
+            seq,
+            decision: p.decision.clone(),
+        });
+    }
+    match p.kind {
+        Kind::Add => Ok(Effect::Create(new_need(&p.fields).map_err(invalid)?)),
+        Kind::Update | Kind::Withdraw => {
+            let id = p
+                .need_id
+                .clone()
+                .ok_or_else(|| invalid("the change names no need".into()))?;
+            let need = now.ok_or_else(|| Refusal::Gone {
+                seq,
+                need: id.to_string(),
+            })?;
+            let (field, new) = match p.kind {
+                Kind::Withdraw => (Field::Status, Status::Withdrawn.as_str().to_string()),
+                _ => {
+                    let field = p
+                        .field
+                        .ok_or_else(|| invalid("the change names no field".into()))?;
+                    let value = p.proposed.clone().unwrap_or_default();
+                    (field, canonical(field, &value).map_err(invalid)?)
+                }
+            };
+            let old = field_value(need, field).to_string();
+            if p.kind == Kind::Update && !confirmed {
+                let then = p.current.clone().unwrap_or_default();
+                if then != old && old != new {
+                    return Err(Refusal::Moved {
+                        seq,
+                        need: id.to_string(),
+                        field: field.to_string(),
+                        then,
+                        now: old,
+                        proposed: new,
+                    });
+                }
+            }
+            Ok(Effect::Set {
+                need: id,
+                field,
+                old,
+                new,
+            })
+        }
+    }
+}
+
+/// The canonical text of a value for `field`, or why it is not one.
+pub fn canonical(field: Field, value: &str) -> Result<String, String> {
+    let v = value.trim();
+    let out = match field {
+        Field::State => PartyCode::parse(v).map(|c| c.to_string()),
+        Field::Area => AreaCode::parse(v).map(|c| c.to_string()),
+        Field::Priority => Priority::parse(v).map(|p| p.as_str().to_string()),
+        Field::Status => Status::parse(v).map(|s| s.as_str().to_string()),
+        Field::Description => {
+            if v.is_empty() {
+                return Err("a need's description may not be empty".into());
+            }
+            Ok(v.to_string())
+        }
+        Field::Provider | Field::Notes => Ok(v.to_string()),
+    };
+    out.map_err(|e| format!("{field}: {e}"))
+}
+
+/// `need` with `field` set to the canonical `value`.
+pub fn with_field(mut need: Need, field: Field, value: &str) -> Result<Need, String> {
+    let v = canonical(field, value)?;
+    match field {
+        Field::State => need.state = PartyCode::parse(&v).map_err(|e| e.to_string())?,
+        Field::Area => need.area = AreaCode::parse(&v).map_err(|e| e.to_string())?,
+        Field::Description => need.description = v,
+        Field::Priority => need.priority = Priority::parse(&v).map_err(|e| e.to_string())?,
+        Field::Status => need.status = Status::parse(&v).map_err(|e| e.to_string())?,
+        Field::Provider => need.provider = v,
+        Field::Notes => need.notes = v,
+    }
+    Ok(need)
+}
+
+/// A proposed new need from its fields; it never keeps an ID the respondent typed, since
+/// IDs are given by needsd and never reused.
+fn new_need(fields: &BTreeMap<Field, String>) -> Result<NewNeed, String> {
+    let get = |f: Field| fields.get(&f).map(|s| s.trim()).unwrap_or("");
+    let required = |f: Field| -> Result<String, String> {
+        let v = get(f);
+        if v.is_empty() {
+            return Err(format!("the new need has no {f}"));
+        }
+        canonical(f, v)
+    };
+    let status = match get(Field::Status) {
+        "" => Status::Open,
+        s => Status::parse(s).map_err(|e| format!("status: {e}"))?,
+    };
+    Ok(NewNeed {
+        id: None,
+        state: PartyCode::parse(&required(Field::State)?).map_err(|e| e.to_string())?,
+        area: AreaCode::parse(&required(Field::Area)?).map_err(|e| e.to_string())?,
+        description: required(Field::Description)?,
+        priority: Priority::parse(&required(Field::Priority)?).map_err(|e| e.to_string())?,
+        status,
+        provider: get(Field::Provider).to_string(),
+        notes: get(Field::Notes).to_string(),
+        updated: None,
+    })
+}
+
+/// The state a submission reaches once none of its changes is pending: `applied` when
+/// at least one was approved, else `rejected`. `None` while some are still pending.
+pub fn settled_state<'a>(decisions: impl IntoIterator<Item = &'a str>) -> Option<&'static str> {
+    let mut approved = false;
+    for d in decisions {
+        match d {
+            "pending" => return None,
+            "approved" => approved = true,
+            _ => {}
+        }
+    }
+    Some(if approved { "applied" } else { "rejected" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn need() -> Need {
+        Need {
+            id: NeedId::parse("MN-00042").unwrap(),
+            state: PartyCode::parse("KEN").unwrap(),
+            area: AreaCode::parse("LEG").unwrap(),
+            description: "Drafting".into(),
+            priority: Priority::High,
+            status: Status::Open,
+            provider: String::new(),
+            notes: String::new(),
+            updated_at: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        }
+    }
+
+    fn update(field: Field, current: &str, proposed: &str) -> Proposal {
+        Proposal {
+            id: 1,
+            seq: 1,
+            kind: Kind::Update,
+            need_id: Some(NeedId::parse("MN-00042").unwrap()),
+            row: Some(2),
+            field: Some(field),
+            base: Some(current.into()),
+            current: Some(current.into()),
+            proposed: Some(proposed.into()),
+            fields: BTreeMap::new(),
+            conflict: false,
+            duplicate_of: None,
+            decision: "pending".into(),
+            reviewer: None,
+            decided_at: None,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn an_update_sets_the_field_in_canonical_form() {
+        let e = plan(&update(Field::Status, "Open", "met"), Some(&need()), false).unwrap();
+        assert_eq!(
+            e,
+            Effect::Set {
+                need: NeedId::parse("MN-00042").unwrap(),
+                field: Field::Status,
+                old: "Open".into(),
+                new: "Met".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_need_that_moved_since_parsing_asks_for_confirmation() {
+        let mut now = need();
+        now.status = Status::InProgress;
+        let p = update(Field::Status, "Open", "Met");
+        match plan(&p, Some(&now), false) {
+            Err(Refusal::Moved { then, now, .. }) => {
+                assert_eq!((then.as_str(), now.as_str()), ("Open", "In progress"));
+            }
+            other => panic!("expected Moved, got {other:?}"),
+        }
+        // Confirmed, it overwrites.
+        assert!(matches!(
+            plan(&p, Some(&now), true),
+            Ok(Effect::Set { ref old, ref new, .. }) if old == "In progress" && new == "Met"
+        ));
+        // Moved to the very value proposed: nothing to overwrite, nothing to confirm.
+        now.status = Status::Met;
+        assert!(plan(&p, Some(&now), false).is_ok());
+    }
+
+    #[test]
+    fn decided_gone_and_invalid_changes_are_refused() {
+        let mut p = update(Field::Status, "Open", "Met");
+        assert!(matches!(plan(&p, None, false), Err(Refusal::Gone { .. })));
+        p.proposed = Some("Finished".into());
+        assert!(matches!(
+            plan(&p, Some(&need()), false),
+            Err(Refusal::Invalid { .. })
+        ));
+        p.decision = "approved".into();
+        assert!(matches!(
+            plan(&p, Some(&need()), false),
+            Err(Refusal::Decided { .. })
+        ));
+    }
+
+    #[test]
+    fn a_withdrawal_sets_the_status() {
+        let mut p = update(Field::Status, "", "");
+        p.kind = Kind::Withdraw;
+        p.field = None;
+        assert!(matches!(
+            plan(&p, Some(&need()), false),
+            Ok(Effect::Set { field: Field::Status, ref new, .. }) if new == "Withdrawn"
+        ));
+    }
+
+    #[test]
+    fn an_addition_gets_a_new_id_and_defaults_to_open() {
+        let mut p = update(Field::Status, "", "");
+        p.kind = Kind::Add;
+        p.need_id = Some(NeedId::parse("MN-99999").unwrap());
+        p.fields = BTreeMap::from([
+            (Field::State, "ken".to_string()),
+            (Field::Area, "fin".to_string()),
+            (Field::Description, "Training".to_string()),
+            (Field::Priority, "low".to_string()),
+        ]);
+        let Ok(Effect::Create(n)) = plan(&p, None, false) else {
+            panic!("expected Create");
+        };
+        assert_eq!(n.id, None);
+        assert_eq!((n.state.as_str(), n.area.as_str()), ("KEN", "FIN"));
+        assert_eq!((n.priority, n.status), (Priority::Low, Status::Open));
+        p.fields.remove(&Field::Description);
+        assert!(matches!(
+            plan(&p, None, false),
+            Err(Refusal::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn a_submission_settles_when_nothing_is_pending() {
+        assert_eq!(settled_state(["approved", "pending"]), None);
+        assert_eq!(settled_state(["approved", "rejected"]), Some("applied"));
+        assert_eq!(settled_state(["rejected", "superseded"]), Some("rejected"));
+    }
+}

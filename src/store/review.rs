@@ -1,0 +1,735 @@
+//! Review: a submission with its message and changes, the experts' decisions applied to
+//! the Matrix in one transaction each, the quarantine, and a need's history.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use thiserror::Error;
+
+use super::needs::{NEED_COLUMNS, need_from_row};
+use super::outbox::NewMessage;
+use super::{Store, StoreError, flag};
+use crate::clock::db_time;
+use crate::model::{Cycle, Field, Need, NeedId};
+use crate::review::{self, Effect, Kind, Proposal, Refusal, Verdict};
+
+/// A submission with what the reviewer needs to judge it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Submission {
+    pub id: i64,
+    pub inbox_id: Option<i64>,
+    pub cycle: Option<String>,
+    pub party: Option<String>,
+    pub party_name: Option<String>,
+    pub contact_id: Option<i64>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub message_id: Option<String>,
+    pub received_at: Option<String>,
+    /// Whether the sender is known to be the party's contact (None: not judged).
+    pub verified: Option<bool>,
+    pub attachment: Option<String>,
+    pub late: bool,
+    /// `pending` `applied` `rejected` `no_changes` `unparseable` `quarantined`.
+    pub state: String,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub decided_at: Option<String>,
+}
+
+/// A row-level error or warning found in a submission.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Issue {
+    pub severity: String,
+    pub row: Option<i64>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+/// One entry of a need's history.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryEntry {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub submission: Option<i64>,
+    /// The address the change came from, when it came from a reply.
+    pub from: Option<String>,
+    pub source: String,
+    pub reviewer: Option<String>,
+    pub changed_at: String,
+}
+
+/// Which changes of a submission a decision covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Every pending change.
+    All,
+    /// The change with this `seq`.
+    One(i64),
+}
+
+/// A decision to record.
+#[derive(Debug, Clone)]
+pub struct Decision<'a> {
+    pub submission: i64,
+    pub pick: Pick,
+    pub verdict: Verdict,
+    pub reason: Option<&'a str>,
+    pub reviewer: &'a str,
+    /// Overwrite needs that moved since the reply was read.
+    pub confirmed: bool,
+    pub now: DateTime<Utc>,
+}
+
+/// What a decision did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Decided {
+    pub approved: Vec<i64>,
+    pub rejected: Vec<i64>,
+    /// Needs created by approved additions.
+    pub created: Vec<String>,
+    /// The submission's state once nothing is pending (`applied` or `rejected`).
+    pub settled: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum DecideError {
+    #[error("submission {0} does not exist")]
+    NoSuchSubmission(i64),
+    /// Nothing was written; each refusal says why.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Refused(Vec<Refusal>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for DecideError {
+    fn from(e: sqlx::Error) -> Self {
+        DecideError::Store(e.into())
+    }
+}
+
+const SUBMISSION_COLUMNS: &str = "s.id, s.inbox_id, s.cycle_id, s.party_code, p.name, s.contact_id, i.from_addr, \
+     i.subject, i.message_id, i.received_at, i.sender_verified, s.attachment, s.late, s.state, s.note, \
+     s.created_at, s.decided_at";
+const SUBMISSION_FROM: &str = "submissions s LEFT JOIN inbox i ON i.id = s.inbox_id \
+     LEFT JOIN parties p ON p.code = s.party_code";
+
+fn submission_from_row(r: &AnyRow) -> Result<Submission, StoreError> {
+    let verified: Option<i64> = r
+        .try_get::<Option<i64>, _>(10)
+        .or_else(|_| r.try_get::<Option<bool>, _>(10).map(|b| b.map(i64::from)))?;
+    Ok(Submission {
+        id: r.try_get(0)?,
+        inbox_id: r.try_get(1)?,
+        cycle: r.try_get(2)?,
+        party: r.try_get(3)?,
+        party_name: r.try_get(4)?,
+        contact_id: r.try_get(5)?,
+        from: r.try_get(6)?,
+        subject: r.try_get(7)?,
+        message_id: r.try_get(8)?,
+        received_at: r.try_get(9)?,
+        verified: verified.map(|v| v != 0),
+        attachment: r.try_get(11)?,
+        late: r.try_get::<i64, _>(12)? != 0,
+        state: r.try_get(13)?,
+        note: r.try_get(14)?,
+        created_at: r.try_get(15)?,
+        decided_at: r.try_get(16)?,
+    })
+}
+
+const PROPOSAL_COLUMNS: &str = "id, seq, kind, need_id, row_num, field, base_value, current_value, proposed_value, \
+     fields_json, conflict, duplicate_of, decision, reviewer, decided_at, reason";
+
+fn proposal_from_row(r: &AnyRow) -> Result<Proposal, StoreError> {
+    let corrupt = |what: String| StoreError::Corrupt(what);
+    let kind: String = r.try_get("kind")?;
+    let need: Option<String> = r.try_get("need_id")?;
+    let field: Option<String> = r.try_get("field")?;
+    let fields: Option<String> = r.try_get("fields_json")?;
+    Ok(Proposal {
+        id: r.try_get("id")?,
+        seq: r.try_get("seq")?,
+        kind: Kind::parse(&kind).ok_or_else(|| corrupt(format!("change kind '{kind}'")))?,
+        need_id: need
+            .map(|n| NeedId::parse(&n))
+            .transpose()
+            .map_err(|e| corrupt(e.0))?,
+        row: r.try_get("row_num")?,
+        field: field
+            .map(|f| Field::parse(&f))
+            .transpose()
+            .map_err(|e| corrupt(e.0))?,
+        base: r.try_get("base_value")?,
+        current: r.try_get("current_value")?,
+        proposed: r.try_get("proposed_value")?,
+        fields: match fields {
+            Some(j) => serde_json::from_str::<BTreeMap<Field, String>>(&j)
+                .map_err(|e| corrupt(format!("fields_json: {e}")))?,
+            None => BTreeMap::new(),
+        },
+        conflict: flag(r, "conflict")?,
+        duplicate_of: r.try_get("duplicate_of")?,
+        decision: r.try_get("decision")?,
+        reviewer: r.try_get("reviewer")?,
+        decided_at: r.try_get("decided_at")?,
+        reason: r.try_get("reason")?,
+    })
+}
+
+/// Filters for the list of submissions; `None` matches everything.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SubmissionFilter {
+    pub state: Option<String>,
+    pub cycle: Option<String>,
+    pub party: Option<String>,
+    pub late: Option<bool>,
+}
+
+impl Store {
+    /// Submissions matching `f`, newest first.
+    pub async fn find_submissions(
+        &self,
+        f: &SubmissionFilter,
+    ) -> Result<Vec<Submission>, StoreError> {
+        let sql = format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM {SUBMISSION_FROM} \
+             WHERE ($1 = '' OR s.state = $1) AND ($2 = '' OR s.cycle_id = $2) \
+             AND ($3 = '' OR UPPER(s.party_code) = UPPER($3)) AND ($4 < 0 OR s.late = $4) \
+             ORDER BY s.id DESC"
+        );
+        let nonempty = |o: &Option<String>| o.as_deref().unwrap_or("").trim().to_string();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(nonempty(&f.state))
+            .bind(nonempty(&f.cycle))
+            .bind(nonempty(&f.party))
+            .bind(f.late.map_or(-1, i64::from))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(submission_from_row).collect()
+    }
+
+    pub async fn submission(&self, id: i64) -> Result<Option<Submission>, StoreError> {
+        let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM {SUBMISSION_FROM} WHERE s.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(submission_from_row).transpose()
+    }
+
+    /// The changes a submission proposed, in order.
+    pub async fn proposals(&self, submission: i64) -> Result<Vec<Proposal>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        proposals_on(&mut conn, submission).await
+    }
+
+    /// The changes of many submissions, by submission.
+    pub async fn proposals_of(
+        &self,
+        ids: &[i64],
+    ) -> Result<BTreeMap<i64, Vec<Proposal>>, StoreError> {
+        let mut out = BTreeMap::new();
+        let mut conn = self.pool.acquire().await?;
+        for id in ids {
+            out.insert(*id, proposals_on(&mut conn, *id).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn issues(&self, submission: i64) -> Result<Vec<Issue>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT severity, row_num, column_name, message FROM submission_issues \
+             WHERE submission_id = $1 ORDER BY id",
+        )
+        .bind(submission)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Issue {
+                    severity: r.try_get(0)?,
+                    row: r.try_get(1)?,
+                    column: r.try_get(2)?,
+                    message: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The raw bytes of a stored message.
+    pub async fn raw_message(&self, inbox_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.stored_message(inbox_id).await?.map(|m| m.raw))
+    }
+
+    pub async fn need(&self, id: &NeedId) -> Result<Option<Need>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        need_on(&mut conn, id).await
+    }
+
+    /// A need's history, oldest first.
+    pub async fn need_history(&self, id: &NeedId) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT h.field, h.old_value, h.new_value, h.submission_id, i.from_addr, h.source, h.reviewer, \
+             h.changed_at FROM need_history h LEFT JOIN submissions s ON s.id = h.submission_id \
+             LEFT JOIN inbox i ON i.id = s.inbox_id WHERE h.need_id = $1 ORDER BY h.id",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HistoryEntry {
+                    field: r.try_get(0)?,
+                    old: r.try_get(1)?,
+                    new: r.try_get(2)?,
+                    submission: r.try_get(3)?,
+                    from: r.try_get(4)?,
+                    source: r.try_get(5)?,
+                    reviewer: r.try_get(6)?,
+                    changed_at: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records an expert's decision: approved changes are applied to the Matrix, with
+    /// their history, in the same transaction that records the decisions. When nothing
+    /// of the submission is pending any more, it is settled and `notify` may add a
+    /// message for its sender to the outbox, in that transaction too. If any picked
+    /// change cannot be decided (it moved since parsing and `confirmed` is false, its
+    /// need is gone, …), nothing is written and every refusal is returned.
+    pub async fn decide<F>(&self, d: &Decision<'_>, notify: F) -> Result<Decided, DecideError>
+    where
+        F: FnOnce(&Submission, &[Proposal]) -> Option<NewMessage>,
+    {
+        let reason = d.reason.map(str::trim).filter(|r| !r.is_empty());
+        if d.verdict == Verdict::Reject && reason.is_none() {
+            return Err(DecideError::Refused(vec![Refusal::NoReason]));
+        }
+        let now = db_time(d.now);
+        let mut tx = self.write().await?;
+        let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM {SUBMISSION_FROM} WHERE s.id = $1");
+        let submission = match sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(d.submission)
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            Some(r) => submission_from_row(&r)?,
+            None => return Err(DecideError::NoSuchSubmission(d.submission)),
+        };
+        if submission.state != "pending" {
+            return Err(DecideError::Refused(vec![Refusal::NotPending {
+                id: d.submission,
+                state: submission.state,
+            }]));
+        }
+        let all = proposals_on(&mut tx, d.submission).await?;
+        let picked: Vec<&Proposal> = match d.pick {
+            Pick::All => all.iter().filter(|p| p.is_pending()).collect(),
+            Pick::One(seq) => match all.iter().find(|p| p.seq == seq) {
+                Some(p) => vec![p],
+                None => {
+                    return Err(DecideError::Refused(vec![Refusal::NoSuchChange {
+                        id: d.submission,
+                        seq,
+                    }]));
+                }
+            },
+        };
+        // Plan every change before writing any: all of them or none.
+        let mut plans = Vec::with_capacity(picked.len());
+        let mut refusals = Vec::new();
+        for p in &picked {
+            let planned = match d.verdict {
+                Verdict::Reject if p.is_pending() => Ok(None),
+                Verdict::Reject => Err(Refusal::Decided {
+                    seq: p.seq,
+                    decision: p.decision.clone(),
+                }),
+                Verdict::Approve => {
+                    let need = match &p.need_id {
+                        Some(id) if p.kind != Kind::Add => need_on(&mut tx, id).await?,
+                        _ => None,
+                    };
+                    review::plan(p, need.as_ref(), d.confirmed).map(Some)
+                }
+            };
+            match planned {
+                Ok(effect) => plans.push((*p, effect)),
+                Err(r) => refusals.push(r),
+            }
+        }
+        if !refusals.is_empty() {
+            return Err(DecideError::Refused(refusals));
+        }
+        let mut out = Decided::default();
+        for (p, effect) in &plans {
+            let mut need_id = p.need_id.as_ref().map(|n| n.to_string());
+            match effect {
+                None => out.rejected.push(p.seq),
+                Some(effect) => {
+                    if let Some(created) =
+                        apply(&mut tx, effect, d.submission, d.reviewer, &now).await?
+                    {
+                        out.created.push(created.to_string());
+                        need_id = Some(created.to_string());
+                    }
+                    out.approved.push(p.seq);
+                }
+            }
+            sqlx::query(
+                "UPDATE proposed_changes SET decision = $2, reviewer = $3, decided_at = $4, reason = $5, \
+                 need_id = $6 WHERE id = $1",
+            )
+            .bind(p.id)
+            .bind(d.verdict.decision())
+            .bind(d.reviewer)
+            .bind(now.as_str())
+            .bind(reason)
+            .bind(need_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = proposals_on(&mut tx, d.submission).await?;
+        if let Some(state) = review::settled_state(after.iter().map(|p| p.decision.as_str())) {
+            sqlx::query("UPDATE submissions SET state = $2, decided_at = $3 WHERE id = $1")
+                .bind(d.submission)
+                .bind(state)
+                .bind(now.as_str())
+                .execute(&mut *tx)
+                .await?;
+            out.settled = Some(state.to_string());
+            let mut settled = submission.clone();
+            settled.state = state.to_string();
+            if let Some(m) = notify(&settled, &after) {
+                super::outbox::enqueue(&mut tx, std::slice::from_ref(&m), d.now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Lets a quarantined submission into review (its sender is accepted as the party's),
+    /// optionally adding the sender to the party's contacts so that their next reply is
+    /// verified. Its changes replace those of the party's earlier replies to the cycle,
+    /// as an accepted reply's would have.
+    pub async fn accept_sender(
+        &self,
+        submission: i64,
+        add_contact: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Submission, DecideError> {
+        let s = self.quarantined(submission).await?;
+        let now_s = db_time(now);
+        let mut tx = self.write().await?;
+        let pending: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM proposed_changes WHERE submission_id = $1 AND decision = 'pending'",
+        )
+        .bind(submission)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let state = if pending > 0 { "pending" } else { "no_changes" };
+        sqlx::query(
+            "UPDATE proposed_changes SET decision = 'superseded', decided_at = $4 WHERE decision = 'pending' AND \
+             submission_id IN (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 \
+             AND state <> 'quarantined' AND id < $3)",
+        )
+        .bind(s.party.as_deref())
+        .bind(s.cycle.as_deref())
+        .bind(submission)
+        .bind(now_s.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE submissions SET state = $2 WHERE id = $1")
+            .bind(submission)
+            .bind(state)
+            .execute(&mut *tx)
+            .await?;
+        let mut contact_id = None;
+        if let (Some(name), Some(party), Some(from)) = (add_contact, &s.party, &s.from) {
+            let key = from.to_lowercase();
+            let existing =
+                sqlx::query("SELECT id FROM contacts WHERE party_code = $1 AND email_key = $2")
+                    .bind(party.as_str())
+                    .bind(key.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            contact_id = Some(match existing {
+                Some(r) => r.try_get::<i64, _>(0)?,
+                None => sqlx::query(
+                    "INSERT INTO contacts (party_code, name, office, email, email_key, language, role, \
+                     receives_matrix, active, created_at, updated_at) \
+                     VALUES ($1, $2, '', $3, $4, 'en', '', 0, 1, $5, $5) RETURNING id",
+                )
+                .bind(party.as_str())
+                .bind(name.trim())
+                .bind(from.as_str())
+                .bind(key.as_str())
+                .bind(now_s.as_str())
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get::<i64, _>(0)?,
+            });
+        }
+        if let Some(c) = contact_id {
+            sqlx::query("UPDATE submissions SET contact_id = $2 WHERE id = $1")
+                .bind(submission)
+                .bind(c)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(inbox) = s.inbox_id {
+            sqlx::query(
+                "UPDATE inbox SET state = 'parsed' WHERE id = $1 AND state = 'quarantined'",
+            )
+            .bind(inbox)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.submission(submission)
+            .await?
+            .ok_or(DecideError::NoSuchSubmission(submission))
+    }
+
+    /// Refuses a quarantined submission: its changes are rejected with `reason`.
+    pub async fn refuse_sender(
+        &self,
+        submission: i64,
+        reason: &str,
+        reviewer: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), DecideError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(DecideError::Refused(vec![Refusal::NoReason]));
+        }
+        self.quarantined(submission).await?;
+        let now = db_time(now);
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE proposed_changes SET decision = 'rejected', reviewer = $2, decided_at = $3, reason = $4 \
+             WHERE submission_id = $1 AND decision = 'pending'",
+        )
+        .bind(submission)
+        .bind(reviewer)
+        .bind(now.as_str())
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE submissions SET state = 'rejected', decided_at = $2 WHERE id = $1")
+            .bind(submission)
+            .bind(now.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn quarantined(&self, submission: i64) -> Result<Submission, DecideError> {
+        let s = self
+            .submission(submission)
+            .await?
+            .ok_or(DecideError::NoSuchSubmission(submission))?;
+        if s.state != "quarantined" {
+            return Err(DecideError::Refused(vec![Refusal::NotPending {
+                id: submission,
+                state: s.state,
+            }]));
+        }
+        Ok(s)
+    }
+
+    /// The latest cycle that was circulated, if any.
+    pub async fn latest_cycle(&self) -> Result<Option<Cycle>, StoreError> {
+        let row = sqlx::query("SELECT MAX(id) FROM cycles WHERE opened_at IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_get::<Option<String>, _>(0)?
+            .map(|c| {
+                c.parse()
+                    .map_err(|e: crate::model::ParseError| StoreError::Corrupt(e.0))
+            })
+            .transpose()
+    }
+
+    /// The dashboard of a cycle: its counts, and replies per day.
+    pub async fn cycle_activity(&self, cycle: Cycle) -> Result<Activity, StoreError> {
+        let id = cycle.to_string();
+        let r = sqlx::query(
+            "SELECT SUM(CASE WHEN state = 'quarantined' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN late <> 0 THEN 1 ELSE 0 END), \
+             (SELECT COUNT(*) FROM proposed_changes c JOIN submissions t ON t.id = c.submission_id \
+              WHERE t.cycle_id = $1 AND c.conflict <> 0 AND c.decision = 'pending' AND t.state = 'pending') \
+             FROM submissions WHERE cycle_id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT SUBSTR(i.received_at, 1, 10) AS day, COUNT(*) FROM submissions s \
+             JOIN inbox i ON i.id = s.inbox_id WHERE s.cycle_id = $1 GROUP BY SUBSTR(i.received_at, 1, 10) \
+             ORDER BY day",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let parties: i64 = sqlx::query(
+            "SELECT COUNT(DISTINCT c.party_code) FROM recipients r JOIN contacts c ON c.id = r.contact_id \
+             WHERE r.cycle_id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        Ok(Activity {
+            parties,
+            quarantined: r.try_get::<Option<i64>, _>(0)?.unwrap_or(0),
+            late: r.try_get::<Option<i64>, _>(1)?.unwrap_or(0),
+            conflicts: r.try_get(2)?,
+            per_day: rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, StoreError>>()?,
+        })
+    }
+}
+
+/// What the dashboard adds to a cycle's counts.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Activity {
+    /// Parties the cycle was circulated to.
+    pub parties: i64,
+    pub quarantined: i64,
+    pub late: i64,
+    /// Pending changes marked as conflicting with an edit made since circulation.
+    pub conflicts: i64,
+    /// Replies received per day (UTC date, count).
+    pub per_day: Vec<(String, i64)>,
+}
+
+async fn proposals_on(
+    conn: &mut AnyConnection,
+    submission: i64,
+) -> Result<Vec<Proposal>, StoreError> {
+    let sql = format!(
+        "SELECT {PROPOSAL_COLUMNS} FROM proposed_changes WHERE submission_id = $1 ORDER BY seq"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(submission)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(proposal_from_row).collect()
+}
+
+async fn need_on(conn: &mut AnyConnection, id: &NeedId) -> Result<Option<Need>, StoreError> {
+    let sql = format!("SELECT {NEED_COLUMNS} FROM needs WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(need_from_row).transpose()
+}
+
+/// Writes an approved change and its history; returns the ID of a need it created.
+async fn apply(
+    conn: &mut AnyConnection,
+    effect: &Effect,
+    submission: i64,
+    reviewer: &str,
+    now: &str,
+) -> Result<Option<NeedId>, StoreError> {
+    match effect {
+        Effect::Set {
+            need,
+            field,
+            old,
+            new,
+        } => {
+            if old == new {
+                return Ok(None);
+            }
+            // The column name comes from a closed enum, never from input.
+            let column = match field {
+                Field::State => "state_code",
+                Field::Area => "area",
+                Field::Description => "description",
+                Field::Priority => "priority",
+                Field::Status => "status",
+                Field::Provider => "provider",
+                Field::Notes => "notes",
+            };
+            let sql = format!("UPDATE needs SET {column} = $2, updated_at = $3 WHERE id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(need.as_str())
+                .bind(new.as_str())
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            history(
+                conn,
+                need,
+                field.as_str(),
+                Some(old),
+                Some(new),
+                submission,
+                reviewer,
+                now,
+            )
+            .await?;
+            Ok(None)
+        }
+        Effect::Create(n) => {
+            let id = super::needs::insert_need_on(conn, n, now).await?;
+            history(
+                conn,
+                &id,
+                "created",
+                None,
+                Some(&n.description),
+                submission,
+                reviewer,
+                now,
+            )
+            .await?;
+            Ok(Some(id))
+        }
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one row of need_history, column by column"
+)]
+async fn history(
+    conn: &mut AnyConnection,
+    need: &NeedId,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    submission: i64,
+    reviewer: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO need_history (need_id, field, old_value, new_value, submission_id, source, reviewer, changed_at) \
+         VALUES ($1, $2, $3, $4, $5, 'submission', $6, $7)",
+    )
+    .bind(need.as_str())
+    .bind(field)
+    .bind(old)
+    .bind(new)
+    .bind(submission)
+    .bind(reviewer)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! Who is asking: argon2 password hashes, server-side sessions behind an HttpOnly,
+//! SameSite=Strict cookie, the CSRF token of every form, and a limit on login attempts.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use super::{State, WebError};
+use crate::store::users::{Role, User};
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "needsd_session";
+/// The login form's CSRF cookie (double submit: there is no session yet).
+pub const LOGIN_COOKIE: &str = "needsd_login";
+
+#[derive(Debug, Error)]
+pub enum AuthError {
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error("the password is empty")]
+    EmptyPassword,
+}
+
+/// An argon2id hash of `password` in PHC form, with a fresh random salt. Slow on purpose:
+/// call it off the async workers.
+pub fn hash_password(password: &str) -> Result<String, AuthError> {
+    if password.is_empty() {
+        return Err(AuthError::EmptyPassword);
+    }
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Hash(e.to_string()))
+}
+
+/// Whether `password` matches `hash`. With no hash (an unknown user), a dummy hash is
+/// checked anyway so the answer takes as long either way.
+pub fn verify_password(password: &str, hash: Option<&str>) -> bool {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash_password("not a password").unwrap_or_default());
+    let stored = hash.unwrap_or(dummy);
+    let ok = PasswordHash::new(stored)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false);
+    ok && hash.is_some()
+}
+
+/// 32 random bytes, hex: a session cookie or a CSRF token.
+pub fn random_token() -> Result<String, WebError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| WebError::Internal(format!("the OS random source failed: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+/// What the database keeps of a cookie: its hash.
+pub fn session_key(cookie: &str) -> String {
+    hex::encode(Sha256::digest(cookie.as_bytes()))
+}
+
+/// The value of cookie `name` in the request's headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly and SameSite=Strict always, Secure when configured.
+pub fn set_cookie(name: &str, value: &str, path: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Compares two tokens in time that does not depend on where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A logged-in user and their session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub user: User,
+    pub csrf: String,
+    /// The session's key in the database.
+    pub key: String,
+}
+
+impl Authed {
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+
+    /// Refuses anyone but an admin.
+    pub fn admin(&self) -> Result<(), WebError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden(
+                "only an administrator may do this".into(),
+            ))
+        }
+    }
+}
+
+/// Without a live session: a page redirects to the login form, anything else is refused.
+pub struct NotLoggedIn {
+    method: Method,
+    target: String,
+}
+
+impl IntoResponse for NotLoggedIn {
+    fn into_response(self) -> Response {
+        if self.method == Method::GET || self.method == Method::HEAD {
+            let next = super::url_encode(&self.target);
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        } else {
+            WebError::Forbidden("you are not logged in, or your session has ended".into())
+                .into_response()
+        }
+    }
+}
+
+impl FromRequestParts<State> for Authed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &State) -> Result<Self, Self::Rejection> {
+        let refuse = || {
+            NotLoggedIn {
+                method: parts.method.clone(),
+                target: parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_string(),
+            }
+            .into_response()
+        };
+        let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(refuse());
+        };
+        let key = session_key(value);
+        match s.store.session(&key, s.clock.now()).await {
+            Ok(Some(session)) => Ok(Authed {
+                user: session.user,
+                csrf: session.csrf_token,
+                key,
+            }),
+            Ok(None) => Err(refuse()),
+            Err(e) => Err(WebError::from(e).into_response()),
+        }
+    }
+}
+
+/// A form posted by a logged-in user whose CSRF token matches their session's. Every
+/// POST handler behind the login takes one, so none can forget the check.
+pub struct Posted<T> {
+    pub auth: Authed,
+    pub form: T,
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned> FromRequest<State> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, s: &State) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let auth = Authed::from_request_parts(&mut parts, s).await?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let token: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            WebError::BadRequest(format!("the form cannot be read: {e}")).into_response()
+        })?;
+        if !same_token(&token.csrf, &auth.csrf) {
+            return Err(WebError::Forbidden(
+                "the form's security token is missing or out of date; reload the page and try again"
+                    .into(),
+            )
+            .into_response());
+        }
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            WebError::BadRequest(format!("the form cannot be read: {e}")).into_response()
+        })?;
+        Ok(Posted { auth, form })
+    }
+}
+
+/// Failed logins per user name and per client address, in a sliding window.
+#[derive(Default)]
+pub struct Limiter {
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+/// How long failed attempts count.
+pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Failed attempts allowed per user name within the window.
+pub const PER_NAME: usize = 5;
+/// Failed attempts allowed per client address within the window.
+pub const PER_ADDRESS: usize = 20;
+
+impl Limiter {
+    /// Whether another attempt for `name` from `address` may be checked now.
+    pub fn allows(&self, name: &str, address: &str, now: Instant) -> bool {
+        let mut map = self.lock();
+        let mut count = |key: String| {
+            let q = map.entry(key).or_default();
+            while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+                q.pop_front();
+            }
+            q.len()
+        };
+        count(format!("name:{}", name.to_lowercase())) < PER_NAME
+            && count(format!("addr:{address}")) < PER_ADDRESS
+    }
+
+    pub fn failed(&self, name: &str, address: &str, now: Instant) {
+        let mut map = self.lock();
+        for key in [
+            format!("name:{}", name.to_lowercase()),
+            format!("addr:{address}"),
+        ] {
+            map.entry(key).or_default().push_back(now);
+        }
+        // Forget quiet keys so the map cannot grow without bound.
+        if map.len() > 10_000 {
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+        }
+    }
+
+    pub fn succeeded(&self, name: &str) {
+        self.lock().remove(&format!("name:{}", name.to_lowercase()));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
+        // A panic while holding it leaves counts, not broken invariants.
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", Some(&h)));
+        assert!(!verify_password("wrong", Some(&h)));
+        assert!(!verify_password("correct horse", None));
+        assert!(!verify_password("x", Some("not a hash")));
+        assert!(hash_password("").is_err());
+    }
+
+    #[test]
+    fn the_limiter_counts_failures_per_name_and_forgets_them() {
+        let l = Limiter::default();
+        let t0 = Instant::now();
+        for _ in 0..PER_NAME {
+            assert!(l.allows("Ann", "1.2.3.4", t0));
+            l.failed("ann", "1.2.3.4", t0);
+        }
+        assert!(!l.allows("ANN", "5.6.7.8", t0), "the name is blocked");
+        assert!(l.allows("bob", "1.2.3.4", t0), "other names are not");
+        assert!(l.allows("ann", "1.2.3.4", t0 + WINDOW), "the window passes");
+        l.succeeded("ann");
+        assert!(l.allows("ann", "1.2.3.4", t0));
+    }
+
+    #[test]
+    fn cookies_are_found_and_tokens_compared() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "a=1; needsd_session=abc; b=2".parse().unwrap(),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "c"), None);
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd"));
+        assert!(!same_token("", ""));
+    }
+}

@@ -1,0 +1,1006 @@
+//! The review UI's pages and forms. Every page needs a login ([`Authed`]); every form
+//! arrives as [`Posted`], which has already checked its CSRF token.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State as Extract};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::auth::{self, Authed, LOGIN_COOKIE, Posted, SESSION_COOKIE};
+use super::{State, WebError, render};
+use crate::directory::NewContact;
+use crate::model::{Cycle, EmailAddress, Field, Language, NeedId, PartyCode, Priority, Status};
+use crate::review::Verdict;
+use crate::store::contacts::ContactError;
+use crate::store::review::{DecideError, Decision, Pick, SubmissionFilter};
+use crate::store::users::Role;
+use crate::workflow::review as flow;
+
+type Page = Result<Response, WebError>;
+
+/// Any serializable value, for a page's context.
+fn v<T: serde::Serialize>(x: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(x))
+}
+
+/// The context every page shares: who is logged in, the CSRF token, the active tab.
+fn base(a: &Authed, tab: &str) -> minijinja::Value {
+    context! {
+        user => context! { name => a.user.name.as_str(), role => a.user.role.as_str(), admin => a.is_admin() },
+        csrf => a.csrf.as_str(),
+        tab => tab,
+    }
+}
+
+fn page(name: &str, a: &Authed, tab: &str, ctx: minijinja::Value) -> Page {
+    let merged = context! { ..base(a, tab), ..ctx };
+    Ok(render(name, merged)?.into_response())
+}
+
+/// A fixed message for `?done=` after a form succeeded (never text from the URL).
+fn done_message(code: Option<&str>) -> Option<&'static str> {
+    Some(match code? {
+        "decided" => "Decision recorded.",
+        "accepted" => "Sender accepted; the submission now awaits review.",
+        "refused" => "Submission refused.",
+        "saved" => "Saved.",
+        "added" => "Added.",
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct Done {
+    done: Option<String>,
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+fn id_of(raw: &str) -> Result<i64, WebError> {
+    raw.parse().map_err(|_| WebError::NotFound)
+}
+
+// ------------------------------------------------------------------ login
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Only a local path may follow the login: never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn login_page(
+    s: &State,
+    next: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let token = auth::random_token()?;
+    let html = render(
+        "login.html",
+        context! { csrf => token.as_str(), next => next, error => error },
+    )?;
+    let cookie = auth::set_cookie(
+        LOGIN_COOKIE,
+        &token,
+        "/login",
+        3600,
+        s.cfg.web.secure_cookie,
+    );
+    Ok((status, [(header::SET_COOKIE, cookie)], html).into_response())
+}
+
+pub async fn login_form(
+    Extract(s): Extract<State>,
+    Query(q): Query<LoginQuery>,
+    headers: HeaderMap,
+) -> Page {
+    let next = safe_next(q.next.as_deref());
+    if let Some(c) = auth::cookie(&headers, SESSION_COOKIE)
+        && s.store
+            .session(&auth::session_key(c), s.clock.now())
+            .await?
+            .is_some()
+    {
+        return Ok(see_other(&next));
+    }
+    login_page(&s, &next, None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(
+    Extract(s): Extract<State>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> Page {
+    let next = safe_next(f.next.as_deref());
+    let expected = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if !auth::same_token(&f.csrf, expected) {
+        return Err(WebError::Forbidden(
+            "the login form's security token is missing or out of date; reload the page and try again".into(),
+        ));
+    }
+    let name = f.name.trim().to_string();
+    let address = peer.ip().to_string();
+    let now = std::time::Instant::now();
+    if !s.limiter.allows(&name, &address, now) {
+        return Err(WebError::TooMany(
+            "too many failed logins; wait a quarter of an hour and try again".into(),
+        ));
+    }
+    let user = s.store.user_by_name(&name).await?.filter(|u| u.active);
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let password = f.password;
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, hash.as_deref()))
+        .await
+        .unwrap_or(false);
+    let Some(user) = user.filter(|_| ok) else {
+        s.limiter.failed(&name, &address, now);
+        tracing::warn!(user = %name, from = %address, "failed login");
+        return login_page(
+            &s,
+            &next,
+            Some("The name or the password is not right."),
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    s.limiter.succeeded(&name);
+    let cookie = auth::random_token()?;
+    let csrf = auth::random_token()?;
+    let hours = i64::from(s.cfg.web.session_hours);
+    let at = s.clock.now();
+    s.store
+        .create_session(
+            &auth::session_key(&cookie),
+            user.id,
+            &csrf,
+            at,
+            at + chrono::Duration::hours(hours),
+        )
+        .await?;
+    tracing::info!(user = %user.name, "logged in");
+    let secure = s.cfg.web.secure_cookie;
+    // Appended, not inserted: two cookies are set.
+    Ok((
+        StatusCode::SEE_OTHER,
+        axum::response::AppendHeaders([
+            (header::LOCATION, next),
+            (
+                header::SET_COOKIE,
+                auth::set_cookie(SESSION_COOKIE, &cookie, "/", hours * 3600, secure),
+            ),
+            (
+                header::SET_COOKIE,
+                auth::set_cookie(LOGIN_COOKIE, "", "/login", 0, secure),
+            ),
+        ]),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(Extract(s): Extract<State>, p: Posted<Empty>) -> Page {
+    s.store.delete_session(&p.auth.key).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/login".to_string()),
+            (
+                header::SET_COOKIE,
+                auth::set_cookie(SESSION_COOKIE, "", "/", 0, s.cfg.web.secure_cookie),
+            ),
+        ],
+    )
+        .into_response())
+}
+
+// ------------------------------------------------------------------ dashboard
+
+#[derive(Deserialize, Default)]
+pub struct CycleQuery {
+    cycle: Option<String>,
+}
+
+pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<CycleQuery>) -> Page {
+    let cycle = match q.cycle.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(c) => Cycle::parse(c).map_err(|e| WebError::BadRequest(format!("cycle: {e}")))?,
+        None => match s.store.latest_cycle().await? {
+            Some(c) => c,
+            None => Cycle::of_date(
+                s.clock
+                    .now()
+                    .with_timezone(&s.cfg.schedule.timezone)
+                    .date_naive(),
+            ),
+        },
+    };
+    let counts = s.store.cycle_counts(cycle).await?;
+    let activity = s.store.cycle_activity(cycle).await?;
+    let most = activity
+        .per_day
+        .iter()
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    // Bars of an SVG chart: 24 px apart, up to 100 px tall.
+    let bars: Vec<minijinja::Value> = activity
+        .per_day
+        .iter()
+        .enumerate()
+        .map(|(i, (day, n))| {
+            let h = (n * 100 / most).max(2);
+            context! { day => day, count => n, x => i * 24 + 4, y => 110 - h, height => h,
+            label => day.get(8..10).unwrap_or(day) }
+        })
+        .collect();
+    page(
+        "dashboard.html",
+        &a,
+        "dashboard",
+        context! {
+            cycle => cycle.to_string(),
+            deadline => s.cfg.deadline_text(cycle),
+            previous => Cycle::parse(&prev_cycle(cycle)).ok().map(|c| c.to_string()),
+            next => cycle.next().to_string(),
+            counts => v(&counts),
+            not_answered => (activity.parties - counts.answered).max(0),
+            chart_width => (bars.len() * 24 + 8).max(200),
+            activity => v(&activity),
+            bars => bars,
+        },
+    )
+}
+
+fn prev_cycle(c: Cycle) -> String {
+    if c.month() == 1 {
+        format!("{}-12", c.year() - 1)
+    } else {
+        format!("{}-{:02}", c.year(), c.month() - 1)
+    }
+}
+
+// ------------------------------------------------------------------ submissions
+
+#[derive(Deserialize, Default)]
+pub struct SubmissionQuery {
+    state: Option<String>,
+    cycle: Option<String>,
+    party: Option<String>,
+    late: Option<String>,
+}
+
+const SUBMISSION_STATES: [&str; 6] = [
+    "pending",
+    "quarantined",
+    "applied",
+    "rejected",
+    "no_changes",
+    "unparseable",
+];
+
+pub async fn submissions(
+    Extract(s): Extract<State>,
+    a: Authed,
+    Query(q): Query<SubmissionQuery>,
+) -> Page {
+    let filter = SubmissionFilter {
+        state: q.state.clone().filter(|v| !v.is_empty()),
+        cycle: q.cycle.clone().filter(|v| !v.is_empty()),
+        party: q.party.clone().filter(|v| !v.is_empty()),
+        late: match q.late.as_deref() {
+            Some("yes") => Some(true),
+            Some("no") => Some(false),
+            _ => None,
+        },
+    };
+    let list = s.store.find_submissions(&filter).await?;
+    let ids: Vec<i64> = list.iter().map(|x| x.id).collect();
+    let changes = s.store.proposals_of(&ids).await?;
+    let rows: Vec<minijinja::Value> = list
+        .iter()
+        .map(|sub| {
+            let ch = changes.get(&sub.id).map(Vec::as_slice).unwrap_or(&[]);
+            context! {
+                s => v(sub),
+                pending => ch.iter().filter(|c| c.is_pending()).count(),
+                conflicts => ch.iter().filter(|c| c.is_pending() && c.conflict).count(),
+                total => ch.len(),
+            }
+        })
+        .collect();
+    let tab = if filter.state.as_deref() == Some("quarantined") {
+        "quarantine"
+    } else {
+        "submissions"
+    };
+    page(
+        "submissions.html",
+        &a,
+        tab,
+        context! {
+            rows => rows,
+            states => SUBMISSION_STATES,
+            q => context! { state => q.state, cycle => q.cycle, party => q.party, late => q.late },
+        },
+    )
+}
+
+pub async fn submission(
+    Extract(s): Extract<State>,
+    a: Authed,
+    Path(id): Path<String>,
+    Query(d): Query<Done>,
+) -> Page {
+    submission_page(
+        &s,
+        &a,
+        id_of(&id)?,
+        done_message(d.done.as_deref()),
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn submission_page(
+    s: &State,
+    a: &Authed,
+    id: i64,
+    done: Option<&str>,
+    refusals: &[crate::review::Refusal],
+    status: StatusCode,
+) -> Page {
+    let shown = flow::show(&s.store, id).await?.ok_or(WebError::NotFound)?;
+    let pending = shown.changes.iter().filter(|c| c.is_pending()).count();
+    // A refusal for a need that moved offers the same decision again, confirmed.
+    let moved: Vec<i64> = refusals
+        .iter()
+        .filter_map(|r| match r {
+            crate::review::Refusal::Moved { seq, .. } => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    let messages: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+    let mut r = page(
+        "submission.html",
+        a,
+        "submissions",
+        context! {
+            s => v(&shown.submission),
+            changes => v(&shown.changes),
+            issues => v(&shown.issues),
+            text => shown.text,
+            attachments => v(&shown.attachments),
+            pending => pending,
+            done => done,
+            refusals => messages,
+            moved => moved,
+        },
+    )?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    verdict: String,
+    /// A change's `seq`; empty for all pending changes.
+    #[serde(default)]
+    change: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn decide(
+    Extract(s): Extract<State>,
+    Path(id): Path<String>,
+    p: Posted<DecideForm>,
+) -> Page {
+    let id = id_of(&id)?;
+    let f = &p.form;
+    let verdict = match f.verdict.as_str() {
+        "approve" => Verdict::Approve,
+        "reject" => Verdict::Reject,
+        other => return Err(WebError::BadRequest(format!("unknown verdict '{other}'"))),
+    };
+    let pick = match f.change.trim() {
+        "" | "all" => Pick::All,
+        n => Pick::One(
+            n.parse()
+                .map_err(|_| WebError::BadRequest(format!("'{n}' is not a change number")))?,
+        ),
+    };
+    let d = Decision {
+        submission: id,
+        pick,
+        verdict,
+        reason: Some(f.reason.as_str()),
+        reviewer: &p.auth.user.name,
+        confirmed: f.confirm == "1",
+        now: s.clock.now(),
+    };
+    match flow::decide(&s.cfg, &s.store, &d).await {
+        Ok(out) => {
+            tracing::info!(submission = id, reviewer = %p.auth.user.name, approved = out.approved.len(),
+                           rejected = out.rejected.len(), "decision recorded");
+            if out.settled.is_some()
+                && let Some(w) = &s.wake_sender
+            {
+                w.notify_one();
+            }
+            Ok(see_other(&format!("/submissions/{id}?done=decided")))
+        }
+        Err(DecideError::NoSuchSubmission(_)) => Err(WebError::NotFound),
+        Err(DecideError::Refused(r)) => {
+            submission_page(&s, &p.auth, id, None, &r, StatusCode::CONFLICT).await
+        }
+        Err(DecideError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AcceptForm {
+    #[serde(default)]
+    add_contact: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn accept(
+    Extract(s): Extract<State>,
+    Path(id): Path<String>,
+    p: Posted<AcceptForm>,
+) -> Page {
+    let id = id_of(&id)?;
+    let name = p.form.name.trim();
+    let label = if name.is_empty() {
+        "(added from a reply)"
+    } else {
+        name
+    };
+    let add = (p.form.add_contact == "on" || p.form.add_contact == "1").then_some(label);
+    match s.store.accept_sender(id, add, s.clock.now()).await {
+        Ok(_) => Ok(see_other(&format!("/submissions/{id}?done=accepted"))),
+        Err(DecideError::NoSuchSubmission(_)) => Err(WebError::NotFound),
+        Err(DecideError::Refused(r)) => {
+            submission_page(&s, &p.auth, id, None, &r, StatusCode::CONFLICT).await
+        }
+        Err(DecideError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RefuseForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn refuse(
+    Extract(s): Extract<State>,
+    Path(id): Path<String>,
+    p: Posted<RefuseForm>,
+) -> Page {
+    let id = id_of(&id)?;
+    match s
+        .store
+        .refuse_sender(id, &p.form.reason, &p.auth.user.name, s.clock.now())
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/submissions/{id}?done=refused"))),
+        Err(DecideError::NoSuchSubmission(_)) => Err(WebError::NotFound),
+        Err(DecideError::Refused(r)) => {
+            submission_page(&s, &p.auth, id, None, &r, StatusCode::CONFLICT).await
+        }
+        Err(DecideError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// An attachment, always as a download: a respondent's file is never shown inline.
+pub async fn attachment(
+    Extract(s): Extract<State>,
+    _a: Authed,
+    Path((id, n)): Path<(String, String)>,
+) -> Page {
+    let n: usize = n.parse().map_err(|_| WebError::NotFound)?;
+    let a = flow::attachment(&s.store, id_of(&id)?, n)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let safe: String = a
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{safe}\"; filename*=UTF-8''{}",
+                    super::url_encode(&a.name)
+                ),
+            ),
+        ],
+        a.bytes,
+    )
+        .into_response())
+}
+
+// ------------------------------------------------------------------ matrix
+
+#[derive(Deserialize, Default, Clone)]
+pub struct MatrixQuery {
+    state: Option<String>,
+    area: Option<String>,
+    priority: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+}
+
+impl MatrixQuery {
+    fn keeps(&self, n: &crate::model::Need) -> bool {
+        let is = |want: &Option<String>, have: &str| {
+            want.as_deref()
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .is_none_or(|w| w.eq_ignore_ascii_case(have))
+        };
+        let text = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("")
+            .to_lowercase();
+        is(&self.state, n.state.as_str())
+            && is(&self.area, n.area.as_str())
+            && is(&self.priority, n.priority.as_str())
+            && is(&self.status, n.status.as_str())
+            && (text.is_empty()
+                || n.description.to_lowercase().contains(&text)
+                || n.provider.to_lowercase().contains(&text)
+                || n.notes.to_lowercase().contains(&text)
+                || n.id.as_str().eq_ignore_ascii_case(&text))
+    }
+
+    fn query_string(&self) -> String {
+        let pairs = [
+            ("state", &self.state),
+            ("area", &self.area),
+            ("priority", &self.priority),
+            ("status", &self.status),
+            ("q", &self.q),
+        ];
+        pairs
+            .iter()
+            .filter_map(|(k, v)| {
+                v.as_deref()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{k}={}", super::url_encode(v)))
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+pub async fn matrix(Extract(s): Extract<State>, a: Authed, Query(q): Query<MatrixQuery>) -> Page {
+    let all = s.store.needs().await?;
+    let mut states: Vec<&str> = all.iter().map(|n| n.state.as_str()).collect();
+    states.sort_unstable();
+    states.dedup();
+    let states: Vec<String> = states.into_iter().map(str::to_string).collect();
+    let rows: Vec<minijinja::Value> = all
+        .iter()
+        .filter(|n| q.keeps(n))
+        .map(|n| {
+            context! { id => n.id.as_str(), state => n.state.as_str(), area => n.area.as_str(),
+            description => n.description.as_str(), priority => n.priority.as_str(),
+            status => n.status.as_str(), provider => n.provider.as_str(),
+            updated => n.updated_at.to_string() }
+        })
+        .collect();
+    page(
+        "matrix.html",
+        &a,
+        "matrix",
+        context! {
+            rows => rows,
+            total => all.len(),
+            states => states,
+            areas => s.cfg.areas.iter().map(|x| context!{ code => x.code.as_str(), label => x.label.as_str() }).collect::<Vec<_>>(),
+            priorities => Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            statuses => Status::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            export => format!("/matrix.xlsx?{}", q.query_string()),
+            q => context! { state => q.state, area => q.area, priority => q.priority, status => q.status, q => q.q },
+        },
+    )
+}
+
+/// The Matrix workbook of what the filters keep, as respondents receive it (without a
+/// recipient's stamp).
+pub async fn matrix_xlsx(
+    Extract(s): Extract<State>,
+    _a: Authed,
+    Query(q): Query<MatrixQuery>,
+) -> Page {
+    let mut needs: Vec<_> = s
+        .store
+        .needs()
+        .await?
+        .into_iter()
+        .filter(|n| q.keeps(n))
+        .collect();
+    let parties = s.store.parties().await?;
+    let index = crate::directory::PartyIndex::new(parties);
+    let today = s
+        .clock
+        .now()
+        .with_timezone(&s.cfg.schedule.timezone)
+        .date_naive();
+    let cfg = s.cfg.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        crate::workbook::write::sort_for_workbook(&mut needs);
+        let states = index.state_names();
+        crate::workbook::write::write(&crate::workbook::write::Spec {
+            needs: &needs,
+            states: &states,
+            areas: &cfg.areas,
+            as_of: today,
+            circulation: None,
+        })
+    })
+    .await
+    .map_err(|e| WebError::Internal(format!("the export stopped: {e}")))?
+    .map_err(|e| WebError::Internal(format!("writing the workbook: {e}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                crate::mail::compose::XLSX_TYPE.to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"matrix-of-needs-{today}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn need(Extract(s): Extract<State>, a: Authed, Path(id): Path<String>) -> Page {
+    let id = NeedId::parse(&id).map_err(|_| WebError::NotFound)?;
+    let need = s.store.need(&id).await?.ok_or(WebError::NotFound)?;
+    let history = s.store.need_history(&id).await?;
+    let fields: Vec<minijinja::Value> = Field::ALL
+        .iter()
+        .map(|f| context! { name => f.header(), value => crate::diff::field_value(&need, *f) })
+        .collect();
+    page(
+        "need.html",
+        &a,
+        "matrix",
+        context! { id => id.as_str(), fields => fields, updated => need.updated_at.to_string(), history => v(&history) },
+    )
+}
+
+// ------------------------------------------------------------------ contacts
+
+pub async fn contacts(Extract(s): Extract<State>, a: Authed, Query(d): Query<Done>) -> Page {
+    contacts_page(
+        &s,
+        &a,
+        done_message(d.done.as_deref()),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn contacts_page(
+    s: &State,
+    a: &Authed,
+    done: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Page {
+    let list = s.store.contacts().await?;
+    let parties = s.store.parties().await?;
+    let mut r = page(
+        "contacts.html",
+        a,
+        "contacts",
+        context! {
+            contacts => v(&list),
+            parties => parties.iter().map(|p| context!{ code => p.code.as_str(), name => p.name.as_str() }).collect::<Vec<_>>(),
+            languages => Language::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            done => done,
+            error => error,
+        },
+    )?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+pub struct ContactForm {
+    #[serde(default)]
+    party: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    office: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    receives_matrix: String,
+}
+
+impl ContactForm {
+    fn check(&self, parties: &[crate::model::Party]) -> Result<NewContact, String> {
+        let party = PartyCode::parse(&self.party).map_err(|e| format!("Party: {e}"))?;
+        let party = parties
+            .iter()
+            .find(|p| p.code == party)
+            .map(|p| p.code.clone())
+            .ok_or_else(|| format!("Party: '{}' is not a known party", self.party.trim()))?;
+        if self.name.trim().is_empty() {
+            return Err("Name: a contact needs a name".into());
+        }
+        Ok(NewContact {
+            line: 0,
+            party,
+            name: self.name.trim().to_string(),
+            office: self.office.trim().to_string(),
+            email: EmailAddress::parse(&self.email).map_err(|e| format!("Email: {e}"))?,
+            language: Language::parse(if self.language.trim().is_empty() {
+                "en"
+            } else {
+                &self.language
+            })
+            .map_err(|e| format!("Language: {e}"))?,
+            role: self.role.trim().to_string(),
+            receives_matrix: self.receives_matrix == "on" || self.receives_matrix == "1",
+        })
+    }
+}
+
+pub async fn add_contact(Extract(s): Extract<State>, p: Posted<ContactForm>) -> Page {
+    p.auth.admin()?;
+    let parties = s.store.parties().await?;
+    let c = match p.form.check(&parties) {
+        Ok(c) => c,
+        Err(e) => {
+            return contacts_page(&s, &p.auth, None, Some(&e), StatusCode::BAD_REQUEST).await;
+        }
+    };
+    match s.store.save_contact(None, &c, s.clock.now()).await {
+        Ok(_) => Ok(see_other("/contacts?done=added")),
+        Err(ContactError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            contacts_page(
+                &s,
+                &p.auth,
+                None,
+                Some(&e.to_string()),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn contact(Extract(s): Extract<State>, a: Authed, Path(id): Path<String>) -> Page {
+    a.admin()?;
+    contact_page(&s, &a, id_of(&id)?, None, StatusCode::OK).await
+}
+
+async fn contact_page(
+    s: &State,
+    a: &Authed,
+    id: i64,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Page {
+    let c = s
+        .store
+        .contacts()
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(WebError::NotFound)?;
+    let parties = s.store.parties().await?;
+    let mut r = page(
+        "contact.html",
+        a,
+        "contacts",
+        context! {
+            c => v(&c),
+            parties => parties.iter().map(|p| context!{ code => p.code.as_str(), name => p.name.as_str() }).collect::<Vec<_>>(),
+            languages => Language::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            error => error,
+        },
+    )?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn save_contact(
+    Extract(s): Extract<State>,
+    Path(id): Path<String>,
+    p: Posted<ContactForm>,
+) -> Page {
+    p.auth.admin()?;
+    let id = id_of(&id)?;
+    let parties = s.store.parties().await?;
+    let c = match p.form.check(&parties) {
+        Ok(c) => c,
+        Err(e) => return contact_page(&s, &p.auth, id, Some(&e), StatusCode::BAD_REQUEST).await,
+    };
+    match s.store.save_contact(Some(id), &c, s.clock.now()).await {
+        Ok(_) => Ok(see_other("/contacts?done=saved")),
+        Err(ContactError::Missing(_)) => Err(WebError::NotFound),
+        Err(ContactError::Store(e)) => Err(e.into()),
+        Err(e) => contact_page(&s, &p.auth, id, Some(&e.to_string()), StatusCode::CONFLICT).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    #[serde(default)]
+    active: String,
+}
+
+pub async fn contact_active(
+    Extract(s): Extract<State>,
+    Path(id): Path<String>,
+    p: Posted<ActiveForm>,
+) -> Page {
+    p.auth.admin()?;
+    match s
+        .store
+        .set_contact_active(id_of(&id)?, p.form.active == "1", s.clock.now())
+        .await
+    {
+        Ok(()) => Ok(see_other("/contacts?done=saved")),
+        Err(ContactError::Missing(_)) => Err(WebError::NotFound),
+        Err(ContactError::Store(e)) => Err(e.into()),
+        Err(e) => Err(WebError::BadRequest(e.to_string())),
+    }
+}
+
+// ------------------------------------------------------------------ users
+
+pub async fn users(Extract(s): Extract<State>, a: Authed, Query(d): Query<Done>) -> Page {
+    a.admin()?;
+    users_page(
+        &s,
+        &a,
+        done_message(d.done.as_deref()),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn users_page(
+    s: &State,
+    a: &Authed,
+    done: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Page {
+    let list = s.store.users().await?;
+    let mut r = page(
+        "users.html",
+        a,
+        "users",
+        context! { users => v(&list), done => done, error => error },
+    )?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn add_user(Extract(s): Extract<State>, p: Posted<UserForm>) -> Page {
+    p.auth.admin()?;
+    let name = p.form.name.trim().to_string();
+    let problem = if !valid_user_name(&name) {
+        Some("Name: use 1 to 64 letters, digits, dots, dashes or underscores.")
+    } else if Role::parse(&p.form.role).is_none() {
+        Some("Role: choose expert or admin.")
+    } else if p.form.password.chars().count() < 10 {
+        Some("Password: use at least 10 characters.")
+    } else {
+        None
+    };
+    if let Some(e) = problem {
+        return users_page(&s, &p.auth, None, Some(e), StatusCode::BAD_REQUEST).await;
+    }
+    let role = Role::parse(&p.form.role).unwrap_or(Role::Expert);
+    let password = p.form.password.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    s.store.put_user(&name, role, &hash, s.clock.now()).await?;
+    tracing::info!(user = %name, by = %p.auth.user.name, "user saved");
+    Ok(see_other("/users?done=saved"))
+}
+
+/// A user name as `needsd users add` and the users page accept it.
+pub fn valid_user_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
+}
+
+pub async fn user_active(
+    Extract(s): Extract<State>,
+    Path(id): Path<String>,
+    p: Posted<ActiveForm>,
+) -> Page {
+    p.auth.admin()?;
+    let id = id_of(&id)?;
+    let active = p.form.active == "1";
+    if !active && id == p.auth.user.id {
+        return users_page(
+            &s,
+            &p.auth,
+            None,
+            Some("You cannot deactivate yourself."),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    if !s.store.set_user_active(id, active).await? {
+        return Err(WebError::NotFound);
+    }
+    Ok(see_other("/users?done=saved"))
+}

@@ -1,0 +1,277 @@
+//! Review as the web UI and the CLI run it: one decision on a submission, the message
+//! that tells its sender once nothing of it is pending, and what a submission shows.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::mail::classify;
+use crate::mail::compose::{self, Templates};
+use crate::model::{Contact, Cycle, EmailAddress};
+use crate::review::{Kind, Proposal};
+use crate::store::Store;
+use crate::store::outbox::NewMessage;
+use crate::store::review::{DecideError, Decided, Decision, Issue, Submission};
+
+/// Records a decision; when it settles the submission and `mail.notify_decisions` is on,
+/// the message to the sender joins the outbox in the same transaction.
+pub async fn decide(cfg: &Config, store: &Store, d: &Decision<'_>) -> Result<Decided, DecideError> {
+    let contact = match store.submission(d.submission).await? {
+        Some(s) => match s.contact_id {
+            Some(id) => store.contacts().await?.into_iter().find(|c| c.id == id),
+            None => None,
+        },
+        None => return Err(DecideError::NoSuchSubmission(d.submission)),
+    };
+    let templates = Templates::embedded().ok();
+    store
+        .decide(d, |s, changes| {
+            if !cfg.mail.notify_decisions {
+                return None;
+            }
+            let t = templates.as_ref()?;
+            match decision_message(cfg, t, s, changes, contact.as_ref(), d.now) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(
+                        submission = s.id,
+                        "the decision message was not written: {e}"
+                    );
+                    None
+                }
+            }
+        })
+        .await
+}
+
+/// What the decision message says.
+#[derive(Debug, Serialize)]
+struct DecisionContext {
+    cycle: String,
+    contact_name: String,
+    party_name: String,
+    subject: String,
+    summary: String,
+    approved: Vec<String>,
+    rejected: Vec<Rejected>,
+}
+
+#[derive(Debug, Serialize)]
+struct Rejected {
+    change: String,
+    reason: Option<String>,
+}
+
+/// The message telling a submission's sender what was decided; none when there is no
+/// one to tell or nothing was decided (all superseded by a later reply).
+fn decision_message(
+    cfg: &Config,
+    t: &Templates,
+    s: &Submission,
+    changes: &[Proposal],
+    contact: Option<&Contact>,
+    now: DateTime<Utc>,
+) -> Result<Option<NewMessage>> {
+    let Some(to) = s.from.as_deref().and_then(|f| EmailAddress::parse(f).ok()) else {
+        return Ok(None);
+    };
+    let Some(cycle) = s.cycle.as_deref().and_then(|c| Cycle::parse(c).ok()) else {
+        return Ok(None);
+    };
+    let approved: Vec<String> = changes
+        .iter()
+        .filter(|c| c.decision == "approved")
+        .map(Proposal::summary)
+        .collect();
+    let rejected: Vec<Rejected> = changes
+        .iter()
+        .filter(|c| c.decision == "rejected")
+        .map(|c| Rejected {
+            change: c.summary(),
+            reason: c.reason.clone(),
+        })
+        .collect();
+    if approved.is_empty() && rejected.is_empty() {
+        return Ok(None);
+    }
+    let summary = match (approved.len(), rejected.len()) {
+        (a, 0) => format!("{a} approved"),
+        (0, r) => format!("{r} not accepted"),
+        (a, r) => format!("{a} approved, {r} not accepted"),
+    };
+    let context = DecisionContext {
+        cycle: cycle.to_string(),
+        contact_name: contact.map_or_else(|| to.to_string(), |c| c.name.clone()),
+        party_name: s
+            .party_name
+            .clone()
+            .or_else(|| s.party.clone())
+            .unwrap_or_default(),
+        subject: s.subject.clone().unwrap_or_default(),
+        summary,
+        approved,
+        rejected,
+    };
+    let domain = cfg.mail.from.address.domain();
+    let outgoing = compose::receipt(
+        t,
+        &compose::Receipt {
+            kind: "decision",
+            context,
+            language: crate::model::Language::En,
+            from: &cfg.mail.from,
+            reply_to: cfg.mail.reply_to.as_str(),
+            to_name: contact.map_or("", |c| c.name.as_str()),
+            to: &to,
+            envelope_from: crate::token::plus_address(&cfg.mail.reply_to, "bounce-decision"),
+            message_id: format!("<{cycle}.decision.{}@{domain}>", s.id),
+            in_reply_to: s.message_id.as_ref().map(|m| format!("<{m}>")),
+            date: now,
+        },
+    )
+    .context("writing the decision message")?;
+    Ok(Some(NewMessage {
+        dedupe_key: format!("decision/{}", s.id),
+        kind: "decision",
+        cycle: Some(cycle),
+        contact_id: contact.map(|c| c.id),
+        day: now.with_timezone(&cfg.schedule.timezone).date_naive(),
+        outgoing,
+    }))
+}
+
+/// A submission with everything its page shows.
+#[derive(Debug, Serialize)]
+pub struct Shown {
+    pub submission: Submission,
+    pub changes: Vec<Proposal>,
+    pub issues: Vec<Issue>,
+    /// The plain text of the message (never its HTML).
+    pub text: String,
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentInfo {
+    /// Its position among the message's attachments, for the download link.
+    pub index: usize,
+    pub name: String,
+    pub content_type: String,
+    pub size: usize,
+}
+
+/// Loads a submission with its changes, issues, text and attachment list.
+pub async fn show(store: &Store, id: i64) -> Result<Option<Shown>> {
+    let Some(submission) = store.submission(id).await? else {
+        return Ok(None);
+    };
+    let changes = store.proposals(id).await?;
+    let issues = store.issues(id).await?;
+    let (text, attachments) = match message_facts(store, submission.inbox_id).await? {
+        Some(f) => (
+            f.text,
+            f.attachments
+                .iter()
+                .enumerate()
+                .map(|(index, a)| AttachmentInfo {
+                    index,
+                    name: a.name.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.bytes.len(),
+                })
+                .collect(),
+        ),
+        None => (String::new(), Vec::new()),
+    };
+    Ok(Some(Shown {
+        submission,
+        changes,
+        issues,
+        text,
+        attachments,
+    }))
+}
+
+/// One attachment of a submission's message: its name and bytes.
+pub async fn attachment(
+    store: &Store,
+    id: i64,
+    index: usize,
+) -> Result<Option<classify::Attachment>> {
+    let Some(s) = store.submission(id).await? else {
+        return Ok(None);
+    };
+    Ok(message_facts(store, s.inbox_id)
+        .await?
+        .and_then(|f| f.attachments.into_iter().nth(index)))
+}
+
+async fn message_facts(store: &Store, inbox: Option<i64>) -> Result<Option<classify::Facts>> {
+    let Some(inbox) = inbox else { return Ok(None) };
+    let Some(raw) = store.raw_message(inbox).await? else {
+        return Ok(None);
+    };
+    // A message that cannot be read again shows no text rather than failing the page.
+    Ok(
+        tokio::task::spawn_blocking(move || classify::read(&raw).ok())
+            .await
+            .unwrap_or(None),
+    )
+}
+
+/// A change in the JSON shape of DESIGN.md's command line, with its place (`seq`) and
+/// decision.
+pub fn change_json(p: &Proposal) -> serde_json::Value {
+    use serde_json::json;
+    let mut v = match p.kind {
+        Kind::Update => json!({"kind": "update", "need_id": p.need_id, "row": p.row,
+            "field": p.field, "base": p.base, "current": p.current, "proposed": p.proposed,
+            "conflict": p.conflict}),
+        Kind::Add => json!({"kind": "add", "need_id": p.need_id, "row": p.row,
+            "fields": p.fields, "duplicate_of": p.duplicate_of}),
+        Kind::Withdraw => json!({"kind": "withdraw", "need_id": p.need_id, "row": p.row}),
+    };
+    if let Some(o) = v.as_object_mut() {
+        o.insert("seq".into(), json!(p.seq));
+        o.insert("decision".into(), json!(p.decision));
+        o.insert("reviewer".into(), json!(p.reviewer));
+        o.insert("reason".into(), json!(p.reason));
+    }
+    v
+}
+
+/// A submission in the JSON shape of `review list --json`.
+pub fn submission_json(
+    s: &Submission,
+    changes: &[Proposal],
+    issues: &[Issue],
+) -> serde_json::Value {
+    let errors: Vec<serde_json::Value> = issues
+        .iter()
+        .filter(|i| i.severity == "error")
+        .map(|i| serde_json::json!({"row": i.row, "column": i.column, "message": i.message}))
+        .collect();
+    serde_json::json!({
+        "id": s.id, "cycle": s.cycle, "party": s.party, "from": s.from,
+        "verified": s.verified.unwrap_or(false), "state": s.state, "late": s.late,
+        "subject": s.subject, "received_at": s.received_at, "attachment": s.attachment,
+        "changes": changes.iter().map(change_json).collect::<Vec<_>>(),
+        "errors": errors,
+    })
+}
+
+/// Every submission matching `filter`, newest first, as `review list --json` gives them.
+pub async fn list_json(
+    store: &Store,
+    filter: &crate::store::review::SubmissionFilter,
+) -> Result<serde_json::Value> {
+    let subs = store.find_submissions(filter).await?;
+    let mut out = Vec::with_capacity(subs.len());
+    for s in &subs {
+        let changes = store.proposals(s.id).await?;
+        let issues = store.issues(s.id).await?;
+        out.push(submission_json(s, &changes, &issues));
+    }
+    Ok(serde_json::json!({ "submissions": out }))
+}
