@@ -10,11 +10,11 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use common::*;
-use needsd::clock::{Clock, TestClock};
+use needsd::clock::TestClock;
 
 const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status\n\
 MN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Open\n\
@@ -89,82 +89,6 @@ fn month(tag: &str) -> Month {
     }
 }
 
-/// A daemon running in this process on a runtime of its own.
-struct Daemon {
-    rt: tokio::runtime::Runtime,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    done: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    addr: std::net::SocketAddr,
-}
-
-impl Daemon {
-    fn start(cfg: &Arc<needsd::config::Config>, clock: &Arc<TestClock>) -> Self {
-        // NEEDSD_LOG=info shows what the daemon does (with --nocapture).
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_env("NEEDSD_LOG"))
-            .with_test_writer()
-            .try_init();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (ready, started) = tokio::sync::oneshot::channel();
-        let clock: Arc<dyn Clock> = clock.clone();
-        let done = rt.spawn(needsd::daemon::run(
-            Arc::clone(cfg),
-            clock,
-            async move {
-                let _ = stopped.await;
-            },
-            Some(ready),
-        ));
-        let addr = rt
-            .block_on(async { tokio::time::timeout(Duration::from_secs(30), started).await })
-            .expect("the daemon started within 30 s")
-            .expect("the daemon reported its address");
-        Self {
-            rt,
-            stop: Some(stop),
-            done: Some(done),
-            addr,
-        }
-    }
-
-    fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let done = self.done.take().unwrap();
-        self.rt
-            .block_on(async { tokio::time::timeout(Duration::from_secs(30), done).await })
-            .expect("the daemon stopped within 30 s")
-            .unwrap()
-            .unwrap();
-    }
-
-    fn get(&self, path: &str) -> String {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(self.addr).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
-    }
-}
-
-/// Waits until `f` holds, for at most `secs` seconds.
-fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "after {secs} s: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn subjects(user: &str) -> Vec<String> {
     mailbox(user)
         .iter()
@@ -207,7 +131,7 @@ fn a_month_dispatch_replies_reminders_alert_and_digest() {
         "{listed}"
     );
     let clock = Arc::new(TestClock::new(at("2027-02-28T17:00:00Z")));
-    let d = Daemon::start(&m.cfg, &clock);
+    let d = Daemon::start(&m.cfg, clock.clone());
     let health = d.get("/healthz");
     assert!(
         health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"),
@@ -329,7 +253,7 @@ fn a_month_dispatch_replies_reminders_alert_and_digest() {
     // A restart on the same day repeats nothing.
     let before = outbox_rows(&m.p).len();
     d.stop();
-    let d = Daemon::start(&m.cfg, &clock);
+    let d = Daemon::start(&m.cfg, clock.clone());
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(outbox_rows(&m.p).len(), before);
     assert_eq!(job_runs(&m.p, "digest").len(), 2);
@@ -342,7 +266,7 @@ fn a_dispatch_missed_while_down_runs_once_at_start_and_a_second_daemon_is_refuse
     let tag = unique("catch");
     let m = month(&tag);
     let clock = Arc::new(TestClock::new(at("2027-03-31T20:00:00Z")));
-    let d = Daemon::start(&m.cfg, &clock);
+    let d = Daemon::start(&m.cfg, clock.clone());
     // A second daemon on the same database is refused, saying who holds it.
     let second = m.p.run(&["run"]);
     assert_eq!(second.status.code(), Some(1));
@@ -352,7 +276,7 @@ fn a_dispatch_missed_while_down_runs_once_at_start_and_a_second_daemon_is_refuse
 
     // Down over the 1st and the 8th of April; back on the 8th at 11:00.
     clock.set(at("2027-04-08T15:00:00Z"));
-    let d = Daemon::start(&m.cfg, &clock);
+    let d = Daemon::start(&m.cfg, clock.clone());
     for who in [&m.ken, &m.sen, &m.unodc] {
         wait_for_mail(who, 1, 30);
     }
@@ -378,7 +302,7 @@ fn a_dispatch_missed_while_down_runs_once_at_start_and_a_second_daemon_is_refuse
     d.stop();
 
     // Started again: the circulation is not sent twice.
-    let d = Daemon::start(&m.cfg, &clock);
+    let d = Daemon::start(&m.cfg, clock.clone());
     std::thread::sleep(Duration::from_secs(2));
     d.stop();
     assert_eq!(sent(&m.p, "circulation").len(), 3);

@@ -8,8 +8,13 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use needsd::clock::Clock;
+
+pub mod review;
 
 /// The lab's folder: short, because Unix socket paths must stay under 108 bytes.
 pub const LAB_DIR: &str = "/tmp/needsd-lab";
@@ -422,4 +427,101 @@ pub fn base64_lines(bytes: &[u8]) -> String {
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join("\r\n")
+}
+
+/// A daemon running in this process on a runtime of its own.
+pub struct Daemon {
+    pub rt: tokio::runtime::Runtime,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub addr: std::net::SocketAddr,
+}
+
+impl Daemon {
+    pub fn start(cfg: &Arc<needsd::config::Config>, clock: Arc<dyn Clock>) -> Self {
+        // NEEDSD_LOG=info shows what the daemon does (with --nocapture).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("NEEDSD_LOG"))
+            .with_test_writer()
+            .try_init();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, started) = tokio::sync::oneshot::channel();
+        let done = rt.spawn(needsd::daemon::run(
+            Arc::clone(cfg),
+            clock,
+            async move {
+                let _ = stopped.await;
+            },
+            Some(ready),
+        ));
+        let addr = rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(30), started).await })
+            .expect("the daemon started within 30 s")
+            .expect("the daemon reported its address");
+        Self {
+            rt,
+            stop: Some(stop),
+            done: Some(done),
+            addr,
+        }
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let done = self.done.take().unwrap();
+        self.rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(30), done).await })
+            .expect("the daemon stopped within 30 s")
+            .unwrap()
+            .unwrap();
+    }
+
+    pub fn get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(self.addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+}
+
+/// Waits until `f` holds, for at most `secs` seconds.
+pub fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "after {secs} s: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Edits a workbook with openpyxl, as a respondent's spreadsheet program would: each edit
+/// sets, in the row of a need, the cell under a header of the Matrix sheet.
+pub fn edit_workbook(path: &Path, edits: &[(&str, &str, &str)]) {
+    let mut script = format!(
+        "import openpyxl\nwb = openpyxl.load_workbook({p:?})\nws = wb['Matrix']\n\
+         head = [c.value for c in ws[1]]\n",
+        p = path.display().to_string()
+    );
+    for (need, header, value) in edits {
+        script.push_str(&format!(
+            "for row in ws.iter_rows(min_row=2):\n    if row[0].value == {need:?}:\n        \
+             row[head.index({header:?})].value = {value:?}\n"
+        ));
+    }
+    script.push_str(&format!("wb.save({:?})\n", path.display().to_string()));
+    let ok = Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3 (scripts/test.sh installs it with openpyxl)");
+    assert!(ok.success(), "openpyxl could not edit the workbook");
 }

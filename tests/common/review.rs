@@ -1,0 +1,210 @@
+//! A project with submissions to review, made the way they arrive in production: the
+//! circulation goes out through the lab's Postfix, respondents read it over IMAP, edit the
+//! workbook with openpyxl, reply over SMTP, and `needsd ingest --once` reads the replies.
+
+use std::sync::Arc;
+
+use super::*;
+
+pub const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status,Assistance provider,Notes,Last updated\n\
+MN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Open,,,2026-10-14\n\
+MN-00002,SEN,POL,Contrôle des frontières terrestres,High,Open,,,2026-07-09\n";
+
+/// What Grace writes above her workbook: markup that must stay inert in the UI.
+pub const HOSTILE_TEXT: &str =
+    "Our update is attached. <script>document.title='pwned'</script> <b>bold</b>";
+
+pub struct ReviewLab {
+    pub p: Project,
+    pub cfg: Arc<needsd::config::Config>,
+    pub grace: String,
+    pub amina: String,
+    pub stranger: String,
+    /// Grace's submission: MN-00001 Status Open → Met (change 1), Notes → text (change 2).
+    pub grace_submission: i64,
+    /// Amina's: MN-00002 Status Open → In progress.
+    pub amina_submission: i64,
+    /// The stranger's, in quarantine.
+    pub stranger_submission: i64,
+    /// The workbook Grace sent.
+    pub grace_workbook: Vec<u8>,
+}
+
+pub const EXPERT: (&str, &str) = ("ann", "ann's long password");
+pub const ADMIN: (&str, &str) = ("root", "root's long password");
+
+/// A reply whose text part is `text`, with a workbook attached.
+pub fn reply_saying(from: &str, to: &str, in_reply_to: &str, text: &str, xlsx: &[u8]) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: Re: [Matrix of Needs] <i>our</i> update\r\n\
+         In-Reply-To: {in_reply_to}\r\nMessage-ID: <{}@resp.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n--XYZ\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n--XYZ\r\n\
+         Content-Type: application/octet-stream; name=\"Matrix.xlsx\"\r\n\
+         Content-Disposition: attachment; filename=\"Matrix.xlsx\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--XYZ--\r\n",
+        unique("m"),
+        base64_lines(xlsx)
+    )
+    .into_bytes()
+}
+
+/// Builds the lab project, its three submissions and two users (an expert and an admin).
+pub fn review_lab(tag: &str) -> ReviewLab {
+    maillab();
+    let secretariat = format!("needs-{tag}");
+    let user = format!("{secretariat}@ctc.test");
+    let config = config_with(
+        &secretariat,
+        &format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
+        ),
+        &format!(
+            "{}\n[web]\nlisten = \"127.0.0.1:0\"",
+            imap_section(&user, "INBOX")
+        ),
+    );
+    let p = Project::new(&config);
+    let grace = format!("grace-{tag}@resp.test");
+    let amina = format!("amina-{tag}@resp.test");
+    let stranger = format!("mallory-{tag}@elsewhere.test");
+    p.load(
+        &format!(
+            "party,name,email,language,receives_matrix\nKEN,Grace,{grace},en,yes\nSEN,Amina,{amina},fr,yes\n"
+        ),
+        MATRIX,
+    );
+    let cycle = next_cycle();
+    let sent = p.json(&["dispatch", "--cycle", &cycle, "--json"]);
+    assert_eq!(sent["send"]["sent"], 2, "{sent}");
+
+    let (to, id, workbook) = circulation(&grace);
+    let file = p.path("grace.xlsx");
+    std::fs::write(&file, workbook).expect("write");
+    edit_workbook(
+        &file,
+        &[
+            ("MN-00001", "Status", "Met"),
+            ("MN-00001", "Notes", "Completed with UNODC in <October>"),
+        ],
+    );
+    let grace_workbook = std::fs::read(&file).expect("read");
+    send_raw(
+        &grace,
+        &to,
+        &reply_saying(&grace, &to, &id, HOSTILE_TEXT, &grace_workbook),
+    );
+
+    let (to, id, workbook) = circulation(&amina);
+    let file = p.path("amina.xlsx");
+    std::fs::write(&file, workbook).expect("write");
+    edit_workbook(&file, &[("MN-00002", "Status", "In progress")]);
+    let edited = std::fs::read(&file).expect("read");
+    send_raw(
+        &amina,
+        &to,
+        &reply_saying(&amina, &to, &id, "Mise à jour ci-jointe.", &edited),
+    );
+
+    // A stranger answers Amina's circulation with the same workbook: quarantine.
+    send_raw(
+        &stranger,
+        &user,
+        &reply_saying(&stranger, &user, &id, "Update.", &edited),
+    );
+    wait_for_mail(&user, 3, 20);
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["submissions"], 3, "{out}");
+    assert_eq!(out["quarantined"], 1, "{out}");
+
+    let subs = submissions(&p);
+    let find = |from: &str| {
+        subs.iter()
+            .find(|s| s.from.as_deref() == Some(from))
+            .unwrap_or_else(|| panic!("a submission from {from}: {subs:?}"))
+            .id
+    };
+    let (grace_submission, amina_submission, stranger_submission) =
+        (find(&grace), find(&amina), find(&stranger));
+
+    for ((name, password), role) in [(EXPERT, "expert"), (ADMIN, "admin")] {
+        add_user(&p, name, role, password);
+    }
+
+    // The same database by its absolute path, for a daemon in the test process.
+    let config = config.replace(
+        "sqlite://data/needsd.db",
+        &format!("sqlite://{}", p.path("data/needsd.db").display()),
+    );
+    std::fs::write(p.path("needsd.toml"), &config).expect("config");
+    let env: std::collections::BTreeMap<String, String> = [
+        ("NEEDSD_TOKEN_SECRET".to_string(), p.secret.clone()),
+        ("NEEDSD_IMAP_PASSWORD".to_string(), PASSWORD.to_string()),
+        ("NEEDSD_SMTP_PASSWORD".to_string(), PASSWORD.to_string()),
+    ]
+    .into();
+    let cfg = needsd::config::Config::load(Some(&p.path("needsd.toml")), &env).expect("config");
+    ReviewLab {
+        p,
+        cfg: Arc::new(cfg),
+        grace,
+        amina,
+        stranger,
+        grace_submission,
+        amina_submission,
+        stranger_submission,
+        grace_workbook,
+    }
+}
+
+/// `needsd users add NAME --role ROLE`, the password on standard input.
+pub fn add_user(p: &Project, name: &str, role: &str, password: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = p
+        .command(&["users", "add", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start needsd");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write the password");
+    let out = child.wait_with_output().expect("needsd users add");
+    if role == "expert" || role == "admin" {
+        assert!(
+            out.status.success() || password.len() < 10,
+            "users add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+/// A need as the database holds it now.
+pub fn need(p: &Project, id: &str) -> needsd::model::Need {
+    let id = needsd::model::NeedId::parse(id).expect("a need id");
+    with_store(p, async |s| s.need(&id).await).expect("the need exists")
+}
+
+/// A need's history.
+pub fn history(p: &Project, id: &str) -> Vec<needsd::store::review::HistoryEntry> {
+    let id = needsd::model::NeedId::parse(id).expect("a need id");
+    with_store(p, async |s| s.need_history(&id).await)
+}
+
+/// Changes a need behind the reviewer's back, as another approval would.
+pub fn move_need(p: &Project, id: &str, status: &str) {
+    let (id, status) = (id.to_string(), status.to_string());
+    with_store(p, async move |s| {
+        sqlx::query("UPDATE needs SET status = $1 WHERE id = $2")
+            .bind(status)
+            .bind(id)
+            .execute(s.pool())
+            .await?;
+        Ok(())
+    });
+}

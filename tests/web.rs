@@ -1,0 +1,547 @@
+//! The review UI over HTTP, served by a real daemon, with submissions that came through
+//! the mail lab: every route, logins, CSRF tokens, roles, escaping and the decisions.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic is the failure report"
+)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::review::*;
+use common::*;
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+
+/// A user agent with its own cookies that never follows redirects (so tests see them).
+struct Agent {
+    c: Client,
+    base: String,
+}
+
+impl Agent {
+    fn new(d: &Daemon) -> Self {
+        Self {
+            c: Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            base: format!("http://{}", d.addr),
+        }
+    }
+
+    fn get(&self, path: &str) -> Response {
+        self.c.get(format!("{}{path}", self.base)).send().unwrap()
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.c
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .unwrap()
+    }
+
+    fn login(&self, (name, password): (&str, &str)) -> Response {
+        let page = self.get("/login").text().unwrap();
+        let csrf = token_in(&page);
+        self.post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("name", name),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+    }
+
+    /// The session's CSRF token, as the pages carry it.
+    fn csrf(&self) -> String {
+        token_in(&self.get("/").text().unwrap())
+    }
+}
+
+/// The first form token in a page.
+fn token_in(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("a CSRF token in {page}"));
+    page[at + 19..at + 19 + 64].to_string()
+}
+
+fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn pages_refuse_strangers_forms_need_their_token_and_experts_are_not_admins() {
+    let lab = review_lab(&unique("webauth"));
+    let d = Daemon::start(&lab.cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+    let anon = Agent::new(&d);
+    let id = lab.grace_submission;
+    // Open without a login: health, metrics, the login form and the stylesheet.
+    for path in ["/healthz", "/metrics", "/login", "/static/style.css"] {
+        assert_eq!(anon.get(path).status(), StatusCode::OK, "{path}");
+    }
+    // Every page sends a stranger to the login form, and back afterwards.
+    let pages = [
+        "/".to_string(),
+        "/submissions".into(),
+        format!("/submissions/{id}"),
+        format!("/submissions/{id}/attachments/0"),
+        "/matrix".into(),
+        "/matrix.xlsx".into(),
+        "/needs/MN-00001".into(),
+        "/contacts".into(),
+        "/contacts/1".into(),
+        "/users".into(),
+    ];
+    for path in &pages {
+        let r = anon.get(path);
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            location(&r).starts_with("/login?next=/"),
+            "{path}: {}",
+            location(&r)
+        );
+    }
+    // Every form refuses a stranger.
+    let forms = [
+        "/logout".to_string(),
+        format!("/submissions/{id}/decide"),
+        format!("/submissions/{id}/accept"),
+        format!("/submissions/{id}/refuse"),
+        "/contacts".into(),
+        "/contacts/1".into(),
+        "/contacts/1/active".into(),
+        "/users".into(),
+        "/users/1/active".into(),
+    ];
+    for path in &forms {
+        let r = anon.post(path, &[("csrf", "x"), ("verdict", "approve")]);
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+
+    // Logging in: the login form's own token, the password, then a session.
+    let r = anon.post(
+        "/login",
+        &[("name", EXPERT.0), ("password", EXPERT.1), ("csrf", "")],
+    );
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no login token");
+    let r = anon.login((EXPERT.0, "not the password"));
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().unwrap().contains("not right"));
+    let r = anon.login(EXPERT);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("needsd_session="))
+        .expect("a session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let expert = anon;
+    assert_eq!(expert.get("/").status(), StatusCode::OK);
+    let page = expert.get("/").text().unwrap();
+    assert!(
+        !page.contains("href=\"/users\""),
+        "an expert sees no Users tab"
+    );
+
+    // A form without its token, or with another session's, changes nothing.
+    let path = format!("/submissions/{id}/decide");
+    let r = expert.post(&path, &[("verdict", "approve")]);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "missing token");
+    let other = Agent::new(&d);
+    assert_eq!(other.login(ADMIN).status(), StatusCode::SEE_OTHER);
+    let foreign = other.csrf();
+    let r = expert.post(&path, &[("verdict", "approve"), ("csrf", &foreign)]);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "another session's token");
+    assert_eq!(need(&lab.p, "MN-00001").status.as_str(), "Open");
+
+    // An expert is refused what only an admin may do.
+    let csrf = expert.csrf();
+    assert_eq!(expert.get("/users").status(), StatusCode::FORBIDDEN);
+    assert_eq!(expert.get("/contacts/1").status(), StatusCode::FORBIDDEN);
+    for (path, form) in [
+        (
+            "/users",
+            vec![
+                ("name", "eve"),
+                ("role", "admin"),
+                ("password", "0123456789ab"),
+            ],
+        ),
+        ("/users/1/active", vec![("active", "0")]),
+        (
+            "/contacts",
+            vec![("party", "KEN"), ("name", "X"), ("email", "x@resp.test")],
+        ),
+        (
+            "/contacts/1",
+            vec![("party", "KEN"), ("name", "X"), ("email", "x@resp.test")],
+        ),
+        ("/contacts/1/active", vec![("active", "0")]),
+    ] {
+        let mut form = form;
+        form.push(("csrf", &csrf));
+        assert_eq!(
+            expert.post(path, &form).status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        expert.get("/contacts").status(),
+        StatusCode::OK,
+        "experts read the directory"
+    );
+
+    // Logging out ends the session on the server, not only in the browser.
+    let r = expert.post("/logout", &[("csrf", &csrf)]);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(expert.get("/").status(), StatusCode::SEE_OTHER);
+
+    // Five wrong passwords for a name, and even the right one waits.
+    let guesser = Agent::new(&d);
+    for _ in 0..5 {
+        assert_eq!(
+            guesser.login((ADMIN.0, "guess")).status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(guesser.login(ADMIN).status(), StatusCode::TOO_MANY_REQUESTS);
+    d.stop();
+}
+
+#[test]
+fn an_expert_reviews_the_submissions_that_came_by_mail() {
+    let lab = review_lab(&unique("webreview"));
+    let d = Daemon::start(&lab.cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+    let a = Agent::new(&d);
+    assert_eq!(a.login(EXPERT).status(), StatusCode::SEE_OTHER);
+    let csrf = a.csrf();
+
+    // The dashboard counts the cycle.
+    let dash = a.get("/").text().unwrap();
+    assert!(dash.contains("<dt>Recipients</dt><dd>2</dd>"), "{dash}");
+    assert!(dash.contains("<dt>Quarantined</dt>"), "{dash}");
+
+    // The list, filtered.
+    let list = a.get("/submissions?state=quarantined").text().unwrap();
+    assert!(
+        list.contains(&lab.stranger) && !list.contains(&lab.grace),
+        "{list}"
+    );
+    let list = a.get("/submissions?party=KEN").text().unwrap();
+    assert!(
+        list.contains(&lab.grace) && !list.contains(&lab.amina),
+        "{list}"
+    );
+
+    // Grace's submission: her words shown as text, never as markup.
+    let g = lab.grace_submission;
+    let page = a.get(&format!("/submissions/{g}")).text().unwrap();
+    assert!(page.contains("&lt;script&gt;"), "{page}");
+    assert!(!page.contains("<script>"), "the sender's markup is inert");
+    assert!(!page.contains("<b>bold</b>") && !page.contains("<i>our</i>"));
+    assert!(page.contains("verified contact"));
+    assert!(page.contains("Completed with UNODC in &lt;October&gt;"));
+    // Its workbook downloads as a file, byte for byte.
+    let r = a.get(&format!("/submissions/{g}/attachments/0"));
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert_eq!(r.bytes().unwrap().to_vec(), lab.grace_workbook);
+    assert_eq!(
+        a.get(&format!("/submissions/{g}/attachments/9")).status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Approve change 1 (Status → Met): the Matrix and its history follow.
+    let decide = format!("/submissions/{g}/decide");
+    let r = a.post(
+        &decide,
+        &[("csrf", &csrf), ("verdict", "approve"), ("change", "1")],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(need(&lab.p, "MN-00001").status.as_str(), "Met");
+    let h = history(&lab.p, "MN-00001");
+    let last = h.last().unwrap();
+    assert_eq!(
+        (
+            last.field.as_str(),
+            last.old.as_deref(),
+            last.new.as_deref()
+        ),
+        ("status", Some("Open"), Some("Met"))
+    );
+    assert_eq!(last.reviewer.as_deref(), Some(EXPERT.0));
+    assert_eq!(last.submission, Some(g));
+    // A rejection needs a reason; with one, change 2 is rejected and the need keeps its notes.
+    let r = a.post(
+        &decide,
+        &[
+            ("csrf", &csrf),
+            ("verdict", "reject"),
+            ("change", "2"),
+            ("reason", " "),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().unwrap().contains("needs a reason"));
+    let r = a.post(
+        &decide,
+        &[
+            ("csrf", &csrf),
+            ("verdict", "reject"),
+            ("change", "2"),
+            ("reason", "Not confirmed"),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(need(&lab.p, "MN-00001").notes, "");
+    let page = a.get(&format!("/submissions/{g}")).text().unwrap();
+    assert!(
+        page.contains("state applied"),
+        "the submission is settled: {page}"
+    );
+    assert!(page.contains("Not confirmed"));
+    // Grace is told, through the lab.
+    let told = wait_for_mail(&lab.grace, 3, 30);
+    let decision = parse(told.last().unwrap());
+    let subject = decision.subject().unwrap_or_default().to_string();
+    assert!(
+        subject.contains("Decided: 1 approved, 1 not accepted"),
+        "{subject}"
+    );
+    assert!(decision.body_text(0).unwrap().contains("Not confirmed"));
+
+    // The need's page shows who changed what, from which mail, approved by whom.
+    let page = a.get("/needs/MN-00001").text().unwrap();
+    assert!(
+        page.contains(&format!("href=\"/submissions/{g}\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&lab.grace) && page.contains(">ann<"),
+        "{page}"
+    );
+    assert_eq!(a.get("/needs/MN-99999").status(), StatusCode::NOT_FOUND);
+
+    // The matrix, filtered, and its export.
+    let m = a.get("/matrix?status=Met").text().unwrap();
+    assert!(m.contains("MN-00001") && !m.contains("MN-00002"), "{m}");
+    let m = a
+        .get("/matrix?state=SEN&area=POL&priority=High")
+        .text()
+        .unwrap();
+    assert!(m.contains("MN-00002") && !m.contains("MN-00001"), "{m}");
+    let x = a.get("/matrix.xlsx?state=KEN");
+    assert_eq!(x.status(), StatusCode::OK);
+    assert!(
+        x.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    assert!(x.bytes().unwrap().starts_with(b"PK"));
+
+    // Amina's change: the need moved since her reply was read, so approving asks first.
+    let am = lab.amina_submission;
+    move_need(&lab.p, "MN-00002", "Assistance offered");
+    let decide = format!("/submissions/{am}/decide");
+    let r = a.post(&decide, &[("csrf", &csrf), ("verdict", "approve")]);
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("Assistance offered") && page.contains("Confirm"),
+        "{page}"
+    );
+    assert_eq!(
+        need(&lab.p, "MN-00002").status.as_str(),
+        "Assistance offered"
+    );
+    let r = a.post(
+        &decide,
+        &[("csrf", &csrf), ("verdict", "approve"), ("confirm", "1")],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(need(&lab.p, "MN-00002").status.as_str(), "In progress");
+
+    // The stranger's reply: waits in quarantine until accepted, then is reviewed.
+    let st = lab.stranger_submission;
+    let r = a.post(
+        &format!("/submissions/{st}/decide"),
+        &[("csrf", &csrf), ("verdict", "approve")],
+    );
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "quarantined changes cannot be approved"
+    );
+    let r = a.post(
+        &format!("/submissions/{st}/accept"),
+        &[("csrf", &csrf), ("add_contact", "on"), ("name", "Mallory")],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let contacts = a.get("/contacts").text().unwrap();
+    assert!(
+        contacts.contains(&lab.stranger),
+        "the sender is now a contact"
+    );
+    let page = a.get(&format!("/submissions/{st}")).text().unwrap();
+    assert!(page.contains("state pending"), "{page}");
+    let r = a.post(
+        &format!("/submissions/{st}/decide"),
+        &[
+            ("csrf", &csrf),
+            ("verdict", "reject"),
+            ("reason", "Already applied"),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = a.get(&format!("/submissions/{st}")).text().unwrap();
+    assert!(page.contains("state rejected"), "{page}");
+    d.stop();
+}
+
+#[test]
+fn an_admin_manages_users_and_contacts() {
+    let lab = review_lab(&unique("webadmin"));
+    let d = Daemon::start(&lab.cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+    let a = Agent::new(&d);
+    assert_eq!(a.login(ADMIN).status(), StatusCode::SEE_OTHER);
+    let csrf = a.csrf();
+    assert!(a.get("/").text().unwrap().contains("href=\"/users\""));
+
+    // A new expert, who can then log in; deactivated, they cannot.
+    let r = a.post(
+        "/users",
+        &[
+            ("csrf", &csrf),
+            ("name", "bea"),
+            ("role", "expert"),
+            ("password", "short"),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = a.post(
+        "/users",
+        &[
+            ("csrf", &csrf),
+            ("name", "bea"),
+            ("role", "expert"),
+            ("password", "bea's long password"),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let bea = Agent::new(&d);
+    assert_eq!(
+        bea.login(("bea", "bea's long password")).status(),
+        StatusCode::SEE_OTHER
+    );
+    let users = a.get("/users").text().unwrap();
+    let at = users.find("<td>bea</td>").unwrap();
+    let form = &users[at..];
+    let action = &form[form.find("action=\"").unwrap() + 8..];
+    let action = action[..action.find('"').unwrap()].to_string();
+    let r = a.post(&action, &[("csrf", &csrf), ("active", "0")]);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        bea.get("/").status(),
+        StatusCode::SEE_OTHER,
+        "her session ended"
+    );
+
+    // Contacts: add (refusing a bad address), edit, deactivate.
+    let r = a.post(
+        "/contacts",
+        &[
+            ("csrf", &csrf),
+            ("party", "KEN"),
+            ("name", "Otieno"),
+            ("email", "not an address"),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().unwrap().contains("Email"));
+    let email = format!("otieno-{}@resp.test", unique("c"));
+    let r = a.post(
+        "/contacts",
+        &[
+            ("csrf", &csrf),
+            ("party", "KEN"),
+            ("name", "Otieno"),
+            ("email", &email),
+            ("language", "en"),
+            ("receives_matrix", "on"),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let contacts = needsd_contacts(&lab.p);
+    let c = contacts
+        .iter()
+        .find(|c| c["email"] == email.as_str())
+        .unwrap();
+    assert_eq!(c["receives_matrix"], true);
+    let id = c["id"].as_i64().unwrap();
+    let r = a.post(
+        &format!("/contacts/{id}"),
+        &[
+            ("csrf", &csrf),
+            ("party", "KEN"),
+            ("name", "Otieno <Ochieng>"),
+            ("email", &email),
+            ("language", "fr"),
+            ("office", "Ministry"),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = a.get("/contacts").text().unwrap();
+    assert!(page.contains("Otieno &lt;Ochieng&gt;"), "escaped: {page}");
+    let r = a.post(
+        &format!("/contacts/{id}/active"),
+        &[("csrf", &csrf), ("active", "0")],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let contacts = needsd_contacts(&lab.p);
+    let c = contacts.iter().find(|c| c["id"] == id).unwrap();
+    assert_eq!(
+        (
+            c["name"].as_str(),
+            c["language"].as_str(),
+            c["active"].as_bool(),
+            c["receives_matrix"].as_bool()
+        ),
+        (
+            Some("Otieno <Ochieng>"),
+            Some("fr"),
+            Some(false),
+            Some(false)
+        )
+    );
+    d.stop();
+}
+
+fn needsd_contacts(p: &Project) -> Vec<serde_json::Value> {
+    p.json(&["contacts", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .clone()
+}
