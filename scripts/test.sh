@@ -2,7 +2,8 @@
 # Runs needsd's whole test suite on this machine, installing first what the tests use
 # beyond the Rust toolchain: LibreOffice (headless) and Python's openpyxl, to prove the
 # exported workbook opens in the programs respondents use, and Postfix and Dovecot for the
-# mail lab the mail tests send through (they start it themselves, in /tmp/needsd-lab).
+# mail lab the mail tests send through (they start it themselves, in /tmp/needsd-lab), and
+# Chromium with chromedriver for the review UI's browser tests.
 # Needs root for apt-get when something is missing; installs nothing that is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,9 @@ need_apt=()
 command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 command -v /usr/bin/time >/dev/null 2>&1 || need_apt+=(time)
+# The review UI's end-to-end tests drive Debian's Chromium through chromedriver.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "test.sh: installing ${need_apt[*]}" >&2
     apt-get update -qq

@@ -867,10 +867,48 @@ fn demo_runs_a_month_leaves_the_web_server_up_stops_on_sigterm_and_runs_again() 
                 panic!("the demo ended early: {said}{err}");
             }
             said.push_str(&line);
-            if let Some(rest) = line.strip_prefix("needsd is running: http://") {
+            if let Some(rest) = line.strip_prefix("The review UI is running: http://") {
                 break rest.split('/').next().unwrap().to_string();
             }
         };
+        // The next line gives the demo expert's login, which opens the review UI.
+        let mut login = String::new();
+        out.read_line(&mut login).unwrap();
+        said.push_str(&login);
+        let password = login
+            .split("password ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or_else(|| panic!("a demo login: {said}"));
+        assert!(login.contains("log in as demo"), "{login}");
+        let ui = reqwest::blocking::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let form = ui
+            .get(format!("http://{web}/login"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let at = form.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let pending = ui
+            .post(format!("http://{web}/login"))
+            .form(&[
+                ("csrf", &form[at..at + 64]),
+                ("name", "demo"),
+                ("password", password),
+                ("next", "/submissions?state=pending"),
+            ])
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert_eq!(
+            pending.matches("class=\"state pending\"").count(),
+            7,
+            "the demo's submissions await review: {pending}"
+        );
         let mut s = std::net::TcpStream::connect(web.as_str()).unwrap();
         use std::io::Write;
         write!(

@@ -1,0 +1,185 @@
+//! The review UI in a real browser: Debian's headless Chromium, driven over WebDriver
+//! (chromedriver) with fantoccini. An expert logs in, opens a submission that came through
+//! the mail lab, approves one change, rejects another, and sees the Matrix and the need's
+//! history follow.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic is the failure report"
+)]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::review::*;
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start chromedriver ({e}): install Debian's chromium and chromium-driver \
+                 (scripts/test.sh does: apt-get install chromium chromium-driver)"
+            )
+        });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not listen within 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver { child, port }
+}
+
+async fn browser(port: u16) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900"],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap_or_else(|e| panic!("cannot open Chromium through chromedriver: {e}"))
+}
+
+/// The text of the element `css`, waiting for it to appear.
+async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+#[test]
+fn an_expert_approves_and_rejects_in_chromium() {
+    let lab = review_lab(&unique("browser"));
+    let d = Daemon::start(&lab.cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+    let driver = chromedriver();
+    let base = format!("http://{}", d.addr);
+    let g = lab.grace_submission;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = browser(driver.port).await;
+        // A page behind the login sends the browser to the form, and back after it.
+        c.goto(&format!("{base}/submissions/{g}")).await.unwrap();
+        assert!(c.current_url().await.unwrap().path() == "/login");
+        c.find(Locator::Css("#name"))
+            .await
+            .unwrap()
+            .send_keys(EXPERT.0)
+            .await
+            .unwrap();
+        c.find(Locator::Css("#password"))
+            .await
+            .unwrap()
+            .send_keys(EXPERT.1)
+            .await
+            .unwrap();
+        c.find(Locator::Css("form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let h1 = text(&c, "main h1").await;
+        assert!(h1.starts_with(&format!("Submission {g}")), "{h1}");
+        // The sender's markup is text, and no script of theirs ran.
+        let mail = text(&c, "pre.mail").await;
+        assert!(mail.contains("<script>"), "{mail}");
+        assert_ne!(c.title().await.unwrap(), "pwned");
+
+        // Approve change 1 (Status → Met).
+        c.find(Locator::Css("#change-1 button[value=approve]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(text(&c, "p.notice").await, "Decision recorded.");
+        // Reject change 2 with a reason, typed and sent with the keyboard.
+        let reason = c
+            .find(Locator::Css("#change-2 input[name=reason]"))
+            .await
+            .unwrap();
+        reason.send_keys("Not confirmed").await.unwrap();
+        reason.send_keys("\u{E007}").await.unwrap(); // Enter
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("h1 .state.applied"))
+            .await
+            .unwrap();
+        let decided = text(&c, "#change-2").await;
+        assert!(
+            decided.contains("rejected") && decided.contains("Not confirmed"),
+            "{decided}"
+        );
+
+        // The Matrix shows the approved status, the need's page its history.
+        c.find(Locator::LinkText("Matrix"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let row = text(&c, "tbody tr:first-child").await;
+        assert!(row.contains("MN-00001") && row.contains("Met"), "{row}");
+        c.find(Locator::LinkText("MN-00001"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let history = text(&c, "table.history tbody").await;
+        assert!(
+            history.contains("status Open Met") && history.contains(EXPERT.0),
+            "{history}"
+        );
+        assert!(history.contains(&lab.grace), "{history}");
+        assert!(
+            !history.contains("notes"),
+            "the rejected change left no trace: {history}"
+        );
+        c.close().await.unwrap();
+    });
+    assert_eq!(need(&lab.p, "MN-00001").status.as_str(), "Met");
+    d.stop();
+}
