@@ -135,8 +135,34 @@ fn the_cli_lists_shows_approves_and_rejects() {
         "{said}"
     );
     assert_eq!(need(p, "MN-00002").status.as_str(), "Met");
-    p.ok(&["review", "approve", &a, "--confirm"]);
+    let out = p.json(&["review", "approve", &a, "--confirm", "--json"]);
     assert_eq!(need(p, "MN-00002").status.as_str(), "In progress");
+    // Amina's added row becomes a need with the next ID, its creation in the history.
+    assert_eq!(
+        out["decided"]["created"],
+        serde_json::json!(["MN-00003"]),
+        "{out}"
+    );
+    let added = need(p, "MN-00003");
+    assert_eq!(
+        (
+            added.state.as_str(),
+            added.area.as_str(),
+            added.description.as_str(),
+            added.priority.as_str()
+        ),
+        (
+            "SEN",
+            "LEG",
+            "Model law on the financing of terrorism",
+            "Medium"
+        )
+    );
+    let h = history(p, "MN-00003");
+    assert_eq!(
+        (h[0].field.as_str(), h[0].submission),
+        ("created", Some(lab.amina_submission))
+    );
 }
 
 #[test]

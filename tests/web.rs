@@ -383,6 +383,10 @@ fn an_expert_reviews_the_submissions_that_came_by_mail() {
     );
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(need(&lab.p, "MN-00002").status.as_str(), "In progress");
+    assert_eq!(
+        need(&lab.p, "MN-00003").description,
+        "Model law on the financing of terrorism"
+    );
 
     // The stranger's reply: waits in quarantine until accepted, then is reviewed.
     let st = lab.stranger_submission;
@@ -501,6 +505,11 @@ fn an_admin_manages_users_and_contacts() {
         .unwrap();
     assert_eq!(c["receives_matrix"], true);
     let id = c["id"].as_i64().unwrap();
+    let form = a.get(&format!("/contacts/{id}")).text().unwrap();
+    assert!(
+        form.contains(&format!("value=\"{email}\"")),
+        "the edit form: {form}"
+    );
     let r = a.post(
         &format!("/contacts/{id}"),
         &[

@@ -505,7 +505,8 @@ pub fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
 }
 
 /// Edits a workbook with openpyxl, as a respondent's spreadsheet program would: each edit
-/// sets, in the row of a need, the cell under a header of the Matrix sheet.
+/// sets, in the row of a need, the cell under a header of the Matrix sheet; a need of
+/// `"new"` appends a row instead.
 pub fn edit_workbook(path: &Path, edits: &[(&str, &str, &str)]) {
     let mut script = format!(
         "import openpyxl\nwb = openpyxl.load_workbook({p:?})\nws = wb['Matrix']\n\
@@ -513,6 +514,12 @@ pub fn edit_workbook(path: &Path, edits: &[(&str, &str, &str)]) {
         p = path.display().to_string()
     );
     for (need, header, value) in edits {
+        if *need == "new" {
+            // A row added at the end: `value` holds the cells, `|`-separated, from Need ID on.
+            let cells: Vec<&str> = value.split('|').collect();
+            script.push_str(&format!("ws.append({cells:?})\n"));
+            continue;
+        }
         script.push_str(&format!(
             "for row in ws.iter_rows(min_row=2):\n    if row[0].value == {need:?}:\n        \
              row[head.index({header:?})].value = {value:?}\n"

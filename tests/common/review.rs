@@ -22,7 +22,7 @@ pub struct ReviewLab {
     pub stranger: String,
     /// Grace's submission: MN-00001 Status Open → Met (change 1), Notes → text (change 2).
     pub grace_submission: i64,
-    /// Amina's: MN-00002 Status Open → In progress.
+    /// Amina's: MN-00002 Status Open → In progress (change 1), and a new need (change 2).
     pub amina_submission: i64,
     /// The stranger's, in quarantine.
     pub stranger_submission: i64,
@@ -98,7 +98,17 @@ pub fn review_lab(tag: &str) -> ReviewLab {
     let (to, id, workbook) = circulation(&amina);
     let file = p.path("amina.xlsx");
     std::fs::write(&file, workbook).expect("write");
-    edit_workbook(&file, &[("MN-00002", "Status", "In progress")]);
+    edit_workbook(
+        &file,
+        &[
+            ("MN-00002", "Status", "In progress"),
+            (
+                "new",
+                "",
+                "|SEN|LEG|Model law on the financing of terrorism|Medium|Open",
+            ),
+        ],
+    );
     let edited = std::fs::read(&file).expect("read");
     send_raw(
         &amina,
