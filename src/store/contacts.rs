@@ -35,41 +35,16 @@ impl Store {
             match existing {
                 Some(row) => {
                     let id: i64 = row.try_get("id")?;
-                    sqlx::query(
-                        "UPDATE contacts SET name = $2, office = $3, email = $4, language = $5, role = $6, \
-                         receives_matrix = $7, active = $9, updated_at = $8 WHERE id = $1",
-                    )
-                    .bind(id)
-                    .bind(c.name.as_str())
-                    .bind(c.office.as_str())
-                    .bind(c.email.as_str())
-                    .bind(c.language.as_str())
-                    .bind(c.role.as_str())
-                    .bind(c.receives_matrix)
-                    .bind(now.as_str())
-                    .bind(true)
-                    .execute(&mut *tx)
-                    .await?;
+                    update_on(&mut tx, id, c, &now).await?;
+                    // A re-imported contact is active again.
+                    sqlx::query("UPDATE contacts SET active = 1 WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                     out.updated += 1;
                 }
                 None => {
-                    sqlx::query(
-                        "INSERT INTO contacts (party_code, name, office, email, email_key, language, role, \
-                         receives_matrix, active, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)",
-                    )
-                    .bind(c.party.as_str())
-                    .bind(c.name.as_str())
-                    .bind(c.office.as_str())
-                    .bind(c.email.as_str())
-                    .bind(c.email.key())
-                    .bind(c.language.as_str())
-                    .bind(c.role.as_str())
-                    .bind(c.receives_matrix)
-                    .bind(now.as_str())
-                    .bind(true)
-                    .execute(&mut *tx)
-                    .await?;
+                    insert_on(&mut tx, c, &now).await?;
                     out.added += 1;
                 }
             }
@@ -150,45 +125,12 @@ impl Store {
         }
         let id = match id {
             Some(id) => {
-                let n = sqlx::query(
-                    "UPDATE contacts SET party_code = $2, name = $3, office = $4, email = $5, email_key = $6, \
-                     language = $7, role = $8, receives_matrix = $9, updated_at = $10 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(c.party.as_str())
-                .bind(c.name.as_str())
-                .bind(c.office.as_str())
-                .bind(c.email.as_str())
-                .bind(c.email.key())
-                .bind(c.language.as_str())
-                .bind(c.role.as_str())
-                .bind(c.receives_matrix)
-                .bind(now.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n == 0 {
+                if update_on(&mut tx, id, c, &now).await? == 0 {
                     return Err(ContactError::Missing(id));
                 }
                 id
             }
-            None => sqlx::query(
-                "INSERT INTO contacts (party_code, name, office, email, email_key, language, role, \
-                 receives_matrix, active, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id",
-            )
-            .bind(c.party.as_str())
-            .bind(c.name.as_str())
-            .bind(c.office.as_str())
-            .bind(c.email.as_str())
-            .bind(c.email.key())
-            .bind(c.language.as_str())
-            .bind(c.role.as_str())
-            .bind(c.receives_matrix)
-            .bind(now.as_str())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?,
+            None => insert_on(&mut tx, c, &now).await?,
         };
         tx.commit().await?;
         Ok(id)
@@ -220,6 +162,58 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Adds a contact on the caller's transaction; returns its id.
+async fn insert_on(
+    conn: &mut sqlx::AnyConnection,
+    c: &NewContact,
+    now: &str,
+) -> Result<i64, StoreError> {
+    let q = sqlx::query(
+        "INSERT INTO contacts (party_code, name, office, email, email_key, language, role, \
+         receives_matrix, updated_at, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $9) RETURNING id",
+    );
+    Ok(bind_contact(q, c)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?)
+}
+
+/// Rewrites contact `id` on the caller's transaction; returns how many rows changed.
+async fn update_on(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    c: &NewContact,
+    now: &str,
+) -> Result<u64, StoreError> {
+    let q = sqlx::query(
+        "UPDATE contacts SET party_code = $1, name = $2, office = $3, email = $4, email_key = $5, \
+         language = $6, role = $7, receives_matrix = $8, updated_at = $9 WHERE id = $10",
+    );
+    Ok(bind_contact(q, c)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
+}
+
+/// Binds a contact's columns as `$1` to `$8`, in the order of the statements above.
+fn bind_contact<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    c: &'q NewContact,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(c.party.as_str())
+        .bind(c.name.as_str())
+        .bind(c.office.as_str())
+        .bind(c.email.as_str())
+        .bind(c.email.key())
+        .bind(c.language.as_str())
+        .bind(c.role.as_str())
+        .bind(c.receives_matrix)
 }
 
 /// Marks a contact as bouncing, on the caller's transaction; the first date stays.

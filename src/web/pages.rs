@@ -457,11 +457,16 @@ pub async fn decide(
             }
             Ok(see_other(&format!("/submissions/{id}?done=decided")))
         }
-        Err(DecideError::NoSuchSubmission(_)) => Err(WebError::NotFound),
-        Err(DecideError::Refused(r)) => {
-            submission_page(&s, &p.auth, id, None, &r, StatusCode::CONFLICT).await
-        }
-        Err(DecideError::Store(e)) => Err(e.into()),
+        Err(e) => refused(&s, &p.auth, id, e).await,
+    }
+}
+
+/// The answer to a submission's form that changed nothing.
+async fn refused(s: &State, a: &Authed, id: i64, e: DecideError) -> Page {
+    match e {
+        DecideError::NoSuchSubmission(_) => Err(WebError::NotFound),
+        DecideError::Refused(r) => submission_page(s, a, id, None, &r, StatusCode::CONFLICT).await,
+        DecideError::Store(e) => Err(e.into()),
     }
 }
 
@@ -488,11 +493,7 @@ pub async fn accept(
     let add = (p.form.add_contact == "on" || p.form.add_contact == "1").then_some(label);
     match s.store.accept_sender(id, add, s.clock.now()).await {
         Ok(_) => Ok(see_other(&format!("/submissions/{id}?done=accepted"))),
-        Err(DecideError::NoSuchSubmission(_)) => Err(WebError::NotFound),
-        Err(DecideError::Refused(r)) => {
-            submission_page(&s, &p.auth, id, None, &r, StatusCode::CONFLICT).await
-        }
-        Err(DecideError::Store(e)) => Err(e.into()),
+        Err(e) => refused(&s, &p.auth, id, e).await,
     }
 }
 
@@ -514,11 +515,7 @@ pub async fn refuse(
         .await
     {
         Ok(()) => Ok(see_other(&format!("/submissions/{id}?done=refused"))),
-        Err(DecideError::NoSuchSubmission(_)) => Err(WebError::NotFound),
-        Err(DecideError::Refused(r)) => {
-            submission_page(&s, &p.auth, id, None, &r, StatusCode::CONFLICT).await
-        }
-        Err(DecideError::Store(e)) => Err(e.into()),
+        Err(e) => refused(&s, &p.auth, id, e).await,
     }
 }
 
