@@ -40,26 +40,9 @@ struct Month {
 fn month(tag: &str) -> Month {
     maillab();
     let secretariat = format!("needs-{tag}");
-    let user = format!("{secretariat}@ctc.test");
     let experts = format!("experts-{tag}@ctc.test");
-    let config = config_with(
-        &secretariat,
-        &format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
-        ),
-        &format!(
-            "{}\n[web]\nlisten = \"127.0.0.1:0\"",
-            imap_section(&user, "INBOX")
-        ),
-    )
-    .replace("experts@ctc.test", &experts);
+    let config = lab_daemon_config(&secretariat).replace("experts@ctc.test", &experts);
     let p = Project::new(&config);
-    // The same database by its absolute path, for the daemon in this process.
-    let config = config.replace(
-        "sqlite://data/needsd.db",
-        &format!("sqlite://{}", p.path("data/needsd.db").display()),
-    );
-    std::fs::write(p.path("needsd.toml"), &config).unwrap();
     let (ken, sen, unodc) = (
         format!("ken-{tag}@resp.test"),
         format!("sen-{tag}@resp.test"),
@@ -72,16 +55,10 @@ fn month(tag: &str) -> Month {
         ),
         MATRIX,
     );
-    let env: std::collections::BTreeMap<String, String> = [
-        ("NEEDSD_TOKEN_SECRET".to_string(), p.secret.clone()),
-        ("NEEDSD_IMAP_PASSWORD".to_string(), "lab".to_string()),
-        ("NEEDSD_SMTP_PASSWORD".to_string(), "lab".to_string()),
-    ]
-    .into();
-    let cfg = needsd::config::Config::load(Some(&p.path("needsd.toml")), &env).unwrap();
+    let cfg = p.in_process_config();
     Month {
         p,
-        cfg: Arc::new(cfg),
+        cfg,
         experts,
         ken,
         sen,

@@ -230,6 +230,42 @@ pub fn send_marker(to: &str, subject: &str) {
     send_raw("marker@ctc.test", to, raw.as_bytes());
 }
 
+/// The config of a project that sends through the lab's SMTP, reads `user`'s lab mailbox
+/// over IMAP, and serves its web UI on a free port.
+pub fn lab_daemon_config(secretariat: &str) -> String {
+    config_with(
+        secretariat,
+        &format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
+        ),
+        &format!(
+            "{}\n[web]\nlisten = \"127.0.0.1:0\"",
+            imap_section(&format!("{secretariat}@ctc.test"), "INBOX")
+        ),
+    )
+}
+
+impl Project {
+    /// The project's config for a daemon in the test process: the database by its
+    /// absolute path (the test's working directory is not the project's), the secrets
+    /// from a map rather than the environment.
+    pub fn in_process_config(&self) -> Arc<needsd::config::Config> {
+        let file = self.path("needsd.toml");
+        let config = std::fs::read_to_string(&file).expect("config").replace(
+            "sqlite://data/needsd.db",
+            &format!("sqlite://{}", self.path("data/needsd.db").display()),
+        );
+        std::fs::write(&file, &config).expect("config");
+        let env: std::collections::BTreeMap<String, String> = [
+            ("NEEDSD_TOKEN_SECRET".to_string(), self.secret.clone()),
+            ("NEEDSD_IMAP_PASSWORD".to_string(), PASSWORD.to_string()),
+            ("NEEDSD_SMTP_PASSWORD".to_string(), PASSWORD.to_string()),
+        ]
+        .into();
+        Arc::new(needsd::config::Config::load(Some(&file), &env).expect("config"))
+    }
+}
+
 /// A project config with the given outbound and inbound sections.
 pub fn config_with(secretariat: &str, outbound: &str, inbound: &str) -> String {
     format!(

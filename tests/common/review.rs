@@ -54,16 +54,7 @@ pub fn review_lab(tag: &str) -> ReviewLab {
     maillab();
     let secretariat = format!("needs-{tag}");
     let user = format!("{secretariat}@ctc.test");
-    let config = config_with(
-        &secretariat,
-        &format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {SMTP}\ntls = \"none\"\nrate_per_minute = 6000"
-        ),
-        &format!(
-            "{}\n[web]\nlisten = \"127.0.0.1:0\"",
-            imap_section(&user, "INBOX")
-        ),
-    );
+    let config = lab_daemon_config(&secretariat);
     let p = Project::new(&config);
     let grace = format!("grace-{tag}@resp.test");
     let amina = format!("amina-{tag}@resp.test");
@@ -146,22 +137,10 @@ pub fn review_lab(tag: &str) -> ReviewLab {
         );
     }
 
-    // The same database by its absolute path, for a daemon in the test process.
-    let config = config.replace(
-        "sqlite://data/needsd.db",
-        &format!("sqlite://{}", p.path("data/needsd.db").display()),
-    );
-    std::fs::write(p.path("needsd.toml"), &config).expect("config");
-    let env: std::collections::BTreeMap<String, String> = [
-        ("NEEDSD_TOKEN_SECRET".to_string(), p.secret.clone()),
-        ("NEEDSD_IMAP_PASSWORD".to_string(), PASSWORD.to_string()),
-        ("NEEDSD_SMTP_PASSWORD".to_string(), PASSWORD.to_string()),
-    ]
-    .into();
-    let cfg = needsd::config::Config::load(Some(&p.path("needsd.toml")), &env).expect("config");
+    let cfg = p.in_process_config();
     ReviewLab {
         p,
-        cfg: Arc::new(cfg),
+        cfg,
         grace,
         amina,
         stranger,
