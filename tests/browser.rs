@@ -74,16 +74,47 @@ async fn browser(port: u16) -> Client {
         .unwrap_or_else(|e| panic!("cannot open Chromium through chromedriver: {e}"))
 }
 
-/// The text of the element `css`, waiting for it to appear.
-async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
+/// The text of the element `css` once `ready` accepts it. A click that navigates leaves
+/// the old page in place for a moment, and its elements go stale under the reader, so
+/// this reads again until the new page answers (or ten seconds pass).
+async fn text_when(c: &Client, css: &str, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::from("(no such element)");
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if ready(&t) {
+                    return t;
+                }
+                last = t;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never became ready; last seen: {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text of `css` on the page whose path is `path`, after a navigation.
+async fn text_on(c: &Client, path: &str, css: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c
+        .current_url()
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+        .map(|u| u.path().to_owned())
+        .ok()
+        .as_deref()
+        != Some(path)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the browser never reached {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    text_when(c, css, |_| true).await
 }
 
 #[test]
@@ -120,10 +151,10 @@ fn an_expert_approves_and_rejects_in_chromium() {
             .click()
             .await
             .unwrap();
-        let h1 = text(&c, "main h1").await;
+        let h1 = text_when(&c, "main h1", |t| t.starts_with("Submission")).await;
         assert!(h1.starts_with(&format!("Submission {g}")), "{h1}");
         // The sender's markup is text, and no script of theirs ran.
-        let mail = text(&c, "pre.mail").await;
+        let mail = text_when(&c, "pre.mail", |_| true).await;
         assert!(mail.contains("<script>"), "{mail}");
         assert_ne!(c.title().await.unwrap(), "pwned");
 
@@ -134,7 +165,10 @@ fn an_expert_approves_and_rejects_in_chromium() {
             .click()
             .await
             .unwrap();
-        assert_eq!(text(&c, "p.notice").await, "Decision recorded.");
+        assert_eq!(
+            text_when(&c, "p.notice", |t| !t.is_empty()).await,
+            "Decision recorded."
+        );
         // Reject change 2 with a reason, typed and sent with the keyboard.
         let reason = c
             .find(Locator::Css("#change-2 input[name=reason]"))
@@ -147,7 +181,7 @@ fn an_expert_approves_and_rejects_in_chromium() {
             .for_element(Locator::Css("h1 .state.applied"))
             .await
             .unwrap();
-        let decided = text(&c, "#change-2").await;
+        let decided = text_when(&c, "#change-2", |t| t.contains("rejected")).await;
         assert!(
             decided.contains("rejected") && decided.contains("Not confirmed"),
             "{decided}"
@@ -160,7 +194,7 @@ fn an_expert_approves_and_rejects_in_chromium() {
             .click()
             .await
             .unwrap();
-        let row = text(&c, "tbody tr:first-child").await;
+        let row = text_on(&c, "/matrix", "tbody tr:first-child").await;
         assert!(row.contains("MN-00001") && row.contains("Met"), "{row}");
         c.find(Locator::LinkText("MN-00001"))
             .await
@@ -168,7 +202,7 @@ fn an_expert_approves_and_rejects_in_chromium() {
             .click()
             .await
             .unwrap();
-        let history = text(&c, "table.history tbody").await;
+        let history = text_on(&c, "/needs/MN-00001", "table.history tbody").await;
         assert!(
             history.contains("status Open Met") && history.contains(EXPERT.0),
             "{history}"
