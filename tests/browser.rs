@@ -81,13 +81,13 @@ async fn text_when(c: &Client, css: &str, ready: impl Fn(&str) -> bool) -> Strin
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut last = String::from("(no such element)");
     loop {
-        if let Ok(e) = c.find(Locator::Css(css)).await {
-            if let Ok(t) = e.text().await {
-                if ready(&t) {
-                    return t;
-                }
-                last = t;
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+        {
+            if ready(&t) {
+                return t;
             }
+            last = t;
         }
         assert!(
             Instant::now() < deadline,

@@ -95,6 +95,13 @@ fn the_cli_lists_shows_approves_and_rejects() {
     );
     let no_reason = p.run(&["review", "reject", &g, "--change", "2"]);
     assert_eq!(no_reason.status.code(), Some(2), "{}", stderr(&no_reason));
+    let blank = p.run(&["review", "reject", &g, "--change", "2", "--reason", "  "]);
+    assert_eq!(blank.status.code(), Some(1), "{}", stderr(&blank));
+    assert!(
+        stderr(&blank).contains("needs a reason"),
+        "{}",
+        stderr(&blank)
+    );
     let out = p.json(&[
         "review",
         "reject",

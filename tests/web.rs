@@ -153,12 +153,47 @@ fn pages_refuse_strangers_forms_need_their_token_and_experts_are_not_admins() {
         "{cookie}"
     );
     let expert = anon;
-    assert_eq!(expert.get("/").status(), StatusCode::OK);
-    let page = expert.get("/").text().unwrap();
+    let r = expert.get("/");
+    assert_eq!(r.status(), StatusCode::OK);
+    // Every page forbids framing, sniffing, referrers, caching and any script or style
+    // that is not needsd's own.
+    let h = r.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") || csp.contains("default-src 'self'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(h.contains_key("referrer-policy"));
+    let page = r.text().unwrap();
     assert!(
         !page.contains("href=\"/users\""),
         "an expert sees no Users tab"
     );
+
+    // After a login, `next` only ever leads to a page of this site.
+    let hop = Agent::new(&d);
+    let page = hop.get("/login").text().unwrap();
+    let r = hop.post(
+        "/login",
+        &[
+            ("csrf", &token_in(&page)),
+            ("name", EXPERT.0),
+            ("password", EXPERT.1),
+            ("next", "/\t/evil.example/"),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/", "no open redirect");
+
+    // No form of a logged-in expert works without the session's token.
+    for path in &forms[1..] {
+        let r = expert.post(path, &[("verdict", "approve"), ("active", "0")]);
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path} without a token");
+    }
 
     // A form without its token, or with another session's, changes nothing.
     let path = format!("/submissions/{id}/decide");
@@ -208,6 +243,42 @@ fn pages_refuse_strangers_forms_need_their_token_and_experts_are_not_admins() {
         StatusCode::OK,
         "experts read the directory"
     );
+    // Contacts decide whose mail is trusted: accepting a stranger, an expert cannot make
+    // them one (the page does not offer it, and the server refuses it).
+    let st = lab.stranger_submission;
+    let page = expert.get(&format!("/submissions/{st}")).text().unwrap();
+    assert!(page.contains("Accept the sender") && !page.contains("add_contact"));
+    let r = expert.post(
+        &format!("/submissions/{st}/accept"),
+        &[("csrf", &csrf), ("add_contact", "on"), ("name", "Mallory")],
+    );
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Refusing the stranger needs a reason, rejects their changes, and is final.
+    let refuse = format!("/submissions/{st}/refuse");
+    let r = expert.post(&refuse, &[("csrf", &csrf), ("reason", " ")]);
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().unwrap().contains("needs a reason"));
+    let r = expert.post(
+        &refuse,
+        &[("csrf", &csrf), ("reason", "Not a contact of Senegal")],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = expert.get(&format!("/submissions/{st}")).text().unwrap();
+    assert!(
+        page.contains("state rejected") && page.contains("Not a contact of Senegal"),
+        "{page}"
+    );
+    let r = expert.post(&format!("/submissions/{st}/accept"), &[("csrf", &csrf)]);
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "a refused sender stays refused"
+    );
+    assert!(
+        !needsd_contacts(&lab.p)
+            .iter()
+            .any(|c| c["email"] == lab.stranger.as_str())
+    );
 
     // Logging out ends the session on the server, not only in the browser.
     let r = expert.post("/logout", &[("csrf", &csrf)]);
@@ -237,7 +308,8 @@ fn an_expert_reviews_the_submissions_that_came_by_mail() {
     // The dashboard counts the cycle.
     let dash = a.get("/").text().unwrap();
     assert!(dash.contains("<dt>Recipients</dt><dd>2</dd>"), "{dash}");
-    assert!(dash.contains("<dt>Quarantined</dt>"), "{dash}");
+    let q = &dash[dash.find("<dt>Quarantined</dt>").unwrap()..];
+    assert!(q[..q.find("</dd>").unwrap()].ends_with(">1</a>"), "{dash}");
 
     // The list, filtered.
     let list = a.get("/submissions?state=quarantined").text().unwrap();
@@ -399,18 +471,11 @@ fn an_expert_reviews_the_submissions_that_came_by_mail() {
         StatusCode::CONFLICT,
         "quarantined changes cannot be approved"
     );
-    let r = a.post(
-        &format!("/submissions/{st}/accept"),
-        &[("csrf", &csrf), ("add_contact", "on"), ("name", "Mallory")],
-    );
+    let r = a.post(&format!("/submissions/{st}/accept"), &[("csrf", &csrf)]);
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let contacts = a.get("/contacts").text().unwrap();
-    assert!(
-        contacts.contains(&lab.stranger),
-        "the sender is now a contact"
-    );
     let page = a.get(&format!("/submissions/{st}")).text().unwrap();
     assert!(page.contains("state pending"), "{page}");
+    assert!(page.contains("sender accepted by ann"), "{page}");
     let r = a.post(
         &format!("/submissions/{st}/decide"),
         &[
@@ -544,6 +609,108 @@ fn an_admin_manages_users_and_contacts() {
             Some(false),
             Some(false)
         )
+    );
+
+    // An admin accepts the stranger as Senegal's, making them a contact. Their reply is
+    // later than Amina's and proposes the same things (MN-00002's status and the new
+    // need), so Amina's pending changes are superseded and her submission is settled.
+    let st = lab.stranger_submission;
+    let r = a.post(
+        &format!("/submissions/{st}/accept"),
+        &[
+            ("csrf", &csrf),
+            ("add_contact", "on"),
+            ("name", "Mallory <M>"),
+        ],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let c = needsd_contacts(&lab.p);
+    let m = c
+        .iter()
+        .find(|c| c["email"] == lab.stranger.as_str())
+        .expect("the sender is now a contact");
+    assert_eq!(
+        (m["party"].as_str(), m["name"].as_str()),
+        (Some("SEN"), Some("Mallory <M>"))
+    );
+    let page = a.get(&format!("/submissions/{st}")).text().unwrap();
+    assert!(
+        page.contains("state pending") && page.contains("sender accepted by root"),
+        "{page}"
+    );
+    let page = a
+        .get(&format!("/submissions/{}", lab.amina_submission))
+        .text()
+        .unwrap();
+    assert_eq!(page.matches("state superseded").count(), 2, "{page}");
+    assert!(
+        !page.contains("state pending"),
+        "Amina's reply is settled: {page}"
+    );
+
+    // Grace writes again, correcting only the notes, and under a hostile file name: her
+    // first reply's notes are superseded, its status change still waits for review.
+    let (to, id, workbook) = circulation(&lab.grace);
+    let file = lab.p.path("grace-2.xlsx");
+    std::fs::write(&file, workbook).unwrap();
+    edit_workbook(&file, &[("MN-00001", "Notes", "Completed in November")]);
+    let hostile = "../<img src=x onerror=alert(1)> \\\"q\\\".xlsx";
+    let raw = String::from_utf8(reply_saying(
+        &lab.grace,
+        &to,
+        &id,
+        "Correction.",
+        &std::fs::read(&file).unwrap(),
+    ))
+    .unwrap()
+    .replace("\"Matrix.xlsx\"", &format!("\"{hostile}\""));
+    send_raw(&lab.grace, &to, raw.as_bytes());
+    let mut second = None;
+    eventually("the daemon reads Grace's second reply", 30, || {
+        second = submissions(&lab.p).into_iter().find(|s| {
+            s.from.as_deref() == Some(lab.grace.as_str()) && s.id != lab.grace_submission
+        });
+        second.is_some()
+    });
+    let second = second.unwrap();
+    assert_eq!(second.changes, 1, "{second:?}");
+    let page = a
+        .get(&format!("/submissions/{}", lab.grace_submission))
+        .text()
+        .unwrap();
+    let change = |n: usize| {
+        let at = page.find(&format!("id=\"change-{n}\"")).unwrap();
+        page[at..at + page[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(
+        change(1).contains("Approve"),
+        "the status change waits: {}",
+        change(1)
+    );
+    assert!(change(2).contains("state superseded"), "{}", change(2));
+    let page = a
+        .get(&format!("/submissions/{}", second.id))
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("<img src=x"), "the file name is inert");
+    let r = a.get(&format!("/submissions/{}/attachments/0", second.id));
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let quoted = disposition
+        .strip_prefix("attachment; filename=\"")
+        .and_then(|rest| rest.split_once("\"; filename*=UTF-8''"))
+        .unwrap_or_else(|| panic!("{disposition}"))
+        .0;
+    assert!(
+        quoted.contains("<img_src=x_onerror=alert(1)>") && !quoted.contains(['"', '\\']),
+        "{disposition}"
     );
     d.stop();
 }

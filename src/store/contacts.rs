@@ -213,7 +213,8 @@ fn bind_contact<'q>(
         .bind(c.email.key())
         .bind(c.language.as_str())
         .bind(c.role.as_str())
-        .bind(c.receives_matrix)
+        // An INTEGER column in every schema: a bool would bind as BOOLEAN on PostgreSQL.
+        .bind(i64::from(c.receives_matrix))
 }
 
 /// Marks a contact as bouncing, on the caller's transaction; the first date stays.

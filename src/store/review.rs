@@ -375,7 +375,7 @@ impl Store {
                 None => out.rejected.push(p.seq),
                 Some(effect) => {
                     if let Some(created) =
-                        apply(&mut tx, effect, d.submission, d.reviewer, &now).await?
+                        apply(&mut tx, effect, p.seq, d.submission, d.reviewer, &now).await?
                     {
                         out.created.push(created.to_string());
                         need_id = Some(created.to_string());
@@ -383,9 +383,10 @@ impl Store {
                     out.approved.push(p.seq);
                 }
             }
-            sqlx::query(
+            // Still pending, or someone else decided it in between: then nothing is written.
+            let written = sqlx::query(
                 "UPDATE proposed_changes SET decision = $2, reviewer = $3, decided_at = $4, reason = $5, \
-                 need_id = $6 WHERE id = $1",
+                 need_id = $6 WHERE id = $1 AND decision = 'pending'",
             )
             .bind(p.id)
             .bind(d.verdict.decision())
@@ -394,7 +395,14 @@ impl Store {
             .bind(reason)
             .bind(need_id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if written != 1 {
+                return Err(DecideError::Refused(vec![Refusal::Decided {
+                    seq: p.seq,
+                    decision: "decided by someone else meanwhile".into(),
+                }]));
+            }
         }
         let after = proposals_on(&mut tx, d.submission).await?;
         if let Some(state) = review::settled_state(after.iter().map(|p| p.decision.as_str())) {
@@ -415,14 +423,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Lets a quarantined submission into review (its sender is accepted as the party's),
-    /// optionally adding the sender to the party's contacts so that their next reply is
-    /// verified. Its changes replace those of the party's earlier replies to the cycle,
-    /// as an accepted reply's would have.
+    /// Accepts a quarantined submission's sender: the submission joins the review like
+    /// any verified reply (superseding what the party's earlier replies proposed on the
+    /// same things), and with `add_contact` the sender becomes a contact of the party
+    /// under that name. The note records who accepted it.
     pub async fn accept_sender(
         &self,
         submission: i64,
         add_contact: Option<&str>,
+        reviewer: &str,
         now: DateTime<Utc>,
     ) -> Result<Submission, DecideError> {
         let s = self.quarantined(submission).await?;
@@ -436,22 +445,32 @@ impl Store {
         .await?
         .try_get(0)?;
         let state = if pending > 0 { "pending" } else { "no_changes" };
-        sqlx::query(
-            "UPDATE proposed_changes SET decision = 'superseded', decided_at = $4 WHERE decision = 'pending' AND \
-             submission_id IN (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 \
-             AND state <> 'quarantined' AND id < $3)",
+        let note = format!("sender accepted by {reviewer}");
+        // Checked again under the write lock: another reviewer may have just decided.
+        let moved = sqlx::query(
+            "UPDATE submissions SET state = $2, note = CASE WHEN note IS NULL OR note = '' THEN $3 \
+             ELSE note || '; ' || $3 END WHERE id = $1 AND state = 'quarantined'",
         )
-        .bind(s.party.as_deref())
-        .bind(s.cycle.as_deref())
         .bind(submission)
-        .bind(now_s.as_str())
+        .bind(state)
+        .bind(note.as_str())
         .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE submissions SET state = $2 WHERE id = $1")
-            .bind(submission)
-            .bind(state)
-            .execute(&mut *tx)
-            .await?;
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            drop(tx);
+            return Err(self
+                .quarantined(submission)
+                .await
+                .err()
+                .unwrap_or(DecideError::Refused(vec![Refusal::NotPending {
+                    id: submission,
+                    state: "decided".into(),
+                }])));
+        }
+        if let (Some(party), Some(cycle)) = (&s.party, &s.cycle) {
+            super::submissions::supersede_on(&mut tx, party, cycle, now).await?;
+        }
         let mut contact_id = None;
         if let (Some(name), Some(party), Some(from)) = (add_contact, &s.party, &s.from) {
             let key = from.to_lowercase();
@@ -514,6 +533,26 @@ impl Store {
         self.quarantined(submission).await?;
         let now = db_time(now);
         let mut tx = self.write().await?;
+        // Checked again under the write lock: another reviewer may have just accepted it.
+        let moved = sqlx::query(
+            "UPDATE submissions SET state = 'rejected', decided_at = $2 WHERE id = $1 AND state = 'quarantined'",
+        )
+        .bind(submission)
+        .bind(now.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            drop(tx);
+            return Err(self
+                .quarantined(submission)
+                .await
+                .err()
+                .unwrap_or(DecideError::Refused(vec![Refusal::NotPending {
+                    id: submission,
+                    state: "decided".into(),
+                }])));
+        }
         sqlx::query(
             "UPDATE proposed_changes SET decision = 'rejected', reviewer = $2, decided_at = $3, reason = $4 \
              WHERE submission_id = $1 AND decision = 'pending'",
@@ -524,11 +563,6 @@ impl Store {
         .bind(reason)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE submissions SET state = 'rejected', decided_at = $2 WHERE id = $1")
-            .bind(submission)
-            .bind(now.as_str())
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -639,13 +673,16 @@ async fn need_on(conn: &mut AnyConnection, id: &NeedId) -> Result<Option<Need>, 
 }
 
 /// Writes an approved change and its history; returns the ID of a need it created.
+/// Writes one planned effect. A need whose field no longer holds the value the plan saw
+/// (another process decided in between) refuses the whole decision.
 async fn apply(
     conn: &mut AnyConnection,
     effect: &Effect,
+    seq: i64,
     submission: i64,
     reviewer: &str,
     now: &str,
-) -> Result<Option<NeedId>, StoreError> {
+) -> Result<Option<NeedId>, DecideError> {
     match effect {
         Effect::Set {
             need,
@@ -666,13 +703,25 @@ async fn apply(
                 Field::Provider => "provider",
                 Field::Notes => "notes",
             };
-            let sql = format!("UPDATE needs SET {column} = $2, updated_at = $3 WHERE id = $1");
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            let sql = format!(
+                "UPDATE needs SET {column} = $2, updated_at = $3 WHERE id = $1 AND {column} = $4"
+            );
+            let written = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(need.as_str())
                 .bind(new.as_str())
                 .bind(now)
+                .bind(old.as_str())
                 .execute(&mut *conn)
-                .await?;
+                .await?
+                .rows_affected();
+            if written != 1 {
+                return Err(DecideError::Refused(vec![Refusal::Invalid {
+                    seq,
+                    message: format!(
+                        "{need} {field} changed while this decision was being made; look at it again"
+                    ),
+                }]));
+            }
             history(
                 conn,
                 need,

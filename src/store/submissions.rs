@@ -163,6 +163,7 @@ impl Store {
         .bind(db_time(now))
         .execute(&mut *tx)
         .await?;
+        settle_on(&mut tx, &db_time(now)).await?;
         tx.commit().await?;
         Ok(found)
     }
@@ -228,27 +229,80 @@ pub(crate) async fn record_reading_on(
     Ok(())
 }
 
-/// Stores a submission with its changes and issues. The pending changes of the party's
-/// earlier submissions for the cycle are superseded: the latest reply is the one that
-/// counts (unless it is in quarantine: a stranger's message must not undo the party's own).
+/// Stores a submission with its changes and issues. Unless it is in quarantine (a
+/// stranger's message must not undo the party's own), it then supersedes what the party's
+/// earlier replies for the cycle proposed on the same things: see [`supersede_on`].
 pub(crate) async fn insert_submission_on(
     conn: &mut sqlx::AnyConnection,
     s: &NewSubmission,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let now = db_time(now);
+    let id = insert_submission_rows(conn, s, now).await?;
     if s.state != "quarantined" {
-        sqlx::query(
-            "UPDATE proposed_changes SET decision = 'superseded', decided_at = $3 WHERE decision = 'pending' AND \
-             submission_id IN (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 \
-             AND state <> 'quarantined')",
-        )
-        .bind(s.party.as_str())
-        .bind(s.cycle.to_string())
-        .bind(now.as_str())
-        .execute(&mut *conn)
-        .await?;
+        supersede_on(conn, s.party.as_str(), &s.cycle.to_string(), now).await?;
     }
+    Ok(id)
+}
+
+/// When one party replies more than once in a cycle, a later reply supersedes the
+/// earlier ones' pending changes to the same things: an edit of the same need and field
+/// (a withdrawal counts as an edit of its status), and the proposed new needs when the
+/// later reply proposes new needs too (a respondent's later copy repeats the rows it
+/// added). Changes to other things stay pending: a second mail with one more correction
+/// does not undo the first. Replies in quarantine neither supersede nor are superseded
+/// until accepted. Earlier submissions left with nothing pending are settled.
+pub(crate) async fn supersede_on(
+    conn: &mut sqlx::AnyConnection,
+    party: &str,
+    cycle: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let now = db_time(now);
+    sqlx::query(
+        "UPDATE proposed_changes SET decision = 'superseded', decided_at = $3 \
+         WHERE decision = 'pending' AND submission_id IN \
+           (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 AND state <> 'quarantined') \
+         AND EXISTS (SELECT 1 FROM proposed_changes l JOIN submissions ls ON ls.id = l.submission_id \
+           WHERE ls.party_code = $1 AND ls.cycle_id = $2 AND ls.state <> 'quarantined' \
+           AND ls.id > proposed_changes.submission_id \
+           AND ((l.kind = 'add' AND proposed_changes.kind = 'add') \
+             OR (l.kind <> 'add' AND proposed_changes.kind <> 'add' \
+                 AND l.need_id = proposed_changes.need_id \
+                 AND COALESCE(l.field, 'status') = COALESCE(proposed_changes.field, 'status'))))",
+    )
+    .bind(party)
+    .bind(cycle)
+    .bind(now.as_str())
+    .execute(&mut *conn)
+    .await?;
+    settle_on(conn, &now).await
+}
+
+/// Submissions still `pending` that had changes and have no pending one left (all
+/// superseded, or decided) are settled as a decision would settle them: `applied` when any change was approved,
+/// else `rejected` ([`crate::review::settled_state`]).
+pub(crate) async fn settle_on(conn: &mut sqlx::AnyConnection, now: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE submissions SET decided_at = $1, state = CASE WHEN EXISTS \
+           (SELECT 1 FROM proposed_changes c WHERE c.submission_id = submissions.id AND c.decision = 'approved') \
+           THEN 'applied' ELSE 'rejected' END \
+         WHERE state = 'pending' \
+         AND EXISTS (SELECT 1 FROM proposed_changes c WHERE c.submission_id = submissions.id) \
+         AND NOT EXISTS (SELECT 1 FROM proposed_changes c WHERE c.submission_id = submissions.id \
+           AND c.decision = 'pending')",
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_submission_rows(
+    conn: &mut sqlx::AnyConnection,
+    s: &NewSubmission,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let now = db_time(now);
     let id: i64 = sqlx::query(
         "INSERT INTO submissions (inbox_id, party_code, contact_id, cycle_id, attachment, late, state, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",

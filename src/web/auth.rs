@@ -232,36 +232,42 @@ pub const PER_NAME: usize = 5;
 pub const PER_ADDRESS: usize = 20;
 
 impl Limiter {
-    /// Whether another attempt for `name` from `address` may be checked now.
-    pub fn allows(&self, name: &str, address: &str, now: Instant) -> bool {
+    /// Whether another attempt for `name` from `address` may be checked now; if so, it is
+    /// counted as a failure at once, under the same lock, so that parallel requests
+    /// cannot all slip in under the limit while their passwords are being checked.
+    /// [`Limiter::succeeded`] takes it back.
+    pub fn attempt(&self, name: &str, address: &str, now: Instant) -> bool {
         let mut map = self.lock();
-        let mut count = |key: String| {
-            let q = map.entry(key).or_default();
-            while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
-                q.pop_front();
+        let keys = [name_key(name), address_key(address)];
+        let limits = [PER_NAME, PER_ADDRESS];
+        for (key, limit) in keys.iter().zip(limits) {
+            if let Some(q) = map.get_mut(key) {
+                while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+                    q.pop_front();
+                }
+                if q.len() >= limit {
+                    return false;
+                }
             }
-            q.len()
-        };
-        count(format!("name:{}", name.to_lowercase())) < PER_NAME
-            && count(format!("addr:{address}")) < PER_ADDRESS
-    }
-
-    pub fn failed(&self, name: &str, address: &str, now: Instant) {
-        let mut map = self.lock();
-        for key in [
-            format!("name:{}", name.to_lowercase()),
-            format!("addr:{address}"),
-        ] {
-            map.entry(key).or_default().push_back(now);
         }
         // Forget quiet keys so the map cannot grow without bound.
         if map.len() > 10_000 {
             map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
         }
+        for key in keys {
+            map.entry(key).or_default().push_back(now);
+        }
+        true
     }
 
-    pub fn succeeded(&self, name: &str) {
-        self.lock().remove(&format!("name:{}", name.to_lowercase()));
+    /// The attempt for `name` from `address` succeeded: the name starts afresh, and the
+    /// address loses the failure [`Limiter::attempt`] counted in advance.
+    pub fn succeeded(&self, name: &str, address: &str) {
+        let mut map = self.lock();
+        map.remove(&name_key(name));
+        if let Some(q) = map.get_mut(&address_key(address)) {
+            q.pop_back();
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
@@ -269,6 +275,23 @@ impl Limiter {
         self.failures
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn name_key(name: &str) -> String {
+    format!("name:{}", name.to_lowercase())
+}
+
+/// One key per IPv4 address, and per /64 for IPv6: a single host commonly holds a whole
+/// /64, and counting its addresses one by one would be no limit at all.
+fn address_key(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => format!("addr:{}", v6.to_canonical()),
+        _ => format!("addr:{address}"),
     }
 }
 
@@ -292,14 +315,40 @@ mod tests {
         let l = Limiter::default();
         let t0 = Instant::now();
         for _ in 0..PER_NAME {
-            assert!(l.allows("Ann", "1.2.3.4", t0));
-            l.failed("ann", "1.2.3.4", t0);
+            assert!(l.attempt("Ann", "1.2.3.4", t0));
         }
-        assert!(!l.allows("ANN", "5.6.7.8", t0), "the name is blocked");
-        assert!(l.allows("bob", "1.2.3.4", t0), "other names are not");
-        assert!(l.allows("ann", "1.2.3.4", t0 + WINDOW), "the window passes");
-        l.succeeded("ann");
-        assert!(l.allows("ann", "1.2.3.4", t0));
+        assert!(!l.attempt("ANN", "5.6.7.8", t0), "the name is blocked");
+        assert!(l.attempt("bob", "1.2.3.4", t0), "other names are not");
+        assert!(
+            l.attempt("ann", "1.2.3.4", t0 + WINDOW),
+            "the window passes"
+        );
+        l.succeeded("ann", "1.2.3.4");
+        assert!(l.attempt("ann", "1.2.3.4", t0));
+    }
+
+    #[test]
+    fn the_limiter_counts_an_address_and_its_ipv6_neighbours() {
+        let l = Limiter::default();
+        let t0 = Instant::now();
+        for i in 0..PER_ADDRESS {
+            assert!(l.attempt(&format!("user{i}"), &format!("2001:db8::{i:x}"), t0));
+        }
+        assert!(
+            !l.attempt("someone", "2001:db8::ffff", t0),
+            "the /64 is blocked"
+        );
+        assert!(
+            l.attempt("someone", "2001:db8:0:1::1", t0),
+            "the next /64 is not"
+        );
+        // A success gives back the failure counted in advance, one per success.
+        let l = Limiter::default();
+        for i in 0..PER_ADDRESS * 2 {
+            let name = format!("user{i}");
+            assert!(l.attempt(&name, "10.0.0.1", t0));
+            l.succeeded(&name, "10.0.0.1");
+        }
     }
 
     #[test]

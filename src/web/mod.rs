@@ -20,6 +20,9 @@ use crate::config::Config;
 use crate::daemon::Health;
 use crate::store::{Store, StoreError};
 
+/// Password checks run at once; each takes argon2's memory (19 MiB) and a core.
+const PASSWORD_CHECKS: usize = 4;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct State {
@@ -28,6 +31,8 @@ pub struct State {
     pub cfg: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     limiter: Arc<auth::Limiter>,
+    /// Password checks (argon2) allowed at once.
+    password_checks: Arc<tokio::sync::Semaphore>,
     /// Told when a decision put a message in the outbox, so it goes out at once.
     wake_sender: Option<Arc<tokio::sync::Notify>>,
 }
@@ -48,6 +53,7 @@ impl State {
             cfg,
             clock,
             limiter: Arc::default(),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(PASSWORD_CHECKS)),
             wake_sender,
         })
     }

@@ -73,10 +73,24 @@ pub struct LoginQuery {
 }
 
 /// Only a local path may follow the login: never another site.
+/// Where to go after logging in: a path on this site, or the dashboard. Browsers treat
+/// `//host`, `/\\host` and even `/<tab>/host` as another site, so a path must start with
+/// one `/`, not follow it with another slash of either kind, and hold no backslash,
+/// whitespace or control character anywhere.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
+    let Some(n) = next else {
+        return "/".to_string();
+    };
+    let mut chars = n.chars();
+    let local = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !n
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    if local {
+        n.to_string()
+    } else {
+        "/".to_string()
     }
 }
 
@@ -145,7 +159,7 @@ pub async fn login(
     let name = f.name.trim().to_string();
     let address = peer.ip().to_string();
     let now = std::time::Instant::now();
-    if !s.limiter.allows(&name, &address, now) {
+    if !s.limiter.attempt(&name, &address, now) {
         return Err(WebError::TooMany(
             "too many failed logins; wait a quarter of an hour and try again".into(),
         ));
@@ -153,11 +167,16 @@ pub async fn login(
     let user = s.store.user_by_name(&name).await?.filter(|u| u.active);
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = f.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, hash.as_deref()))
-        .await
-        .unwrap_or(false);
+    // Each check costs ~20 MB and a core for a while: a few at a time, the rest wait.
+    let ok = match s.password_checks.acquire().await {
+        Ok(_permit) => {
+            tokio::task::spawn_blocking(move || auth::verify_password(&password, hash.as_deref()))
+                .await
+                .unwrap_or(false)
+        }
+        Err(_) => false,
+    };
     let Some(user) = user.filter(|_| ok) else {
-        s.limiter.failed(&name, &address, now);
         tracing::warn!(user = %name, from = %address, "failed login");
         return login_page(
             &s,
@@ -166,7 +185,7 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
         );
     };
-    s.limiter.succeeded(&name);
+    s.limiter.succeeded(&name, &address);
     let cookie = auth::random_token()?;
     let csrf = auth::random_token()?;
     let hours = i64::from(s.cfg.web.session_hours);
@@ -491,7 +510,15 @@ pub async fn accept(
         name
     };
     let add = (p.form.add_contact == "on" || p.form.add_contact == "1").then_some(label);
-    match s.store.accept_sender(id, add, s.clock.now()).await {
+    if add.is_some() {
+        // Contacts decide whose replies are trusted: only an admin adds one.
+        p.auth.admin()?;
+    }
+    match s
+        .store
+        .accept_sender(id, add, &p.auth.user.name, s.clock.now())
+        .await
+    {
         Ok(_) => Ok(see_other(&format!("/submissions/{id}?done=accepted"))),
         Err(e) => refused(&s, &p.auth, id, e).await,
     }
@@ -1000,4 +1027,35 @@ pub async fn user_active(
         return Err(WebError::NotFound);
     }
     Ok(see_other("/users?done=saved"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        for local in [
+            "/",
+            "/submissions/3",
+            "/matrix?party=FR",
+            "/needs/MN-00001#history",
+        ] {
+            assert_eq!(safe_next(Some(local)), local);
+        }
+        for foreign in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "/ok\\..\\x",
+            "https://evil.example/",
+            "evil",
+            "",
+            "/a b",
+        ] {
+            assert_eq!(safe_next(Some(foreign)), "/", "{foreign:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }
