@@ -194,7 +194,7 @@ fn an_expert_approves_and_rejects_in_chromium() {
             .click()
             .await
             .unwrap();
-        let row = text_on(&c, "/matrix", "tbody tr:first-child").await;
+        let row = text_on(&c, "/matrix", "table.matrix tbody tr:first-child").await;
         assert!(row.contains("MN-00001") && row.contains("Met"), "{row}");
         c.find(Locator::LinkText("MN-00001"))
             .await
