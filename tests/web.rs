@@ -510,6 +510,11 @@ fn an_admin_manages_users_and_contacts() {
         ],
     );
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("at least 10 characters") && page.contains("value=\"bea\""),
+        "the name comes back, the password does not: {page}"
+    );
     let r = a.post(
         "/users",
         &[
@@ -549,7 +554,12 @@ fn an_admin_manages_users_and_contacts() {
         ],
     );
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(r.text().unwrap().contains("Email"));
+    let page = r.text().unwrap();
+    assert!(page.contains("Email"), "{page}");
+    assert!(
+        page.contains("value=\"Otieno\"") && page.contains("<option value=\"KEN\" selected>"),
+        "what was typed comes back: {page}"
+    );
     let email = format!("otieno-{}@resp.test", unique("c"));
     let r = a.post(
         "/contacts",

@@ -753,11 +753,13 @@ pub async fn contacts(Extract(s): Extract<State>, a: Authed, Query(d): Query<Don
     .await
 }
 
+/// The directory; after a refused addition, `error` comes back with what was typed
+/// (`ContactForm`), so nothing has to be typed twice.
 async fn contacts_page(
     s: &State,
     a: &Authed,
     done: Option<&str>,
-    error: Option<&str>,
+    error: Option<(&str, &ContactForm)>,
     status: StatusCode,
 ) -> Page {
     let list = s.store.contacts().await?;
@@ -771,14 +773,15 @@ async fn contacts_page(
             parties => parties.iter().map(|p| context!{ code => p.code.as_str(), name => p.name.as_str() }).collect::<Vec<_>>(),
             languages => Language::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
             done => done,
-            error => error,
+            error => error.map(|e| e.0),
+            f => error.map(|e| v(e.1)),
         },
     )?;
     *r.status_mut() = status;
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 pub struct ContactForm {
     #[serde(default)]
     party: String,
@@ -831,7 +834,14 @@ pub async fn add_contact(Extract(s): Extract<State>, p: Posted<ContactForm>) -> 
     let c = match p.form.check(&parties) {
         Ok(c) => c,
         Err(e) => {
-            return contacts_page(&s, &p.auth, None, Some(&e), StatusCode::BAD_REQUEST).await;
+            return contacts_page(
+                &s,
+                &p.auth,
+                None,
+                Some((&e, &p.form)),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
         }
     };
     match s.store.save_contact(None, &c, s.clock.now()).await {
@@ -842,7 +852,7 @@ pub async fn add_contact(Extract(s): Extract<State>, p: Posted<ContactForm>) -> 
                 &s,
                 &p.auth,
                 None,
-                Some(&e.to_string()),
+                Some((&e.to_string(), &p.form)),
                 StatusCode::CONFLICT,
             )
             .await
@@ -938,16 +948,20 @@ pub async fn users(Extract(s): Extract<State>, a: Authed, Query(d): Query<Done>)
         &a,
         done_message(d.done.as_deref()),
         None,
+        None,
         StatusCode::OK,
     )
     .await
 }
 
+/// The users; after a refused form, `typed` is the name and role to show again (never
+/// the password).
 async fn users_page(
     s: &State,
     a: &Authed,
     done: Option<&str>,
     error: Option<&str>,
+    typed: Option<(&str, &str)>,
     status: StatusCode,
 ) -> Page {
     let list = s.store.users().await?;
@@ -955,7 +969,7 @@ async fn users_page(
         "users.html",
         a,
         "users",
-        context! { users => v(&list), done => done, error => error },
+        context! { users => v(&list), done => done, error => error, typed => typed },
     )?;
     *r.status_mut() = status;
     Ok(r)
@@ -984,7 +998,8 @@ pub async fn add_user(Extract(s): Extract<State>, p: Posted<UserForm>) -> Page {
         None
     };
     if let Some(e) = problem {
-        return users_page(&s, &p.auth, None, Some(e), StatusCode::BAD_REQUEST).await;
+        let typed = Some((p.form.name.as_str(), p.form.role.as_str()));
+        return users_page(&s, &p.auth, None, Some(e), typed, StatusCode::BAD_REQUEST).await;
     }
     let role = Role::parse(&p.form.role).unwrap_or(Role::Expert);
     let password = p.form.password.clone();
@@ -1019,6 +1034,7 @@ pub async fn user_active(
             &p.auth,
             None,
             Some("You cannot deactivate yourself."),
+            None,
             StatusCode::BAD_REQUEST,
         )
         .await;
