@@ -763,7 +763,11 @@ async fn review(cfg: &Config, clock: &SystemClock, cmd: ReviewCmd) -> Result<()>
         verdict,
         reason: reason.as_deref(),
         reviewer: &who,
-        confirmed,
+        confirm: if confirmed {
+            needsd::review::Confirm::Any
+        } else {
+            needsd::review::Confirm::No
+        },
         now: clock.now(),
     };
     let out = match needsd::workflow::review::decide(cfg, &store, &d).await {

@@ -210,6 +210,56 @@ pub fn plan(p: &Proposal, now: Option<&Need>, confirmed: bool) -> Result<Effect,
     }
 }
 
+/// How far a reviewer has confirmed overwriting needs that moved since the reply was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm<'a> {
+    /// Not at all: a moved need refuses the decision and shows what it is now.
+    No,
+    /// Whatever the needs hold now (`review approve --confirm`).
+    Any,
+    /// What the reviewer was shown: the [`confirmation`] token of the refusals they saw.
+    /// If a need moved again since, the token no longer matches and they are asked again.
+    Seen(&'a str),
+}
+
+impl Confirm<'_> {
+    /// Whether this confirms overwriting the needs behind `moved` (the `Moved` refusals
+    /// of the decision as it would be made now).
+    pub fn covers(&self, moved: &[Refusal]) -> bool {
+        match self {
+            Confirm::No => false,
+            Confirm::Any => true,
+            Confirm::Seen(token) => !token.is_empty() && *token == confirmation(moved),
+        }
+    }
+}
+
+/// A token naming exactly what a reviewer is asked to confirm: for each moved need, the
+/// change, the value it holds now and the value that would overwrite it. The form that
+/// asks carries it back, so a confirmation is for the values shown and no others.
+pub fn confirmation(moved: &[Refusal]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for r in moved {
+        if let Refusal::Moved {
+            seq,
+            need,
+            field,
+            now,
+            proposed,
+            ..
+        } = r
+        {
+            for part in [&seq.to_string(), need, field, now, proposed] {
+                // Length-prefixed, so no two lists of values hash alike by concatenation.
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part.as_bytes());
+            }
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The canonical text of a value for `field`, or why it is not one.
 pub fn canonical(field: Field, value: &str) -> Result<String, String> {
     let v = value.trim();
@@ -358,6 +408,33 @@ mod tests {
         // Moved to the very value proposed: nothing to overwrite, nothing to confirm.
         now.status = Status::Met;
         assert!(plan(&p, Some(&now), false).is_ok());
+    }
+
+    #[test]
+    fn a_confirmation_covers_the_values_shown_and_no_others() {
+        let mut now = need();
+        now.status = Status::InProgress;
+        let p = update(Field::Status, "Open", "Met");
+        let shown = vec![plan(&p, Some(&now), false).unwrap_err()];
+        let token = confirmation(&shown);
+        assert!(Confirm::Seen(&token).covers(&shown));
+        assert!(Confirm::Any.covers(&shown));
+        assert!(!Confirm::No.covers(&shown));
+        assert!(!Confirm::Seen("").covers(&shown));
+        // The need moved again after the page was shown: the old token does not cover it.
+        now.status = Status::AssistanceOffered;
+        let again = vec![plan(&p, Some(&now), false).unwrap_err()];
+        assert!(!Confirm::Seen(&token).covers(&again));
+        // Tokens are per set of changes: approving one of two moved changes needs its own.
+        let mut q = update(Field::Priority, "High", "Low");
+        q.seq = 2;
+        let mut both_need = now.clone();
+        both_need.priority = Priority::Medium;
+        let both = vec![
+            plan(&p, Some(&both_need), false).unwrap_err(),
+            plan(&q, Some(&both_need), false).unwrap_err(),
+        ];
+        assert_ne!(confirmation(&both), confirmation(&both[..1]));
     }
 
     #[test]

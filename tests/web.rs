@@ -74,6 +74,14 @@ fn token_in(page: &str) -> String {
     page[at + 19..at + 19 + 64].to_string()
 }
 
+/// The confirmation token of the approve-all form on a page that asks to confirm.
+fn confirm_token(page: &str) -> String {
+    let at = page
+        .rfind("name=\"confirm\" value=\"")
+        .unwrap_or_else(|| panic!("a confirmation in {page}"));
+    page[at + 22..at + 22 + 64].to_string()
+}
+
 fn location(r: &Response) -> String {
     r.headers()
         .get("location")
@@ -449,9 +457,34 @@ fn an_expert_reviews_the_submissions_that_came_by_mail() {
         need(&lab.p, "MN-00002").status.as_str(),
         "Assistance offered"
     );
+    // The confirmation is for the value shown: if the need moves again before the
+    // expert confirms, they are asked again, with the new value.
+    let token = confirm_token(&page);
+    move_need(&lab.p, "MN-00002", "Withdrawn");
+    let r = a.post(
+        &decide,
+        &[("csrf", &csrf), ("verdict", "approve"), ("confirm", &token)],
+    );
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().unwrap();
+    assert!(page.contains("is now &quot;Withdrawn&quot;"), "{page}");
+    assert_eq!(need(&lab.p, "MN-00002").status.as_str(), "Withdrawn");
     let r = a.post(
         &decide,
         &[("csrf", &csrf), ("verdict", "approve"), ("confirm", "1")],
+    );
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "a made-up token confirms nothing"
+    );
+    let r = a.post(
+        &decide,
+        &[
+            ("csrf", &csrf),
+            ("verdict", "approve"),
+            ("confirm", &confirm_token(&page)),
+        ],
     );
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(need(&lab.p, "MN-00002").status.as_str(), "In progress");

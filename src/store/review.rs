@@ -79,8 +79,9 @@ pub struct Decision<'a> {
     pub verdict: Verdict,
     pub reason: Option<&'a str>,
     pub reviewer: &'a str,
-    /// Overwrite needs that moved since the reply was read.
-    pub confirmed: bool,
+    /// Overwrite needs that moved since the reply was read: not at all, whatever they
+    /// hold now, or the values the reviewer was shown.
+    pub confirm: review::Confirm<'a>,
     pub now: DateTime<Utc>,
 }
 
@@ -345,6 +346,7 @@ impl Store {
         // Plan every change before writing any: all of them or none.
         let mut plans = Vec::with_capacity(picked.len());
         let mut refusals = Vec::new();
+        let mut moved = Vec::new();
         for p in &picked {
             let planned = match d.verdict {
                 Verdict::Reject if p.is_pending() => Ok(None),
@@ -357,13 +359,31 @@ impl Store {
                         Some(id) if p.kind != Kind::Add => need_on(&mut tx, id).await?,
                         _ => None,
                     };
-                    review::plan(p, need.as_ref(), d.confirmed).map(Some)
+                    match review::plan(p, need.as_ref(), false) {
+                        Err(r @ Refusal::Moved { .. }) => {
+                            moved.push((*p, need, r));
+                            continue;
+                        }
+                        other => other.map(Some),
+                    }
                 }
             };
             match planned {
                 Ok(effect) => plans.push((*p, effect)),
                 Err(r) => refusals.push(r),
             }
+        }
+        // Needs that moved are overwritten only as far as the reviewer confirmed them.
+        let shown: Vec<Refusal> = moved.iter().map(|m| m.2.clone()).collect();
+        if d.confirm.covers(&shown) {
+            for (p, need, _) in &moved {
+                match review::plan(p, need.as_ref(), true) {
+                    Ok(effect) => plans.push((*p, Some(effect))),
+                    Err(r) => refusals.push(r),
+                }
+            }
+        } else {
+            refusals.extend(shown);
         }
         if !refusals.is_empty() {
             return Err(DecideError::Refused(refusals));

@@ -1,6 +1,7 @@
 //! The review UI's pages and forms. Every page needs a login ([`Authed`]); every form
 //! arrives as [`Posted`], which has already checked its CSRF token.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, Query, State as Extract};
@@ -13,7 +14,7 @@ use super::auth::{self, Authed, LOGIN_COOKIE, Posted, SESSION_COOKIE};
 use super::{State, WebError, render};
 use crate::directory::NewContact;
 use crate::model::{Cycle, EmailAddress, Field, Language, NeedId, PartyCode, Priority, Status};
-use crate::review::Verdict;
+use crate::review::{Confirm, Refusal, Verdict, confirmation};
 use crate::store::contacts::ContactError;
 use crate::store::review::{DecideError, Decision, Pick, SubmissionFilter};
 use crate::store::users::Role;
@@ -396,14 +397,23 @@ async fn submission_page(
 ) -> Page {
     let shown = flow::show(&s.store, id).await?.ok_or(WebError::NotFound)?;
     let pending = shown.changes.iter().filter(|c| c.is_pending()).count();
-    // A refusal for a need that moved offers the same decision again, confirmed.
-    let moved: Vec<i64> = refusals
+    // A refusal for a need that moved offers the same decision again, confirming the
+    // values shown: one token per change, and one for all of them.
+    let moved: Vec<Refusal> = refusals
+        .iter()
+        .filter(|r| matches!(r, Refusal::Moved { .. }))
+        .cloned()
+        .collect();
+    let confirm_one: BTreeMap<String, String> = moved
         .iter()
         .filter_map(|r| match r {
-            crate::review::Refusal::Moved { seq, .. } => Some(*seq),
+            Refusal::Moved { seq, .. } => {
+                Some((seq.to_string(), confirmation(std::slice::from_ref(r))))
+            }
             _ => None,
         })
         .collect();
+    let confirm_all = (!moved.is_empty()).then(|| confirmation(&moved));
     let messages: Vec<String> = refusals.iter().map(ToString::to_string).collect();
     let mut r = page(
         "submission.html",
@@ -418,7 +428,8 @@ async fn submission_page(
             pending => pending,
             done => done,
             refusals => messages,
-            moved => moved,
+            confirm_one => confirm_one,
+            confirm_all => confirm_all,
         },
     )?;
     *r.status_mut() = status;
@@ -462,7 +473,11 @@ pub async fn decide(
         verdict,
         reason: Some(f.reason.as_str()),
         reviewer: &p.auth.user.name,
-        confirmed: f.confirm == "1",
+        confirm: if f.confirm.is_empty() {
+            Confirm::No
+        } else {
+            Confirm::Seen(f.confirm.as_str())
+        },
         now: s.clock.now(),
     };
     match flow::decide(&s.cfg, &s.store, &d).await {
