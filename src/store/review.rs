@@ -479,14 +479,7 @@ impl Store {
         .rows_affected();
         if moved != 1 {
             drop(tx);
-            return Err(self
-                .quarantined(submission)
-                .await
-                .err()
-                .unwrap_or(DecideError::Refused(vec![Refusal::NotPending {
-                    id: submission,
-                    state: "decided".into(),
-                }])));
+            return Err(self.left_quarantine(submission).await);
         }
         if let (Some(party), Some(cycle)) = (&s.party, &s.cycle) {
             super::submissions::supersede_on(&mut tx, party, cycle, now).await?;
@@ -564,14 +557,7 @@ impl Store {
         .rows_affected();
         if moved != 1 {
             drop(tx);
-            return Err(self
-                .quarantined(submission)
-                .await
-                .err()
-                .unwrap_or(DecideError::Refused(vec![Refusal::NotPending {
-                    id: submission,
-                    state: "decided".into(),
-                }])));
+            return Err(self.left_quarantine(submission).await);
         }
         sqlx::query(
             "UPDATE proposed_changes SET decision = 'rejected', reviewer = $2, decided_at = $3, reason = $4 \
@@ -585,6 +571,18 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Why a submission seen in quarantine was not there any more under the write lock:
+    /// another reviewer acted on it first.
+    async fn left_quarantine(&self, submission: i64) -> DecideError {
+        match self.quarantined(submission).await {
+            Err(e) => e,
+            Ok(_) => DecideError::Refused(vec![Refusal::NotPending {
+                id: submission,
+                state: "decided".into(),
+            }]),
+        }
     }
 
     async fn quarantined(&self, submission: i64) -> Result<Submission, DecideError> {
