@@ -548,10 +548,12 @@ impl Store {
         let mut tx = self.write().await?;
         // Checked again under the write lock: another reviewer may have just accepted it.
         let moved = sqlx::query(
-            "UPDATE submissions SET state = 'rejected', decided_at = $2 WHERE id = $1 AND state = 'quarantined'",
+            "UPDATE submissions SET state = 'rejected', decided_at = $2, refused_by = $3 \
+             WHERE id = $1 AND state = 'quarantined'",
         )
         .bind(submission)
         .bind(now.as_str())
+        .bind(reviewer)
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -250,7 +250,7 @@ pub(crate) async fn insert_submission_on(
 /// later reply proposes new needs too (a respondent's later copy repeats the rows it
 /// added). Changes to other things stay pending: a second mail with one more correction
 /// does not undo the first. Replies in quarantine neither supersede nor are superseded
-/// until accepted. Earlier submissions left with nothing pending are settled.
+/// until accepted, and a reply whose sender was refused never does. Earlier submissions left with nothing pending are settled.
 pub(crate) async fn supersede_on(
     conn: &mut sqlx::AnyConnection,
     party: &str,
@@ -261,9 +261,11 @@ pub(crate) async fn supersede_on(
     sqlx::query(
         "UPDATE proposed_changes SET decision = 'superseded', decided_at = $3 \
          WHERE decision = 'pending' AND submission_id IN \
-           (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 AND state <> 'quarantined') \
+           (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 AND state <> 'quarantined' \
+            AND refused_by IS NULL) \
          AND EXISTS (SELECT 1 FROM proposed_changes l JOIN submissions ls ON ls.id = l.submission_id \
            WHERE ls.party_code = $1 AND ls.cycle_id = $2 AND ls.state <> 'quarantined' \
+           AND ls.refused_by IS NULL \
            AND ls.id > proposed_changes.submission_id \
            AND ((l.kind = 'add' AND proposed_changes.kind = 'add') \
              OR (l.kind <> 'add' AND proposed_changes.kind <> 'add' \

@@ -169,12 +169,18 @@ pub async fn login(
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = f.password;
     // Each check costs ~20 MB and a core for a while: a few at a time, the rest wait.
-    let ok = match s.password_checks.acquire().await {
-        Ok(_permit) => {
-            tokio::task::spawn_blocking(move || auth::verify_password(&password, hash.as_deref()))
-                .await
-                .unwrap_or(false)
-        }
+    // The permit moves into the check: a client that hangs up does not free it early.
+    let ok = match std::sync::Arc::clone(&s.password_checks)
+        .acquire_owned()
+        .await
+    {
+        Ok(permit) => tokio::task::spawn_blocking(move || {
+            let ok = auth::verify_password(&password, hash.as_deref());
+            drop(permit);
+            ok
+        })
+        .await
+        .unwrap_or(false),
         Err(_) => false,
     };
     let Some(user) = user.filter(|_| ok) else {

@@ -194,3 +194,37 @@ pub fn move_need(p: &Project, id: &str, status: &str) {
         Ok(())
     });
 }
+
+/// `who` (Grace or Amina) replies again to their circulation with `edits` made to a fresh
+/// copy, the workbook attached as `file_name`; returns the submission the running daemon
+/// made of it.
+pub fn reply_again(
+    lab: &ReviewLab,
+    who: &str,
+    edits: &[(&str, &str, &str)],
+    file_name: &str,
+) -> needsd::store::submissions::SubmissionRow {
+    let before: Vec<i64> = submissions(&lab.p).iter().map(|s| s.id).collect();
+    let (to, id, workbook) = circulation(who);
+    let file = lab.p.path(&format!("again-{}.xlsx", unique("w")));
+    std::fs::write(&file, workbook).expect("write");
+    edit_workbook(&file, edits);
+    let raw = String::from_utf8(reply_saying(
+        who,
+        &to,
+        &id,
+        "Correction.",
+        &std::fs::read(&file).expect("read"),
+    ))
+    .expect("a reply is text")
+    .replace("\"Matrix.xlsx\"", &format!("\"{file_name}\""));
+    send_raw(who, &to, raw.as_bytes());
+    let mut again = None;
+    eventually("the daemon reads the reply", 30, || {
+        again = submissions(&lab.p)
+            .into_iter()
+            .find(|s| s.from.as_deref() == Some(who) && !before.contains(&s.id));
+        again.is_some()
+    });
+    again.expect("found above")
+}
