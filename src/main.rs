@@ -1230,8 +1230,8 @@ async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>, clock: &dyn Cloc
     println!("  workbook: workbooks/matrix.xlsx (the matrix as it is now)");
     println!("The month of {cycle}, on a simulated clock:");
     let say = |line: &str| println!("  {line}");
-    let cfg_copy = cfg.clone();
-    let (r, running) = needsd::demo::month(Arc::new(cfg), cycle, &say).await?;
+    let cfg = Arc::new(cfg);
+    let (r, running) = needsd::demo::month(Arc::clone(&cfg), cycle, &say).await?;
     println!(
         "Done: {} submissions ({} awaiting review) from {} recipients; {} did not answer.",
         r.submissions, r.pending, r.recipients, r.silent
@@ -1241,7 +1241,7 @@ async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>, clock: &dyn Cloc
     );
     println!("  `needsd cycle status {cycle}` in this folder shows where the cycle stands.");
     let web = r.web;
-    let (user, password) = needsd::demo::expert_login(&cfg_copy, clock.now()).await?;
+    let (user, password) = needsd::demo::expert_login(&cfg, clock.now()).await?;
     println!("The review UI is running: http://{web}/");
     println!("  log in as {user}, password {password} (an expert; new each run)");
     println!("  operators: http://{web}/healthz and http://{web}/metrics. Ctrl-C stops it.");

@@ -186,6 +186,20 @@ impl Cycle {
             }
         }
     }
+
+    pub fn previous(self) -> Self {
+        if self.month == 1 {
+            Self {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Self {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
 }
 
 impl fmt::Display for Cycle {
@@ -674,6 +688,8 @@ mod tests {
         let c = Cycle::parse("2026-12").unwrap();
         assert_eq!(c.to_string(), "2026-12");
         assert_eq!(c.next().to_string(), "2027-01");
+        assert_eq!(c.next().previous(), c);
+        assert_eq!(c.previous().to_string(), "2026-11");
         assert_eq!(
             Cycle::parse("2027-02").unwrap().day(31).to_string(),
             "2027-02-28"

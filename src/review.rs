@@ -257,7 +257,7 @@ pub fn confirmation(moved: &[Refusal]) -> String {
             }
         }
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 /// The canonical text of a value for `field`, or why it is not one.
@@ -277,21 +277,6 @@ pub fn canonical(field: Field, value: &str) -> Result<String, String> {
         Field::Provider | Field::Notes => Ok(v.to_string()),
     };
     out.map_err(|e| format!("{field}: {e}"))
-}
-
-/// `need` with `field` set to the canonical `value`.
-pub fn with_field(mut need: Need, field: Field, value: &str) -> Result<Need, String> {
-    let v = canonical(field, value)?;
-    match field {
-        Field::State => need.state = PartyCode::parse(&v).map_err(|e| e.to_string())?,
-        Field::Area => need.area = AreaCode::parse(&v).map_err(|e| e.to_string())?,
-        Field::Description => need.description = v,
-        Field::Priority => need.priority = Priority::parse(&v).map_err(|e| e.to_string())?,
-        Field::Status => need.status = Status::parse(&v).map_err(|e| e.to_string())?,
-        Field::Provider => need.provider = v,
-        Field::Notes => need.notes = v,
-    }
-    Ok(need)
 }
 
 /// A proposed new need from its fields; it never keeps an ID the respondent typed, since

@@ -55,32 +55,41 @@ impl Store {
 
     /// Every contact, by party and address.
     pub async fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, party_code, name, office, email, language, role, receives_matrix, active, bouncing_since \
-             FROM contacts ORDER BY party_code, email_key",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Contact {
-                    id: r.try_get("id")?,
-                    party: parsed::<PartyCode>(r, "party_code")?,
-                    name: r.try_get("name")?,
-                    office: r.try_get("office")?,
-                    email: parsed::<EmailAddress>(r, "email")?,
-                    language: {
-                        let l: String = r.try_get("language")?;
-                        Language::parse(&l).map_err(|e| StoreError::Corrupt(e.0))?
-                    },
-                    role: r.try_get("role")?,
-                    receives_matrix: flag(r, "receives_matrix")?,
-                    active: flag(r, "active")?,
-                    bouncing_since: r.try_get("bouncing_since")?,
-                })
-            })
-            .collect()
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY party_code, email_key");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(contact_from_row).collect()
     }
+
+    /// One contact, by id.
+    pub async fn contact(&self, id: i64) -> Result<Option<Contact>, StoreError> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(contact_from_row).transpose()
+    }
+}
+
+const CONTACT_COLUMNS: &str =
+    "id, party_code, name, office, email, language, role, receives_matrix, active, bouncing_since";
+
+fn contact_from_row(r: &sqlx::any::AnyRow) -> Result<Contact, StoreError> {
+    let language: String = r.try_get("language")?;
+    Ok(Contact {
+        id: r.try_get("id")?,
+        party: parsed::<PartyCode>(r, "party_code")?,
+        name: r.try_get("name")?,
+        office: r.try_get("office")?,
+        email: parsed::<EmailAddress>(r, "email")?,
+        language: Language::parse(&language).map_err(|e| StoreError::Corrupt(e.0))?,
+        role: r.try_get("role")?,
+        receives_matrix: flag(r, "receives_matrix")?,
+        active: flag(r, "active")?,
+        bouncing_since: r.try_get("bouncing_since")?,
+    })
 }
 
 /// Why a contact could not be saved.

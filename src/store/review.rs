@@ -692,9 +692,9 @@ async fn need_on(conn: &mut AnyConnection, id: &NeedId) -> Result<Option<Need>, 
     row.as_ref().map(need_from_row).transpose()
 }
 
-/// Writes an approved change and its history; returns the ID of a need it created.
-/// Writes one planned effect. A need whose field no longer holds the value the plan saw
-/// (another process decided in between) refuses the whole decision.
+/// Writes an approved change and its history; returns the ID of a need it created. A
+/// need whose field no longer holds the value the plan saw (another process decided in
+/// between) refuses the whole decision.
 async fn apply(
     conn: &mut AnyConnection,
     effect: &Effect,

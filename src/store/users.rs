@@ -49,7 +49,6 @@ pub struct User {
 pub struct Session {
     pub user: User,
     pub csrf_token: String,
-    pub expires_at: String,
 }
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
@@ -182,7 +181,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Session>, StoreError> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id = $1 AND s.expires_at > $2 AND u.active <> 0"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -194,7 +193,6 @@ impl Store {
             Ok(Session {
                 user: user_from_row(&r)?,
                 csrf_token: r.try_get("csrf_token")?,
-                expires_at: r.try_get("expires_at")?,
             })
         })
         .transpose()

@@ -240,19 +240,15 @@ impl IntoResponse for WebError {
             other => other.to_string(),
         };
         // The error page stands alone (no session needed); if even it fails, plain text.
-        let body = environment()
-            .ok()
-            .and_then(|env| {
-                env.get_template("error.html")
-                    .ok()?
-                    .render(minijinja::context! {
-                        status => status.as_u16(),
-                        title => status.canonical_reason().unwrap_or("Error"),
-                        message => message.as_str(),
-                    })
-                    .ok()
-            })
-            .unwrap_or_else(|| message.clone());
+        let body = render(
+            "error.html",
+            minijinja::context! {
+                status => status.as_u16(),
+                title => status.canonical_reason().unwrap_or("Error"),
+                message => message.as_str(),
+            },
+        )
+        .map_or_else(|_| message.clone(), |h| h.0);
         (status, Html(body)).into_response()
     }
 }

@@ -37,8 +37,13 @@ fn base(a: &Authed, tab: &str) -> minijinja::Value {
 }
 
 fn page(name: &str, a: &Authed, tab: &str, ctx: minijinja::Value) -> Page {
+    page_as(StatusCode::OK, name, a, tab, ctx)
+}
+
+/// A page answering with `status` (a refused form shows itself again, with why).
+fn page_as(status: StatusCode, name: &str, a: &Authed, tab: &str, ctx: minijinja::Value) -> Page {
     let merged = context! { ..base(a, tab), ..ctx };
-    Ok(render(name, merged)?.into_response())
+    Ok((status, render(name, merged)?).into_response())
 }
 
 /// A fixed message for `?done=` after a form succeeded (never text from the URL).
@@ -73,7 +78,6 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only a local path may follow the login: never another site.
 /// Where to go after logging in: a path on this site, or the dashboard. Browsers treat
 /// `//host`, `/\\host` and even `/<tab>/host` as another site, so a path must start with
 /// one `/`, not follow it with another slash of either kind, and hold no backslash,
@@ -291,7 +295,7 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
         context! {
             cycle => cycle.to_string(),
             deadline => s.cfg.deadline_text(cycle),
-            previous => Cycle::parse(&prev_cycle(cycle)).ok().map(|c| c.to_string()),
+            previous => cycle.previous().to_string(),
             next => cycle.next().to_string(),
             counts => v(&counts),
             not_answered => (activity.parties - counts.answered).max(0),
@@ -300,14 +304,6 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
             bars => bars,
         },
     )
-}
-
-fn prev_cycle(c: Cycle) -> String {
-    if c.month() == 1 {
-        format!("{}-12", c.year() - 1)
-    } else {
-        format!("{}-{:02}", c.year(), c.month() - 1)
-    }
 }
 
 // ------------------------------------------------------------------ submissions
@@ -421,7 +417,8 @@ async fn submission_page(
         .collect();
     let confirm_all = (!moved.is_empty()).then(|| confirmation(&moved));
     let messages: Vec<String> = refusals.iter().map(ToString::to_string).collect();
-    let mut r = page(
+    page_as(
+        status,
         "submission.html",
         a,
         "submissions",
@@ -437,9 +434,7 @@ async fn submission_page(
             confirm_one => confirm_one,
             confirm_all => confirm_all,
         },
-    )?;
-    *r.status_mut() = status;
-    Ok(r)
+    )
 }
 
 #[derive(Deserialize)]
@@ -785,21 +780,27 @@ async fn contacts_page(
 ) -> Page {
     let list = s.store.contacts().await?;
     let parties = s.store.parties().await?;
-    let mut r = page(
+    page_as(
+        status,
         "contacts.html",
         a,
         "contacts",
         context! {
             contacts => v(&list),
-            parties => parties.iter().map(|p| context!{ code => p.code.as_str(), name => p.name.as_str() }).collect::<Vec<_>>(),
-            languages => Language::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
             done => done,
             error => error.map(|e| e.0),
             f => error.map(|e| v(e.1)),
+            ..choices(&parties),
         },
-    )?;
-    *r.status_mut() = status;
-    Ok(r)
+    )
+}
+
+/// What a contact form offers to choose from: the parties and the languages.
+fn choices(parties: &[crate::model::Party]) -> minijinja::Value {
+    context! {
+        parties => parties.iter().map(|p| context!{ code => p.code.as_str(), name => p.name.as_str() }).collect::<Vec<_>>(),
+        languages => Language::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+    }
 }
 
 #[derive(Deserialize, serde::Serialize)]
@@ -893,27 +894,19 @@ async fn contact_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Page {
-    let c = s
-        .store
-        .contacts()
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or(WebError::NotFound)?;
+    let c = s.store.contact(id).await?.ok_or(WebError::NotFound)?;
     let parties = s.store.parties().await?;
-    let mut r = page(
+    page_as(
+        status,
         "contact.html",
         a,
         "contacts",
         context! {
             c => v(&c),
-            parties => parties.iter().map(|p| context!{ code => p.code.as_str(), name => p.name.as_str() }).collect::<Vec<_>>(),
-            languages => Language::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
             error => error,
+            ..choices(&parties),
         },
-    )?;
-    *r.status_mut() = status;
-    Ok(r)
+    )
 }
 
 pub async fn save_contact(
@@ -986,14 +979,13 @@ async fn users_page(
     status: StatusCode,
 ) -> Page {
     let list = s.store.users().await?;
-    let mut r = page(
+    page_as(
+        status,
         "users.html",
         a,
         "users",
         context! { users => v(&list), done => done, error => error, typed => typed },
-    )?;
-    *r.status_mut() = status;
-    Ok(r)
+    )
 }
 
 #[derive(Deserialize)]

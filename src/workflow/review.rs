@@ -19,7 +19,7 @@ use crate::store::review::{DecideError, Decided, Decision, Issue, Submission};
 pub async fn decide(cfg: &Config, store: &Store, d: &Decision<'_>) -> Result<Decided, DecideError> {
     let contact = match store.submission(d.submission).await? {
         Some(s) => match s.contact_id {
-            Some(id) => store.contacts().await?.into_iter().find(|c| c.id == id),
+            Some(id) => store.contact(id).await?,
             None => None,
         },
         None => return Err(DecideError::NoSuchSubmission(d.submission)),
