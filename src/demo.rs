@@ -356,8 +356,7 @@ pub async fn expert_login(cfg: &Config, now: DateTime<Utc>) -> Result<(String, S
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
     let password = hex::encode(bytes);
-    let p = password.clone();
-    let hash = tokio::task::spawn_blocking(move || crate::web::auth::hash_password(&p)).await??;
+    let hash = crate::web::auth::hash_password_blocking(password.clone()).await?;
     store
         .put_user("demo", crate::store::users::Role::Expert, &hash, now)
         .await

@@ -893,33 +893,19 @@ fn print_submission(s: &needsd::workflow::review::Shown) -> Result<()> {
 }
 
 async fn users(cfg: &Config, clock: &SystemClock, cmd: UsersCmd) -> Result<()> {
-    use needsd::store::users::Role;
+    use needsd::web::auth;
     let store = app::open(cfg).await?;
     match cmd {
         UsersCmd::Add { name, role } => {
-            let name = name.trim().to_string();
-            if !needsd::web::valid_user_name(&name) {
-                return Err(Usage(format!(
-                    "'{name}' is not a user name: use 1 to 64 letters, digits, dots, dashes, underscores or @"
-                ))
-                .into());
-            }
-            let role = Role::parse(&role).ok_or_else(|| Usage(format!("unknown role '{role}'")))?;
+            let (name, role) = auth::check_user(&name, &role).map_err(|e| Usage(e.to_string()))?;
             let mut line = String::new();
             std::io::stdin()
                 .read_line(&mut line)
                 .context("reading the password from standard input")?;
             let password = line.trim_end_matches(['\r', '\n']).to_string();
-            if password.chars().count() < 10 {
-                return Err(Usage(
-                    "the password (read from standard input) must have at least 10 characters"
-                        .into(),
-                )
-                .into());
-            }
-            let hash =
-                tokio::task::spawn_blocking(move || needsd::web::auth::hash_password(&password))
-                    .await??;
+            auth::check_password(&password)
+                .map_err(|e| Usage(format!("{e} (read from standard input)")))?;
+            let hash = auth::hash_password_blocking(password).await?;
             let new = store.put_user(&name, role, &hash, clock.now()).await?;
             println!(
                 "User {name} {} ({}).",

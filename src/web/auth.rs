@@ -45,6 +45,52 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
         .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
+/// [`hash_password`] on a blocking thread, for async callers.
+pub async fn hash_password_blocking(password: String) -> Result<String, AuthError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))?
+}
+
+/// The shortest password a user may have.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Why a user cannot be saved as given: `needsd users add` and the users page check the
+/// same rules and say the same thing.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum UserError {
+    #[error(
+        "'{0}' is not a user name: use 1 to 64 letters, digits, dots, dashes, underscores or @"
+    )]
+    Name(String),
+    #[error("'{0}' is not a role: choose expert or admin")]
+    Role(String),
+    #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
+    Password,
+}
+
+/// A user's name (trimmed) and role as typed, or what is wrong with them.
+pub fn check_user(name: &str, role: &str) -> Result<(String, Role), UserError> {
+    let name = name.trim();
+    let valid = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    if !valid {
+        return Err(UserError::Name(name.to_string()));
+    }
+    let role = Role::parse(role).ok_or_else(|| UserError::Role(role.trim().to_string()))?;
+    Ok((name.to_string(), role))
+}
+
+/// Whether a new password is long enough.
+pub fn check_password(password: &str) -> Result<(), UserError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(UserError::Password);
+    }
+    Ok(())
+}
+
 /// Whether `password` matches `hash`. With no hash (an unknown user), a dummy hash is
 /// checked anyway so the answer takes as long either way.
 pub fn verify_password(password: &str, hash: Option<&str>) -> bool {
@@ -308,6 +354,28 @@ mod tests {
         assert!(!verify_password("correct horse", None));
         assert!(!verify_password("x", Some("not a hash")));
         assert!(hash_password("").is_err());
+    }
+
+    #[test]
+    fn users_are_checked_as_typed() {
+        assert_eq!(
+            check_user(" ann.o-b_1@un ", "admin"),
+            Ok(("ann.o-b_1@un".into(), Role::Admin))
+        );
+        assert_eq!(
+            check_user("bob smith", "expert"),
+            Err(UserError::Name("bob smith".into()))
+        );
+        assert_eq!(
+            check_user("", "expert"),
+            Err(UserError::Name(String::new()))
+        );
+        assert_eq!(
+            check_user("bob", "owner"),
+            Err(UserError::Role("owner".into()))
+        );
+        assert_eq!(check_password("0123456789"), Ok(()));
+        assert_eq!(check_password("ééééééééé"), Err(UserError::Password));
     }
 
     #[test]

@@ -5,8 +5,6 @@ pub mod auth;
 mod ops;
 mod pages;
 
-pub use pages::valid_user_name;
-
 use std::sync::Arc;
 
 use axum::Router;

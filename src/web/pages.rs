@@ -17,7 +17,6 @@ use crate::model::{Cycle, EmailAddress, Field, Language, NeedId, PartyCode, Prio
 use crate::review::{Confirm, Refusal, Verdict, confirmation};
 use crate::store::contacts::ContactError;
 use crate::store::review::{DecideError, Decision, Pick, SubmissionFilter};
-use crate::store::users::Role;
 use crate::workflow::review as flow;
 
 type Page = Result<Response, WebError>;
@@ -1000,37 +999,31 @@ pub struct UserForm {
 
 pub async fn add_user(Extract(s): Extract<State>, p: Posted<UserForm>) -> Page {
     p.auth.admin()?;
-    let name = p.form.name.trim().to_string();
-    let problem = if !valid_user_name(&name) {
-        Some("Name: use 1 to 64 letters, digits, dots, dashes or underscores.")
-    } else if Role::parse(&p.form.role).is_none() {
-        Some("Role: choose expert or admin.")
-    } else if p.form.password.chars().count() < 10 {
-        Some("Password: use at least 10 characters.")
-    } else {
-        None
+    let f = &p.form;
+    let checked = auth::check_user(&f.name, &f.role)
+        .and_then(|user| auth::check_password(&f.password).map(|()| user));
+    let (name, role) = match checked {
+        Ok(user) => user,
+        Err(e) => {
+            let problem = format!("{e}.");
+            let typed = Some((f.name.as_str(), f.role.as_str()));
+            return users_page(
+                &s,
+                &p.auth,
+                None,
+                Some(&problem),
+                typed,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
     };
-    if let Some(e) = problem {
-        let typed = Some((p.form.name.as_str(), p.form.role.as_str()));
-        return users_page(&s, &p.auth, None, Some(e), typed, StatusCode::BAD_REQUEST).await;
-    }
-    let role = Role::parse(&p.form.role).unwrap_or(Role::Expert);
-    let password = p.form.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+    let hash = auth::hash_password_blocking(f.password.clone())
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
         .map_err(|e| WebError::Internal(e.to_string()))?;
     s.store.put_user(&name, role, &hash, s.clock.now()).await?;
     tracing::info!(user = %name, by = %p.auth.user.name, "user saved");
     Ok(see_other("/users?done=saved"))
-}
-
-/// A user name as `needsd users add` and the users page accept it.
-pub fn valid_user_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
 }
 
 pub async fn user_active(
