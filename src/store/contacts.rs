@@ -26,15 +26,8 @@ impl Store {
         let mut tx = self.write().await?;
         let mut out = ContactsImported::default();
         for c in contacts {
-            let existing =
-                sqlx::query("SELECT id FROM contacts WHERE party_code = $1 AND email_key = $2")
-                    .bind(c.party.as_str())
-                    .bind(c.email.key())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match existing {
-                Some(row) => {
-                    let id: i64 = row.try_get("id")?;
+            match find_on(&mut tx, &c.party, &c.email).await? {
+                Some(id) => {
                     update_on(&mut tx, id, c, &now).await?;
                     // A re-imported contact is active again.
                     sqlx::query("UPDATE contacts SET active = 1 WHERE id = $1")
@@ -119,13 +112,7 @@ impl Store {
     ) -> Result<i64, ContactError> {
         let now = db_time(now);
         let mut tx = self.write().await?;
-        let clash = sqlx::query("SELECT id FROM contacts WHERE party_code = $1 AND email_key = $2")
-            .bind(c.party.as_str())
-            .bind(c.email.key())
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get::<i64, _>(0))
-            .transpose()?;
+        let clash = find_on(&mut tx, &c.party, &c.email).await?;
         if clash.is_some() && clash != id {
             return Err(ContactError::Taken {
                 email: c.email.to_string(),
@@ -173,8 +160,22 @@ impl Store {
     }
 }
 
+/// The id of `party`'s contact with address `email`, on the caller's transaction.
+pub(crate) async fn find_on(
+    conn: &mut sqlx::AnyConnection,
+    party: &PartyCode,
+    email: &EmailAddress,
+) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT id FROM contacts WHERE party_code = $1 AND email_key = $2")
+        .bind(party.as_str())
+        .bind(email.key())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?)
+}
+
 /// Adds a contact on the caller's transaction; returns its id.
-async fn insert_on(
+pub(crate) async fn insert_on(
     conn: &mut sqlx::AnyConnection,
     c: &NewContact,
     now: &str,

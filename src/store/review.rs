@@ -486,29 +486,24 @@ impl Store {
         }
         let mut contact_id = None;
         if let (Some(name), Some(party), Some(from)) = (add_contact, &s.party, &s.from) {
-            let key = from.to_lowercase();
-            let existing =
-                sqlx::query("SELECT id FROM contacts WHERE party_code = $1 AND email_key = $2")
-                    .bind(party.as_str())
-                    .bind(key.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            contact_id = Some(match existing {
-                Some(r) => r.try_get::<i64, _>(0)?,
-                None => sqlx::query(
-                    "INSERT INTO contacts (party_code, name, office, email, email_key, language, role, \
-                     receives_matrix, active, created_at, updated_at) \
-                     VALUES ($1, $2, '', $3, $4, 'en', '', 0, 1, $5, $5) RETURNING id",
-                )
-                .bind(party.as_str())
-                .bind(name.trim())
-                .bind(from.as_str())
-                .bind(key.as_str())
-                .bind(now_s.as_str())
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get::<i64, _>(0)?,
-            });
+            // Both came from the stored reading, which parsed them.
+            let corrupt = |e: crate::model::ParseError| StoreError::Corrupt(e.0);
+            let contact = crate::directory::NewContact {
+                line: 0,
+                party: party.parse().map_err(corrupt)?,
+                name: name.trim().to_string(),
+                office: String::new(),
+                email: from.parse().map_err(corrupt)?,
+                language: crate::model::Language::En,
+                role: String::new(),
+                receives_matrix: false,
+            };
+            contact_id = Some(
+                match super::contacts::find_on(&mut tx, &contact.party, &contact.email).await? {
+                    Some(id) => id,
+                    None => super::contacts::insert_on(&mut tx, &contact, &now_s).await?,
+                },
+            );
         }
         if let Some(c) = contact_id {
             sqlx::query("UPDATE submissions SET contact_id = $2 WHERE id = $1")
