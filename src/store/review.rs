@@ -609,59 +609,21 @@ impl Store {
             .transpose()
     }
 
-    /// The dashboard of a cycle: its counts, and replies per day.
-    pub async fn cycle_activity(&self, cycle: Cycle) -> Result<Activity, StoreError> {
-        let id = cycle.to_string();
-        let r = sqlx::query(
-            "SELECT SUM(CASE WHEN state = 'quarantined' THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN late <> 0 THEN 1 ELSE 0 END), \
-             (SELECT COUNT(*) FROM proposed_changes c JOIN submissions t ON t.id = c.submission_id \
-              WHERE t.cycle_id = $1 AND c.conflict <> 0 AND c.decision = 'pending' AND t.state = 'pending') \
-             FROM submissions WHERE cycle_id = $1",
-        )
-        .bind(id.as_str())
-        .fetch_one(&self.pool)
-        .await?;
+    /// Replies received per day in `cycle` (UTC date, count), for the dashboard's chart;
+    /// its counts are those of the experts' digest ([`Store::digest_facts`]).
+    pub async fn replies_per_day(&self, cycle: Cycle) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT SUBSTR(i.received_at, 1, 10) AS day, COUNT(*) FROM submissions s \
              JOIN inbox i ON i.id = s.inbox_id WHERE s.cycle_id = $1 GROUP BY SUBSTR(i.received_at, 1, 10) \
              ORDER BY day",
         )
-        .bind(id.as_str())
+        .bind(cycle.to_string())
         .fetch_all(&self.pool)
         .await?;
-        let parties: i64 = sqlx::query(
-            "SELECT COUNT(DISTINCT c.party_code) FROM recipients r JOIN contacts c ON c.id = r.contact_id \
-             WHERE r.cycle_id = $1",
-        )
-        .bind(id.as_str())
-        .fetch_one(&self.pool)
-        .await?
-        .try_get(0)?;
-        Ok(Activity {
-            parties,
-            quarantined: r.try_get::<Option<i64>, _>(0)?.unwrap_or(0),
-            late: r.try_get::<Option<i64>, _>(1)?.unwrap_or(0),
-            conflicts: r.try_get(2)?,
-            per_day: rows
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, StoreError>>()?,
-        })
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
-}
-
-/// What the dashboard adds to a cycle's counts.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Activity {
-    /// Parties the cycle was circulated to.
-    pub parties: i64,
-    pub quarantined: i64,
-    pub late: i64,
-    /// Pending changes marked as conflicting with an edit made since circulation.
-    pub conflicts: i64,
-    /// Replies received per day (UTC date, count).
-    pub per_day: Vec<(String, i64)>,
 }
 
 async fn proposals_on(

@@ -268,17 +268,11 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
         },
     };
     let counts = s.store.cycle_counts(cycle).await?;
-    let activity = s.store.cycle_activity(cycle).await?;
-    let most = activity
-        .per_day
-        .iter()
-        .map(|(_, n)| *n)
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let facts = s.store.digest_facts(cycle).await?;
+    let per_day = s.store.replies_per_day(cycle).await?;
+    let most = per_day.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     // Bars of an SVG chart: 24 px apart, up to 100 px tall.
-    let bars: Vec<minijinja::Value> = activity
-        .per_day
+    let bars: Vec<minijinja::Value> = per_day
         .iter()
         .enumerate()
         .map(|(i, (day, n))| {
@@ -297,9 +291,9 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
             previous => cycle.previous().to_string(),
             next => cycle.next().to_string(),
             counts => v(&counts),
-            not_answered => (activity.parties - counts.answered).max(0),
+            not_answered => (facts.parties - facts.answered).max(0),
             chart_width => (bars.len() * 24 + 8).max(200),
-            activity => v(&activity),
+            facts => v(&facts),
             bars => bars,
         },
     )
