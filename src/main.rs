@@ -679,29 +679,23 @@ async fn review(cfg: &Config, clock: &SystemClock, cmd: ReviewCmd) -> Result<()>
                 state,
                 ..Default::default()
             };
-            let list = needsd::workflow::review::list_json(&store, &filter).await?;
+            let list = needsd::workflow::review::list(&store, &filter).await?;
             if json {
-                return print_json(&list);
+                return print_json(&needsd::workflow::review::list_json(&list));
             }
-            let rows: Vec<Vec<String>> = list["submissions"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
+            let rows: Vec<Vec<String>> = list
                 .iter()
-                .map(|s| {
-                    let text = |k: &str| s[k].as_str().unwrap_or("").to_string();
-                    let changes = s["changes"].as_array().map_or(0, Vec::len);
-                    let pending = s["changes"].as_array().map_or(0, |c| {
-                        c.iter().filter(|c| c["decision"] == "pending").count()
-                    });
+                .map(|l| {
+                    let s = &l.submission;
+                    let pending = l.changes.iter().filter(|c| c.is_pending()).count();
                     vec![
-                        s["id"].to_string(),
-                        text("cycle"),
-                        text("party"),
-                        text("from"),
-                        text("state"),
-                        if s["late"] == true { "late" } else { "" }.into(),
-                        format!("{pending}/{changes}"),
+                        s.id.to_string(),
+                        s.cycle.clone().unwrap_or_default(),
+                        s.party.clone().unwrap_or_default(),
+                        s.from.clone().unwrap_or_default(),
+                        s.state.clone(),
+                        if s.late { "late" } else { "" }.into(),
+                        format!("{pending}/{}", l.changes.len()),
                     ]
                 })
                 .collect();

@@ -230,37 +230,69 @@ impl Store {
         proposals_on(&mut conn, submission).await
     }
 
-    /// The changes of many submissions, by submission.
+    /// The changes of many submissions, by submission (a list page's worth in a query).
     pub async fn proposals_of(
         &self,
         ids: &[i64],
     ) -> Result<BTreeMap<i64, Vec<Proposal>>, StoreError> {
-        let mut out = BTreeMap::new();
-        let mut conn = self.pool.acquire().await?;
-        for id in ids {
-            out.insert(*id, proposals_on(&mut conn, *id).await?);
-        }
-        Ok(out)
+        let sql = format!("SELECT submission_id, {PROPOSAL_COLUMNS} FROM proposed_changes");
+        self.by_submission(&sql, "seq", ids, proposal_from_row)
+            .await
     }
 
     pub async fn issues(&self, submission: i64) -> Result<Vec<Issue>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT severity, row_num, column_name, message FROM submission_issues \
-             WHERE submission_id = $1 ORDER BY id",
-        )
-        .bind(submission)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Issue {
-                    severity: r.try_get(0)?,
-                    row: r.try_get(1)?,
-                    column: r.try_get(2)?,
-                    message: r.try_get(3)?,
-                })
+        Ok(self
+            .issues_of(&[submission])
+            .await?
+            .remove(&submission)
+            .unwrap_or_default())
+    }
+
+    /// The issues of many submissions, by submission.
+    pub async fn issues_of(&self, ids: &[i64]) -> Result<BTreeMap<i64, Vec<Issue>>, StoreError> {
+        let sql =
+            "SELECT submission_id, severity, row_num, column_name, message FROM submission_issues";
+        self.by_submission(sql, "id", ids, |r| {
+            Ok(Issue {
+                severity: r.try_get("severity")?,
+                row: r.try_get("row_num")?,
+                column: r.try_get("column_name")?,
+                message: r.try_get("message")?,
             })
-            .collect()
+        })
+        .await
+    }
+
+    /// Rows of `select` (which names `submission_id` first) for the submissions `ids`,
+    /// grouped by submission and ordered by `order`: a few queries for a whole list,
+    /// not one per submission.
+    async fn by_submission<T>(
+        &self,
+        select: &str,
+        order: &str,
+        ids: &[i64],
+        row: impl Fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> Result<BTreeMap<i64, Vec<T>>, StoreError> {
+        // Well below every database's limit on bound parameters.
+        const CHUNK: usize = 500;
+        let mut out: BTreeMap<i64, Vec<T>> = BTreeMap::new();
+        for chunk in ids.chunks(CHUNK) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "{select} WHERE submission_id IN ({}) ORDER BY submission_id, {order}",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.entry(r.try_get("submission_id")?)
+                    .or_default()
+                    .push(row(&r)?);
+            }
+        }
+        Ok(out)
     }
 
     /// The raw bytes of a stored message.

@@ -261,17 +261,37 @@ pub fn submission_json(
     })
 }
 
-/// Every submission matching `filter`, newest first, as `review list --json` gives them.
-pub async fn list_json(
+/// A submission as lists show it: with its changes and issues.
+pub struct Listed {
+    pub submission: Submission,
+    pub changes: Vec<Proposal>,
+    pub issues: Vec<Issue>,
+}
+
+/// Every submission matching `filter`, newest first, with its changes and issues.
+pub async fn list(
     store: &Store,
     filter: &crate::store::review::SubmissionFilter,
-) -> Result<serde_json::Value> {
+) -> Result<Vec<Listed>> {
     let subs = store.find_submissions(filter).await?;
-    let mut out = Vec::with_capacity(subs.len());
-    for s in &subs {
-        let changes = store.proposals(s.id).await?;
-        let issues = store.issues(s.id).await?;
-        out.push(submission_json(s, &changes, &issues));
-    }
-    Ok(serde_json::json!({ "submissions": out }))
+    let ids: Vec<i64> = subs.iter().map(|s| s.id).collect();
+    let mut changes = store.proposals_of(&ids).await?;
+    let mut issues = store.issues_of(&ids).await?;
+    Ok(subs
+        .into_iter()
+        .map(|s| Listed {
+            changes: changes.remove(&s.id).unwrap_or_default(),
+            issues: issues.remove(&s.id).unwrap_or_default(),
+            submission: s,
+        })
+        .collect())
+}
+
+/// A list in the JSON shape of `review list --json`.
+pub fn list_json(list: &[Listed]) -> serde_json::Value {
+    let out: Vec<serde_json::Value> = list
+        .iter()
+        .map(|l| submission_json(&l.submission, &l.changes, &l.issues))
+        .collect();
+    serde_json::json!({ "submissions": out })
 }
