@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::diff::field_value;
+use crate::diff::{Change, field_value};
 use crate::model::{AreaCode, Field, Need, NeedId, NewNeed, PartyCode, Priority, Status};
 
 /// Approve or reject.
@@ -76,6 +76,37 @@ pub struct Proposal {
 impl Proposal {
     pub fn is_pending(&self) -> bool {
         self.decision == "pending"
+    }
+
+    /// The change as the reply proposed it, in the diff's terms (and so in its JSON
+    /// shape); None when the stored row lacks what its kind needs.
+    pub fn change(&self) -> Option<Change> {
+        let row = self.row.and_then(|r| usize::try_from(r).ok()).unwrap_or(0);
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Some(match self.kind {
+            Kind::Update => Change::Update {
+                need_id: self.need_id.clone()?,
+                row,
+                field: self.field?,
+                base: text(&self.base),
+                current: text(&self.current),
+                proposed: text(&self.proposed),
+                conflict: self.conflict,
+            },
+            Kind::Add => Change::Add {
+                need_id: self.need_id.clone(),
+                row,
+                fields: self.fields.clone(),
+                duplicate_of: self
+                    .duplicate_of
+                    .as_deref()
+                    .and_then(|d| NeedId::parse(d).ok()),
+            },
+            Kind::Withdraw => Change::Withdraw {
+                need_id: self.need_id.clone()?,
+                row,
+            },
+        })
     }
 
     /// One line for lists and mails: "MN-00042 status: Open → Met".
@@ -393,6 +424,26 @@ mod tests {
         // Moved to the very value proposed: nothing to overwrite, nothing to confirm.
         now.status = Status::Met;
         assert!(plan(&p, Some(&now), false).is_ok());
+    }
+
+    #[test]
+    fn a_stored_change_reads_back_as_the_diff_proposed_it() {
+        let p = update(Field::Status, "Open", "Met");
+        assert_eq!(
+            p.change(),
+            Some(Change::Update {
+                need_id: NeedId::parse("MN-00042").unwrap(),
+                row: 2,
+                field: Field::Status,
+                base: "Open".into(),
+                current: "Open".into(),
+                proposed: "Met".into(),
+                conflict: false,
+            })
+        );
+        let mut broken = p;
+        broken.field = None;
+        assert_eq!(broken.change(), None, "an update names its field");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::mail::classify;
 use crate::mail::compose::{self, Templates};
 use crate::model::{Contact, Cycle, EmailAddress};
-use crate::review::{Kind, Proposal};
+use crate::review::Proposal;
 use crate::store::Store;
 use crate::store::outbox::NewMessage;
 use crate::store::review::{DecideError, Decided, Decision, Issue, Submission};
@@ -224,14 +224,10 @@ async fn message_facts(store: &Store, inbox: Option<i64>) -> Result<Option<class
 /// decision.
 pub fn change_json(p: &Proposal) -> serde_json::Value {
     use serde_json::json;
-    let mut v = match p.kind {
-        Kind::Update => json!({"kind": "update", "need_id": p.need_id, "row": p.row,
-            "field": p.field, "base": p.base, "current": p.current, "proposed": p.proposed,
-            "conflict": p.conflict}),
-        Kind::Add => json!({"kind": "add", "need_id": p.need_id, "row": p.row,
-            "fields": p.fields, "duplicate_of": p.duplicate_of}),
-        Kind::Withdraw => json!({"kind": "withdraw", "need_id": p.need_id, "row": p.row}),
-    };
+    let mut v = p
+        .change()
+        .and_then(|c| serde_json::to_value(c).ok())
+        .unwrap_or_else(|| json!({ "kind": p.kind }));
     if let Some(o) = v.as_object_mut() {
         o.insert("seq".into(), json!(p.seq));
         o.insert("decision".into(), json!(p.decision));
