@@ -230,6 +230,68 @@ pub struct NewContact {
     pub receives_matrix: bool,
 }
 
+/// A contact's fields as typed, in a directory file's row or the contact form.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContactFields<'a> {
+    pub party: &'a str,
+    pub name: &'a str,
+    pub office: &'a str,
+    pub email: &'a str,
+    /// Empty: English.
+    pub language: &'a str,
+    pub role: &'a str,
+    /// None: the default, organizations receive the Matrix and States do not.
+    pub receives_matrix: Option<bool>,
+}
+
+/// One contact as typed, checked: the party (code, name or alias), a name, an address
+/// and a language. Every problem comes back as (column, message), in column order.
+pub fn check_contact(
+    parties: &PartyIndex,
+    f: &ContactFields<'_>,
+) -> Result<NewContact, Vec<(&'static str, String)>> {
+    let mut errs = Vec::new();
+    let party = match parties.resolve(f.party.trim()) {
+        Some(p) => Some(p),
+        None if f.party.trim().is_empty() => {
+            errs.push(("party", "the party is empty".to_string()));
+            None
+        }
+        None => {
+            errs.push(("party", format!("unknown party '{}'", f.party.trim())));
+            None
+        }
+    };
+    let name = f.name.trim();
+    if name.is_empty() {
+        errs.push(("name", "the name is empty".to_string()));
+    }
+    let email = EmailAddress::parse(f.email.trim())
+        .map_err(|e| errs.push(("email", format!("malformed address: {e}"))))
+        .ok();
+    let language = match f.language.trim() {
+        "" => Some(Language::En),
+        l => Language::parse(l)
+            .map_err(|e| errs.push(("language", e.0)))
+            .ok(),
+    };
+    match (party, email, language) {
+        (Some(p), Some(email), Some(language)) if errs.is_empty() => Ok(NewContact {
+            line: 0,
+            party: p.code.clone(),
+            name: name.to_string(),
+            office: f.office.trim().to_string(),
+            email,
+            language,
+            role: f.role.trim().to_string(),
+            receives_matrix: f
+                .receives_matrix
+                .unwrap_or(p.kind == PartyKind::Organization),
+        }),
+        _ => Err(errs),
+    }
+}
+
 /// A problem with one row of an imported file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RowError {
@@ -322,58 +384,43 @@ pub fn parse_contacts_csv(
         if rec.cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let mut errs = Vec::new();
         let err = |column: &str, message: String| RowError {
             row: line,
             column: Some(column.to_string()),
             message,
         };
-        let party = match parties.resolve(get(0)) {
-            Some(p) => Some(p),
-            None if get(0).is_empty() => {
-                errs.push(err("party", "the party is empty".into()));
-                None
-            }
-            None => {
-                errs.push(err("party", format!("unknown party '{}'", get(0))));
-                None
-            }
-        };
-        let name = get(1).to_string();
-        if name.is_empty() {
-            errs.push(err("name", "the name is empty".into()));
-        }
-        let email = match EmailAddress::parse(get(3)) {
-            Ok(e) => Some(e),
-            Err(e) => {
-                errs.push(err("email", format!("malformed address: {e}")));
-                None
-            }
-        };
-        let language = if get(4).is_empty() {
-            Some(Language::En)
-        } else {
-            match Language::parse(get(4)) {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    errs.push(err("language", e.0));
-                    None
-                }
-            }
-        };
-        let receives = match normalize_word(get(6)).as_str() {
-            "" => party.map(|p| p.kind == PartyKind::Organization),
+        let mut bad_receives = None;
+        let receives_matrix = match normalize_word(get(6)).as_str() {
+            "" => None,
             "yes" | "y" | "true" | "1" | "x" | "oui" | "si" => Some(true),
             "no" | "n" | "false" | "0" | "non" => Some(false),
             _ => {
-                errs.push(err(
+                bad_receives = Some(err(
                     "receives_matrix",
                     format!("'{}' is not yes or no", get(6)),
                 ));
                 None
             }
         };
-        if let (Some(p), Some(e)) = (party, &email) {
+        let checked = check_contact(
+            parties,
+            &ContactFields {
+                party: get(0),
+                name: get(1),
+                office: get(2),
+                email: get(3),
+                language: get(4),
+                role: get(5),
+                receives_matrix,
+            },
+        );
+        let mut errs: Vec<RowError> = match &checked {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(|(c, m)| err(c, m.clone())).collect(),
+        };
+        errs.extend(bad_receives);
+        // The same address twice for one party: the second row is the mistake.
+        if let (Some(p), Ok(e)) = (parties.resolve(get(0)), EmailAddress::parse(get(3))) {
             let key = (p.code.clone(), e.key());
             if let Some(first) = seen.get(&key) {
                 errs.push(err(
@@ -387,19 +434,8 @@ pub fn parse_contacts_csv(
                 seen.insert(key, line);
             }
         }
-        match (party, email, language, receives) {
-            (Some(p), Some(email), Some(language), Some(receives_matrix)) if errs.is_empty() => {
-                out.contacts.push(NewContact {
-                    line,
-                    party: p.code.clone(),
-                    name,
-                    office: get(2).to_string(),
-                    email,
-                    language,
-                    role: get(5).to_string(),
-                    receives_matrix,
-                })
-            }
+        match checked {
+            Ok(c) if errs.is_empty() => out.contacts.push(NewContact { line, ..c }),
             _ => out.errors.extend(errs),
         }
     }

@@ -608,7 +608,7 @@ fn an_admin_manages_users_and_contacts() {
     );
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let page = r.text().unwrap();
-    assert!(page.contains("Email"), "{page}");
+    assert!(page.contains("Email: malformed address"), "{page}");
     assert!(
         page.contains("value=\"Otieno\"") && page.contains("<option value=\"KEN\" selected>"),
         "what was typed comes back: {page}"

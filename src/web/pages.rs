@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::auth::{self, Authed, LOGIN_COOKIE, Posted, SESSION_COOKIE};
 use super::{State, WebError, render};
-use crate::directory::NewContact;
-use crate::model::{Cycle, EmailAddress, Field, Language, NeedId, PartyCode, Priority, Status};
+use crate::directory::{ContactFields, NewContact, check_contact};
+use crate::model::{Cycle, Field, Language, NeedId, Priority, Status};
 use crate::review::{Confirm, Refusal, Verdict, confirmation};
 use crate::store::contacts::ContactError;
 use crate::store::review::{DecideError, Decision, Pick, SubmissionFilter};
@@ -815,30 +815,34 @@ pub struct ContactForm {
 }
 
 impl ContactForm {
-    fn check(&self, parties: &[crate::model::Party]) -> Result<NewContact, String> {
-        let party = PartyCode::parse(&self.party).map_err(|e| format!("Party: {e}"))?;
-        let party = parties
-            .iter()
-            .find(|p| p.code == party)
-            .map(|p| p.code.clone())
-            .ok_or_else(|| format!("Party: '{}' is not a known party", self.party.trim()))?;
-        if self.name.trim().is_empty() {
-            return Err("Name: a contact needs a name".into());
-        }
-        Ok(NewContact {
-            line: 0,
-            party,
-            name: self.name.trim().to_string(),
-            office: self.office.trim().to_string(),
-            email: EmailAddress::parse(&self.email).map_err(|e| format!("Email: {e}"))?,
-            language: Language::parse(if self.language.trim().is_empty() {
-                "en"
-            } else {
-                &self.language
-            })
-            .map_err(|e| format!("Language: {e}"))?,
-            role: self.role.trim().to_string(),
-            receives_matrix: self.receives_matrix == "on" || self.receives_matrix == "1",
+    /// The contact as typed, or every problem with it in one sentence.
+    fn check(&self, parties: Vec<crate::model::Party>) -> Result<NewContact, String> {
+        let index = crate::directory::PartyIndex::new(parties);
+        check_contact(
+            &index,
+            &ContactFields {
+                party: &self.party,
+                name: &self.name,
+                office: &self.office,
+                email: &self.email,
+                language: &self.language,
+                role: &self.role,
+                receives_matrix: Some(self.receives_matrix == "on" || self.receives_matrix == "1"),
+            },
+        )
+        .map_err(|problems| {
+            let said: Vec<String> = problems
+                .iter()
+                .map(|(column, message)| {
+                    let mut c = column.chars();
+                    let first = c
+                        .next()
+                        .map(|f| f.to_uppercase().to_string())
+                        .unwrap_or_default();
+                    format!("{first}{}: {message}", c.as_str())
+                })
+                .collect();
+            said.join("; ")
         })
     }
 }
@@ -846,7 +850,7 @@ impl ContactForm {
 pub async fn add_contact(Extract(s): Extract<State>, p: Posted<ContactForm>) -> Page {
     p.auth.admin()?;
     let parties = s.store.parties().await?;
-    let c = match p.form.check(&parties) {
+    let c = match p.form.check(parties) {
         Ok(c) => c,
         Err(e) => {
             return contacts_page(
@@ -910,7 +914,7 @@ pub async fn save_contact(
     p.auth.admin()?;
     let id = id_of(&id)?;
     let parties = s.store.parties().await?;
-    let c = match p.form.check(&parties) {
+    let c = match p.form.check(parties) {
         Ok(c) => c,
         Err(e) => return contact_page(&s, &p.auth, id, Some(&e), StatusCode::BAD_REQUEST).await,
     };
