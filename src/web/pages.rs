@@ -66,6 +66,11 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// Whether a form's checkbox came back ticked.
+fn ticked(value: &str) -> bool {
+    value == "on" || value == "1"
+}
+
 fn id_of(raw: &str) -> Result<i64, WebError> {
     raw.parse().map_err(|_| WebError::NotFound)
 }
@@ -136,13 +141,11 @@ pub async fn login_form(
     login_page(&s, &next, None, StatusCode::OK)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct LoginForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     password: String,
     next: Option<String>,
 }
@@ -430,15 +433,13 @@ async fn submission_page(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct DecideForm {
     verdict: String,
     /// A change's `seq`; empty for all pending changes.
-    #[serde(default)]
     change: String,
-    #[serde(default)]
     reason: String,
-    #[serde(default)]
     confirm: String,
 }
 
@@ -498,11 +499,10 @@ async fn refused(s: &State, a: &Authed, id: i64, e: DecideError) -> Page {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct AcceptForm {
-    #[serde(default)]
     add_contact: String,
-    #[serde(default)]
     name: String,
 }
 
@@ -518,7 +518,7 @@ pub async fn accept(
     } else {
         name
     };
-    let add = (p.form.add_contact == "on" || p.form.add_contact == "1").then_some(label);
+    let add = ticked(&p.form.add_contact).then_some(label);
     if add.is_some() {
         // Contacts decide whose replies are trusted: only an admin adds one.
         p.auth.admin()?;
@@ -533,9 +533,9 @@ pub async fn accept(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct RefuseForm {
-    #[serde(default)]
     reason: String,
 }
 
@@ -796,21 +796,15 @@ fn choices(parties: &[crate::model::Party]) -> minijinja::Value {
     }
 }
 
-#[derive(Deserialize, serde::Serialize)]
+#[derive(Deserialize, serde::Serialize, Default)]
+#[serde(default)]
 pub struct ContactForm {
-    #[serde(default)]
     party: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     office: String,
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     language: String,
-    #[serde(default)]
     role: String,
-    #[serde(default)]
     receives_matrix: String,
 }
 
@@ -827,7 +821,7 @@ impl ContactForm {
                 email: &self.email,
                 language: &self.language,
                 role: &self.role,
-                receives_matrix: Some(self.receives_matrix == "on" || self.receives_matrix == "1"),
+                receives_matrix: Some(ticked(&self.receives_matrix)),
             },
         )
         .map_err(|problems| {
@@ -926,9 +920,9 @@ pub async fn save_contact(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ActiveForm {
-    #[serde(default)]
     active: String,
 }
 
@@ -985,13 +979,11 @@ async fn users_page(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct UserForm {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     role: String,
-    #[serde(default)]
     password: String,
 }
 
