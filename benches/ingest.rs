@@ -1,8 +1,10 @@
 //! Benchmark (not a test): 1,000 replies, each with a 1,000-row workbook, from the mail
-//! lab's IMAP into submissions with `needsd ingest --once`, beside the floor for the same
-//! work: a plain IMAP fetch of the same messages, their attachment taken out of the MIME,
-//! and a bare calamine read of it. Needs the mail lab (`scripts/maillab.sh start
-//! /tmp/needsd-lab`; this starts it). Run with `cargo bench --bench ingest`.
+//! lab's IMAP into submissions with `needsd ingest --once`, each answered by a receipt sent
+//! over SMTP into the same lab, beside the floor for the same work: a plain IMAP fetch of
+//! the same messages, their attachment taken out of the MIME and a bare calamine read of
+//! it, then Postfix's `smtp-source` sending as many messages of the receipts' size over as
+//! many connections. Needs the mail lab (`scripts/maillab.sh start /tmp/needsd-lab`; this
+//! starts it). Run with `cargo bench --bench ingest`.
 
 use std::io::Cursor;
 use std::net::TcpStream;
@@ -16,6 +18,8 @@ use calamine::Reader;
 const REPLIES: usize = 1_000;
 const NEEDS: usize = 1_000;
 const LAB: &str = "/tmp/needsd-lab";
+/// SMTP connections, for needsd's sender and for the floor's smtp-source alike.
+const CONNECTIONS: usize = 3;
 
 fn main() -> Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -33,18 +37,35 @@ fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let tag = format!("bench{}", std::process::id());
     let user = format!("needs-{tag}@ctc.test");
-    std::fs::write(
-        dir.path().join("needsd.toml"),
+    // The circulation is written to files (the replies are made from them); the receipts
+    // go over SMTP into the lab, as they would in production.
+    let config = |outbound: &str| {
         format!(
             "[database]\nurl = \"sqlite://data/needsd.db\"\n[mail]\nfrom = \"{user}\"\nreply_to = \"{user}\"\n\
-             token_secret_env = \"NEEDSD_TOKEN_SECRET\"\n[outbox]\ndir = \"data/outbox\"\n\
+             token_secret_env = \"NEEDSD_TOKEN_SECRET\"\n{outbound}\n\
              [imap]\nhost = \"127.0.0.1\"\nport = 1143\ntls = \"none\"\nusername = \"{user}\"\n\
              password_env = \"NEEDSD_IMAP_PASSWORD\"\n"
-        ),
+        )
+    };
+    std::fs::write(
+        dir.path().join("circulate.toml"),
+        config("[outbox]\ndir = \"data/outbox\""),
+    )?;
+    std::fs::write(
+        dir.path().join("needsd.toml"),
+        config(&format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = 2525\ntls = \"none\"\n\
+             rate_per_minute = 100000\nmax_connections = {CONNECTIONS}"
+        )),
     )?;
     let needsd = |args: &[&str]| -> Result<std::process::Output> {
+        let config = if args.first() == Some(&"dispatch") {
+            "circulate.toml"
+        } else {
+            "needsd.toml"
+        };
         let out = Command::new(env!("CARGO_BIN_EXE_needsd"))
-            .args(["--config", "needsd.toml"])
+            .args(["--config", config])
             .args(args)
             .current_dir(dir.path())
             .env("NEEDSD_TOKEN_SECRET", "benchmark-secret-benchmark-secret")
@@ -147,7 +168,7 @@ fn main() -> Result<()> {
         }
     }
     let _ = imap.logout();
-    let floor = started.elapsed().as_secs_f64();
+    let floor_read = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
     // NEEDSD_BENCH_PERF=FILE records a profile of the ingest with perf instead.
@@ -196,6 +217,41 @@ fn main() -> Result<()> {
     {
         println!("  | {line}");
     }
+    // The rest of the floor: as many messages as needsd sent, of their average size,
+    // over as many connections, by Postfix's own load generator.
+    let sent = report["send"]["sent"].as_u64().unwrap_or(0);
+    if sent != exists as u64 {
+        bail!("needsd sent {sent} receipts for {exists} replies: {report}");
+    }
+    let size = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3; print(int(sqlite3.connect('data/needsd.db').execute(\
+             \"SELECT AVG(LENGTH(raw)) FROM outbox_bodies\").fetchone()[0]))",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .context("python3")?;
+    let size = String::from_utf8_lossy(&size.stdout).trim().to_string();
+    let started = Instant::now();
+    let ok = Command::new("smtp-source")
+        .args([
+            "-c",
+            "-s",
+            &CONNECTIONS.to_string(),
+            "-m",
+            &exists.to_string(),
+        ])
+        .args(["-l", &size, "-f", "bench@ctc.test"])
+        .args(["-t", &format!("floor-{tag}@resp.test"), "127.0.0.1:2525"])
+        .stdout(Stdio::null())
+        .status()
+        .context("smtp-source (Debian's postfix package)")?;
+    if !ok.success() {
+        bail!("smtp-source failed");
+    }
+    let floor_send = started.elapsed().as_secs_f64();
+    let floor = floor_read + floor_send;
     // /usr/bin/time's last line: peak RSS (KB), user and system CPU seconds.
     let stderr = String::from_utf8_lossy(&out.stderr);
     let last: Vec<&str> = stderr
@@ -210,14 +266,21 @@ fn main() -> Result<()> {
         last.get(1).unwrap_or(&"?"),
         last.get(2).unwrap_or(&"?")
     );
-    println!("{exists} replies with a {NEEDS}-row workbook each ({rows} rows read by the floor)");
     println!(
-        "  needsd ingest --once: {took:.2} s ({cpu}; {} stored, {} submissions), peak RSS {} MB",
+        "{exists} replies with a {NEEDS}-row workbook each ({rows} rows read by the floor), \
+         a receipt for each over SMTP"
+    );
+    println!(
+        "  needsd ingest --once: {took:.2} s ({cpu}; {} stored, {} submissions, {} receipts sent), peak RSS {} MB",
         report["stored"],
         report["submissions"],
+        report["send"]["sent"],
         rss_kb / 1024
     );
-    println!("  floor (IMAP fetch + MIME + calamine): {floor:.2} s");
+    println!(
+        "  floor: {floor:.2} s (IMAP fetch + MIME + calamine {floor_read:.2} s; \
+         smtp-source, {exists} × {size} bytes over {CONNECTIONS} connections {floor_send:.2} s)"
+    );
     println!("  ratio: {:.2} (target: at most 2)", took / floor);
     Ok(())
 }

@@ -3,7 +3,8 @@
 # beyond the Rust toolchain: LibreOffice (headless) and Python's openpyxl, to prove the
 # exported workbook opens in the programs respondents use, and Postfix and Dovecot for the
 # mail lab the mail tests send through (they start it themselves, in /tmp/needsd-lab), and
-# Chromium with chromedriver for the review UI's browser tests.
+# Chromium with chromedriver for the review UI's browser tests, and swaks to send replies
+# as scripts do.
 # Needs root for apt-get when something is missing; installs nothing that is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,8 @@ command -v /usr/bin/time >/dev/null 2>&1 || need_apt+=(time)
 # The review UI's end-to-end tests drive Debian's Chromium through chromedriver.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+# Replies attached the way scripts and some mail programs attach them (text/csv, no charset).
+command -v swaks >/dev/null 2>&1 || need_apt+=(swaks)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "test.sh: installing ${need_apt[*]}" >&2
     apt-get update -qq

@@ -634,3 +634,226 @@ fn an_unreadable_workbook_is_a_clear_error_in_the_submission_and_xoauth2_logs_in
         "{text}"
     );
 }
+
+/// The organizations that answer in `csv_replies_in_any_encoding…`, one per way of sending.
+const ORGANIZATIONS: [&str; 9] = [
+    "AU", "AFDB", "AALCO", "ASDB", "CARICOM", "COMSEC", "CIS", "COE", "EU",
+];
+
+/// The changes of a `check --json` or `review list --json` document, without what only
+/// review adds (`seq`, `decision`, …), so that the two can be compared.
+fn bare_changes(changes: &serde_json::Value) -> Vec<serde_json::Value> {
+    let keys = [
+        "kind", "need_id", "row", "field", "base", "current", "proposed", "conflict", "fields",
+    ];
+    changes
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            keys.iter()
+                .filter_map(|k| c.get(*k).map(|v| (k.to_string(), v.clone())))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        })
+        .collect()
+}
+
+#[test]
+fn csv_replies_in_any_encoding_give_what_check_gives_for_the_file() {
+    maillab();
+    let tag = unique("enc");
+    let (p, _, user) = lab_project(&tag, "");
+    let contacts: Vec<(String, String)> = ORGANIZATIONS
+        .iter()
+        .map(|org| {
+            (
+                org.to_string(),
+                format!("{}-{tag}@resp.test", org.to_lowercase()),
+            )
+        })
+        .collect();
+    let mut csv = String::from("party,name,email,receives_matrix\n");
+    for (org, email) in &contacts {
+        csv.push_str(&format!("{org},Focal point,{email},yes\n"));
+    }
+    p.load(&csv, MATRIX);
+    let cycle = next_cycle();
+    p.ok(&["dispatch", "--cycle", &cycle]);
+
+    // The same edit saved by Python's csv module the ways spreadsheet programs save it:
+    // Windows-1252 with semicolons (Excel's "CSV (semicolon delimited)" on a French
+    // Windows), UTF-16 with tabs (Excel's "Unicode text"), UTF-8 with a BOM.
+    let script = format!(
+        "import csv\n\
+         rows = [['Need ID','State','Area','Need','Priority','Status','Assistance provider','Notes'],\n\
+                 ['MN-00002','SEN','POL','Contrôle des frontières terrestres','High','Assistance offered',\n\
+                  'Organisation régionale','Coût estimé : 12 000 € (phase 1)']]\n\
+         for name, enc, sep in [('cp1252.csv','cp1252',';'), ('utf16.csv','utf-16','\\t'), ('utf8bom.csv','utf-8-sig',',')]:\n\
+         \x20   with open({dir:?} + '/' + name, 'w', encoding=enc, newline='') as f:\n\
+         \x20       csv.writer(f, delimiter=sep).writerows(rows)\n",
+        dir = p.path("").display().to_string()
+    );
+    let made = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3");
+    assert!(made.success());
+    let files = ["cp1252.csv", "utf16.csv", "utf8bom.csv"];
+    for f in files {
+        let bytes = std::fs::read(p.path(f)).unwrap();
+        assert!(
+            std::str::from_utf8(&bytes).is_err() || f == "utf8bom.csv",
+            "{f} is not UTF-8, as a spreadsheet program writes it"
+        );
+    }
+    // Each file three ways, as swaks attaches it (base64): text/csv without a charset,
+    // text/csv with a wrong one, and application/octet-stream.
+    let types = [
+        "text/csv",
+        "text/csv; charset=utf-8",
+        "application/octet-stream",
+    ];
+    let mut sent = Vec::new();
+    for (i, (org, email)) in contacts.iter().enumerate() {
+        let (file, content_type) = (files[i / 3], types[i % 3]);
+        let (to, id, _) = circulation(email);
+        let out = std::process::Command::new("swaks")
+            .args(["--server", &format!("127.0.0.1:{SMTP}")])
+            .args(["--from", email, "--to", &to])
+            .args([
+                "--header",
+                "Subject: Re: [Matrix of Needs] notre mise à jour",
+            ])
+            .args(["--header", &format!("In-Reply-To: {id}")])
+            .args(["--body", "Voir le fichier joint."])
+            .args(["--attach-type", content_type, "--attach-name", file])
+            .arg("--attach")
+            .arg(format!("@{}", p.path(file).display()))
+            .output()
+            .expect("swaks (scripts/test.sh installs it)");
+        assert!(
+            out.status.success(),
+            "swaks: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        sent.push((org.clone(), file, content_type));
+    }
+    wait_for_mail(&user, contacts.len(), 10);
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["submissions"], contacts.len(), "{out}");
+    assert_eq!(out["quarantined"], 0, "{out}");
+
+    let listed = p.json(&["review", "list", "--json"]);
+    for (org, file, content_type) in sent {
+        let path = p.path(file).display().to_string();
+        let check = p.json(&["check", &path, "--as", &org, "--cycle", &cycle, "--json"]);
+        let expected = bare_changes(&check["changes"]);
+        assert!(
+            expected
+                .iter()
+                .any(|c| c["proposed"] == "Coût estimé : 12 000 € (phase 1)"),
+            "{file}: {check}"
+        );
+        let submission = listed["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["party"] == org.as_str())
+            .unwrap_or_else(|| panic!("{org}: {listed}"));
+        assert_eq!(
+            bare_changes(&submission["changes"]),
+            expected,
+            "{file} sent as {content_type}"
+        );
+        assert_eq!(
+            submission["errors"], check["errors"],
+            "{file} as {content_type}"
+        );
+    }
+}
+
+#[test]
+fn a_message_id_used_again_by_another_message_is_not_a_copy() {
+    maillab();
+    let tag = unique("mid");
+    let (p, _, user) = lab_project(&tag, "");
+    let grace = format!("grace-{tag}@resp.test");
+    p.load(
+        &format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\n"),
+        MATRIX,
+    );
+    let cycle = next_cycle();
+    p.ok(&["dispatch", "--cycle", &cycle]);
+    let (to, id, workbook) = circulation(&grace);
+    let file = p.path("grace.xlsx");
+    std::fs::write(&file, &workbook).unwrap();
+    edit_workbook(&file, &[("MN-00001", "Status", "Met")]);
+    let edited = std::fs::read(&file).unwrap();
+    let message_id = format!("<same-{tag}@resp.test>");
+    let with_id = |raw: Vec<u8>| {
+        let text = String::from_utf8(raw).unwrap();
+        let start = text.find("Message-ID: ").unwrap();
+        let end = start + text[start..].find("\r\n").unwrap();
+        format!("{}Message-ID: {message_id}{}", &text[..start], &text[end..]).into_bytes()
+    };
+    // Grace's reply, delivered twice (to the token address and to the plain one): a copy.
+    let genuine = with_id(reply_with_attachment(
+        &grace,
+        &to,
+        &id,
+        "Matrix.xlsx",
+        &edited,
+    ));
+    send_raw(&grace, &to, &genuine);
+    send_raw(&grace, &user, &genuine);
+    // A stranger reuses its Message-ID with the same workbook; Grace herself sends
+    // another workbook under the same Message-ID. Neither is a copy of the first.
+    let stranger = format!("mallory-{tag}@elsewhere.test");
+    send_raw(
+        &stranger,
+        &to,
+        &with_id(reply_with_attachment(
+            &stranger,
+            &to,
+            &id,
+            "Matrix.xlsx",
+            &edited,
+        )),
+    );
+    edit_workbook(&file, &[("MN-00001", "Notes", "Second thoughts")]);
+    let again = std::fs::read(&file).unwrap();
+    send_raw(
+        &grace,
+        &to,
+        &with_id(reply_with_attachment(
+            &grace,
+            &to,
+            &id,
+            "Matrix.xlsx",
+            &again,
+        )),
+    );
+    wait_for_mail(&user, 4, 10);
+
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["stored"], 4, "{out}");
+    assert_eq!(
+        out["submissions"], 3,
+        "the two deliveries of one reply make one submission; the others their own: {out}"
+    );
+    assert_eq!(out["quarantined"], 1, "{out}");
+    let subs = submissions(&p);
+    let from = |who: &str| {
+        subs.iter()
+            .filter(|s| s.from.as_deref() == Some(who))
+            .count()
+    };
+    assert_eq!(from(&grace), 2, "{subs:?}");
+    assert_eq!(from(&stranger), 1, "{subs:?}");
+    let quarantined = subs.iter().find(|s| s.state == "quarantined").unwrap();
+    assert_eq!(quarantined.from.as_deref(), Some(stranger.as_str()));
+    // Reading everything again changes nothing: the copy is still a copy.
+    let again = p.json(&["reparse", "--all", "--json"]);
+    assert_eq!(again["submissions"], 3, "{again}");
+}

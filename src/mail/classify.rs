@@ -142,8 +142,13 @@ fn read_inner(raw: &[u8]) -> Result<Facts, ClassifyError> {
 fn collect_attachments(m: &mail_parser::Message<'_>, out: &mut Vec<Attachment>, depth: usize) {
     for part in m.attachments() {
         if let Some(inner) = part.message() {
-            if depth < 4 {
-                collect_attachments(inner, out, depth + 1);
+            // Parsed again on its own: the parts of a forwarded message carry offsets into
+            // the outer message's bytes, which `original_bytes` cannot tell from offsets
+            // into its own.
+            if depth < 4
+                && let Some(inner) = MessageParser::default().parse(inner.raw_message())
+            {
+                collect_attachments(&inner, out, depth + 1);
             }
             continue;
         }
@@ -161,9 +166,55 @@ fn collect_attachments(m: &mail_parser::Message<'_>, out: &mut Vec<Attachment>, 
         out.push(Attachment {
             name: part.attachment_name().unwrap_or("").to_string(),
             content_type,
-            bytes: part.contents().to_vec(),
+            bytes: original_bytes(m, part),
         });
     }
+}
+
+/// A part's bytes as the sender's program wrote them, with only the transfer encoding
+/// (base64, quoted-printable) undone. mail-parser turns every text part into a UTF-8
+/// string by its charset parameter, which for a file is often missing or wrong (Excel's
+/// Windows-1252 CSV sent as `text/csv` with no charset): the workbook reader must see the
+/// original bytes and decide the encoding itself, as it does for a file on disk.
+fn original_bytes(m: &mail_parser::Message<'_>, part: &mail_parser::MessagePart<'_>) -> Vec<u8> {
+    use mail_parser::Encoding;
+    use mail_parser::decoders::{base64::base64_decode, quoted_printable::quoted_printable_decode};
+    if !matches!(part.body, PartType::Text(_) | PartType::Html(_)) || part.is_encoding_problem {
+        return part.contents().to_vec();
+    }
+    // The offsets of a part are into the raw bytes of the message parsed (a forwarded
+    // message is parsed again on its own by `collect_attachments`).
+    let Some(raw) = m
+        .raw_message()
+        .get(part.offset_body as usize..part.offset_end as usize)
+    else {
+        return part.contents().to_vec();
+    };
+    let decoded = match part.encoding {
+        Encoding::None => Some(raw.to_vec()),
+        Encoding::Base64 => base64_decode(raw),
+        Encoding::QuotedPrintable => quoted_printable_decode(raw),
+    };
+    decoded.unwrap_or_else(|| part.contents().to_vec())
+}
+
+/// What makes two stored messages one: the same Message-ID, the same sender (letter
+/// case aside) and the same attachments, byte for byte and in order. The Message-ID is
+/// chosen by the sender's program and anyone can reuse one, so a message that shares
+/// only its Message-ID with another is judged on its own. `None` without a Message-ID:
+/// such a message is never taken for a copy (its raw bytes already are, by sha256).
+pub fn copy_key(f: &Facts) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let id = f.message_id.as_deref()?;
+    let mut h = Sha256::new();
+    h.update(id.as_bytes());
+    h.update([0]);
+    h.update(f.from.as_deref().unwrap_or("").to_lowercase().as_bytes());
+    for a in &f.attachments {
+        h.update([0]);
+        h.update(Sha256::digest(&a.bytes));
+    }
+    Some(hex::encode(h.finalize()))
 }
 
 /// An RFC 3464 report with a failed recipient, or a bounce in the older styles (from the
@@ -521,6 +572,141 @@ mod tests {
         let f = read(&raw).unwrap();
         assert_eq!(f.attachments.len(), 1, "{:?}", f.attachments);
         assert_eq!(f.attachments[0].name, "matrix.csv");
+    }
+
+    /// "Coût estimé : 12 000 €" in Windows-1252, as Excel's French CSV writes it.
+    const CP1252_CSV: &[u8] = b"Need ID;Notes\r\nMN-00001;Co\xfbt estim\xe9 : 12 000 \x80\r\n";
+
+    fn csv_part(headers: &str, body: &str) -> Vec<u8> {
+        msg(
+            "From: fp@mfa.example\r\nSubject: matrix\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"",
+            &format!(
+                "--b\r\nContent-Type: text/plain\r\n\r\nhere\r\n--b\r\n{headers}\r\n\
+                 Content-Disposition: attachment; filename=\"matrix.csv\"\r\n\r\n{body}\r\n--b--\r\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn a_text_attachment_keeps_the_bytes_its_sender_wrote() {
+        // No charset, a wrong one, base64, quoted-printable and 8bit: the reader gets the
+        // file's own bytes every time, never a UTF-8 guess with replacement characters.
+        let b64 = |b: &[u8]| {
+            use std::fmt::Write;
+            const A: &[u8; 64] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let mut s = String::new();
+            for c in b.chunks(3) {
+                let n = c
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |n, (i, x)| n | u32::from(*x) << (16 - 8 * i));
+                for i in 0..4 {
+                    let ch = if i <= c.len() {
+                        A[(n >> (18 - 6 * i) & 63) as usize] as char
+                    } else {
+                        '='
+                    };
+                    let _ = write!(s, "{ch}");
+                }
+            }
+            s
+        };
+        let qp: String = CP1252_CSV
+            .iter()
+            .map(|&c| match c {
+                b'\r' | b'\n' => (c as char).to_string(),
+                0x20..=0x7e if c != b'=' => (c as char).to_string(),
+                _ => format!("={c:02X}"),
+            })
+            .collect();
+        let mut eight_bit = csv_part("Content-Type: text/csv", "#CSV#");
+        let at = eight_bit.windows(5).position(|w| w == b"#CSV#").unwrap();
+        eight_bit.splice(at..at + 5, CP1252_CSV.iter().copied());
+        let cases = [
+            csv_part(
+                "Content-Type: text/csv\r\nContent-Transfer-Encoding: base64",
+                &b64(CP1252_CSV),
+            ),
+            csv_part(
+                "Content-Type: text/csv; charset=utf-8\r\nContent-Transfer-Encoding: base64",
+                &b64(CP1252_CSV),
+            ),
+            csv_part(
+                "Content-Type: text/csv; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable",
+                &qp,
+            ),
+            eight_bit,
+        ];
+        for raw in &cases {
+            let f = read(raw).unwrap();
+            assert_eq!(f.attachments.len(), 1, "{}", String::from_utf8_lossy(raw));
+            let got = &f.attachments[0].bytes;
+            // Transfer decoding may leave the line break before the boundary.
+            assert_eq!(
+                got.strip_suffix(b"\r\n").unwrap_or(got),
+                CP1252_CSV.strip_suffix(b"\r\n").unwrap(),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
+    #[test]
+    fn a_forwarded_text_attachment_keeps_its_bytes_too() {
+        let inner = "From: fp@mfa.example\r\nSubject: matrix\r\nMIME-Version: 1.0\r\n\
+                     Content-Type: multipart/mixed; boundary=\"i\"\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\nhere\r\n\
+                     --i\r\nContent-Type: text/csv; charset=utf-8; name=\"matrix.csv\"\r\nContent-Disposition: attachment\r\n\
+                     Content-Transfer-Encoding: quoted-printable\r\n\r\nCo=FBt=3B=80\r\n--i--\r\n";
+        let raw = msg(
+            "From: boss@mfa.example\r\nSubject: Fwd: matrix\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"o\"",
+            &format!(
+                "--o\r\nContent-Type: text/plain\r\n\r\nforwarding\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--o--\r\n"
+            ),
+        );
+        let f = read(&raw).unwrap();
+        assert_eq!(f.attachments.len(), 1, "{:?}", f.attachments);
+        let got = &f.attachments[0].bytes;
+        assert_eq!(got.strip_suffix(b"\r\n").unwrap_or(got), b"Co\xfbt;\x80");
+    }
+
+    #[test]
+    fn a_copy_is_the_same_message_id_sender_and_attachments() {
+        let mail = |from: &str, id: &str, attachment: &str| {
+            read(&csv_part(
+                &format!("Content-Type: text/csv\r\nX-From: {from}\r\nX-Id: {id}"),
+                attachment,
+            ))
+            .map(|mut f| {
+                f.from = Some(from.to_string());
+                f.message_id = (!id.is_empty()).then(|| id.to_string());
+                f
+            })
+            .unwrap()
+        };
+        let key = |from: &str, id: &str, attachment: &str| copy_key(&mail(from, id, attachment));
+        let original = key("fp@mfa.example", "a@b", "Need ID\r\nMN-00001");
+        assert!(original.is_some());
+        // The same message delivered twice, whatever the letter case of the address.
+        assert_eq!(
+            key("FP@MFA.example", "a@b", "Need ID\r\nMN-00001"),
+            original
+        );
+        // Another sender, other attachments, or another Message-ID: another message.
+        assert_ne!(
+            key("mallory@evil.example", "a@b", "Need ID\r\nMN-00001"),
+            original
+        );
+        assert_ne!(
+            key("fp@mfa.example", "a@b", "Need ID\r\nMN-00002"),
+            original
+        );
+        assert_ne!(
+            key("fp@mfa.example", "c@d", "Need ID\r\nMN-00001"),
+            original
+        );
+        // Without a Message-ID nothing is a copy.
+        assert_eq!(key("fp@mfa.example", "", "Need ID\r\nMN-00001"), None);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct Reading {
     pub matched: Option<(Cycle, i64)>,
     pub verified: Option<bool>,
     pub auth_results: Option<String>,
+    /// What makes another message a copy of this one (`classify::copy_key`).
+    pub copy_key: Option<String>,
     /// `parsed`, `quarantined` or `failed`.
     pub state: &'static str,
     pub error: Option<String>,
@@ -117,17 +119,15 @@ impl Store {
         row.map(|r| super::parsed(&r, "cycle_id")).transpose()
     }
 
-    /// Whether another inbox row with this Message-ID already gave a submission (the
-    /// same message delivered to two of our addresses).
-    pub async fn submitted_message_id(
-        &self,
-        message_id: &str,
-        except: i64,
-    ) -> Result<bool, StoreError> {
+    /// Whether another stored message that is the same as this one (the same
+    /// Message-ID, sender and attachments: `classify::copy_key`) already gave a
+    /// submission: the same reply delivered to two of needsd's addresses, or a copy
+    /// dragged back into the inbox with other headers.
+    pub async fn submitted_copy(&self, copy_key: &str, except: i64) -> Result<bool, StoreError> {
         Ok(sqlx::query(
-            "SELECT 1 FROM inbox i JOIN submissions s ON s.inbox_id = i.id WHERE i.message_id = $1 AND i.id <> $2 LIMIT 1",
+            "SELECT 1 FROM inbox i JOIN submissions s ON s.inbox_id = i.id WHERE i.copy_key = $1 AND i.id <> $2 LIMIT 1",
         )
-        .bind(message_id)
+        .bind(copy_key)
         .bind(except)
         .fetch_optional(&self.pool)
         .await?
@@ -211,7 +211,8 @@ pub(crate) async fn record_reading_on(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE inbox SET message_id = $2, from_addr = $3, subject = $4, classification = $5, cycle_id = $6, \
-         contact_id = $7, sender_verified = $8, auth_results = $9, state = $10, error = $11 WHERE id = $1",
+         contact_id = $7, sender_verified = $8, auth_results = $9, state = $10, error = $11, copy_key = $12 \
+         WHERE id = $1",
     )
     .bind(inbox_id)
     .bind(r.message_id.as_deref())
@@ -224,6 +225,7 @@ pub(crate) async fn record_reading_on(
     .bind(r.auth_results.as_deref())
     .bind(r.state)
     .bind(r.error.as_deref())
+    .bind(r.copy_key.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())

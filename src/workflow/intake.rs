@@ -222,6 +222,7 @@ pub async fn decide(
         from: facts.from.clone(),
         subject: Some(facts.subject.clone()),
         auth_results: (!facts.auth_results.is_empty()).then(|| facts.auth_results.join("\n")),
+        copy_key: classify::copy_key(&facts),
         state: "parsed",
         ..Reading::default()
     };
@@ -258,8 +259,8 @@ pub async fn decide(
                 .map(|(m, _)| (m.cycle, m.contact_id));
         }
         Kind::Reply => {
-            let duplicate = match &facts.message_id {
-                Some(mid) => store.submitted_message_id(mid, id).await?,
+            let duplicate = match &reading.copy_key {
+                Some(key) => store.submitted_copy(key, id).await?,
                 None => false,
             };
             if duplicate {

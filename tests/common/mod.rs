@@ -245,6 +245,18 @@ pub fn lab_daemon_config(secretariat: &str) -> String {
     )
 }
 
+/// A `[schedule]` whose jobs cannot fire before the year 2100, for a daemon a test runs on
+/// the system clock: no test's outcome may depend on today's date. With the defaults, a
+/// daemon started between the 1st and the 15th would rightly catch up the current
+/// month's circulation and mail every contact a second time.
+pub const QUIET_SCHEDULE: &str = "[schedule]\n\
+    dispatch = \"0 0 9 1 1 * 2100\"\n\
+    reminders = [\"0 0 9 1 1 * 2100\"]\n\
+    deadline_alert = \"0 0 9 1 1 * 2100\"\n\
+    digest = \"0 0 9 1 1 * 2100\"\n\
+    deadlines = \"0 0 9 1 1 * 2100\"\n\
+    review_alert = \"0 0 9 1 1 * 2100\"\n";
+
 impl Project {
     /// The project's config for a daemon in the test process: the database by its
     /// absolute path (the test's working directory is not the project's), the secrets

@@ -54,7 +54,8 @@ pub fn review_lab(tag: &str) -> ReviewLab {
     maillab();
     let secretariat = format!("needs-{tag}");
     let user = format!("{secretariat}@ctc.test");
-    let config = lab_daemon_config(&secretariat);
+    // Its daemon runs on the system clock, so no job may fire (see QUIET_SCHEDULE).
+    let config = format!("{}{QUIET_SCHEDULE}", lab_daemon_config(&secretariat));
     let p = Project::new(&config);
     let grace = format!("grace-{tag}@resp.test");
     let amina = format!("amina-{tag}@resp.test");
