@@ -210,6 +210,10 @@ fn main() -> Result<()> {
     if !out.status.success() {
         bail!("ingest: {}", String::from_utf8_lossy(&out.stderr));
     }
+    // NEEDSD_BENCH_STDERR=FILE keeps what the ingest logged (with NEEDSD_LOG=debug, say).
+    if let Ok(file) = std::env::var("NEEDSD_BENCH_STDERR") {
+        std::fs::write(file, &out.stderr)?;
+    }
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
     for line in String::from_utf8_lossy(&out.stderr)
         .lines()
@@ -227,7 +231,8 @@ fn main() -> Result<()> {
         .args([
             "-c",
             "import sqlite3; print(int(sqlite3.connect('data/needsd.db').execute(\
-             \"SELECT AVG(LENGTH(raw)) FROM outbox_bodies\").fetchone()[0]))",
+             \"SELECT AVG(LENGTH(b.raw)) FROM outbox_bodies b JOIN outbox o ON o.id = b.outbox_id \
+             WHERE o.kind = 'receipt'\").fetchone()[0]))",
         ])
         .current_dir(dir.path())
         .output()
@@ -282,6 +287,10 @@ fn main() -> Result<()> {
          smtp-source, {exists} × {size} bytes over {CONNECTIONS} connections {floor_send:.2} s)"
     );
     println!("  ratio: {:.2} (target: at most 2)", took / floor);
+    // NEEDSD_BENCH_KEEP=1 leaves the project (database, config) for a look afterwards.
+    if std::env::var_os("NEEDSD_BENCH_KEEP").is_some() {
+        println!("  kept: {}", dir.keep().display());
+    }
     Ok(())
 }
 

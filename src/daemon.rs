@@ -115,8 +115,10 @@ pub async fn run(
     let watcher = {
         let (cfg, clock, health) = (Arc::clone(&cfg), Arc::clone(&clock), Arc::clone(&health));
         let stop = until_stopped(stopped.clone());
+        // Receipts go out through the daemon's one sender, woken as each is queued.
+        let send_by = workflow::SendBy::Daemon(Arc::clone(&wake_sender));
         tokio::spawn(async move {
-            workflow::watch_inbox(&cfg, Arc::clone(&clock), stop, |_| {
+            workflow::watch_inbox(&cfg, Arc::clone(&clock), &send_by, stop, |_| {
                 health.polls.fetch_add(1, Ordering::Relaxed);
                 health
                     .last_poll

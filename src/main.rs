@@ -622,7 +622,12 @@ async fn try_main(cli: Cli) -> Result<()> {
                 eprintln!("needsd: watching the inbox; SIGTERM or Ctrl-C stops");
                 return needsd::workflow::ingest_watch(&cfg, Arc::new(SystemClock)).await;
             }
-            let r = needsd::workflow::ingest_once(&cfg, Arc::new(SystemClock)).await?;
+            let r = needsd::workflow::ingest_once(
+                &cfg,
+                Arc::new(SystemClock),
+                &needsd::workflow::SendBy::Pass,
+            )
+            .await?;
             if json {
                 print_json(&r)?;
             } else {

@@ -231,35 +231,15 @@ async fn blocking<R: Send + 'static>(
 }
 
 fn tls_config(cfg: &ImapConfig) -> Result<Arc<rustls::ClientConfig>, InboundError> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        // A system certificate rustls cannot use is skipped, as browsers do.
-        let _ = roots.add(cert);
-    }
-    if let Some(path) = &cfg.ca_file {
-        use rustls_pki_types::pem::PemObject;
-        let ca_err = |reason: String| InboundError::CaFile {
-            path: path.display().to_string(),
-            reason,
-        };
-        for cert in rustls_pki_types::CertificateDer::pem_file_iter(path)
-            .map_err(|e| ca_err(e.to_string()))?
-        {
-            roots
-                .add(cert.map_err(|e| ca_err(e.to_string()))?)
-                .map_err(|e| ca_err(e.to_string()))?;
+    crate::mail::tls::client_config(cfg.ca_file.as_deref()).map_err(|e| match e {
+        crate::mail::tls::TlsSetupError::CaFile { path, reason } => {
+            InboundError::CaFile { path, reason }
         }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| InboundError::Tls {
+        crate::mail::tls::TlsSetupError::Rustls(reason) => InboundError::Tls {
             host: cfg.host.clone(),
-            reason: e.to_string(),
-        })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+            reason,
+        },
+    })
 }
 
 fn wrap_tls(cfg: &ImapConfig, tcp: TcpStream) -> Result<Conn, InboundError> {

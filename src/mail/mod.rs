@@ -4,3 +4,4 @@ pub mod classify;
 pub mod compose;
 pub mod inbound;
 pub mod outbound;
+pub mod tls;

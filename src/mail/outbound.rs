@@ -1,5 +1,6 @@
 //! The outbox sender: claims due messages and hands them to the configured transport,
-//! SMTP through lettre's connection pool or one `.eml` file per message. Each message is
+//! SMTP (lettre's protocol code over connections needsd opens and keeps itself) or one
+//! `.eml` file per message. Each message is
 //! recorded `sending` (with a lease naming this process) before the SMTP transaction
 //! starts and `sent`, `failed` or queued for a retry right after the server answers, so
 //! a kill at any moment leaves at most one message per connection whose fate is unknown;
@@ -10,11 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use lettre::Address;
 use lettre::address::Envelope;
-use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
+use lettre::transport::smtp::extension::ClientId;
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -26,14 +29,8 @@ use crate::store::{Store, StoreError};
 
 #[derive(Debug, Error)]
 pub enum OutboundError {
-    #[error("cannot read the CA certificate {path} (smtp.ca_file): {source}")]
-    CaFile {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("smtp.ca_file {path}: {reason}")]
-    CaParse { path: String, reason: String },
+    #[error("cannot read the CA certificate {path} (smtp.ca_file): {reason}")]
+    CaFile { path: String, reason: String },
     #[error("cannot set up TLS for {host}: {reason}")]
     Tls { host: String, reason: String },
     #[error("smtp.token_command failed: {0}")]
@@ -121,7 +118,7 @@ pub enum Outcome {
 
 enum Transport {
     File(PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Box<Smtp>),
 }
 
 /// Sends the outbox through the configured transport.
@@ -148,7 +145,7 @@ impl Sender {
                 owner: process_identity(),
             },
             Outbound::Smtp(s) => Self {
-                transport: Transport::Smtp(smtp_transport(s).await?),
+                transport: Transport::Smtp(Box::new(Smtp::new(s).await?)),
                 workers: s.max_connections as usize,
                 pacer: Some(Mutex::new(Pacer::per_minute(s.rate_per_minute))),
                 timeout: Duration::from_secs(s.timeout_seconds),
@@ -301,7 +298,10 @@ impl Sender {
     ) -> Result<SendReport, OutboundError> {
         let mut tally = SendReport::default();
         let mut done: Option<(i64, Settle)> = None;
-        loop {
+        // This worker's SMTP connection: taken from the idle ones, or opened at its first
+        // message, and put back when the outbox is drained.
+        let mut connection = None;
+        let tally = loop {
             let slot = self.pacer.as_ref().map(|p| {
                 p.lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -314,9 +314,9 @@ impl Sender {
                 tokio::time::sleep_until(at).await;
             }
             let Some(msg) = step(&ledger, done.take(), true).await? else {
-                return Ok(tally);
+                break tally;
             };
-            let settle = match self.send(&msg).await {
+            let settle = match self.send(&msg, &mut connection).await {
                 Outcome::Sent => {
                     tally.sent += 1;
                     Settle::Sent
@@ -361,23 +361,30 @@ impl Sender {
                 }
             };
             done = Some((msg.id, settle));
+        };
+        if let (Transport::Smtp(smtp), Some(c)) = (&self.transport, connection) {
+            smtp.put_back(c);
         }
+        Ok(tally)
     }
 
-    /// One message, with one immediate retry on a fresh connection when a pooled one
-    /// turns out to be dead (a server that closed it while idle).
-    async fn send(&self, msg: &Claimed) -> Outcome {
-        let outcome = self.send_once(msg).await;
+    /// One message, with one immediate retry on a fresh connection when a kept one turns
+    /// out to be dead (a server that closed it while idle).
+    async fn send(&self, msg: &Claimed, connection: &mut Option<Kept>) -> Outcome {
+        let outcome = self.send_once(msg, connection).await;
         match outcome {
             Outcome::Retry {
                 connection_lost: true,
                 ..
-            } => self.send_once(msg).await,
+            } => self.send_once(msg, connection).await,
             other => other,
         }
     }
 
-    async fn send_once(&self, msg: &Claimed) -> Outcome {
+    /// Sends one message. The connection is kept only after a message it delivered: after
+    /// any error, or a timeout in the middle of DATA, its state is unknown and it is
+    /// dropped, so the next message never stalls on a half-finished exchange.
+    async fn send_once(&self, msg: &Claimed, connection: &mut Option<Kept>) -> Outcome {
         match &self.transport {
             Transport::File(dir) => {
                 let path = dir.join(eml_name(&msg.message_id));
@@ -407,10 +414,19 @@ impl Sender {
                         };
                     }
                 };
-                // lettre bounds only the connect; a server that stalls mid-session would
-                // hang the send without this.
-                match tokio::time::timeout(self.timeout, smtp.send_raw(&envelope, &msg.raw)).await {
-                    Ok(Ok(_)) => Outcome::Sent,
+                let mut c = match smtp.ready(connection.take()).await {
+                    Ok(c) => c,
+                    Err(outcome) => return outcome,
+                };
+                // A server that stalls mid-session would hang the send without this.
+                match tokio::time::timeout(self.timeout, c.send(&envelope, &msg.raw)).await {
+                    Ok(Ok(_)) => {
+                        *connection = Some(Kept {
+                            c,
+                            since: Instant::now(),
+                        });
+                        Outcome::Sent
+                    }
                     Ok(Err(e)) => classify(&e),
                     Err(_) => Outcome::Retry {
                         error: format!("no answer from the server in {} s", self.timeout.as_secs()),
@@ -449,65 +465,237 @@ pub fn eml_name(message_id: &str) -> String {
     format!("{id}.eml")
 }
 
-async fn smtp_transport(
-    s: &SmtpConfig,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, OutboundError> {
-    let tls_parameters = || -> Result<TlsParameters, OutboundError> {
-        let mut builder = TlsParameters::builder(s.host.clone());
-        if let Some(path) = &s.ca_file {
-            let pem = std::fs::read(path).map_err(|source| OutboundError::CaFile {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| OutboundError::CaParse {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            builder = builder.add_root_certificate(cert);
-        }
-        builder.build_rustls().map_err(|e| OutboundError::Tls {
+/// How needsd reaches its SMTP server: where, with what TLS and login, and the
+/// connections that are open but idle between messages.
+struct Smtp {
+    host: String,
+    port: u16,
+    /// Implicit TLS (`tls = "tls"`): the handshake comes before the greeting.
+    wrapper: Option<Arc<rustls::ClientConfig>>,
+    /// STARTTLS (`tls = "starttls"`), through lettre.
+    starttls: Option<TlsParameters>,
+    login: Option<(Credentials, Vec<Mechanism>)>,
+    timeout: Duration,
+    hello: ClientId,
+    idle: Mutex<Vec<Kept>>,
+}
+
+/// An open connection and when it last delivered a message.
+struct Kept {
+    c: AsyncSmtpConnection,
+    since: Instant,
+}
+
+/// How long an open connection may wait for its next message. Servers close idle
+/// connections after a few minutes (Postfix after 300 s, Microsoft 365 and Gmail sooner);
+/// one they closed anyway is replaced on the next send (see `Sender::send`).
+const IDLE: Duration = Duration::from_secs(50);
+/// A connection that has waited longer than this is asked (NOOP) whether the server still
+/// listens before a message goes on it: a server that gave up on it may have said so
+/// (Postfix's "421 timeout exceeded"), and that answer must not be taken as the message's.
+const CHECK_AFTER: Duration = Duration::from_secs(1);
+
+impl Smtp {
+    async fn new(s: &SmtpConfig) -> Result<Self, OutboundError> {
+        let ca_file = |reason: String| OutboundError::CaFile {
+            path: s
+                .ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            reason,
+        };
+        let tls_err = |reason: String| OutboundError::Tls {
             host: s.host.clone(),
-            reason: e.to_string(),
+            reason,
+        };
+        let (wrapper, starttls) = match s.tls {
+            Tls::None => (None, None),
+            Tls::Tls => {
+                let config =
+                    crate::mail::tls::client_config(s.ca_file.as_deref()).map_err(|e| match e {
+                        crate::mail::tls::TlsSetupError::CaFile { reason, .. } => ca_file(reason),
+                        crate::mail::tls::TlsSetupError::Rustls(reason) => tls_err(reason),
+                    })?;
+                (Some(config), None)
+            }
+            Tls::Starttls => {
+                let mut builder = TlsParameters::builder(s.host.clone());
+                if let Some(path) = &s.ca_file {
+                    let pem = std::fs::read(path).map_err(|e| ca_file(e.to_string()))?;
+                    let cert = Certificate::from_pem(&pem).map_err(|e| ca_file(e.to_string()))?;
+                    builder = builder.add_root_certificate(cert);
+                }
+                (
+                    None,
+                    Some(builder.build_rustls().map_err(|e| tls_err(e.to_string()))?),
+                )
+            }
+        };
+        let login = match &s.auth {
+            Auth::None => None,
+            Auth::Password { username, password } => Some((
+                Credentials::new(username.clone(), password.expose().to_string()),
+                vec![Mechanism::Plain, Mechanism::Login],
+            )),
+            Auth::OAuth2 {
+                username,
+                token_command,
+            } => Some((
+                Credentials::new(username.clone(), run_token_command(token_command).await?),
+                vec![Mechanism::Xoauth2],
+            )),
+        };
+        Ok(Self {
+            host: s.host.clone(),
+            port: s.port,
+            wrapper,
+            starttls,
+            login,
+            timeout: Duration::from_secs(s.timeout_seconds),
+            hello: ClientId::default(),
+            idle: Mutex::new(Vec::new()),
         })
-    };
-    let tls = match s.tls {
-        Tls::None => LettreTls::None,
-        Tls::Starttls => LettreTls::Required(tls_parameters()?),
-        Tls::Tls => LettreTls::Wrapper(tls_parameters()?),
-    };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.as_str())
-        .port(s.port)
-        .tls(tls)
-        .timeout(Some(Duration::from_secs(s.timeout_seconds)))
-        .pool_config(
-            PoolConfig::new()
-                .max_size(s.max_connections)
-                // Close idle connections well before servers do (Postfix after 300 s,
-                // Microsoft 365 and Gmail after a few minutes); a connection the server
-                // closed anyway is replaced on the next send (see `Sender::send`).
-                .idle_timeout(Duration::from_secs(50)),
-        );
-    match &s.auth {
-        Auth::None => {}
-        Auth::Password { username, password } => {
-            builder = builder
-                .credentials(Credentials::new(
-                    username.clone(),
-                    password.expose().to_string(),
-                ))
-                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
-        }
-        Auth::OAuth2 {
-            username,
-            token_command,
-        } => {
-            let token = run_token_command(token_command).await?;
-            builder = builder
-                .credentials(Credentials::new(username.clone(), token))
-                .authentication(vec![Mechanism::Xoauth2]);
+    }
+
+    /// A connection to send on: `kept` (the worker's own) or an idle one, checked with a
+    /// NOOP when it has waited, or else a new one.
+    async fn ready(&self, kept: Option<Kept>) -> Result<AsyncSmtpConnection, Outcome> {
+        let mut candidate = kept;
+        loop {
+            let Some(Kept { mut c, since }) = candidate.take().or_else(|| self.take_idle()) else {
+                return self.connect().await;
+            };
+            if since.elapsed() < CHECK_AFTER {
+                return Ok(c);
+            }
+            let alive = tokio::time::timeout(self.timeout, c.test_connected()).await;
+            if alive.unwrap_or(false) {
+                return Ok(c);
+            }
         }
     }
-    Ok(builder.build())
+
+    /// An idle connection that has not waited too long, if there is one.
+    fn take_idle(&self) -> Option<Kept> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(k) = idle.pop() {
+            if k.since.elapsed() < IDLE {
+                return Some(k);
+            }
+        }
+        None
+    }
+
+    fn put_back(&self, k: Kept) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(k);
+    }
+
+    /// Opens a connection: TCP, TLS, greeting and EHLO, STARTTLS, login, all within the
+    /// timeout (lettre's own bounds only the TCP connect).
+    async fn connect(&self) -> Result<AsyncSmtpConnection, Outcome> {
+        let opened = tokio::time::timeout(self.timeout, self.open()).await;
+        opened.unwrap_or_else(|_| {
+            Err(Outcome::Retry {
+                error: format!(
+                    "no answer from {}:{} in {} s",
+                    self.host,
+                    self.port,
+                    self.timeout.as_secs()
+                ),
+                connection_lost: false,
+            })
+        })
+    }
+
+    async fn open(&self) -> Result<AsyncSmtpConnection, Outcome> {
+        let tls_failed = |reason: String| Outcome::Halt {
+            error: format!("TLS with the server failed: {reason}"),
+        };
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| Outcome::Retry {
+                error: format!("cannot connect to {}:{}: {e}", self.host, self.port),
+                connection_lost: false,
+            })?;
+        // Without this, Nagle's algorithm holds the end of each message (lettre writes
+        // "\r\n.\r\n" on its own) until the server acknowledges the body, which servers
+        // delay by up to 40 ms: a small receipt took 40 ms to send instead of 2.
+        tcp.set_nodelay(true).map_err(|e| Outcome::Retry {
+            error: format!("cannot set up the connection to {}: {e}", self.host),
+            connection_lost: false,
+        })?;
+        let stream: Box<dyn AsyncTokioStream> = match &self.wrapper {
+            None => Box::new(tcp),
+            Some(config) => {
+                let name = rustls_pki_types::ServerName::try_from(self.host.clone())
+                    .map_err(|e| tls_failed(e.to_string()))?;
+                let tls = tokio_rustls::TlsConnector::from(Arc::clone(config))
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| tls_failed(e.to_string()))?;
+                Box::new(TlsStream(tls))
+            }
+        };
+        let mut c = AsyncSmtpConnection::connect_with_transport(stream, &self.hello)
+            .await
+            .map_err(|e| classify(&e))?;
+        if let Some(params) = &self.starttls {
+            c.starttls(params.clone(), &self.hello)
+                .await
+                .map_err(|e| tls_failed(error_text(&e)))?;
+        }
+        if let Some((credentials, mechanisms)) = &self.login {
+            c.auth(mechanisms, credentials)
+                .await
+                .map_err(|e| classify(&e))?;
+        }
+        Ok(c)
+    }
+}
+
+/// A TLS stream lettre can speak SMTP over (implicit TLS, opened by needsd).
+#[derive(Debug)]
+struct TlsStream(tokio_rustls::client::TlsStream<tokio::net::TcpStream>);
+
+impl AsyncTokioStream for TlsStream {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+impl tokio::io::AsyncRead for TlsStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for TlsStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
 }
 
 /// Runs the operator's token command (isync's PassCmd convention) and returns the first

@@ -109,6 +109,10 @@ impl Store {
     ) -> Result<AnyPool, StoreError> {
         AnyPoolOptions::new()
             .max_connections(connections)
+            // A connection to a file on this machine does not drop while idle; the ping
+            // before every query (sqlx's default) was a round trip to its thread for
+            // nothing.
+            .test_before_acquire(!sqlite)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if !sqlite {

@@ -485,10 +485,23 @@ pub struct IngestReport {
     pub send_error: Option<String>,
 }
 
+/// Who sends the receipts a pass over the inbox puts in the outbox.
+#[derive(Clone)]
+pub enum SendBy {
+    /// The pass itself, with one sender for the whole pass, while it reads (the CLI).
+    Pass,
+    /// The daemon's one sender, woken whenever a receipt is queued.
+    Daemon(Arc<tokio::sync::Notify>),
+}
+
 /// Reads the inbox once: every message is stored raw (exactly once) and moved out of the
 /// inbox; then every stored message not yet read is classified, matched and turned into
-/// submissions.
-pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestReport> {
+/// submissions. Receipts go out while later messages are still being read.
+pub async fn ingest_once(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    send_by: &SendBy,
+) -> Result<IngestReport> {
     let (store, index) = open_seeded(cfg).await?;
     let run = Arc::new(intake::Run::load(&store).await?);
     // Messages stored by an earlier run but not read, then each new one as soon as the
@@ -503,34 +516,30 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
             crate::mail::inbound::fetch_once_telling(&source, &store, clock, Some(tell)).await
         })
     };
-    // Receipts go out while later messages are still being read.
-    let reading_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let drainer = {
-        let (outbound, store, clock, done) = (
-            cfg.outbound.clone(),
-            store.clone(),
-            Arc::clone(&clock),
-            Arc::clone(&reading_done),
-        );
-        tokio::spawn(async move {
-            let sender = Arc::new(Sender::new(&outbound).await.map_err(|e| e.to_string())?);
-            let mut total = SendReport::default();
-            loop {
-                let last = done.load(std::sync::atomic::Ordering::Acquire);
-                let r = sender
-                    .drain(&store, Arc::clone(&clock), Duration::ZERO)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                total.add(&r);
-                total.next_attempt_at = r.next_attempt_at;
-                if last {
-                    return Ok::<_, String>(total);
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
+    let (queued, drainer) = match send_by {
+        SendBy::Daemon(wake) => (Arc::clone(wake), None),
+        SendBy::Pass => {
+            let queued = Arc::new(tokio::sync::Notify::new());
+            let drainer = drain_while_reading(cfg, &store, &clock, Arc::clone(&queued));
+            (queued, Some(drainer))
+        }
     };
-    let read = read_in_order(cfg, &store, &index, &run, &clock, stored).await?;
+    let read = read_in_order(cfg, &store, &index, &run, &clock, stored, Some(&queued)).await;
+    let (mut send, mut send_error) = (None, None);
+    if let Some((reading_done, drainer)) = drainer {
+        // The last receipts; what the server defers waits for the next run.
+        reading_done.store(true, std::sync::atomic::Ordering::Release);
+        queued.notify_one();
+        match drainer.await {
+            Ok(Ok(r)) => send = Some(r),
+            Ok(Err(e)) => send_error = Some(e),
+            Err(e) => send_error = Some(format!("the sender stopped: {e}")),
+        }
+        if let Some(e) = &send_error {
+            tracing::warn!(error = %e, "receipts stay queued");
+        }
+    }
+    let read = read?;
     let fetch = fetcher
         .await
         .context("the inbox reader stopped unexpectedly")?
@@ -541,17 +550,6 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
         receipts = read.receipts,
         "stored mail read"
     );
-    // The last receipts; what the server defers waits for the next run.
-    reading_done.store(true, std::sync::atomic::Ordering::Release);
-    let (mut send, mut send_error) = (None, None);
-    match drainer.await {
-        Ok(Ok(r)) => send = Some(r),
-        Ok(Err(e)) => send_error = Some(e),
-        Err(e) => send_error = Some(format!("the sender stopped: {e}")),
-    }
-    if let Some(e) = &send_error {
-        tracing::warn!(error = %e, "receipts stay queued");
-    }
     Ok(IngestReport {
         fetch,
         read,
@@ -560,12 +558,54 @@ pub async fn ingest_once(cfg: &Config, clock: Arc<dyn Clock>) -> Result<IngestRe
     })
 }
 
+/// A task that sends the outbox with one sender each time `queued` is told, until the
+/// returned flag is set (and `queued` told once more): the receipts of an `ingest`
+/// pass go out while later messages are still being read.
+fn drain_while_reading(
+    cfg: &Config,
+    store: &crate::store::Store,
+    clock: &Arc<dyn Clock>,
+    queued: Arc<tokio::sync::Notify>,
+) -> (
+    Arc<std::sync::atomic::AtomicBool>,
+    tokio::task::JoinHandle<Result<SendReport, String>>,
+) {
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (outbound, store, clock, finished) = (
+        cfg.outbound.clone(),
+        store.clone(),
+        Arc::clone(clock),
+        Arc::clone(&done),
+    );
+    let task = tokio::spawn(async move {
+        let sender = Arc::new(Sender::new(&outbound).await.map_err(|e| e.to_string())?);
+        let mut total = SendReport::default();
+        loop {
+            let last = finished.load(std::sync::atomic::Ordering::Acquire);
+            let r = sender
+                .drain(&store, Arc::clone(&clock), Duration::ZERO)
+                .await
+                .map_err(|e| e.to_string())?;
+            total.add(&r);
+            total.next_attempt_at = r.next_attempt_at;
+            if last {
+                return Ok(total);
+            }
+            // Told when a receipt is queued; the timeout also catches what came due. The
+            // pause lets receipts gather: a drain per receipt costs more than it saves.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), queued.notified()).await;
+        }
+    });
+    (done, task)
+}
+
 /// Watches the inbox until SIGTERM or Ctrl-C: a pass of [`ingest_once`], then a wait for
 /// new mail (IMAP IDLE, or until `schedule.inbox_poll`), again and again. A failed
 /// pass or wait (a dropped connection, a server restart) is retried with backoff, from 1
 /// second up to a minute. The daemon runs the same loop.
 pub async fn ingest_watch(cfg: &Config, clock: Arc<dyn Clock>) -> Result<()> {
-    watch_inbox(cfg, clock, shutdown_signal(), |_| {}).await
+    watch_inbox(cfg, clock, &SendBy::Pass, shutdown_signal(), |_| {}).await
 }
 
 /// The loop of [`ingest_watch`] until `stop` resolves; `on_pass` sees each pass that
@@ -573,6 +613,7 @@ pub async fn ingest_watch(cfg: &Config, clock: Arc<dyn Clock>) -> Result<()> {
 pub async fn watch_inbox(
     cfg: &Config,
     clock: Arc<dyn Clock>,
+    send_by: &SendBy,
     stop: impl std::future::Future<Output = ()>,
     on_pass: impl Fn(&IngestReport),
 ) -> Result<()> {
@@ -580,7 +621,7 @@ pub async fn watch_inbox(
     let mut backoff = Duration::from_secs(1);
     loop {
         let pass = async {
-            let r = ingest_once(cfg, Arc::clone(&clock)).await?;
+            let r = ingest_once(cfg, Arc::clone(&clock), send_by).await?;
             if r.fetch.fetched > 0 || r.read.replies > 0 {
                 tracing::info!("{} stored; {}", r.fetch.stored, r.read.summary());
             }
@@ -640,7 +681,7 @@ pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Re
         let _ = tell.send(id);
     }
     drop(tell);
-    read_in_order(cfg, &store, &index, &run, &clock, queue).await
+    read_in_order(cfg, &store, &index, &run, &clock, queue, None).await
 }
 
 /// Reads the stored messages whose ids arrive on `ids`, in that order, until the sender
@@ -653,6 +694,7 @@ async fn read_in_order(
     run: &Arc<intake::Run>,
     clock: &Arc<dyn Clock>,
     mut ids: tokio::sync::mpsc::UnboundedReceiver<i64>,
+    receipt_queued: Option<&tokio::sync::Notify>,
 ) -> Result<intake::Read> {
     let (shared_cfg, shared_index) = (Arc::new(cfg.clone()), Arc::new(index.clone()));
     let prepare = |id: i64| {
@@ -695,6 +737,11 @@ async fn read_in_order(
             let one = intake::decide(cfg, store, index, run, p, clock.now())
                 .await
                 .with_context(|| format!("reading stored message {id}"))?;
+            if one.receipts > 0
+                && let Some(n) = receipt_queued
+            {
+                n.notify_one();
+            }
             read.add(&one);
         }
     }
