@@ -12,7 +12,7 @@ connections=${CONNECTIONS:-3}
 runs=${RUNS:-3}
 lab=/tmp/needsd-lab
 cargo build -q --release --manifest-path "$root/Cargo.toml"
-needsd="$root/target/release/needsd"
+needsd="${CARGO_TARGET_DIR:-$root/target}/release/needsd"
 "$root/scripts/maillab.sh" start "$lab" >/tmp/needsd-bench-lab.log 2>&1 </dev/null
 command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 work=$(mktemp -d)
