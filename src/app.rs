@@ -170,9 +170,14 @@ pub async fn import_matrix(
     let bytes = read_file(path, cfg.limits.attachment_bytes)?;
     let (store, index) = open_seeded(cfg).await?;
     let name = file_name(path);
-    let sheet = read::read_grids(&bytes, &name, &cfg.limits)
-        .and_then(read::find_matrix)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (limits, file) = (cfg.limits, name.clone());
+    let sheet = tokio::task::spawn_blocking(move || {
+        crate::reader::shared().read(&bytes, &file, &limits, read::Sheets::All)
+    })
+    .await
+    .context("the workbook reader stopped unexpectedly")?
+    .and_then(|c| read::find_matrix(c.grids))
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let (rows, mut errors) = read::import_rows(&sheet, &index, &cfg.areas);
     let given: Vec<_> = rows.iter().filter_map(|r| r.need.id.clone()).collect();
     let taken = store.existing_need_ids(&given).await?;
@@ -424,7 +429,11 @@ pub async fn parse_reply(
         name.to_string(),
     );
     Ok(tokio::task::spawn_blocking(move || {
-        read::read_reply(&bytes, &file, &limits, &index, &areas)
+        read::read_reply_with(
+            &mut |which| crate::reader::shared().read(&bytes, &file, &limits, which),
+            &index,
+            &areas,
+        )
     })
     .await
     .context("the workbook reader stopped unexpectedly")??)

@@ -275,12 +275,19 @@ pub struct WebConfig {
 }
 
 /// Limits on what a reply may make needsd read, enforced before a file is fully loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     pub attachment_bytes: u64,
     pub decompressed_bytes: u64,
     pub rows: u64,
     pub cells: u64,
+    /// The text all the cells of one workbook may hold together (a string shared by many
+    /// cells counts once per cell).
+    pub text_bytes: u64,
+    /// The address space of the process that reads an untrusted file.
+    pub reader_memory_bytes: u64,
+    /// The CPU time that process may spend on one file.
+    pub reader_cpu_seconds: u64,
 }
 
 impl Default for Limits {
@@ -290,6 +297,9 @@ impl Default for Limits {
             decompressed_bytes: 200_000_000,
             rows: 50_000,
             cells: 2_000_000,
+            text_bytes: 50_000_000,
+            reader_memory_bytes: 192 * 1024 * 1024,
+            reader_cpu_seconds: 10,
         }
     }
 }
@@ -527,6 +537,9 @@ struct RawLimits {
     decompressed_bytes: i64,
     rows: i64,
     cells: i64,
+    text_bytes: i64,
+    reader_memory_bytes: i64,
+    reader_cpu_seconds: i64,
 }
 impl Default for RawLimits {
     fn default() -> Self {
@@ -536,6 +549,9 @@ impl Default for RawLimits {
             decompressed_bytes: l.decompressed_bytes as i64,
             rows: l.rows as i64,
             cells: l.cells as i64,
+            text_bytes: l.text_bytes as i64,
+            reader_memory_bytes: l.reader_memory_bytes as i64,
+            reader_cpu_seconds: l.reader_cpu_seconds as i64,
         }
     }
 }
@@ -1095,6 +1111,18 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         )?,
         rows: c.positive("limits.rows", l.rows, 1_048_576)?,
         cells: c.positive("limits.cells", l.cells, i64::MAX)?,
+        text_bytes: c.positive("limits.text_bytes", l.text_bytes, i64::MAX)?,
+        // Below 64 MiB the reader could not even start.
+        reader_memory_bytes: if l.reader_memory_bytes < 64 * 1024 * 1024 {
+            return Err(c.invalid(
+                "limits.reader_memory_bytes",
+                l.reader_memory_bytes,
+                "must be at least 67108864 (64 MiB)",
+            ));
+        } else {
+            l.reader_memory_bytes as u64
+        },
+        reader_cpu_seconds: c.positive("limits.reader_cpu_seconds", l.reader_cpu_seconds, 3600)?,
     };
 
     // [policy]

@@ -12,6 +12,7 @@ pub mod fsutil;
 pub mod mail;
 pub mod model;
 pub mod policy;
+pub mod reader;
 pub mod review;
 pub mod schedule;
 pub mod store;

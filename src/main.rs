@@ -281,6 +281,19 @@ enum MatrixCmd {
 struct Usage(String);
 
 fn main() -> ExitCode {
+    // A reader of untrusted files (see `needsd::reader`): before anything else starts, so
+    // that its address-space limit covers the whole process. Not a command for people.
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some(needsd::reader::WORKER_COMMAND) {
+        let memory = args
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(192 << 20);
+        return match needsd::reader::worker_main(memory) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(1),
+        };
+    }
     let cli = Cli::parse();
     // The daemon tells what it does (each job, each pass that found mail); commands
     // only warn, as their output is the report.

@@ -22,7 +22,7 @@ const MAX_IMPORTED_ID: u64 = 999_999_999;
 /// How many rows from the top the header may have moved down.
 const HEADER_SEARCH_ROWS: usize = 20;
 
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Error, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReadError {
     #[error("the file is {size} bytes, over the limit of {limit}")]
     TooLarge { size: u64, limit: u64 },
@@ -46,10 +46,16 @@ pub enum ReadError {
     TooManyRows { sheet: String, row: u64, limit: u64 },
     #[error("sheet '{sheet}' has more than {limit} cells")]
     TooManyCells { sheet: String, limit: u64 },
+    #[error("the workbook's cells hold more than {limit} bytes of text, over the limit")]
+    TooMuchText { limit: u64 },
+    #[error("the file declares {declared} shared strings, more than the limit of {limit} cells")]
+    TooManyStrings { declared: u64, limit: u64 },
+    #[error("the spreadsheet reader gave up on this file: {0}")]
+    ReaderFailed(String),
 }
 
 /// One cell as read, before it is given a meaning.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Cell {
     Empty,
     Text(String),
@@ -80,10 +86,52 @@ impl Cell {
 }
 
 /// A sheet as a grid; `rows[i].0` is the 1-based row number the person sees.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Grid {
     pub name: String,
     pub rows: Vec<(usize, Vec<Cell>)>,
+}
+
+/// Which sheets of a workbook to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Sheets {
+    /// The sheets needsd writes: Matrix, About and the `_needsd` stamp.
+    Ours,
+    All,
+}
+
+impl Sheets {
+    fn wanted(self) -> fn(&str) -> bool {
+        match self {
+            Sheets::Ours => {
+                |name| matches!(normalize_word(name).as_str(), "needsd" | "about" | "matrix")
+            }
+            Sheets::All => |_| true,
+        }
+    }
+}
+
+/// What a file holds: its sheets (or the one table of a CSV file) and the needsd stamp
+/// in its document properties. This is the part of reading that touches the untrusted
+/// bytes; `crate::reader` runs it in a process of its own.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Contents {
+    pub grids: Vec<Grid>,
+    pub properties: Vec<(String, String)>,
+}
+
+/// Reads `which` sheets of a file and its stamp properties, in this process.
+pub fn read_contents(
+    bytes: &[u8],
+    file_name: &str,
+    limits: &Limits,
+    which: Sheets,
+) -> Result<Contents, ReadError> {
+    let grids = read_grids_where(bytes, file_name, limits, which.wanted())?;
+    Ok(Contents {
+        grids,
+        properties: super::sniff::stamp_properties(bytes),
+    })
 }
 
 /// The columns of the Matrix sheet that needsd understands.
@@ -246,13 +294,13 @@ fn read_with_calamine(
 /// The rows of sheet `$name` of a reader that has `worksheet_cells_reader` (xlsx, xlsb):
 /// the two readers share the method names but no trait.
 macro_rules! cells_by_reader {
-    ($book:expr, $name:expr, $limits:expr) => {{
+    ($book:expr, $name:expr, $limits:expr, $text:expr) => {{
         let unreadable =
             |e: &dyn std::fmt::Display| ReadError::Unreadable(format!("sheet '{}': {e}", $name));
         let mut reader = $book
             .worksheet_cells_reader(&$name)
             .map_err(|e| unreadable(&e))?;
-        sparse_rows(&$name, $limits, || {
+        sparse_rows(&$name, $limits, $text, || {
             reader
                 .next_cell()
                 .map(|c| c.map(|c| (c.get_position(), convert_ref(c.get_value()))))
@@ -267,6 +315,8 @@ fn read_sheets<RS: std::io::Read + std::io::Seek>(
     wanted: fn(&str) -> bool,
 ) -> Result<Vec<Grid>, ReadError> {
     let mut grids = Vec::new();
+    // The text of every sheet read counts against one limit.
+    let mut text: u64 = 0;
     for name in wb.sheet_names() {
         if !wanted(&name) {
             continue;
@@ -274,15 +324,15 @@ fn read_sheets<RS: std::io::Read + std::io::Seek>(
         let rows = match &mut wb {
             // xlsx and xlsb are read cell by cell: calamine's dense Range would allocate
             // the whole declared area, and one cell at XFD1048576 is 17 billion cells.
-            calamine::Sheets::Xlsb(x) => cells_by_reader!(x, name, limits),
-            calamine::Sheets::Xlsx(x) => cells_by_reader!(x, name, limits),
+            calamine::Sheets::Xlsb(x) => cells_by_reader!(x, name, limits, &mut text),
+            calamine::Sheets::Xlsx(x) => cells_by_reader!(x, name, limits, &mut text),
             other => {
                 let range = other
                     .worksheet_range(&name)
                     .map_err(|e| ReadError::Unreadable(format!("sheet '{name}': {e}")))?;
                 let mut cells = range.cells().filter(|(_, _, d)| !matches!(d, Data::Empty));
                 let (r0, c0) = range.start().unwrap_or((0, 0));
-                sparse_rows(&name, limits, || {
+                sparse_rows(&name, limits, &mut text, || {
                     Ok(cells
                         .next()
                         .map(|(r, c, d)| ((r0 + r as u32, c0 + c as u32), convert(d))))
@@ -299,6 +349,7 @@ fn read_sheets<RS: std::io::Read + std::io::Seek>(
 fn sparse_rows(
     sheet: &str,
     limits: &Limits,
+    text: &mut u64,
     mut next: impl FnMut() -> Result<Option<((u32, u32), Cell)>, ReadError>,
 ) -> Result<Vec<(usize, Vec<Cell>)>, ReadError> {
     let mut rows: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
@@ -308,6 +359,16 @@ fn sparse_rows(
     while let Some(((r, c), cell)) = next()? {
         if matches!(cell, Cell::Empty) {
             continue;
+        }
+        // One long string shared by many cells is copied into each of them: count the
+        // copies, so that a small file cannot expand to gigabytes of text.
+        if let Cell::Text(t) = &cell {
+            *text += t.len() as u64;
+            if *text > limits.text_bytes {
+                return Err(ReadError::TooMuchText {
+                    limit: limits.text_bytes,
+                });
+            }
         }
         if r != current.0 {
             let (done, cells) = std::mem::replace(&mut current, (r, Vec::new()));
@@ -693,10 +754,22 @@ pub fn read_reply(
     parties: &PartyIndex,
     areas: &[Area],
 ) -> Result<Reply, ReadError> {
+    read_reply_with(
+        &mut |which| read_contents(bytes, file_name, limits, which),
+        parties,
+        areas,
+    )
+}
+
+/// [`read_reply`] over a file read by `read` (in this process, or by `crate::reader`).
+pub fn read_reply_with(
+    read: &mut dyn FnMut(Sheets) -> Result<Contents, ReadError>,
+    parties: &PartyIndex,
+    areas: &[Area],
+) -> Result<Reply, ReadError> {
     // The sheets needsd writes are read first; the rest (the Lists behind the drop-downs)
     // only when no sheet among them holds the Matrix header.
-    let ours = |name: &str| matches!(normalize_word(name).as_str(), "needsd" | "about" | "matrix");
-    let grids = read_grids_where(bytes, file_name, limits, ours)?;
+    let Contents { grids, properties } = read(Sheets::Ours)?;
     let mut reply = Reply::default();
     for g in &grids {
         match normalize_word(&g.name).as_str() {
@@ -719,16 +792,13 @@ pub fn read_reply(
             _ => {}
         }
     }
-    if reply.stamp.is_none() {
-        let props = super::sniff::stamp_properties(bytes);
-        if !props.is_empty() {
-            reply.stamp = Some(Stamp::from_pairs(&props));
-        }
+    if reply.stamp.is_none() && !properties.is_empty() {
+        reply.stamp = Some(Stamp::from_pairs(&properties));
     }
     // An area may be written as its code or its label.
     let area_index = AreaIndex::new(areas);
     let sheet = match find_matrix(grids) {
-        Err(ReadError::NoHeader) => find_matrix(read_grids(bytes, file_name, limits)?)?,
+        Err(ReadError::NoHeader) => find_matrix(read(Sheets::All)?.grids)?,
         found => found?,
     };
     if !sheet.columns.contains_key(&Column::NeedId) {

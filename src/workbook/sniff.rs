@@ -129,6 +129,24 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
             });
         }
     }
+    // calamine reserves room for as many shared strings as the file declares, before it
+    // reads one: a 2 KB file declaring ten trillion would abort the process.
+    for name in names
+        .iter()
+        .filter(|n| n.to_ascii_lowercase().ends_with("sharedstrings.xml"))
+    {
+        let mut head = Vec::new();
+        if let Ok(f) = zip.by_name(name) {
+            let _ = f.take(64 * 1024).read_to_end(&mut head);
+        }
+        let declared = declared_unique_strings(&head);
+        if declared > limits.cells {
+            return Err(ReadError::TooManyStrings {
+                declared,
+                limit: limits.cells,
+            });
+        }
+    }
     if has("META-INF/manifest.xml") {
         let mut manifest = String::new();
         if let Ok(f) = zip.by_name("META-INF/manifest.xml") {
@@ -156,6 +174,34 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
         }
     }
     Ok(())
+}
+
+/// The `uniqueCount` an xlsx `sharedStrings.xml` declares on its `<sst>` element (0 when it
+/// declares none, or a number too long to be honest: `u64::MAX`).
+pub fn declared_unique_strings(xml_head: &[u8]) -> u64 {
+    let Some(start) = xml_head.windows(4).position(|w| w == b"<sst") else {
+        return 0;
+    };
+    let tag = &xml_head[start..];
+    let tag = &tag[..tag.iter().position(|&b| b == b'>').unwrap_or(tag.len())];
+    let name = b"uniqueCount=";
+    let Some(pos) = tag.windows(name.len()).position(|w| w == name) else {
+        return 0;
+    };
+    let value = &tag[pos + name.len()..];
+    let value = value
+        .strip_prefix(b"\"")
+        .or(value.strip_prefix(b"'"))
+        .unwrap_or(value);
+    let digits: Vec<u8> = value
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    std::str::from_utf8(&digits)
+        .ok()
+        .and_then(|d| d.parse::<u64>().ok())
+        .unwrap_or(if digits.is_empty() { 0 } else { u64::MAX })
 }
 
 /// The largest dense area (rows × columns up to the last non-empty cell) of any table in
@@ -478,5 +524,27 @@ mod tests {
         );
         assert_eq!(inspect(&ole, &l), Err(ReadError::Encrypted));
         assert_eq!(inspect(b"a,b\n1,2\n", &l), Ok(Container::Text));
+    }
+
+    #[test]
+    fn the_declared_count_of_shared_strings_is_read_from_the_sst_element() {
+        let sst = |attrs: &str| {
+            format!("<?xml version=\"1.0\"?><sst xmlns=\"x\" {attrs}><si><t>a</t></si></sst>")
+        };
+        assert_eq!(
+            declared_unique_strings(sst("count=\"3\" uniqueCount=\"2\"").as_bytes()),
+            2
+        );
+        assert_eq!(
+            declared_unique_strings(sst("uniqueCount='10000000000000'").as_bytes()),
+            10_000_000_000_000
+        );
+        assert_eq!(
+            declared_unique_strings(sst("uniqueCount=\"99999999999999999999999\"").as_bytes()),
+            u64::MAX
+        );
+        assert_eq!(declared_unique_strings(sst("count=\"3\"").as_bytes()), 0);
+        assert_eq!(declared_unique_strings(b"<sst"), 0);
+        assert_eq!(declared_unique_strings(b"not xml"), 0);
     }
 }

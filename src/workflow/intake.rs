@@ -146,8 +146,14 @@ pub async fn prepare(
                         cfg.limits.attachment_bytes
                     ))
                 } else {
-                    read::read_reply(&a.bytes, &a.name, &cfg.limits, &index, &cfg.areas)
-                        .map_err(|e| e.to_string())
+                    read::read_reply_with(
+                        &mut |which| {
+                            crate::reader::shared().read(&a.bytes, &a.name, &cfg.limits, which)
+                        },
+                        &index,
+                        &cfg.areas,
+                    )
+                    .map_err(|e| e.to_string())
                 };
                 parsed.push((a.name.clone(), reply));
             }

@@ -1,0 +1,241 @@
+//! needsd as an attacker meets it: hostile workbooks made by `scripts/make-hostile.py`
+//! (declared counts that make calamine reserve terabytes, one string copied into twenty
+//! thousand cells, xls dimensions of four billion rows) through `check`, through `ingest`
+//! with a genuine reply queued behind them, and through a running daemon, which must go
+//! on answering. Each gets one sentence; none takes needsd down.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic is the failure report"
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The hostile files, and what each must be refused for.
+const HOSTILE: [(&str, &str); 5] = [
+    (
+        "xlsx-shared-strings-count.xlsx",
+        "declares 10000000000000 shared strings",
+    ),
+    (
+        "xlsx-shared-string-fanout.xlsx",
+        "bytes of text, over the limit",
+    ),
+    (
+        "xls-huge-dimensions.xls",
+        "the spreadsheet reader gave up on this file",
+    ),
+    (
+        "xls-huge-dimensions-2.xls",
+        "the spreadsheet reader gave up on this file",
+    ),
+    ("ods-repeat-bomb.ods", "cells"),
+];
+
+/// Writes the hostile files (and the valid controls) into `dir`.
+fn make_hostile(dir: &Path, fuzz: Option<(usize, u64)>) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make-hostile.py");
+    let mut c = Command::new("python3");
+    c.arg(&script).arg(dir);
+    if let Some((n, seed)) = fuzz {
+        c.args(["--fuzz", &n.to_string(), &seed.to_string()]);
+    }
+    let out = c.output().expect("python3");
+    assert!(
+        out.status.success(),
+        "make-hostile.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn maildir_project() -> Project {
+    Project::new(&format!(
+        "{}{QUIET_SCHEDULE}[web]\nlisten = \"127.0.0.1:0\"\n",
+        config_with(
+            "needs",
+            "[outbox]\ndir = \"data/outbox\"",
+            "[maildir]\ndir = \"data/inbox\""
+        )
+    ))
+}
+
+/// A reply from Grace with `file` attached, as a mail program writes one.
+fn reply_with(p: &Project, n: usize, file: &Path) -> PathBuf {
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    let raw = reply_with_attachment(
+        "grace@resp.test",
+        "needs@ctc.test",
+        "<none@ctc.test>",
+        &name,
+        &std::fs::read(file).unwrap(),
+    );
+    let new = p.path("data/inbox/new");
+    std::fs::create_dir_all(&new).unwrap();
+    let path = new.join(format!("17000000{n:02}.M1P1.lab"));
+    std::fs::write(&path, raw).unwrap();
+    path
+}
+
+const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status,Assistance provider,Notes,Last updated\n\
+MN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Open,,,2026-10-14\n";
+
+#[test]
+fn every_hostile_workbook_gets_one_sentence_from_check() {
+    let dir = tempfile::tempdir().unwrap();
+    make_hostile(dir.path(), None);
+    let p = maildir_project();
+    for (file, why) in HOSTILE {
+        let path = dir.path().join(file).display().to_string();
+        let out = p.run(&["check", &path, "--as", "KEN", "--cycle", "2027-01"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {err}");
+        assert!(err.contains(why), "{file}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{file}: one sentence: {err}");
+        assert!(
+            err.contains(file),
+            "{file}: the sentence names the file: {err}"
+        );
+    }
+    // The controls are read as ever: the reader that survived the files above still works.
+    for control in ["xlsx-valid.xlsx", "xls-valid.xls", "ods-valid.ods"] {
+        let path = dir.path().join(control).display().to_string();
+        let out = p.run(&[
+            "check", &path, "--as", "KEN", "--cycle", "2027-01", "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{control}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn hostile_attachments_are_refused_and_the_reply_behind_them_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    make_hostile(dir.path(), None);
+    let p = maildir_project();
+    p.load(
+        "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\n",
+        MATRIX,
+    );
+    // A circulation for the replies to answer (matched by their sender's address).
+    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    for (n, (file, _)) in HOSTILE.iter().enumerate() {
+        reply_with(&p, n, &dir.path().join(file));
+    }
+    // A genuine reply behind them: a CSV with one change.
+    let csv = p.write(
+        "matrix.csv",
+        "Need ID,State,Area,Need,Priority,Status\nMN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Met\n",
+    );
+    reply_with(&p, 99, &csv);
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["stored"], HOSTILE.len() + 1, "{out}");
+    let listed = p.json(&["review", "list", "--json"]);
+    let subs = listed["submissions"].as_array().unwrap();
+    assert_eq!(subs.len(), HOSTILE.len() + 1, "{listed}");
+    for (file, why) in HOSTILE {
+        let s = subs
+            .iter()
+            .find(|s| s["attachment"] == file)
+            .unwrap_or_else(|| panic!("{file}: {listed}"));
+        assert_eq!(s["state"], "unparseable", "{file}: {s}");
+        assert!(s["errors"].to_string().contains(why), "{file}: {s}");
+    }
+    let genuine = subs
+        .iter()
+        .find(|s| s["attachment"] == "matrix.csv")
+        .unwrap();
+    assert_eq!(genuine["changes"][0]["proposed"], "Met", "{genuine}");
+}
+
+#[test]
+fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    make_hostile(dir.path(), None);
+    let p = maildir_project();
+    p.load(
+        "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\n",
+        MATRIX,
+    );
+    // A circulation for the replies to answer (matched by their sender's address).
+    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    // The daemon, as operators start it: the needsd binary.
+    let mut daemon = p
+        .command(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = daemon.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the daemon said where it listens");
+        if let Some(at) = line.find("listen=") {
+            break line[at + 7..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
+        }
+    };
+    let healthz = |addr: &str| {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).ok()?;
+        write!(
+            s,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        Some(out)
+    };
+    for (n, (file, _)) in HOSTILE.iter().enumerate() {
+        reply_with(&p, n, &dir.path().join(file));
+    }
+    let csv = p.write(
+        "matrix.csv",
+        "Need ID,State,Area,Need,Priority,Status\nMN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Met\n",
+    );
+    reply_with(&p, 99, &csv);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let listed = p.json(&["review", "list", "--json"]);
+        if listed["submissions"].as_array().unwrap().len() == HOSTILE.len() + 1 {
+            break;
+        }
+        assert!(
+            daemon.try_wait().unwrap().is_none(),
+            "the daemon stopped while reading hostile mail"
+        );
+        assert!(Instant::now() < deadline, "after 120 s: {listed}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let answer = healthz(&addr).expect("the daemon answers /healthz");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        daemon.try_wait().unwrap().is_none(),
+        "the daemon is still running"
+    );
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+}
