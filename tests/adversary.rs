@@ -239,3 +239,35 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
     daemon.kill().unwrap();
     daemon.wait().unwrap();
 }
+
+#[test]
+fn a_message_whose_reading_never_finished_twice_is_not_read_a_third_time() {
+    let p = maildir_project();
+    p.load(
+        "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\n",
+        MATRIX,
+    );
+    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    let csv = p.write(
+        "matrix.csv",
+        "Need ID,State,Area,Need,Priority,Status\nMN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Met\n",
+    );
+    reply_with(&p, 1, &csv);
+    let first = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(first["submissions"], 1, "{first}");
+    // As a process that died twice while reading it leaves it: stored, two readings begun.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    with_store(&p, async |s| {
+        s.unread(1, now).await?;
+        s.begin_reading(1).await?;
+        s.begin_reading(1).await
+    });
+    let third = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(third["failed"], 1, "given up, not read again: {third}");
+    assert_eq!(third["submissions"], 0, "{third}");
+    // An operator asks for it explicitly: it is read.
+    let again = p.json(&["reparse", "1", "--json"]);
+    assert_eq!(again["submissions"], 1, "{again}");
+}

@@ -88,6 +88,22 @@ impl Store {
         .transpose()
     }
 
+    /// Records that a reading of stored message `id` begins, and returns how many
+    /// readings of it have now begun without finishing, this one included. Committed at
+    /// once (and without waiting for the disk: it guards against a process that dies, not
+    /// against a machine that does).
+    pub async fn begin_reading(&self, id: i64) -> Result<i64, StoreError> {
+        let mut tx = self.write_on(&self.rederivable).await?;
+        let row = sqlx::query(
+            "UPDATE inbox SET read_attempts = read_attempts + 1 WHERE id = $1 RETURNING read_attempts",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
+    }
+
     /// The recipient a token was issued to.
     pub async fn recipient_by_token(&self, token: &str) -> Result<Option<Match>, StoreError> {
         let row = sqlx::query("SELECT cycle_id, contact_id FROM recipients WHERE token = $1")
@@ -149,11 +165,13 @@ impl Store {
     /// Returns false when there is no such message.
     pub async fn unread(&self, inbox_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let found = sqlx::query("UPDATE inbox SET state = 'stored', error = NULL WHERE id = $1")
-            .bind(inbox_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let found = sqlx::query(
+            "UPDATE inbox SET state = 'stored', error = NULL, read_attempts = 0 WHERE id = $1",
+        )
+        .bind(inbox_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             == 1;
         sqlx::query(
             "UPDATE proposed_changes SET decision = 'superseded', decided_at = $2 WHERE decision = 'pending' \
@@ -211,8 +229,8 @@ pub(crate) async fn record_reading_on(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE inbox SET message_id = $2, from_addr = $3, subject = $4, classification = $5, cycle_id = $6, \
-         contact_id = $7, sender_verified = $8, auth_results = $9, state = $10, error = $11, copy_key = $12 \
-         WHERE id = $1",
+         contact_id = $7, sender_verified = $8, auth_results = $9, state = $10, error = $11, copy_key = $12, \
+         read_attempts = 0 WHERE id = $1",
     )
     .bind(inbox_id)
     .bind(r.message_id.as_deref())

@@ -21,6 +21,9 @@ use crate::store::outbox::NewMessage;
 use crate::store::submissions::{Match, NewSubmission, Reading};
 use crate::workbook::read;
 
+/// Readings of one message that may begin and not finish before it is given up.
+const MAX_UNFINISHED_READINGS: i64 = 2;
+
 /// What reading one message did, for the caller's report.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Read {
@@ -99,7 +102,8 @@ impl Run {
 /// while the messages before are being stored, in order.
 pub struct Prepared {
     id: i64,
-    facts: Result<Facts, classify::ClassifyError>,
+    /// What the message is, or why it cannot be read.
+    facts: Result<Facts, String>,
     /// The plus-address tokens it was sent to.
     tags: Vec<Tag>,
     /// For a reply: what it says and who sent it.
@@ -130,11 +134,25 @@ pub async fn prepare(
     let Some(msg) = store.stored_message(id).await? else {
         return Ok(None);
     };
+    // Belt and braces beside the reader's worker processes: a message during whose
+    // reading needsd died twice is not read a third time at every pass.
+    let attempts = store.begin_reading(id).await?;
+    if attempts > MAX_UNFINISHED_READINGS {
+        return Ok(Some(Prepared {
+            id,
+            facts: Err(format!(
+                "needsd stopped while reading this message {MAX_UNFINISHED_READINGS} times; \
+                 it is not read again unless `needsd reparse {id}` asks"
+            )),
+            tags: Vec::new(),
+            understood: None,
+        }));
+    }
     let received_at = msg.received_at.clone();
     let (parse_cfg, parse_index) = (Arc::clone(&cfg), Arc::clone(&index));
     let (facts, parsed) = tokio::task::spawn_blocking(move || {
         let (cfg, index) = (parse_cfg, parse_index);
-        let facts = classify::read(&msg.raw);
+        let facts = classify::read(&msg.raw).map_err(|e| e.to_string());
         let mut parsed = Vec::new();
         if let Ok(f) = &facts
             && f.kind == Kind::Reply

@@ -329,7 +329,7 @@ pub fn message(n: usize, tag: &str) -> Vec<u8> {
 }
 
 /// Runs `f` on a project's database, for tests that assert on what was stored.
-fn with_store<T>(
+pub fn with_store<T>(
     p: &Project,
     f: impl AsyncFnOnce(needsd::store::Store) -> Result<T, needsd::store::StoreError>,
 ) -> T {
