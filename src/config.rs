@@ -219,6 +219,9 @@ pub struct MailConfig {
     pub token_secret: Secret,
     /// Whose Authentication-Results to trust; without it, DMARC verdicts are not used.
     pub authserv_id: Option<String>,
+    /// Trust the topmost Authentication-Results header whatever server it names (for a
+    /// receiving server that writes no authserv-id, as Microsoft 365 does).
+    pub trust_topmost_auth_results: bool,
     /// Whether the sender of a submission is told by mail once the experts have decided it.
     pub notify_decisions: bool,
 }
@@ -417,6 +420,8 @@ struct RawMail {
     /// The authserv-id of the operator's receiving server, whose Authentication-Results
     /// headers needsd trusts (RFC 8601).
     authserv_id: Option<String>,
+    #[serde(default)]
+    trust_topmost_auth_results: bool,
     #[serde(default = "yes")]
     notify_decisions: bool,
 }
@@ -971,12 +976,21 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         }
         other => other,
     };
+    if m.trust_topmost_auth_results && authserv_id.is_some() {
+        return Err(c.invalid(
+            "mail.trust_topmost_auth_results",
+            true,
+            "is for a receiving server that writes no authserv-id; with mail.authserv_id set, \
+             remove one of the two",
+        ));
+    }
     let mail = MailConfig {
         from,
         reply_to,
         experts,
         token_secret,
         authserv_id,
+        trust_topmost_auth_results: m.trust_topmost_auth_results,
         notify_decisions: m.notify_decisions,
     };
 

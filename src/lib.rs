@@ -17,6 +17,7 @@ pub mod review;
 pub mod schedule;
 pub mod store;
 pub mod token;
+pub mod trust;
 pub mod web;
 pub mod workbook;
 pub mod workflow;

@@ -65,13 +65,22 @@ fn maildir_project() -> Project {
     ))
 }
 
-/// A reply from Grace with `file` attached, as a mail program writes one.
+/// A reply from Grace with `file` attached, to her own reply address (her token), as a
+/// mail program writes one.
 fn reply_with(p: &Project, n: usize, file: &Path) -> PathBuf {
     let name = file.file_name().unwrap().to_string_lossy().to_string();
+    let circulation = std::fs::read_dir(p.path("data/outbox"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .find(|raw| String::from_utf8_lossy(raw).contains("circulation"))
+        .expect("Grace's circulation in the outbox");
+    let m = parse(&circulation);
+    let to = m.reply_to().unwrap().first().unwrap().address().unwrap();
+    let id = format!("<{}>", m.message_id().unwrap());
     let raw = reply_with_attachment(
         "grace@resp.test",
-        "needs@ctc.test",
-        "<none@ctc.test>",
+        to,
+        &id,
         &name,
         &std::fs::read(file).unwrap(),
     );
@@ -256,9 +265,7 @@ fn a_message_whose_reading_never_finished_twice_is_not_read_a_third_time() {
     let first = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(first["submissions"], 1, "{first}");
     // As a process that died twice while reading it leaves it: stored, two readings begun.
-    let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z")
-        .unwrap()
-        .to_utc();
+    let now = at("2026-12-02T10:00:00Z");
     with_store(&p, async |s| {
         s.unread(1, now).await?;
         s.begin_reading(1).await?;
@@ -270,4 +277,153 @@ fn a_message_whose_reading_never_finished_twice_is_not_read_a_third_time() {
     // An operator asks for it explicitly: it is read.
     let again = p.json(&["reparse", "1", "--json"]);
     assert_eq!(again["submissions"], 1, "{again}");
+}
+
+fn at(t: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc()
+}
+
+/// One message into the project's Maildir.
+fn deliver(p: &Project, n: usize, raw: &str) {
+    let new = p.path("data/inbox/new");
+    std::fs::create_dir_all(&new).unwrap();
+    std::fs::write(new.join(format!("18000000{n:02}.M1P1.lab")), raw).unwrap();
+}
+
+/// Every message in the project's file outbox, as text.
+fn outbox(p: &Project) -> Vec<String> {
+    std::fs::read_dir(p.path("data/outbox"))
+        .unwrap()
+        .map(|e| String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()).into_owned())
+        .collect()
+}
+
+#[test]
+fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
+    let p = Project::new(&format!(
+        "{}{QUIET_SCHEDULE}",
+        config_with(
+            "needs",
+            "[outbox]\ndir = \"data/outbox\"",
+            "[maildir]\ndir = \"data/inbox\""
+        )
+        .replace(
+            "token_secret_env",
+            "authserv_id = \"mx.ctc.test\"\ntoken_secret_env"
+        )
+    ));
+    p.load(
+        "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\nKEN,Old,old@resp.test,yes\n",
+        MATRIX,
+    );
+    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    let circulations = outbox(&p);
+    let of = |who: &str| {
+        let raw = circulations
+            .iter()
+            .find(|m| m.contains(&format!("To: {who}")) || m.contains(&format!("<{who}>")))
+            .unwrap_or_else(|| panic!("{who}'s circulation"));
+        let m = parse(raw.as_bytes());
+        let reply_to = m
+            .reply_to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        (reply_to, format!("<{}>", m.message_id().unwrap()))
+    };
+    let (grace_to, grace_id) = of("grace@resp.test");
+    let (old_to, _) = of("old@resp.test");
+    let grace_token = grace_to.split(['+', '@']).nth(1).unwrap().to_string();
+    // Old has left; the operator deactivated the address.
+    with_store(&p, async |s| {
+        let old = s
+            .contacts()
+            .await?
+            .into_iter()
+            .find(|c| c.name == "Old")
+            .unwrap();
+        s.set_contact_active(old.id, false, at("2026-12-02T10:00:00Z"))
+            .await
+            .map_err(|e| needsd::store::StoreError::Corrupt(e.to_string()))
+    });
+    let mail = |from: &str, to: &str, extra: &str, n: usize| {
+        format!(
+            "{extra}From: {from}\r\nTo: {to}\r\nSubject: Re: Matrix\r\nIn-Reply-To: {grace_id}\r\n\
+             Message-ID: <adv-{n}@resp.test>\r\nContent-Type: text/plain\r\n\r\nNo changes.\r\n"
+        )
+    };
+    let cases = [
+        // A forged From, to the plain address, with no authentication result at all.
+        mail("grace@resp.test", "needs@ctc.test", "", 1),
+        // A forged From under the server's own verdict (none), with a "pass" the sender
+        // wrote further down.
+        mail(
+            "grace@resp.test",
+            "needs@ctc.test",
+            "Authentication-Results: mx.ctc.test; spf=softfail; dmarc=none\r\n\
+             Authentication-Results: mx.ctc.test; dmarc=pass header.from=resp.test\r\n",
+            2,
+        ),
+        // A stranger answering Grace's circulation by its Message-ID.
+        mail("mallory@elsewhere.test", "needs@ctc.test", "", 3),
+        // A stranger with Grace's stolen token.
+        mail("mallory@elsewhere.test", &grace_to, "", 4),
+        // Old, deactivated, with his own token.
+        mail("old@resp.test", &old_to, "", 5),
+    ];
+    for (n, raw) in cases.iter().enumerate() {
+        deliver(&p, n, raw);
+    }
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["replies"], cases.len(), "{out}");
+    assert_eq!(out["quarantined"], cases.len(), "every one waits: {out}");
+    assert_eq!(out["receipts"], 0, "nobody is answered: {out}");
+    let listed = p.json(&["review", "list", "--json", "--state", "quarantined"]);
+    assert_eq!(listed["submissions"].as_array().unwrap().len(), cases.len());
+    // Nothing went to a stranger, and Grace's token is in her circulation only.
+    let sent = outbox(&p);
+    assert!(
+        !sent.iter().any(|m| m.contains("mallory")),
+        "mail to a stranger"
+    );
+    assert_eq!(
+        sent.iter().filter(|m| m.contains(&grace_token)).count(),
+        1,
+        "Grace's token left needsd in another message"
+    );
+    // Replies waiting in quarantine, or refused there, do not make Kenya "answered".
+    let first = listed["submissions"][0]["id"].as_i64().unwrap();
+    with_store(&p, async |s| {
+        s.refuse_sender(first, "not Grace", "ann", at("2026-12-02T10:00:00Z"))
+            .await
+            .map_err(|e| needsd::store::StoreError::Corrupt(e.to_string()))
+    });
+    let status = p.json(&["cycle", "status", &next_cycle(), "--json"]);
+    assert_eq!(status["answered"], 0, "{status}");
+
+    // Grace herself, to her own address, in any letter case: trusted, and answered at her
+    // directory address, five receipts an hour whatever the case of her From.
+    for n in 0..7 {
+        let from = ["GRACE@RESP.TEST", "Grace@Resp.Test", "grace@resp.test"][n % 3];
+        deliver(&p, 10 + n, &mail(from, &grace_to, "", 10 + n));
+    }
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["quarantined"], 0, "{out}");
+    assert_eq!(out["receipts"], 5, "{out}");
+    let receipts: Vec<String> = outbox(&p)
+        .into_iter()
+        .filter(|m| m.contains("receipt"))
+        .collect();
+    assert_eq!(receipts.len(), 5);
+    assert!(
+        receipts
+            .iter()
+            .all(|m| m.contains("To: Grace <grace@resp.test>")),
+        "{receipts:?}"
+    );
+    let status = p.json(&["cycle", "status", &next_cycle(), "--json"]);
+    assert_eq!(status["answered"], 1, "{status}");
 }

@@ -151,7 +151,7 @@ impl Store {
         let q = format!(
             "SELECT COUNT(DISTINCT CASE WHEN {} THEN party_code END), \
              SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) FROM submissions WHERE cycle_id = $1",
-            super::jobs::ANSWERED
+            super::jobs::answered("")
         );
         let r = sqlx::query(sqlx::AssertSqlSafe(q))
             .bind(id.as_str())

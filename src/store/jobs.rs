@@ -8,9 +8,17 @@ use super::{Store, StoreError};
 use crate::clock::db_time;
 use crate::model::Cycle;
 
-/// Submission states that count as a party's answer: anything but a reply whose sender
-/// could not be verified (someone else may have sent it).
-pub(crate) const ANSWERED: &str = "state <> 'quarantined'";
+/// The condition on a submission (of table alias `s`, or none) that makes it its party's
+/// answer: anything but a reply whose sender could not be trusted, waiting in quarantine
+/// or refused there (someone else may have sent it).
+pub(crate) fn answered(alias: &str) -> String {
+    let a = if alias.is_empty() {
+        String::new()
+    } else {
+        format!("{alias}.")
+    };
+    format!("{a}state <> 'quarantined' AND {a}refused_by IS NULL")
+}
 
 /// A one-off obligation with alerts to its owner.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -90,8 +98,9 @@ impl Store {
         let q = format!(
             "SELECT r.contact_id FROM recipients r JOIN contacts c ON c.id = r.contact_id \
              WHERE r.cycle_id = $1 AND c.active AND NOT EXISTS (SELECT 1 FROM submissions s \
-             WHERE s.cycle_id = r.cycle_id AND s.party_code = c.party_code AND s.{ANSWERED}) \
-             ORDER BY r.contact_id"
+             WHERE s.cycle_id = r.cycle_id AND s.party_code = c.party_code AND {}) \
+             ORDER BY r.contact_id",
+            answered("s")
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(q))
             .bind(cycle.to_string())
@@ -205,7 +214,8 @@ impl Store {
             )
             .await?,
             answered: one(format!(
-                "SELECT COUNT(DISTINCT party_code) FROM submissions WHERE cycle_id = $1 AND {ANSWERED}"
+                "SELECT COUNT(DISTINCT party_code) FROM submissions WHERE cycle_id = $1 AND {}",
+                answered("")
             ))
             .await?,
             awaiting_review: one(
@@ -240,7 +250,8 @@ impl Store {
             "SELECT DISTINCT p.name, p.code FROM recipients r JOIN contacts c ON c.id = r.contact_id \
              JOIN parties p ON p.code = c.party_code WHERE r.cycle_id = $1 AND NOT EXISTS \
              (SELECT 1 FROM submissions s WHERE s.cycle_id = r.cycle_id AND s.party_code = c.party_code \
-             AND s.{ANSWERED}) ORDER BY p.name"
+             AND {}) ORDER BY p.name",
+            answered("s")
         );
         for r in sqlx::query(sqlx::AssertSqlSafe(silent))
             .bind(id.as_str())

@@ -182,7 +182,7 @@ impl Store {
         })
     }
 
-    /// How many receipts went (or wait to go) to `recipient` (as the receipt was addressed)
+    /// How many receipts went (or wait to go) to `recipient` (in any letter case)
     /// since `since`.
     pub async fn receipts_since(
         &self,
@@ -190,7 +190,7 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query(
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt' AND recipient = $1 AND created_at >= $2",
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt' AND LOWER(recipient) = LOWER($1) AND created_at >= $2",
         )
         .bind(recipient)
         .bind(db_time(since))

@@ -117,6 +117,9 @@ pub enum Understood {
         m: Match,
         /// The matched recipient, unless the contact has since been deleted.
         contact: Option<Box<Contact>>,
+        /// The contact who sent it, when the evidence says so (`trust::judge`): receipts
+        /// go to this directory address, never to a From that proves nothing.
+        trusted_sender: Option<Box<Contact>>,
         verified: bool,
         submissions: Vec<NewSubmission>,
     },
@@ -409,55 +412,61 @@ async fn understand(
         return Ok(Understood::Matched {
             m,
             contact: None,
+            trusted_sender: None,
             verified: false,
             submissions: Vec::new(),
         });
     };
     let party = contact.party.clone();
-    // The From address is spoofable; a sender who is not one of the party's contacts puts
-    // the reply in quarantine for an expert to accept or refuse.
-    let sender_is_contact = facts.from.as_ref().is_some_and(|f| {
-        let key = f.to_ascii_lowercase();
-        contacts
-            .iter()
-            .any(|c| c.party == party && c.email.key() == key)
-    });
-    // The operator's own receiving server says whether the From domain really sent it.
-    let dmarc = cfg
-        .mail
-        .authserv_id
-        .as_deref()
-        .and_then(|id| classify::dmarc(&facts.auth_results, id));
-    let dmarc_failed = dmarc.as_deref() == Some("fail");
-    // A token needsd never issued (made up, or mangled) in the reply address or the
-    // workbook: someone is guessing.
-    let mut bad_token = None;
-    let tokens = tags
+    // Who the From names, among the party's contacts. The From is spoofable: it counts
+    // only with evidence (the contact's own token, or the receiving server's word).
+    let from_key = facts.from.as_deref().unwrap_or("").to_ascii_lowercase();
+    let sender_contact = contacts
         .iter()
-        .filter_map(|t| match t {
-            Tag::Reply(token) => Some(token.as_str()),
-            Tag::Bounce(_) => None,
-        })
-        .chain(stamped.as_deref());
-    for token in tokens {
-        if store.recipient_by_token(token).await?.is_none() {
-            bad_token = Some(token.to_string());
+        .find(|c| c.party == party && c.email.key() == from_key);
+    // A token needsd never issued (made up, or mangled) in the reply address or the
+    // workbook: someone is guessing. The contact's own token proves the address the
+    // message was sent to, never the workbook (anyone can copy one).
+    let mut unknown_token = false;
+    let mut own_token = false;
+    for t in tags {
+        if let Tag::Reply(token) = t {
+            match store.recipient_by_token(token).await? {
+                None => unknown_token = true,
+                Some(r) => own_token |= sender_contact.is_some_and(|c| c.id == r.contact_id),
+            }
         }
     }
-    let verified = sender_is_contact && !dmarc_failed && bad_token.is_none();
-    let mut note = Vec::new();
-    if let Some(t) = &bad_token {
-        note.push(format!("carries a token needsd never issued ({t})"));
+    if let Some(token) = stamped.as_deref()
+        && store.recipient_by_token(token).await?.is_none()
+    {
+        unknown_token = true;
     }
-    if dmarc_failed {
-        note.push("DMARC failed: the sender's domain did not send this message".to_string());
-    }
-    if !sender_is_contact {
-        note.push(format!(
-            "sent by {}, who is not a contact of {party}",
-            facts.from.as_deref().unwrap_or("an unknown sender")
-        ));
-    }
+    let serv = if cfg.mail.trust_topmost_auth_results {
+        crate::trust::AuthServ::Topmost
+    } else {
+        match &cfg.mail.authserv_id {
+            Some(id) => crate::trust::AuthServ::Id(id.clone()),
+            None => crate::trust::AuthServ::Nobody,
+        }
+    };
+    let from_domain = from_key.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    let evidence = crate::trust::Evidence {
+        sender_is_contact: sender_contact.is_some(),
+        contact_active: sender_contact.is_some_and(|c| c.active),
+        own_token,
+        unknown_token,
+        verdict: crate::trust::verdict(&facts.auth_results, &serv, from_domain),
+    };
+    let judged = crate::trust::judge(&evidence);
+    let verified = judged.is_ok();
+    let sender_name = facts.from.as_deref().unwrap_or("an unknown sender");
+    let mut note: Vec<String> = judged
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.describe(sender_name, party.as_str()))
+        .collect();
     if !token_verified {
         note.push("matched without a token (by the message it answers or by the sender)".into());
     }
@@ -543,6 +552,9 @@ async fn understand(
     Ok(Understood::Matched {
         m,
         contact: Some(Box::new(contact.clone())),
+        trusted_sender: sender_contact
+            .filter(|_| verified)
+            .map(|c| Box::new(c.clone())),
         verified,
         submissions,
     })
@@ -570,6 +582,7 @@ async fn record_reply(
     let Some(Understood::Matched {
         m,
         contact,
+        trusted_sender,
         verified,
         submissions,
     }) = understood
@@ -581,27 +594,31 @@ async fn record_reply(
     out.replies += 1;
     reading.classification = Some("reply".into());
     reading.matched = Some((m.cycle, m.contact_id));
-    let Some(contact) = contact else {
+    if contact.is_none() {
         return Ok(());
-    };
+    }
     reading.verified = Some(verified);
     if !verified {
         out.quarantined += submissions.len();
         reading.state = "quarantined";
     }
     out.submissions += submissions.len();
-    writes.receipt = receipt(
-        cfg,
-        store,
-        index,
-        &run.templates,
-        &contact,
-        facts,
-        inbox_id,
-        &submissions,
-        now,
-    )
-    .await?;
+    // A reply whose sender is not trusted gets no receipt: it would go to whoever wrote
+    // the From (backscatter), and would tell a stranger what the party's workbook says.
+    if let Some(sender) = trusted_sender {
+        writes.receipt = receipt(
+            cfg,
+            store,
+            index,
+            &run.templates,
+            &sender,
+            facts,
+            inbox_id,
+            &submissions,
+            now,
+        )
+        .await?;
+    }
     writes.submissions = submissions;
     Ok(())
 }
@@ -631,13 +648,8 @@ async fn receipt(
     let Some(first) = submissions.first() else {
         return Ok(None);
     };
-    let Some(to) = facts
-        .from
-        .as_deref()
-        .and_then(|f| crate::model::EmailAddress::parse(f).ok())
-    else {
-        return Ok(None);
-    };
+    // The directory's address of the trusted sender, never the From as written.
+    let to = contact.email.clone();
     let ours = [&cfg.mail.from.address, &cfg.mail.reply_to];
     if ours.iter().any(|o| {
         o.domain().eq_ignore_ascii_case(to.domain())
@@ -700,7 +712,7 @@ async fn receipt(
             language: contact.language,
             from: &cfg.mail.from,
             reply_to: &reply_to,
-            to_name: facts.from_name.as_deref().unwrap_or(""),
+            to_name: &contact.name,
             to: &to,
             // Bounces of a receipt go to the bounce address but name no recipient.
             envelope_from: crate::token::plus_address(&cfg.mail.reply_to, "bounce-receipt"),
