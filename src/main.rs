@@ -313,7 +313,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(try_main(cli)) {
+    let result = runtime.block_on(try_main(cli));
+    needsd::reader::shared().close();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {

@@ -80,6 +80,13 @@ impl Reader {
         }
     }
 
+    /// Stops the idle workers and waits for them (at the end of a command, so that none
+    /// outlives it and what they used counts as the command's).
+    pub fn close(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|p| p.into_inner()));
+        drop(idle);
+    }
+
     /// Reads `which` sheets of a file (and its stamp properties). Blocking.
     pub fn read(
         &self,
