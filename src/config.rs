@@ -291,6 +291,8 @@ pub struct Limits {
     pub reader_memory_bytes: u64,
     /// The CPU time that process may spend on one file.
     pub reader_cpu_seconds: u64,
+    /// Workbooks read from one message; the rest are listed, not read.
+    pub attachments: usize,
 }
 
 impl Default for Limits {
@@ -303,6 +305,7 @@ impl Default for Limits {
             text_bytes: 50_000_000,
             reader_memory_bytes: 192 * 1024 * 1024,
             reader_cpu_seconds: 10,
+            attachments: 10,
         }
     }
 }
@@ -545,6 +548,7 @@ struct RawLimits {
     text_bytes: i64,
     reader_memory_bytes: i64,
     reader_cpu_seconds: i64,
+    attachments: i64,
 }
 impl Default for RawLimits {
     fn default() -> Self {
@@ -557,6 +561,7 @@ impl Default for RawLimits {
             text_bytes: l.text_bytes as i64,
             reader_memory_bytes: l.reader_memory_bytes as i64,
             reader_cpu_seconds: l.reader_cpu_seconds as i64,
+            attachments: l.attachments as i64,
         }
     }
 }
@@ -1137,6 +1142,7 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             l.reader_memory_bytes as u64
         },
         reader_cpu_seconds: c.positive("limits.reader_cpu_seconds", l.reader_cpu_seconds, 3600)?,
+        attachments: c.positive("limits.attachments", l.attachments, 1000)? as usize,
     };
 
     // [policy]

@@ -427,3 +427,115 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
     let status = p.json(&["cycle", "status", &next_cycle(), "--json"]);
     assert_eq!(status["answered"], 1, "{status}");
 }
+
+/// A delivery status notification from `mta`, saying `failed` did not get a message, with
+/// `returned` (the headers of the message it returns) when given.
+fn dsn(n: usize, failed: &str, returned: Option<&str>) -> String {
+    let returned = returned
+        .map(|h| format!("--R\r\nContent-Type: text/rfc822-headers\r\n\r\n{h}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "From: MAILER-DAEMON@mx.elsewhere.test\r\nTo: needs@ctc.test\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-{n}@mx.elsewhere.test>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\r\n\r\n\
+         --R\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\
+         --R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.elsewhere.test\r\n\r\n\
+         Final-Recipient: rfc822; {failed}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n{returned}--R--\r\n"
+    )
+}
+
+#[test]
+fn a_bounce_marks_a_contact_only_with_evidence_and_a_workbook_is_never_an_auto_reply() {
+    let p = Project::new(&format!(
+        "{}{QUIET_SCHEDULE}[limits]\nattachments = 2\n",
+        config_with(
+            "needs",
+            "[outbox]\ndir = \"data/outbox\"",
+            "[maildir]\ndir = \"data/inbox\""
+        )
+    ));
+    p.load(
+        "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\nKEN,Amina,amina@resp.test,yes\n",
+        MATRIX,
+    );
+    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    let circulation_of = |who: &str| {
+        outbox(&p)
+            .into_iter()
+            .find(|m| m.contains(&format!("<{who}>")) || m.contains(&format!("To: {who}")))
+            .map(|raw| {
+                let m = parse(raw.as_bytes());
+                (
+                    m.reply_to()
+                        .unwrap()
+                        .first()
+                        .unwrap()
+                        .address()
+                        .unwrap()
+                        .to_string(),
+                    m.message_id().unwrap().to_string(),
+                )
+            })
+            .unwrap()
+    };
+    let (grace_to, _) = circulation_of("grace@resp.test");
+    let (_, amina_id) = circulation_of("amina@resp.test");
+    // A report anyone could write: it names Grace, returns nothing needsd sent.
+    deliver(&p, 1, &dsn(1, "grace@resp.test", None));
+    // A report that returns the circulation needsd sent to Amina, and names her.
+    deliver(
+        &p,
+        2,
+        &dsn(
+            2,
+            "amina@resp.test",
+            Some(&format!("Message-ID: <{amina_id}>\r\nTo: amina@resp.test")),
+        ),
+    );
+    // Grace's genuine reply, which her gateway marked as bulk mail, with three CSVs.
+    let csv = "Need ID,State,Area,Need,Priority,Status\nMN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Met\n";
+    let part = |name: &str| {
+        format!(
+            "--B\r\nContent-Type: text/csv; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\r\n{csv}\r\n"
+        )
+    };
+    deliver(
+        &p,
+        3,
+        &format!(
+            "From: grace@resp.test\r\nTo: {grace_to}\r\nSubject: Re: Matrix\r\nPrecedence: bulk\r\n\
+             Message-ID: <bulk@resp.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n\
+             --B\r\nContent-Type: text/plain\r\n\r\nOur update.\r\n{}{}{}--B--\r\n",
+            part("a.csv"),
+            part("b.csv"),
+            part("c.csv")
+        ),
+    );
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["bounces"], 2, "{out}");
+    assert_eq!(out["auto_replies"], 0, "the workbook was read: {out}");
+    let contacts = p.json(&["contacts", "list", "--json"]);
+    for c in contacts.as_array().unwrap() {
+        let amina = c["email"] == "amina@resp.test";
+        assert_eq!(
+            c["bouncing"], amina,
+            "only the attributed bounce marks: {c}"
+        );
+    }
+    let listed = p.json(&["review", "list", "--json"]);
+    let subs = listed["submissions"].as_array().unwrap();
+    assert_eq!(
+        subs.len(),
+        2,
+        "two of the three workbooks are read: {listed}"
+    );
+    // The second workbook repeats the first one's change, which it supersedes (the list
+    // is newest first).
+    assert_eq!(subs[0]["attachment"], "b.csv", "{listed}");
+    assert_eq!(subs[0]["state"], "pending", "{listed}");
+    let rows = submissions(&p);
+    let note = rows.last().unwrap().note.clone().unwrap_or_default();
+    assert!(note.contains("Precedence: bulk"), "{note}");
+    assert!(note.contains("1 more workbooks were not read"), "{note}");
+    assert!(note.contains("c.csv"), "{note}");
+}

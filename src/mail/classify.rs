@@ -36,6 +36,9 @@ pub struct Bounce {
     /// The RFC 3463 status, e.g. `5.1.1`.
     pub status: Option<String>,
     pub diagnostic: Option<String>,
+    /// The Message-ID of the message the report returns (from its `message/rfc822` or
+    /// `text/rfc822-headers` part), without angle brackets.
+    pub returned_message_id: Option<String>,
 }
 
 /// A file attached to the message or to a message forwarded inside it.
@@ -63,6 +66,9 @@ pub struct Facts {
     pub attachments: Vec<Attachment>,
     /// The raw Authentication-Results headers, for sender verification.
     pub auth_results: Vec<String>,
+    /// Why a message read as a reply was marked automatic (a workbook it carries is
+    /// never discarded as an auto-reply).
+    pub auto_reply: Option<String>,
 }
 
 /// Reads a message. Never panics: the parser runs under `catch_unwind`, since malformed
@@ -135,6 +141,7 @@ fn read_inner(raw: &[u8]) -> Result<Facts, ClassifyError> {
             .filter(|(n, _)| n.eq_ignore_ascii_case("Authentication-Results"))
             .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect(),
+        auto_reply: None,
     })
 }
 
@@ -263,6 +270,7 @@ fn bounce(m: &mail_parser::Message<'_>, from: Option<&str>, subject: &str) -> Op
                 _ => {}
             }
         }
+        b.returned_message_id = returned_message_id(m);
         return failed.then_some(b);
     }
     let daemon = from.is_some_and(|f| {
@@ -278,7 +286,38 @@ fn bounce(m: &mail_parser::Message<'_>, from: Option<&str>, subject: &str) -> Op
         "returned mail",
         "delivery failure",
     ];
-    (daemon && tell.iter().any(|t| s.contains(t))).then(Bounce::default)
+    (daemon && tell.iter().any(|t| s.contains(t))).then(|| Bounce {
+        returned_message_id: returned_message_id(m),
+        ..Bounce::default()
+    })
+}
+
+/// The Message-ID of the message a bounce returns: the header of its `message/rfc822`
+/// part, or a `Message-ID:` line of its `text/rfc822-headers` part.
+fn returned_message_id(m: &mail_parser::Message<'_>) -> Option<String> {
+    m.parts.iter().skip(1).find_map(|p| {
+        if let Some(inner) = p.message() {
+            return inner.message_id().map(str::to_string);
+        }
+        let ct = p.content_type()?;
+        let headers = ct.ctype().eq_ignore_ascii_case("text")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("rfc822-headers"));
+        if !headers {
+            return None;
+        }
+        let text = String::from_utf8_lossy(p.contents()).into_owned();
+        text.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim().eq_ignore_ascii_case("message-id").then(|| {
+                value
+                    .trim()
+                    .trim_matches(|c| c == '<' || c == '>')
+                    .to_string()
+            })
+        })
+    })
 }
 
 /// Why a message is an automatic answer, if it is one. Outlook's

@@ -155,12 +155,26 @@ pub async fn prepare(
     let (parse_cfg, parse_index) = (Arc::clone(&cfg), Arc::clone(&index));
     let (facts, parsed) = tokio::task::spawn_blocking(move || {
         let (cfg, index) = (parse_cfg, parse_index);
-        let facts = classify::read(&msg.raw).map_err(|e| e.to_string());
+        let mut facts = classify::read(&msg.raw).map_err(|e| e.to_string());
         let mut parsed = Vec::new();
+        // A workbook is never discarded: mail programs and gateways mark ordinary mail as
+        // bulk or automatic, and a respondent's answer must not be lost.
+        if let Ok(f) = &mut facts
+            && let Kind::AutoReply { reason } = &f.kind
+            && f.attachments.iter().any(is_workbook)
+        {
+            f.auto_reply = Some(reason.clone());
+            f.kind = Kind::Reply;
+        }
         if let Ok(f) = &facts
             && f.kind == Kind::Reply
         {
-            for a in f.attachments.iter().filter(|a| is_workbook(a)) {
+            for a in f
+                .attachments
+                .iter()
+                .filter(|a| is_workbook(a))
+                .take(cfg.limits.attachments)
+            {
                 let reply = if a.bytes.len() as u64 > cfg.limits.attachment_bytes {
                     Err(format!(
                         "the attachment is over the limit of {} bytes",
@@ -263,19 +277,25 @@ pub async fn decide(
                     matched = matched.or(store.recipient_by_token(token).await?);
                 }
             }
-            let mut bouncing: Vec<i64> = matched.iter().map(|m| m.contact_id).collect();
-            if bouncing.is_empty() {
-                // The remote server dropped our envelope: go by the failed addresses.
-                for r in &b.recipients {
-                    bouncing.extend(
-                        contacts
+            if matched.is_none()
+                && let Some(id) = &b.returned_message_id
+            {
+                // The remote server dropped our envelope: the report may still return the
+                // message needsd sent, and name that message's recipient as failed.
+                matched = store.recipient_by_message_id(id).await?.filter(|m| {
+                    let address = contacts
+                        .iter()
+                        .find(|c| c.id == m.contact_id)
+                        .map(|c| c.email.key());
+                    b.recipients.is_empty()
+                        || b.recipients
                             .iter()
-                            .filter(|c| c.email.key() == r.to_ascii_lowercase())
-                            .map(|c| c.id),
-                    );
-                }
+                            .any(|r| Some(r.to_ascii_lowercase()) == address)
+                });
             }
-            writes.bouncing.extend(bouncing);
+            // Anything else is recorded, unattributed: a report that names an address
+            // proves nothing (anyone can write one), and must not silence a contact.
+            writes.bouncing.extend(matched.iter().map(|m| m.contact_id));
             reading.matched = matched.map(|m| (m.cycle, m.contact_id));
         }
         Kind::AutoReply { .. } => {
@@ -469,6 +489,26 @@ async fn understand(
         .collect();
     if !token_verified {
         note.push("matched without a token (by the message it answers or by the sender)".into());
+    }
+    if let Some(reason) = &facts.auto_reply {
+        note.push(format!(
+            "came marked as an automatic message ({reason}); read because it carries a workbook"
+        ));
+    }
+    let unread: Vec<&str> = facts
+        .attachments
+        .iter()
+        .filter(|a| is_workbook(a))
+        .skip(parsed.len())
+        .map(|a| a.name.as_str())
+        .collect();
+    if !unread.is_empty() {
+        note.push(format!(
+            "{} more workbooks were not read (limits.attachments is {}): {}",
+            unread.len(),
+            cfg.limits.attachments,
+            unread.join(", ")
+        ));
     }
     let late = DateTime::parse_from_rfc3339(received_at)
         .map(|t| is_late(cfg, m.cycle, t.with_timezone(&Utc)))
