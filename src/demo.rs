@@ -293,6 +293,13 @@ fn letter(
         crate::workflow::CIRCULATION,
         c.id,
         cycle.day(1),
+        &crate::token::message_mac(
+            &cfg.mail.token_secret,
+            cycle,
+            crate::workflow::CIRCULATION,
+            c.id,
+            cycle.day(1),
+        ),
         cfg.mail.from.address.domain(),
     );
     let from: Mailbox = format!("{} <{}>", c.name, c.email)

@@ -103,9 +103,14 @@ fn dispatch_reaches_every_respondent_once_with_their_own_workbook() {
             "{subject}"
         );
         let id = id_of[email.as_str()];
-        assert_eq!(
-            header(&m, "Message-ID"),
-            format!("<{cycle}.circulation.{id}.{cycle}-01@ctc.test>")
+        // Deterministic, and with a MAC under the token secret that nobody can guess.
+        let message_id = header(&m, "Message-ID");
+        let prefix = format!("<{cycle}.circulation.{id}.{cycle}-01.");
+        assert!(message_id.starts_with(&prefix), "{message_id}");
+        let mac = message_id[prefix.len()..].trim_end_matches("@ctc.test>");
+        assert!(
+            mac.len() == 12 && mac.chars().all(|c| c.is_ascii_hexdigit()),
+            "{message_id}"
         );
         // Reply-To and the envelope sender (Return-Path, as delivered) carry the token.
         let reply_to = header(&m, "Reply-To");

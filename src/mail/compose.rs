@@ -193,17 +193,20 @@ pub struct Circular<'a> {
 
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// The deterministic Message-ID of a message of `kind` for `contact_id` on `day`:
-/// `<2026-12.circulation.17.2026-12-01@ctc.example>`. A retry after an ambiguous crash
-/// carries the same one, so the receiving side can recognise it.
+/// The deterministic Message-ID of a message of `kind` for `contact_id` on `day`, with
+/// the MAC `token::message_mac` gives for the same:
+/// `<2026-12.circulation.17.2026-12-01.3f9a0c17be21@ctc.example>`. A retry after an
+/// ambiguous crash carries the same one, so the receiving side can recognise it; nobody
+/// without the secret can write another recipient's.
 pub fn message_id(
     cycle: Cycle,
     kind: &str,
     contact_id: i64,
     day: chrono::NaiveDate,
+    mac: &str,
     domain: &str,
 ) -> String {
-    format!("<{cycle}.{kind}.{contact_id}.{day}@{domain}>")
+    format!("<{cycle}.{kind}.{contact_id}.{day}.{mac}@{domain}>")
 }
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): out-of-office responders stay quiet.
@@ -499,7 +502,7 @@ mod tests {
             to_name: "Amina Diallo",
             to: &to,
             envelope_from: "needs+bounce-abc@ctc.example".into(),
-            message_id: message_id(cycle, "circulation", 17, day, "ctc.example"),
+            message_id: message_id(cycle, "circulation", 17, day, "3f9a0c17be21", "ctc.example"),
             date: day.and_hms_opt(14, 0, 0).unwrap().and_utc(),
             attachment_name: "Matrix of Needs 2026-12 SEN.xlsx".into(),
             attachment: b"PK\x03\x04 workbook".to_vec(),
@@ -508,9 +511,13 @@ mod tests {
         let raw = String::from_utf8_lossy(&out.raw);
         assert_eq!(
             out.message_id,
-            "<2026-12.circulation.17.2026-12-01@ctc.example>"
+            "<2026-12.circulation.17.2026-12-01.3f9a0c17be21@ctc.example>"
         );
-        assert!(raw.contains("Message-ID: <2026-12.circulation.17.2026-12-01@ctc.example>"));
+        assert!(
+            raw.contains(
+                "Message-ID: <2026-12.circulation.17.2026-12-01.3f9a0c17be21@ctc.example>"
+            )
+        );
         assert!(
             raw.contains("Reply-To: \"Matrix of Needs\" <needs+abc@ctc.example>"),
             "{raw}"

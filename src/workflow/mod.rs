@@ -401,6 +401,7 @@ impl Plan {
                     outbox_kind,
                     c.id,
                     day,
+                    &token::message_mac(&self.secret, self.cycle, outbox_kind, c.id, day),
                     self.from.address.domain(),
                 ),
                 date: now,
