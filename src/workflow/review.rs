@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::mail::classify;
 use crate::mail::compose::{self, Templates};
-use crate::model::{Contact, Cycle, EmailAddress};
+use crate::model::{Contact, Cycle};
 use crate::review::Proposal;
 use crate::store::Store;
 use crate::store::outbox::NewMessage;
@@ -17,13 +17,19 @@ use crate::store::review::{DecideError, Decided, Decision, Issue, Submission};
 /// Records a decision; when it settles the submission and `mail.notify_decisions` is on,
 /// the message to the sender joins the outbox in the same transaction.
 pub async fn decide(cfg: &Config, store: &Store, d: &Decision<'_>) -> Result<Decided, DecideError> {
-    let contact = match store.submission(d.submission).await? {
-        Some(s) => match s.contact_id {
-            Some(id) => store.contact(id).await?,
-            None => None,
-        },
-        None => return Err(DecideError::NoSuchSubmission(d.submission)),
+    let Some(submission) = store.submission(d.submission).await? else {
+        return Err(DecideError::NoSuchSubmission(d.submission));
     };
+    // The decision goes to the sender's address as the directory lists it, and only to
+    // an active contact of the party: never to a From that proves nothing.
+    let from = submission
+        .from
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let contact = store.contacts().await?.into_iter().find(|c| {
+        c.active && Some(c.party.as_str()) == submission.party.as_deref() && c.email.key() == from
+    });
     let templates = Templates::embedded().ok();
     store
         .decide(d, |s, changes| {
@@ -73,7 +79,7 @@ fn decision_message(
     contact: Option<&Contact>,
     now: DateTime<Utc>,
 ) -> Result<Option<NewMessage>> {
-    let Some(to) = s.from.as_deref().and_then(|f| EmailAddress::parse(f).ok()) else {
+    let Some(to) = contact.map(|c| c.email.clone()) else {
         return Ok(None);
     };
     let Some(cycle) = s.cycle.as_deref().and_then(|c| Cycle::parse(c).ok()) else {
