@@ -275,6 +275,9 @@ pub struct WebConfig {
     pub session_hours: u32,
     /// Mark the session cookie `Secure` (behind a TLS reverse proxy).
     pub secure_cookie: bool,
+    /// The bearer token that opens `/healthz` and `/metrics` to other machines than this
+    /// one (from the environment variable `web.ops_token_env` names).
+    pub ops_token: Option<Secret>,
 }
 
 /// Limits on what a reply may make needsd read, enforced before a file is fully loaded.
@@ -527,6 +530,7 @@ struct RawWeb {
     listen: String,
     session_hours: u32,
     secure_cookie: bool,
+    ops_token_env: Option<String>,
 }
 impl Default for RawWeb {
     fn default() -> Self {
@@ -534,6 +538,7 @@ impl Default for RawWeb {
             listen: "127.0.0.1:8080".into(),
             session_hours: 12,
             secure_cookie: false,
+            ops_token_env: None,
         }
     }
 }
@@ -1119,6 +1124,11 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         ));
     }
 
+    let ops_token = match &raw.web.ops_token_env {
+        Some(var) => Some(c.secret("web.ops_token_env", var, env)?),
+        None => None,
+    };
+
     // [limits]
     let l = &raw.limits;
     let limits = Limits {
@@ -1202,6 +1212,7 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             listen,
             session_hours: raw.web.session_hours,
             secure_cookie: raw.web.secure_cookie,
+            ops_token,
         },
         limits,
         policy,

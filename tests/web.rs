@@ -95,7 +95,14 @@ fn pages_refuse_strangers_forms_need_their_token_and_experts_are_not_admins() {
     let d = Daemon::start(&lab.cfg, std::sync::Arc::new(needsd::clock::SystemClock));
     let anon = Agent::new(&d);
     let id = lab.grace_submission;
-    // Open without a login: health, metrics, the login form and the stylesheet.
+    // A body larger than any form is refused before a handler reads it.
+    let big = "x".repeat(needsd::web::REQUEST_BODY_BYTES + 1);
+    assert_eq!(
+        anon.post("/login", &[("name", &big), ("password", "p")]).status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    // Open without a login from this machine: health, metrics, the login form and the
+    // stylesheet.
     for path in ["/healthz", "/metrics", "/login", "/static/style.css"] {
         assert_eq!(anon.get(path).status(), StatusCode::OK, "{path}");
     }

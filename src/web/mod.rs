@@ -122,6 +122,9 @@ pub(crate) fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, 
         .map_err(|e| WebError::Internal(format!("rendering {name}: {e:#}")))
 }
 
+/// The largest request body the UI reads (its forms carry a few fields each).
+pub const REQUEST_BODY_BYTES: usize = 64 * 1024;
+
 pub fn router(state: State) -> Router {
     Router::new()
         .route("/healthz", get(ops::healthz))
@@ -148,6 +151,8 @@ pub fn router(state: State) -> Router {
         .route("/users", get(pages::users).post(pages::add_user))
         .route("/users/{id}/active", post(pages::user_active))
         .fallback(not_found)
+        // Every form is a few fields; nothing a client sends needs more.
+        .layer(axum::extract::DefaultBodyLimit::max(REQUEST_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

@@ -1,42 +1,94 @@
-//! Operations endpoints, without login: `/healthz` and Prometheus `/metrics`.
+//! Operations endpoints, without login: `/healthz` and Prometheus `/metrics`, answered
+//! to this machine or with the operations bearer token.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
-use axum::extract::State as Extract;
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, State as Extract};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::State;
 
-/// `ok` when the database answers; 503 with the reason when it does not.
-pub async fn healthz(Extract(s): Extract<State>) -> Response {
+/// Whether an operations request may be answered: from this machine, or with the bearer
+/// token `web.ops_token_env` names. What the metrics tell (how many replies, who is
+/// bouncing, when the inbox was last read) is not for anyone who can reach the port.
+fn allowed(s: &State, peer: std::net::SocketAddr, headers: &HeaderMap) -> bool {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    ops_allowed(
+        peer.ip(),
+        s.cfg.web.ops_token.as_ref().map(|t| t.expose()),
+        authorization,
+    )
+}
+
+/// The rule of [`allowed`], over plain values.
+fn ops_allowed(peer: std::net::IpAddr, token: Option<&str>, authorization: Option<&str>) -> bool {
+    if peer.is_loopback() {
+        return true;
+    }
+    let (Some(token), Some(given)) = (token, authorization.and_then(|a| a.strip_prefix("Bearer ")))
+    else {
+        return false;
+    };
+    // Compared as digests, so the time taken says nothing about the token.
+    use sha2::{Digest, Sha256};
+    !given.is_empty() && Sha256::digest(given) == Sha256::digest(token)
+}
+
+fn refused() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "only from this machine, or with the operations token\n",
+    )
+        .into_response()
+}
+
+fn unavailable(e: &dyn std::fmt::Display) -> Response {
+    // The cause is for the operator's log, not for whoever asked.
+    tracing::warn!("the database does not answer: {e}");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "database unavailable\n",
+    )
+        .into_response()
+}
+
+/// `ok` (200) whenever the database answers; `database unavailable` (503) when it does not.
+pub async fn healthz(
+    Extract(s): Extract<State>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !allowed(&s, peer, &headers) {
+        return refused();
+    }
     match s.store.ping().await {
         Ok(()) => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             "ok\n",
         )
             .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("the database does not answer: {e}\n"),
-        )
-            .into_response(),
+        Err(e) => unavailable(&e),
     }
 }
 
 /// Prometheus text format.
-pub async fn metrics(Extract(s): Extract<State>) -> Response {
+pub async fn metrics(
+    Extract(s): Extract<State>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !allowed(&s, peer, &headers) {
+        return refused();
+    }
     let g = match s.store.gauges().await {
         Ok(g) => g,
-        Err(e) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("the database does not answer: {e}\n"),
-            )
-                .into_response();
-        }
+        Err(e) => return unavailable(&e),
     };
     let h = &s.health;
     let mut out = String::new();
@@ -138,4 +190,27 @@ fn escape_label(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod ops_tests {
+    use super::ops_allowed;
+
+    #[test]
+    fn operations_answer_this_machine_or_the_token() {
+        let here: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let here6: std::net::IpAddr = "::1".parse().unwrap();
+        let away: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+        assert!(ops_allowed(here, None, None));
+        assert!(ops_allowed(here6, None, None));
+        assert!(!ops_allowed(away, None, None));
+        assert!(!ops_allowed(away, None, Some("Bearer anything")));
+        assert!(!ops_allowed(away, Some("s3cret"), None));
+        assert!(!ops_allowed(away, Some("s3cret"), Some("Bearer wrong")));
+        assert!(
+            !ops_allowed(away, Some("s3cret"), Some("s3cret")),
+            "not a bearer token"
+        );
+        assert!(ops_allowed(away, Some("s3cret"), Some("Bearer s3cret")));
+    }
 }

@@ -190,7 +190,9 @@ pub async fn login(
         Err(_) => false,
     };
     let Some(user) = user.filter(|_| ok) else {
-        tracing::warn!(user = %name, from = %address, "failed login");
+        // Never the name typed: a password typed into the name field would end up in
+        // the log.
+        tracing::warn!(from = %address, "failed login");
         return login_page(
             &s,
             &next,
