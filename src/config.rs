@@ -278,6 +278,53 @@ pub struct WebConfig {
     /// The bearer token that opens `/healthz` and `/metrics` to other machines than this
     /// one (from the environment variable `web.ops_token_env` names).
     pub ops_token: Option<Secret>,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+/// An address block, `192.0.2.0/24` or `2001:db8::/32` (a bare address is one host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    net: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (addr, prefix) = s.trim().split_once('/').unwrap_or((s.trim(), ""));
+        let net: std::net::IpAddr = addr.parse().ok()?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let prefix = if prefix.is_empty() {
+            max
+        } else {
+            prefix.parse().ok()?
+        };
+        (prefix <= max).then_some(Self { net, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let bits = |ip: std::net::IpAddr| -> Option<(u128, u8)> {
+            match ip {
+                std::net::IpAddr::V4(v) => Some((u128::from(u32::from(v)) << 96, 32)),
+                std::net::IpAddr::V6(v) => match v.to_ipv4_mapped() {
+                    Some(v4) => Some((u128::from(u32::from(v4)) << 96, 32)),
+                    None => Some((u128::from(v), 128)),
+                },
+            }
+        };
+        let (Some((net, width)), Some((ip, ip_width))) = (bits(self.net), bits(ip)) else {
+            return false;
+        };
+        if width != ip_width {
+            return false;
+        }
+        let mask = if self.prefix == 0 {
+            0
+        } else {
+            u128::MAX << (128 - u32::from(self.prefix))
+        };
+        net & mask == ip & mask
+    }
 }
 
 /// Limits on what a reply may make needsd read, enforced before a file is fully loaded.
@@ -531,6 +578,7 @@ struct RawWeb {
     session_hours: u32,
     secure_cookie: bool,
     ops_token_env: Option<String>,
+    trusted_proxies: Vec<String>,
 }
 impl Default for RawWeb {
     fn default() -> Self {
@@ -539,6 +587,7 @@ impl Default for RawWeb {
             session_hours: 12,
             secure_cookie: false,
             ops_token_env: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -1124,6 +1173,20 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         ));
     }
 
+    let trusted_proxies = raw
+        .web
+        .trusted_proxies
+        .iter()
+        .map(|p| {
+            Cidr::parse(p).ok_or_else(|| {
+                c.quoted(
+                    "web.trusted_proxies",
+                    p,
+                    "is not an address or block such as 127.0.0.1/32 or 10.0.0.0/8",
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let ops_token = match &raw.web.ops_token_env {
         Some(var) => Some(c.secret("web.ops_token_env", var, env)?),
         None => None,
@@ -1213,6 +1276,7 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             session_hours: raw.web.session_hours,
             secure_cookie: raw.web.secure_cookie,
             ops_token,
+            trusted_proxies,
         },
         limits,
         policy,
@@ -1420,5 +1484,26 @@ dir = "data/inbox"
         let cfg = load(MINIMAL).unwrap();
         let c = crate::model::Cycle::parse("2026-12").unwrap();
         assert_eq!(cfg.deadline(c).to_rfc3339(), "2026-12-16T04:59:59+00:00");
+    }
+
+    #[test]
+    fn address_blocks_contain_what_they_should() {
+        let c = |s: &str| Cidr::parse(s).unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(c("10.0.0.0/8").contains(ip("10.200.3.4")));
+        assert!(!c("10.0.0.0/8").contains(ip("11.0.0.1")));
+        assert!(c("127.0.0.1").contains(ip("127.0.0.1")));
+        assert!(!c("127.0.0.1").contains(ip("127.0.0.2")));
+        assert!(c("2001:db8::/32").contains(ip("2001:db8:1::5")));
+        assert!(!c("2001:db8::/32").contains(ip("2001:db9::5")));
+        assert!(
+            c("192.0.2.0/24").contains(ip("::ffff:192.0.2.9")),
+            "IPv4-mapped"
+        );
+        assert!(!c("10.0.0.0/8").contains(ip("2001:db8::1")));
+        assert!(c("0.0.0.0/0").contains(ip("203.0.113.1")));
+        for bad in ["10.0.0.0/33", "nonsense", "10.0.0.0/x", ""] {
+            assert_eq!(Cidr::parse(bad), None, "{bad}");
+        }
     }
 }

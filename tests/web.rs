@@ -98,7 +98,8 @@ fn pages_refuse_strangers_forms_need_their_token_and_experts_are_not_admins() {
     // A body larger than any form is refused before a handler reads it.
     let big = "x".repeat(needsd::web::REQUEST_BODY_BYTES + 1);
     assert_eq!(
-        anon.post("/login", &[("name", &big), ("password", "p")]).status(),
+        anon.post("/login", &[("name", &big), ("password", "p")])
+            .status(),
         StatusCode::PAYLOAD_TOO_LARGE
     );
     // Open without a login from this machine: health, metrics, the login form and the
@@ -320,15 +321,16 @@ fn pages_refuse_strangers_forms_need_their_token_and_experts_are_not_admins() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(expert.get("/").status(), StatusCode::SEE_OTHER);
 
-    // Five wrong passwords for a name, and even the right one waits.
+    // Wrong passwords for a name slow the answers down, but never lock the name out:
+    // after six (the sixth waited a second), the right one still logs in.
     let guesser = Agent::new(&d);
-    for _ in 0..5 {
+    for _ in 0..6 {
         assert_eq!(
             guesser.login((ADMIN.0, "guess")).status(),
             StatusCode::UNAUTHORIZED
         );
     }
-    assert_eq!(guesser.login(ADMIN).status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(guesser.login(ADMIN).status(), StatusCode::SEE_OTHER);
     d.stop();
 }
 

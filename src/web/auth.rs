@@ -264,7 +264,8 @@ impl<T: DeserializeOwned> FromRequest<State> for Posted<T> {
     }
 }
 
-/// Failed logins per user name and per client address, in a sliding window.
+/// Failed logins per user name and client address together, and per client address, in
+/// a sliding window. They slow the next answers down; they never refuse one.
 #[derive(Default)]
 pub struct Limiter {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
@@ -272,28 +273,31 @@ pub struct Limiter {
 
 /// How long failed attempts count.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failed attempts allowed per user name within the window.
-pub const PER_NAME: usize = 5;
-/// Failed attempts allowed per client address within the window.
-pub const PER_ADDRESS: usize = 20;
+/// Failed attempts for one name from one address that cost no wait.
+pub const FREE_PER_NAME: usize = 5;
+/// Failed attempts from one address (any names) that cost no wait.
+pub const FREE_PER_ADDRESS: usize = 20;
+/// The longest wait before an answer.
+pub const MAX_DELAY: Duration = Duration::from_secs(60);
 
 impl Limiter {
-    /// Whether another attempt for `name` from `address` may be checked now; if so, it is
-    /// counted as a failure at once, under the same lock, so that parallel requests
-    /// cannot all slip in under the limit while their passwords are being checked.
-    /// [`Limiter::succeeded`] takes it back.
-    pub fn attempt(&self, name: &str, address: &str, now: Instant) -> bool {
+    /// How long to wait before checking another attempt for `name` from `address`: nothing
+    /// for the first few failures, then a second, doubling with each failure up to a
+    /// minute. Never a refusal: a correct password always logs in, at worst late, so
+    /// nobody can lock an expert out by typing their name. The attempt is counted as a
+    /// failure at once, under the same lock, so that parallel requests each wait their
+    /// turn; [`Limiter::succeeded`] takes it back.
+    pub fn attempt(&self, name: &str, address: &str, now: Instant) -> Duration {
         let mut map = self.lock();
-        let keys = [name_key(name), address_key(address)];
-        let limits = [PER_NAME, PER_ADDRESS];
-        for (key, limit) in keys.iter().zip(limits) {
+        let keys = [pair_key(name, address), address_key(address)];
+        let free = [FREE_PER_NAME, FREE_PER_ADDRESS];
+        let mut excess = 0;
+        for (key, free) in keys.iter().zip(free) {
             if let Some(q) = map.get_mut(key) {
                 while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
                     q.pop_front();
                 }
-                if q.len() >= limit {
-                    return false;
-                }
+                excess = excess.max((q.len() + 1).saturating_sub(free));
             }
         }
         // Forget quiet keys so the map cannot grow without bound.
@@ -303,14 +307,14 @@ impl Limiter {
         for key in keys {
             map.entry(key).or_default().push_back(now);
         }
-        true
+        delay(excess)
     }
 
-    /// The attempt for `name` from `address` succeeded: the name starts afresh, and the
+    /// The attempt for `name` from `address` succeeded: the pair starts afresh, and the
     /// address loses the failure [`Limiter::attempt`] counted in advance.
     pub fn succeeded(&self, name: &str, address: &str) {
         let mut map = self.lock();
-        map.remove(&name_key(name));
+        map.remove(&pair_key(name, address));
         if let Some(q) = map.get_mut(&address_key(address)) {
             q.pop_back();
         }
@@ -324,8 +328,41 @@ impl Limiter {
     }
 }
 
-fn name_key(name: &str) -> String {
-    format!("name:{}", name.to_lowercase())
+/// The wait for an attempt `excess` past the free ones: 0, then 1 s, 2 s, 4 s … 60 s.
+fn delay(excess: usize) -> Duration {
+    match excess {
+        0 => Duration::ZERO,
+        n => Duration::from_secs(1u64 << (n - 1).min(6)).min(MAX_DELAY),
+    }
+}
+
+/// The client's address: the peer's, unless the peer is a trusted reverse proxy, whose
+/// X-Forwarded-For is then read from the right, past the trusted proxies it lists, to
+/// the first address that is not one (the leftmost entries are the client's to write).
+pub fn client_address(
+    peer: std::net::IpAddr,
+    forwarded_for: Option<&str>,
+    trusted: &[crate::config::Cidr],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in forwarded_for.unwrap_or("").rsplit(',') {
+        let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    client
+}
+
+fn pair_key(name: &str, address: &str) -> String {
+    format!("name:{}|{}", name.to_lowercase(), address_key(address))
 }
 
 /// One key per IPv4 address, and per /64 for IPv6: a single host commonly holds a whole
@@ -379,42 +416,77 @@ mod tests {
     }
 
     #[test]
-    fn the_limiter_counts_failures_per_name_and_forgets_them() {
+    fn failed_logins_slow_down_and_never_lock_out() {
         let l = Limiter::default();
         let t0 = Instant::now();
-        for _ in 0..PER_NAME {
-            assert!(l.attempt("Ann", "1.2.3.4", t0));
+        for _ in 0..FREE_PER_NAME {
+            assert_eq!(l.attempt("Ann", "192.0.2.1", t0), Duration::ZERO);
         }
-        assert!(!l.attempt("ANN", "5.6.7.8", t0), "the name is blocked");
-        assert!(l.attempt("bob", "1.2.3.4", t0), "other names are not");
-        assert!(
-            l.attempt("ann", "1.2.3.4", t0 + WINDOW),
+        // Then each failure waits longer, up to a minute; the answer still comes.
+        let waits: Vec<u64> = (0..9)
+            .map(|_| l.attempt("ANN", "192.0.2.1", t0).as_secs())
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        // Ann from her own address is not slowed by a stranger guessing her name.
+        assert_eq!(l.attempt("ann", "198.51.100.7", t0), Duration::ZERO);
+        assert_eq!(
+            l.attempt("bob", "192.0.2.1", t0),
+            Duration::ZERO,
+            "other names"
+        );
+        assert_eq!(
+            l.attempt("ann", "192.0.2.1", t0 + WINDOW),
+            Duration::ZERO,
             "the window passes"
         );
-        l.succeeded("ann", "1.2.3.4");
-        assert!(l.attempt("ann", "1.2.3.4", t0));
+        l.succeeded("ann", "192.0.2.1");
+        assert_eq!(l.attempt("ann", "192.0.2.1", t0), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_forwarded_address_is_believed_only_from_a_trusted_proxy() {
+        let proxies = [crate::config::Cidr::parse("127.0.0.1").unwrap()];
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let from = |peer: &str, xff: Option<&str>| client_address(ip(peer), xff, &proxies);
+        assert_eq!(from("127.0.0.1", Some("203.0.113.9")), ip("203.0.113.9"));
+        // The client may write anything on the left; the proxy appends the real peer.
+        assert_eq!(
+            from("127.0.0.1", Some("10.9.9.9, 203.0.113.9")),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            from("198.51.100.4", Some("203.0.113.9")),
+            ip("198.51.100.4")
+        );
+        assert_eq!(from("127.0.0.1", None), ip("127.0.0.1"));
+        assert_eq!(from("127.0.0.1", Some("garbage")), ip("127.0.0.1"));
+        assert_eq!(
+            client_address(ip("127.0.0.1"), Some("203.0.113.9"), &[]),
+            ip("127.0.0.1")
+        );
     }
 
     #[test]
     fn the_limiter_counts_an_address_and_its_ipv6_neighbours() {
         let l = Limiter::default();
         let t0 = Instant::now();
-        for i in 0..PER_ADDRESS {
-            assert!(l.attempt(&format!("user{i}"), &format!("2001:db8::{i:x}"), t0));
+        for i in 0..FREE_PER_ADDRESS {
+            let wait = l.attempt(&format!("user{i}"), &format!("2001:db8::{i:x}"), t0);
+            assert_eq!(wait, Duration::ZERO);
         }
         assert!(
-            !l.attempt("someone", "2001:db8::ffff", t0),
-            "the /64 is blocked"
+            !l.attempt("someone", "2001:db8::ffff", t0).is_zero(),
+            "the /64 waits"
         );
         assert!(
-            l.attempt("someone", "2001:db8:0:1::1", t0),
-            "the next /64 is not"
+            l.attempt("someone", "2001:db8:0:1::1", t0).is_zero(),
+            "the next /64 does not"
         );
         // A success gives back the failure counted in advance, one per success.
         let l = Limiter::default();
-        for i in 0..PER_ADDRESS * 2 {
+        for i in 0..FREE_PER_ADDRESS * 2 {
             let name = format!("user{i}");
-            assert!(l.attempt(&name, "10.0.0.1", t0));
+            assert!(l.attempt(&name, "10.0.0.1", t0).is_zero());
             l.succeeded(&name, "10.0.0.1");
         }
     }

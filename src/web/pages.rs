@@ -164,12 +164,14 @@ pub async fn login(
         ));
     }
     let name = f.name.trim().to_string();
-    let address = peer.ip().to_string();
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let address =
+        auth::client_address(peer.ip(), forwarded, &s.cfg.web.trusted_proxies).to_string();
     let now = std::time::Instant::now();
-    if !s.limiter.attempt(&name, &address, now) {
-        return Err(WebError::TooMany(
-            "too many failed logins; wait a quarter of an hour and try again".into(),
-        ));
+    // Failed attempts slow the next answers down; they never refuse a correct password.
+    let wait = s.limiter.attempt(&name, &address, now);
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
     }
     let user = s.store.user_by_name(&name).await?.filter(|u| u.active);
     let hash = user.as_ref().map(|u| u.password_hash.clone());
