@@ -91,6 +91,30 @@ fn reply_with(p: &Project, n: usize, file: &Path) -> PathBuf {
     path
 }
 
+/// A project with Grace, Kenya's contact, and a circulation for her replies to answer.
+fn grace_project() -> Project {
+    let p = maildir_project();
+    p.load(
+        "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\n",
+        MATRIX,
+    );
+    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    p
+}
+
+/// Grace's replies with each hostile file of `dir`, then a genuine one behind them: a
+/// CSV with one change.
+fn queue_hostile_then_genuine(p: &Project, dir: &Path) {
+    for (n, (file, _)) in HOSTILE.iter().enumerate() {
+        reply_with(p, n, &dir.join(file));
+    }
+    let csv = p.write(
+        "matrix.csv",
+        "Need ID,State,Area,Need,Priority,Status\nMN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Met\n",
+    );
+    reply_with(p, 99, &csv);
+}
+
 const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status,Assistance provider,Notes,Last updated\n\
 MN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Open,,,2026-10-14\n";
 
@@ -129,22 +153,8 @@ fn every_hostile_workbook_gets_one_sentence_from_check() {
 fn hostile_attachments_are_refused_and_the_reply_behind_them_is_read() {
     let dir = tempfile::tempdir().unwrap();
     make_hostile(dir.path(), None);
-    let p = maildir_project();
-    p.load(
-        "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\n",
-        MATRIX,
-    );
-    // A circulation for the replies to answer (matched by their sender's address).
-    p.ok(&["dispatch", "--cycle", &next_cycle()]);
-    for (n, (file, _)) in HOSTILE.iter().enumerate() {
-        reply_with(&p, n, &dir.path().join(file));
-    }
-    // A genuine reply behind them: a CSV with one change.
-    let csv = p.write(
-        "matrix.csv",
-        "Need ID,State,Area,Need,Priority,Status\nMN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Met\n",
-    );
-    reply_with(&p, 99, &csv);
+    let p = grace_project();
+    queue_hostile_then_genuine(&p, dir.path());
     let out = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(out["stored"], HOSTILE.len() + 1, "{out}");
     let listed = p.json(&["review", "list", "--json"]);
@@ -169,13 +179,7 @@ fn hostile_attachments_are_refused_and_the_reply_behind_them_is_read() {
 fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
     let dir = tempfile::tempdir().unwrap();
     make_hostile(dir.path(), None);
-    let p = maildir_project();
-    p.load(
-        "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\n",
-        MATRIX,
-    );
-    // A circulation for the replies to answer (matched by their sender's address).
-    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    let p = grace_project();
     // The daemon, as operators start it: the needsd binary.
     let mut daemon = p
         .command(&["run"])
@@ -218,14 +222,7 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
         s.read_to_string(&mut out).ok()?;
         Some(out)
     };
-    for (n, (file, _)) in HOSTILE.iter().enumerate() {
-        reply_with(&p, n, &dir.path().join(file));
-    }
-    let csv = p.write(
-        "matrix.csv",
-        "Need ID,State,Area,Need,Priority,Status\nMN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Met\n",
-    );
-    reply_with(&p, 99, &csv);
+    queue_hostile_then_genuine(&p, dir.path());
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let listed = p.json(&["review", "list", "--json"]);
@@ -251,12 +248,7 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
 
 #[test]
 fn a_message_whose_reading_never_finished_twice_is_not_read_a_third_time() {
-    let p = maildir_project();
-    p.load(
-        "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\n",
-        MATRIX,
-    );
-    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    let p = grace_project();
     let csv = p.write(
         "matrix.csv",
         "Need ID,State,Area,Need,Priority,Status\nMN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Met\n",
