@@ -181,13 +181,14 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
     make_hostile(dir.path(), None);
     let p = grace_project();
     // The daemon, as operators start it: the needsd binary.
-    let mut daemon = p
-        .command(&["run"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = daemon.stderr.take().unwrap();
+    let mut daemon = Stopped(
+        p.command(&["run"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = daemon.0.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
@@ -230,7 +231,7 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
             break;
         }
         assert!(
-            daemon.try_wait().unwrap().is_none(),
+            daemon.0.try_wait().unwrap().is_none(),
             "the daemon stopped while reading hostile mail"
         );
         assert!(Instant::now() < deadline, "after 120 s: {listed}");
@@ -239,11 +240,20 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
     let answer = healthz(&addr).expect("the daemon answers /healthz");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(
-        daemon.try_wait().unwrap().is_none(),
+        daemon.0.try_wait().unwrap().is_none(),
         "the daemon is still running"
     );
-    daemon.kill().unwrap();
-    daemon.wait().unwrap();
+}
+
+/// A child process killed when the test ends, passed or failed: a failed assertion
+/// must not leave a daemon running.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
