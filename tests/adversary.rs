@@ -541,3 +541,131 @@ fn a_bounce_marks_a_contact_only_with_evidence_and_a_workbook_is_never_an_auto_r
     assert!(note.contains("1 more workbooks were not read"), "{note}");
     assert!(note.contains("c.csv"), "{note}");
 }
+
+#[test]
+fn circulations_go_before_receipts_however_many_wait() {
+    const FILES: &str = "[outbox]\ndir = \"data/outbox\"";
+    // needsd cannot log in to its server (the token command fails): what it writes waits.
+    const DOWN: &str = "[smtp]\nhost = \"127.0.0.1\"\nport = 1\ntls = \"none\"\nusername = \"needs\"\ntoken_command = \"false\"";
+    let config = |outbound: &str| {
+        format!(
+            "{}{QUIET_SCHEDULE}",
+            config_with("needs", outbound, "[maildir]\ndir = \"data/inbox\"")
+        )
+    };
+    let p = Project::new(&config(FILES));
+    let mut csv = String::from("party,name,email,receives_matrix\n");
+    for i in 0..6 {
+        csv.push_str(&format!("KEN,R{i},r{i}@resp.test,yes\n"));
+    }
+    p.load(&csv, MATRIX);
+    let this = next_cycle();
+    p.ok(&["dispatch", "--cycle", &this]);
+    // Six replies while the server is down: six receipts wait.
+    for (i, raw) in outbox(&p).iter().enumerate() {
+        let m = parse(raw.as_bytes());
+        let from = m
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        let to = m
+            .reply_to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        deliver(
+            &p,
+            40 + i,
+            &format!(
+                "From: {from}\r\nTo: {to}\r\nSubject: Re\r\nMessage-ID: <prio-{i}@resp.test>\r\n\r\nNo changes.\r\n"
+            ),
+        );
+    }
+    std::fs::write(p.path("needsd.toml"), config(DOWN)).unwrap();
+    let read = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(read["receipts"], 6, "{read}");
+    assert!(read["send_error"].is_string(), "{read}");
+    // The server is back, and next month's circulation is queued behind the receipts.
+    std::fs::write(p.path("needsd.toml"), config(FILES)).unwrap();
+    let later = {
+        let (y, m) = this.split_once('-').unwrap();
+        let (y, m): (i32, u32) = (y.parse().unwrap(), m.parse().unwrap());
+        if m == 12 {
+            format!("{}-01", y + 1)
+        } else {
+            format!("{y}-{:02}", m + 1)
+        }
+    };
+    p.ok(&["dispatch", "--cycle", &later]);
+    // One worker writes the files in the order it claimed them: every circulation first.
+    let mut sent: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(p.path("data/outbox"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().to_string();
+            (e.metadata().unwrap().modified().unwrap(), name)
+        })
+        .collect();
+    sent.sort();
+    let kinds: Vec<&str> = sent
+        .iter()
+        .map(|(_, n)| {
+            if n.contains(".receipt.") {
+                "receipt"
+            } else {
+                "circulation"
+            }
+        })
+        .collect();
+    let expected: Vec<&str> = std::iter::repeat_n("circulation", 12)
+        .chain(std::iter::repeat_n("receipt", 6))
+        .collect();
+    assert_eq!(kinds, expected, "{sent:?}");
+}
+
+#[test]
+fn one_domain_gets_at_most_fifty_receipts_an_hour() {
+    let p = maildir_project();
+    let mut csv = String::from("party,name,email,receives_matrix\n");
+    for i in 0..52 {
+        csv.push_str(&format!("KEN,R{i},r{i}@mfa.ke.test,yes\n"));
+    }
+    p.load(&csv, MATRIX);
+    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    for (i, raw) in outbox(&p).iter().enumerate() {
+        let m = parse(raw.as_bytes());
+        let from = m
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        let to = m
+            .reply_to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        deliver(
+            &p,
+            i,
+            &format!(
+                "From: {from}\r\nTo: {to}\r\nSubject: Re\r\nMessage-ID: <dom-{i}@mfa.ke.test>\r\n\r\nNo changes.\r\n"
+            ),
+        );
+    }
+    let read = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(read["submissions"], 52, "{read}");
+    assert_eq!(read["receipts"], 50, "{read}");
+}

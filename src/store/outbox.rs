@@ -182,6 +182,22 @@ impl Store {
         })
     }
 
+    /// How many receipts went (or wait to go) to addresses at `domain` since `since`.
+    pub async fn receipts_to_domain_since(
+        &self,
+        domain: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt' AND LOWER(recipient) LIKE $1 AND created_at >= $2",
+        )
+        .bind(format!("%@{}", domain.to_lowercase().replace(['%', '_'], "")))
+        .bind(db_time(since))
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
+    }
+
     /// How many receipts went (or wait to go) to `recipient` (in any letter case)
     /// since `since`.
     pub async fn receipts_since(
@@ -222,9 +238,13 @@ async fn claim_one(
     lease_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<Claimed>, StoreError> {
-    // Each half of the choice has its own index: an OR in one WHERE would make SQLite
-    // scan the table, reading every message's bytes, for each claim.
-    let due = "(SELECT MIN(id) FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3), \
+    // Each part of the choice has its own index: an OR in one WHERE would make SQLite
+    // scan the table, reading every message's bytes, for each claim. Circulations,
+    // reminders and alerts go before answers to replies (receipts, decisions): a flood of
+    // replies must never delay the mail the cycle runs on.
+    let due = "(SELECT MIN(id) FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3 \
+                 AND kind NOT IN ('receipt', 'decision')), \
+               (SELECT MIN(id) FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3), \
                (SELECT MIN(id) FROM outbox WHERE state = 'sending' AND lease_until < $3)";
     let sql = format!(
         "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_owner = $1, lease_until = $2 \

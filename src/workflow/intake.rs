@@ -666,6 +666,9 @@ async fn record_reply(
 /// Receipts one sender may get in an hour: enough to correct and send again, not enough
 /// for two robots to keep each other busy.
 const RECEIPTS_PER_HOUR: i64 = 5;
+/// Receipts one domain may get in an hour: a ministry's several contacts, not a flood
+/// from a mailbox that was taken over.
+const RECEIPTS_PER_DOMAIN_HOUR: i64 = 50;
 
 /// The reply's receipt, for the outbox: what was understood, what awaits review, and
 /// every row that was refused and why. Never to needsd's own addresses, and at most
@@ -704,6 +707,10 @@ async fn receipt(
     let since = now - chrono::Duration::hours(1);
     if store.receipts_since(to.as_str(), since).await? >= RECEIPTS_PER_HOUR {
         tracing::warn!(sender = %to, "not answering: this sender had {RECEIPTS_PER_HOUR} receipts in the last hour");
+        return Ok(None);
+    }
+    if store.receipts_to_domain_since(to.domain(), since).await? >= RECEIPTS_PER_DOMAIN_HOUR {
+        tracing::warn!(domain = %to.domain(), "not answering: this domain had {RECEIPTS_PER_DOMAIN_HOUR} receipts in the last hour");
         return Ok(None);
     }
     let cycle = first.cycle;
