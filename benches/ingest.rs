@@ -44,7 +44,8 @@ fn main() -> Result<()> {
             "[database]\nurl = \"sqlite://data/needsd.db\"\n[mail]\nfrom = \"{user}\"\nreply_to = \"{user}\"\n\
              token_secret_env = \"NEEDSD_TOKEN_SECRET\"\n{outbound}\n\
              [imap]\nhost = \"127.0.0.1\"\nport = 1143\ntls = \"none\"\nusername = \"{user}\"\n\
-             password_env = \"NEEDSD_IMAP_PASSWORD\"\n"
+             password_env = \"NEEDSD_IMAP_PASSWORD\"\n\
+             [limits]\nreceipts_per_domain = 100000\n"
         )
     };
     std::fs::write(

@@ -343,6 +343,10 @@ pub struct Limits {
     pub reader_cpu_seconds: u64,
     /// Workbooks read from one message; the rest are listed, not read.
     pub attachments: usize,
+    /// Receipts one address may get in an hour.
+    pub receipts_per_address: u64,
+    /// Receipts the addresses of one domain may get together in an hour.
+    pub receipts_per_domain: u64,
 }
 
 impl Default for Limits {
@@ -356,6 +360,8 @@ impl Default for Limits {
             reader_memory_bytes: 192 * 1024 * 1024,
             reader_cpu_seconds: 10,
             attachments: 10,
+            receipts_per_address: 5,
+            receipts_per_domain: 200,
         }
     }
 }
@@ -603,6 +609,8 @@ struct RawLimits {
     reader_memory_bytes: i64,
     reader_cpu_seconds: i64,
     attachments: i64,
+    receipts_per_address: i64,
+    receipts_per_domain: i64,
 }
 impl Default for RawLimits {
     fn default() -> Self {
@@ -616,6 +624,8 @@ impl Default for RawLimits {
             reader_memory_bytes: l.reader_memory_bytes as i64,
             reader_cpu_seconds: l.reader_cpu_seconds as i64,
             attachments: l.attachments as i64,
+            receipts_per_address: l.receipts_per_address as i64,
+            receipts_per_domain: l.receipts_per_domain as i64,
         }
     }
 }
@@ -1216,6 +1226,16 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         },
         reader_cpu_seconds: c.positive("limits.reader_cpu_seconds", l.reader_cpu_seconds, 3600)?,
         attachments: c.positive("limits.attachments", l.attachments, 1000)? as usize,
+        receipts_per_address: c.positive(
+            "limits.receipts_per_address",
+            l.receipts_per_address,
+            i64::MAX,
+        )?,
+        receipts_per_domain: c.positive(
+            "limits.receipts_per_domain",
+            l.receipts_per_domain,
+            i64::MAX,
+        )?,
     };
 
     // [policy]

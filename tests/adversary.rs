@@ -631,8 +631,15 @@ fn circulations_go_before_receipts_however_many_wait() {
 }
 
 #[test]
-fn one_domain_gets_at_most_fifty_receipts_an_hour() {
-    let p = maildir_project();
+fn one_domain_gets_at_most_its_receipts_an_hour() {
+    let p = Project::new(&format!(
+        "{}{QUIET_SCHEDULE}[limits]\nreceipts_per_domain = 50\n",
+        config_with(
+            "needs",
+            "[outbox]\ndir = \"data/outbox\"",
+            "[maildir]\ndir = \"data/inbox\""
+        )
+    ));
     let mut csv = String::from("party,name,email,receives_matrix\n");
     for i in 0..52 {
         csv.push_str(&format!("KEN,R{i},r{i}@mfa.ke.test,yes\n"));

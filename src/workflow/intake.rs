@@ -663,16 +663,11 @@ async fn record_reply(
     Ok(())
 }
 
-/// Receipts one sender may get in an hour: enough to correct and send again, not enough
-/// for two robots to keep each other busy.
-const RECEIPTS_PER_HOUR: i64 = 5;
-/// Receipts one domain may get in an hour: a ministry's several contacts, not a flood
-/// from a mailbox that was taken over.
-const RECEIPTS_PER_DOMAIN_HOUR: i64 = 50;
-
 /// The reply's receipt, for the outbox: what was understood, what awaits review, and
 /// every row that was refused and why. Never to needsd's own addresses, and at most
-/// [`RECEIPTS_PER_HOUR`] to one sender.
+/// `limits.receipts_per_address` an hour to one address (enough to correct and send
+/// again, not enough for two robots to keep each other busy) and
+/// `limits.receipts_per_domain` to one domain.
 #[allow(
     clippy::too_many_arguments,
     reason = "one step's whole context, passed down once"
@@ -705,12 +700,16 @@ async fn receipt(
         return Ok(None);
     }
     let since = now - chrono::Duration::hours(1);
-    if store.receipts_since(to.as_str(), since).await? >= RECEIPTS_PER_HOUR {
-        tracing::warn!(sender = %to, "not answering: this sender had {RECEIPTS_PER_HOUR} receipts in the last hour");
+    let (per_address, per_domain) = (
+        cfg.limits.receipts_per_address,
+        cfg.limits.receipts_per_domain,
+    );
+    if store.receipts_since(to.as_str(), since).await? >= per_address as i64 {
+        tracing::warn!(sender = %to, "not answering: this address had {per_address} receipts in the last hour");
         return Ok(None);
     }
-    if store.receipts_to_domain_since(to.domain(), since).await? >= RECEIPTS_PER_DOMAIN_HOUR {
-        tracing::warn!(domain = %to.domain(), "not answering: this domain had {RECEIPTS_PER_DOMAIN_HOUR} receipts in the last hour");
+    if store.receipts_to_domain_since(to.domain(), since).await? >= per_domain as i64 {
+        tracing::warn!(domain = %to.domain(), "not answering: this domain had {per_domain} receipts in the last hour");
         return Ok(None);
     }
     let cycle = first.cycle;
