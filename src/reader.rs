@@ -215,6 +215,9 @@ fn read_frame(r: &mut impl Read, max: u64) -> std::io::Result<Vec<u8>> {
 /// may use `limits.reader_cpu_seconds` of CPU time beyond what the worker used before it.
 pub fn worker_main(memory: u64) -> std::io::Result<()> {
     use rlimit::Resource;
+    // Never above a limit the service manager already set (a process cannot raise it).
+    let (_, hard) = Resource::AS.get()?;
+    let memory = memory.min(hard);
     Resource::AS.set(memory, memory)?;
     // A worker that a file brought down must not leave a core file behind.
     let _ = Resource::CORE.set(0, 0);
