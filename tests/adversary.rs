@@ -292,6 +292,28 @@ fn deliver(p: &Project, n: usize, raw: &str) {
     std::fs::write(new.join(format!("18000000{n:02}.M1P1.lab")), raw).unwrap();
 }
 
+/// Each recipient of a circulation in the file outbox answers "No changes" from their
+/// address to their own reply address, into the Maildir (files numbered from `first`).
+fn answer_every_circulation(p: &Project, first: usize) {
+    for (i, raw) in outbox(p).iter().enumerate() {
+        let m = parse(raw.as_bytes());
+        let address = |a: Option<&mail_parser::Address<'_>>| {
+            a.and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap()
+                .to_string()
+        };
+        let (from, to) = (address(m.to()), address(m.reply_to()));
+        deliver(
+            p,
+            first + i,
+            &format!(
+                "From: {from}\r\nTo: {to}\r\nSubject: Re\r\nMessage-ID: <answer-{first}-{i}@resp.test>\r\n\r\nNo changes.\r\n"
+            ),
+        );
+    }
+}
+
 /// Every message in the project's file outbox, as text.
 fn outbox(p: &Project) -> Vec<String> {
     std::fs::read_dir(p.path("data/outbox"))
@@ -562,32 +584,7 @@ fn circulations_go_before_receipts_however_many_wait() {
     let this = next_cycle();
     p.ok(&["dispatch", "--cycle", &this]);
     // Six replies while the server is down: six receipts wait.
-    for (i, raw) in outbox(&p).iter().enumerate() {
-        let m = parse(raw.as_bytes());
-        let from = m
-            .to()
-            .unwrap()
-            .first()
-            .unwrap()
-            .address()
-            .unwrap()
-            .to_string();
-        let to = m
-            .reply_to()
-            .unwrap()
-            .first()
-            .unwrap()
-            .address()
-            .unwrap()
-            .to_string();
-        deliver(
-            &p,
-            40 + i,
-            &format!(
-                "From: {from}\r\nTo: {to}\r\nSubject: Re\r\nMessage-ID: <prio-{i}@resp.test>\r\n\r\nNo changes.\r\n"
-            ),
-        );
-    }
+    answer_every_circulation(&p, 40);
     std::fs::write(p.path("needsd.toml"), config(DOWN)).unwrap();
     let read = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(read["receipts"], 6, "{read}");
@@ -646,32 +643,7 @@ fn one_domain_gets_at_most_its_receipts_an_hour() {
     }
     p.load(&csv, MATRIX);
     p.ok(&["dispatch", "--cycle", &next_cycle()]);
-    for (i, raw) in outbox(&p).iter().enumerate() {
-        let m = parse(raw.as_bytes());
-        let from = m
-            .to()
-            .unwrap()
-            .first()
-            .unwrap()
-            .address()
-            .unwrap()
-            .to_string();
-        let to = m
-            .reply_to()
-            .unwrap()
-            .first()
-            .unwrap()
-            .address()
-            .unwrap()
-            .to_string();
-        deliver(
-            &p,
-            i,
-            &format!(
-                "From: {from}\r\nTo: {to}\r\nSubject: Re\r\nMessage-ID: <dom-{i}@mfa.ke.test>\r\n\r\nNo changes.\r\n"
-            ),
-        );
-    }
+    answer_every_circulation(&p, 0);
     let read = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(read["submissions"], 52, "{read}");
     assert_eq!(read["receipts"], 50, "{read}");
