@@ -336,6 +336,12 @@ fn delay(excess: usize) -> Duration {
     }
 }
 
+/// The `X-Forwarded-For` header of a request, if it has one (believed only through
+/// [`client_address`]).
+pub fn forwarded_for(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+}
+
 /// The client's address: the peer's, unless the peer is a trusted reverse proxy, whose
 /// X-Forwarded-For is then read from the right, past the trusted proxies it lists, to
 /// the first address that is not one (the leftmost entries are the client's to write).

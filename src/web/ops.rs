@@ -4,29 +4,50 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
-use axum::extract::{ConnectInfo, State as Extract};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, FromRequestParts, State as Extract};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::State;
 
-/// Whether an operations request may be answered: from this machine, or with the bearer
+/// A request the operations endpoints may answer: from this machine, or with the bearer
 /// token `web.ops_token_env` names. What the metrics tell (how many replies, who is
 /// bouncing, when the inbox was last read) is not for anyone who can reach the port.
-fn allowed(s: &State, peer: std::net::SocketAddr, headers: &HeaderMap) -> bool {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    ops_allowed(
-        peer.ip(),
-        s.cfg.web.ops_token.as_ref().map(|t| t.expose()),
-        authorization,
-    )
+/// Behind a reverse proxy listed in `web.trusted_proxies`, "this machine" is judged by
+/// the client the proxy names, as for logins, not by the proxy's own loopback address.
+pub struct Ops;
+
+impl FromRequestParts<State> for Ops {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &State) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .ok_or_else(refused)?;
+        let client = super::auth::client_address(
+            peer,
+            super::auth::forwarded_for(&parts.headers),
+            &s.cfg.web.trusted_proxies,
+        );
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let token = s.cfg.web.ops_token.as_ref().map(|t| t.expose());
+        if ops_allowed(client, token, authorization) {
+            Ok(Ops)
+        } else {
+            Err(refused())
+        }
+    }
 }
 
-/// The rule of [`allowed`], over plain values.
-fn ops_allowed(peer: std::net::IpAddr, token: Option<&str>, authorization: Option<&str>) -> bool {
-    if peer.is_loopback() {
+/// The rule of [`Ops`], over plain values.
+fn ops_allowed(client: std::net::IpAddr, token: Option<&str>, authorization: Option<&str>) -> bool {
+    if client.is_loopback() {
         return true;
     }
     let (Some(token), Some(given)) = (token, authorization.and_then(|a| a.strip_prefix("Bearer ")))
@@ -59,14 +80,7 @@ fn unavailable(e: &dyn std::fmt::Display) -> Response {
 }
 
 /// `ok` (200) whenever the database answers; `database unavailable` (503) when it does not.
-pub async fn healthz(
-    Extract(s): Extract<State>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    if !allowed(&s, peer, &headers) {
-        return refused();
-    }
+pub async fn healthz(_: Ops, Extract(s): Extract<State>) -> Response {
     match s.store.ping().await {
         Ok(()) => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -78,14 +92,7 @@ pub async fn healthz(
 }
 
 /// Prometheus text format.
-pub async fn metrics(
-    Extract(s): Extract<State>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    if !allowed(&s, peer, &headers) {
-        return refused();
-    }
+pub async fn metrics(_: Ops, Extract(s): Extract<State>) -> Response {
     let g = match s.store.gauges().await {
         Ok(g) => g,
         Err(e) => return unavailable(&e),
@@ -212,5 +219,10 @@ mod ops_tests {
             "not a bearer token"
         );
         assert!(ops_allowed(away, Some("s3cret"), Some("Bearer s3cret")));
+        // Through a trusted proxy on this machine, the client it names is judged.
+        let proxy = [crate::config::Cidr::parse("127.0.0.1").unwrap()];
+        let via = |xff| super::super::auth::client_address(here, Some(xff), &proxy);
+        assert!(!ops_allowed(via("192.0.2.7"), None, None));
+        assert!(ops_allowed(via("127.0.0.1"), None, None));
     }
 }

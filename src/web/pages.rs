@@ -164,9 +164,12 @@ pub async fn login(
         ));
     }
     let name = f.name.trim().to_string();
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let address =
-        auth::client_address(peer.ip(), forwarded, &s.cfg.web.trusted_proxies).to_string();
+    let address = auth::client_address(
+        peer.ip(),
+        auth::forwarded_for(&headers),
+        &s.cfg.web.trusted_proxies,
+    )
+    .to_string();
     let now = std::time::Instant::now();
     // Failed attempts slow the next answers down; they never refuse a correct password.
     let wait = s.limiter.attempt(&name, &address, now);
