@@ -562,6 +562,32 @@ fn a_bounce_marks_a_contact_only_with_evidence_and_a_workbook_is_never_an_auto_r
     assert!(note.contains("Precedence: bulk"), "{note}");
     assert!(note.contains("1 more workbooks were not read"), "{note}");
     assert!(note.contains("c.csv"), "{note}");
+    // Grace's receipt names her and a counter in its Message-ID, in the clear: a report
+    // that returns it proves nothing, and must not mark her.
+    let receipt_id = outbox(&p)
+        .iter()
+        .map(|raw| parse(raw.as_bytes()).message_id().unwrap_or("").to_string())
+        .find(|id| id.contains(".receipt."))
+        .expect("Grace's receipt");
+    deliver(
+        &p,
+        4,
+        &dsn(
+            4,
+            "grace@resp.test",
+            Some(&format!("Message-ID: <{receipt_id}>")),
+        ),
+    );
+    let again = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(again["bounces"], 1, "{again}");
+    let contacts = p.json(&["contacts", "list", "--json"]);
+    let grace = contacts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["email"] == "grace@resp.test")
+        .unwrap();
+    assert_eq!(grace["bouncing"], false, "{grace}");
 }
 
 #[test]

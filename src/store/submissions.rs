@@ -115,12 +115,33 @@ impl Store {
 
     /// The recipient of a message needsd sent, by its Message-ID (without brackets).
     pub async fn recipient_by_message_id(&self, id: &str) -> Result<Option<Match>, StoreError> {
-        let row = sqlx::query(
-            "SELECT cycle_id, contact_id FROM outbox WHERE message_id = $1 AND cycle_id IS NOT NULL AND contact_id IS NOT NULL",
+        self.recipient_of(id, "").await
+    }
+
+    /// The recipient of a message needsd sent whose Message-ID nobody could have guessed:
+    /// a circulation, reminder or deadline alert, whose Message-IDs carry a MAC under the
+    /// token secret (receipts and decisions name their contact and a counter in the
+    /// clear). Only such a Message-ID, returned inside a bounce, may mark its recipient.
+    pub async fn recipient_by_signed_message_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<Match>, StoreError> {
+        self.recipient_of(
+            id,
+            "AND kind IN ('circulation', 'reminder', 'deadline_alert')",
         )
-        .bind(format!("<{}>", id.trim_matches(|c| c == '<' || c == '>')))
-        .fetch_optional(&self.pool)
-        .await?;
+        .await
+    }
+
+    async fn recipient_of(&self, id: &str, and_kind: &str) -> Result<Option<Match>, StoreError> {
+        let sql = format!(
+            "SELECT cycle_id, contact_id FROM outbox WHERE message_id = $1 \
+             AND cycle_id IS NOT NULL AND contact_id IS NOT NULL {and_kind}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(format!("<{}>", id.trim_matches(|c| c == '<' || c == '>')))
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| match_from(&r)).transpose()
     }
 

@@ -282,7 +282,7 @@ pub async fn decide(
             {
                 // The remote server dropped our envelope: the report may still return the
                 // message needsd sent, and name that message's recipient as failed.
-                matched = store.recipient_by_message_id(id).await?.filter(|m| {
+                matched = store.recipient_by_signed_message_id(id).await?.filter(|m| {
                     let address = contacts
                         .iter()
                         .find(|c| c.id == m.contact_id)
