@@ -189,9 +189,18 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query(
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt' AND LOWER(recipient) LIKE $1 AND created_at >= $2",
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt' AND LOWER(recipient) LIKE $1 ESCAPE '\\' \
+             AND created_at >= $2",
         )
-        .bind(format!("%@{}", domain.to_lowercase().replace(['%', '_'], "")))
+        // The domain matched as written: `_` (legal in some domains) and `%` escaped.
+        .bind(format!(
+            "%@{}",
+            domain
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        ))
         .bind(db_time(since))
         .fetch_one(&self.pool)
         .await?
