@@ -303,27 +303,20 @@ impl Cidr {
     }
 
     pub fn contains(&self, ip: std::net::IpAddr) -> bool {
-        let bits = |ip: std::net::IpAddr| -> Option<(u128, u8)> {
-            match ip {
-                std::net::IpAddr::V4(v) => Some((u128::from(u32::from(v)) << 96, 32)),
-                std::net::IpAddr::V6(v) => match v.to_ipv4_mapped() {
-                    Some(v4) => Some((u128::from(u32::from(v4)) << 96, 32)),
-                    None => Some((u128::from(v), 128)),
-                },
-            }
+        // Both as 128 bits, IPv4 (and IPv4-mapped IPv6) in the top 32, with their width:
+        // a block only ever contains addresses of its own family.
+        let bits = |ip: std::net::IpAddr| match ip {
+            std::net::IpAddr::V4(v) => (u128::from(u32::from(v)) << 96, 32),
+            std::net::IpAddr::V6(v) => match v.to_ipv4_mapped() {
+                Some(v4) => (u128::from(u32::from(v4)) << 96, 32),
+                None => (u128::from(v), 128),
+            },
         };
-        let (Some((net, width)), Some((ip, ip_width))) = (bits(self.net), bits(ip)) else {
-            return false;
-        };
-        if width != ip_width {
-            return false;
-        }
-        let mask = if self.prefix == 0 {
-            0
-        } else {
-            u128::MAX << (128 - u32::from(self.prefix))
-        };
-        net & mask == ip & mask
+        let ((net, width), (ip, ip_width)) = (bits(self.net), bits(ip));
+        let mask = u128::MAX
+            .checked_shl(128 - u32::from(self.prefix))
+            .unwrap_or(0);
+        width == ip_width && net & mask == ip & mask
     }
 }
 

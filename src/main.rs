@@ -288,7 +288,7 @@ fn main() -> ExitCode {
         let memory = args
             .next()
             .and_then(|m| m.parse().ok())
-            .unwrap_or(192 << 20);
+            .unwrap_or(needsd::config::Limits::default().reader_memory_bytes);
         return match needsd::reader::worker_main(memory) {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::from(1),

@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-use crate::config::Limits;
 use chrono::Datelike;
 
+use crate::config::Limits;
 use crate::workbook::read::{self, Cell, Contents, Grid, ReadError, Sheets};
 
 /// The hidden subcommand a worker runs.
@@ -362,18 +362,22 @@ fn decode_answer(bytes: &[u8]) -> Option<Result<Contents, ReadError>> {
 }
 
 /// The CPU time this process has used, in whole seconds rounded up, from
-/// `/proc/self/stat` (user and system time in clock ticks: 100 a second on Linux).
+/// `/proc/self/stat`.
 fn cpu_seconds_used() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The command name may hold spaces; the fields after it are plain numbers.
+    cpu_seconds_in(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
+}
+
+/// User plus system time in a `/proc/PID/stat` line, in whole seconds rounded up (clock
+/// ticks: 100 a second on Linux); 0 when the line cannot be read.
+fn cpu_seconds_in(stat: &str) -> u64 {
+    // The command name may hold spaces and parentheses; the fields after its last `)`
+    // are plain numbers: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    // After the name: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
     let ticks = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<u64>().ok());
-    let total = ticks(14).unwrap_or(0) + ticks(15).unwrap_or(0);
-    total.div_ceil(100)
+    (ticks(14).unwrap_or(0) + ticks(15).unwrap_or(0)).div_ceil(100)
 }
 
 #[cfg(test)]
@@ -439,8 +443,13 @@ mod tests {
     }
 
     #[test]
-    fn cpu_time_is_read_from_proc() {
-        // A fresh test process has used little, but the parse must give a number.
+    fn cpu_time_is_read_past_a_command_name_with_spaces() {
+        // utime 250 and stime 101 ticks: 3.51 s, rounded up.
+        let stat = "4242 (needsd (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 101 0 0 20 0 1";
+        assert_eq!(cpu_seconds_in(stat), 4);
+        assert_eq!(cpu_seconds_in("garbage"), 0);
+        assert_eq!(cpu_seconds_in(""), 0);
+        // And this process's own line parses (it has used less than an hour).
         assert!(cpu_seconds_used() < 3600);
     }
 }

@@ -13,12 +13,23 @@ use crate::model::Cycle;
 const TOKEN_LEN: usize = 20;
 
 pub fn recipient_token(secret: &Secret, cycle: Cycle, contact_id: i64) -> String {
+    hmac_hex(
+        secret,
+        &format!("needsd-recipient\n{cycle}\n{contact_id}"),
+        TOKEN_LEN,
+    )
+}
+
+/// The first `len` hex characters of the HMAC-SHA256 of `input` under `secret`.
+fn hmac_hex(secret: &Secret, input: &str, len: usize) -> String {
     // HMAC accepts a key of any length, so new_from_slice cannot fail.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose().as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(format!("needsd-recipient\n{cycle}\n{contact_id}").as_bytes());
-    let full = hex::encode(mac.finalize().into_bytes());
-    full[..TOKEN_LEN].to_string()
+    mac.update(input.as_bytes());
+    let mut full = hex::encode(mac.finalize().into_bytes());
+    // A SHA-256 digest is 64 hex characters, more than any caller keeps.
+    full.truncate(len);
+    full
 }
 
 /// Hex characters of the MAC in a Message-ID needsd writes (48 bits: enough that nobody
@@ -35,12 +46,11 @@ pub fn message_mac(
     contact_id: i64,
     day: chrono::NaiveDate,
 ) -> String {
-    // HMAC accepts a key of any length, so new_from_slice cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose().as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(format!("needsd-message\n{cycle}\n{kind}\n{contact_id}\n{day}").as_bytes());
-    let full = hex::encode(mac.finalize().into_bytes());
-    full[..MESSAGE_MAC_LEN].to_string()
+    hmac_hex(
+        secret,
+        &format!("needsd-message\n{cycle}\n{kind}\n{contact_id}\n{day}"),
+        MESSAGE_MAC_LEN,
+    )
 }
 
 /// `local+tag@domain` for the address `local@domain`.

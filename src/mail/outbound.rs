@@ -1,8 +1,8 @@
 //! The outbox sender: claims due messages and hands them to the configured transport,
 //! SMTP (lettre's protocol code over connections needsd opens and keeps itself) or one
-//! `.eml` file per message. Each message is
-//! recorded `sending` (with a lease naming this process) before the SMTP transaction
-//! starts and `sent`, `failed` or queued for a retry right after the server answers, so
+//! `.eml` file per message. Each message is recorded `sending` (with a lease naming this
+//! process) before the SMTP transaction starts and `sent`, `failed` or queued for a retry
+//! right after the server answers, so
 //! a kill at any moment leaves at most one message per connection whose fate is unknown;
 //! the next run sends it again with the same Message-ID.
 

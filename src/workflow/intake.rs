@@ -117,10 +117,10 @@ pub enum Understood {
         m: Match,
         /// The matched recipient, unless the contact has since been deleted.
         contact: Option<Box<Contact>>,
-        /// The contact who sent it, when the evidence says so (`trust::judge`): receipts
-        /// go to this directory address, never to a From that proves nothing.
+        /// The contact who sent it, when the evidence says so (`trust::judge`); `None`
+        /// for a reply in quarantine. Receipts go to this directory address, never to a
+        /// From that proves nothing.
         trusted_sender: Option<Box<Contact>>,
-        verified: bool,
         submissions: Vec<NewSubmission>,
     },
 }
@@ -433,7 +433,6 @@ async fn understand(
             m,
             contact: None,
             trusted_sender: None,
-            verified: false,
             submissions: Vec::new(),
         });
     };
@@ -595,7 +594,6 @@ async fn understand(
         trusted_sender: sender_contact
             .filter(|_| verified)
             .map(|c| Box::new(c.clone())),
-        verified,
         submissions,
     })
 }
@@ -623,7 +621,6 @@ async fn record_reply(
         m,
         contact,
         trusted_sender,
-        verified,
         submissions,
     }) = understood
     else {
@@ -637,6 +634,7 @@ async fn record_reply(
     if contact.is_none() {
         return Ok(());
     }
+    let verified = trusted_sender.is_some();
     reading.verified = Some(verified);
     if !verified {
         out.quarantined += submissions.len();
