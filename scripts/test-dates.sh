@@ -20,7 +20,7 @@ if ! command -v faketime >/dev/null 2>&1; then
 fi
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(web browser daemon cli)
+[ ${#tests[@]} -gt 0 ] || tests=(web browser daemon cli adversary)
 args=()
 for t in "${tests[@]}"; do args+=(--test "$t"); done
 
