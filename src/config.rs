@@ -280,6 +280,11 @@ pub struct WebConfig {
     pub ops_token: Option<Secret>,
     /// Reverse proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<Cidr>,
+    /// Connections the web server keeps open at once.
+    pub max_connections: usize,
+    /// Time a client gets to send a request's headers (or to start the next request on
+    /// a kept-alive connection), and again to send its body and get its answer.
+    pub client_timeout: std::time::Duration,
 }
 
 /// An address block, `192.0.2.0/24` or `2001:db8::/32` (a bare address is one host).
@@ -578,6 +583,8 @@ struct RawWeb {
     secure_cookie: bool,
     ops_token_env: Option<String>,
     trusted_proxies: Vec<String>,
+    max_connections: i64,
+    client_timeout_seconds: i64,
 }
 impl Default for RawWeb {
     fn default() -> Self {
@@ -587,6 +594,8 @@ impl Default for RawWeb {
             secure_cookie: false,
             ops_token_env: None,
             trusted_proxies: Vec::new(),
+            max_connections: 256,
+            client_timeout_seconds: 10,
         }
     }
 }
@@ -1290,6 +1299,13 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             secure_cookie: raw.web.secure_cookie,
             ops_token,
             trusted_proxies,
+            max_connections: c.positive("web.max_connections", raw.web.max_connections, 65_536)?
+                as usize,
+            client_timeout: std::time::Duration::from_secs(c.positive(
+                "web.client_timeout_seconds",
+                raw.web.client_timeout_seconds,
+                3600,
+            )?),
         },
         limits,
         policy,
@@ -1425,6 +1441,12 @@ dir = "data/inbox"
                 "31",
             ),
             ("[web]\nlisten = \"localhost\"", "web.listen", "localhost"),
+            ("[web]\nmax_connections = 0", "web.max_connections", "0"),
+            (
+                "[web]\nclient_timeout_seconds = 7200",
+                "web.client_timeout_seconds",
+                "7200",
+            ),
             ("[limits]\nrows = 0", "limits.rows", "0"),
             (
                 "[policy]\norganization_fields = [\"colour\"]",

@@ -94,12 +94,14 @@ pub async fn run(
             Arc::clone(&cfg),
             Arc::clone(&clock),
             Some(Arc::clone(&wake_sender)),
-        )?)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        )?);
+        let bounds = crate::web::serve::Bounds {
+            max_connections: cfg.web.max_connections,
+            client_timeout: cfg.web.client_timeout,
+        };
         let stop = until_stopped(stopped.clone());
         tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop)
+            crate::web::serve::serve(listener, app, bounds, stop)
                 .await
                 .context("the web server stopped")
         })

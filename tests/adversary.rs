@@ -180,37 +180,7 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
     let dir = tempfile::tempdir().unwrap();
     make_hostile(dir.path(), None);
     let p = grace_project();
-    // The daemon, as operators start it: the needsd binary.
-    let mut daemon = Stopped(
-        p.command(&["run"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let stderr = daemon.0.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    let addr = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the daemon said where it listens");
-        if let Some(at) = line.find("listen=") {
-            break line[at + 7..]
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_string();
-        }
-    };
+    let (mut daemon, addr) = start_daemon(&p);
     let healthz = |addr: &str| {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(addr).ok()?;
@@ -243,6 +213,41 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
         daemon.0.try_wait().unwrap().is_none(),
         "the daemon is still running"
     );
+}
+
+/// `needsd run` as operators start it, and the address its web server listens on.
+fn start_daemon(p: &Project) -> (Stopped, String) {
+    let mut daemon = Stopped(
+        p.command(&["run"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = daemon.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the daemon said where it listens");
+        if let Some(at) = line.find("listen=") {
+            break line[at + 7..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
+        }
+    };
+    (daemon, addr)
 }
 
 /// A child process killed when the test ends, passed or failed: a failed assertion
@@ -673,4 +678,174 @@ fn one_domain_gets_at_most_its_receipts_an_hour() {
     let read = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(read["submissions"], 52, "{read}");
     assert_eq!(read["receipts"], 50, "{read}");
+}
+
+/// A project whose web server keeps at most three connections, each client getting two
+/// seconds for a request's headers and two for its body.
+fn tight_web_project() -> Project {
+    Project::new(&format!(
+        "{}{QUIET_SCHEDULE}[web]\nlisten = \"127.0.0.1:0\"\nmax_connections = 3\n\
+         client_timeout_seconds = 2\n",
+        config_with(
+            "needs",
+            "[outbox]\ndir = \"data/outbox\"",
+            "[maildir]\ndir = \"data/inbox\""
+        )
+    ))
+}
+
+/// Reads what the server sends until it closes the connection; `None` if it had not
+/// closed it after a minute (or reset it).
+fn until_closed(s: &mut std::net::TcpStream) -> Option<String> {
+    use std::io::Read;
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut out = Vec::new();
+    match s.read_to_end(&mut out) {
+        Ok(_) => Some(String::from_utf8_lossy(&out).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            Some(String::from_utf8_lossy(&out).into_owned())
+        }
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn slow_clients_are_cut_off_and_cannot_hold_the_web_server() {
+    use std::io::Write;
+    let p = tight_web_project();
+    let (_daemon, addr) = start_daemon(&p);
+    let t0 = Instant::now();
+    // Three clients take every connection the server keeps: one never finishes its
+    // headers, one trickles a header line every 300 ms (the deadline is for all of them),
+    // one sends its headers and then trickles a body that would take ten minutes.
+    let mut silent = std::net::TcpStream::connect(&addr).unwrap();
+    write!(silent, "GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let trickler = {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        let mut reader = s.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let _ = write!(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+            for i in 0..200 {
+                if write!(s, "X-Slow-{i}: y\r\n").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        });
+        std::thread::spawn(move || until_closed(&mut reader))
+    };
+    let mut body = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        body,
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 6000\r\n\r\nname="
+    )
+    .unwrap();
+    let body_trickle = {
+        let mut s = body.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..6000 {
+                if s.write_all(b"a").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+
+    // A fourth client waits for a free connection, then gets its answer.
+    let mut patient = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        patient,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let answer = until_closed(&mut patient).expect("the fourth client got an answer");
+    let answered = t0.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // It cannot have been let in before a held connection's deadline ran out: with no
+    // cap it would have been answered at once.
+    assert!(
+        answered >= Duration::from_secs(2),
+        "answered after {answered:?}, while three connections were held"
+    );
+
+    let silent = until_closed(&mut silent).expect("the silent client was cut off");
+    assert!(
+        silent.is_empty() || silent.starts_with("HTTP/1.1 408"),
+        "{silent}"
+    );
+    trickler
+        .join()
+        .unwrap()
+        .expect("the trickling client was cut off");
+    let slow_body = until_closed(&mut body).expect("the slow body was cut off");
+    assert!(slow_body.starts_with("HTTP/1.1 4"), "{slow_body}");
+    let _ = body.shutdown(std::net::Shutdown::Both);
+    body_trickle.join().unwrap();
+}
+
+/// Logs in as `name` from `local` (a loopback address of this machine), with the
+/// X-Forwarded-For header `claims` if given; the status of the answer.
+fn log_in(addr: &str, local: &str, name: &str, password: &str, claims: Option<&str>) -> u16 {
+    let agent = reqwest::blocking::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(local.parse::<std::net::IpAddr>().unwrap())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let page = agent
+        .get(format!("http://{addr}/login"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF token");
+    let csrf = &page[at + 19..at + 19 + 64];
+    let mut post = agent.post(format!("http://{addr}/login")).form(&[
+        ("csrf", csrf),
+        ("name", name),
+        ("password", password),
+        ("next", "/"),
+    ]);
+    if let Some(claims) = claims {
+        post = post.header("X-Forwarded-For", claims);
+    }
+    post.send().unwrap().status().as_u16()
+}
+
+#[test]
+fn a_password_guesser_is_slowed_down_and_locks_nobody_out() {
+    let p = maildir_project();
+    let out = common::review::add_user(&p, "ann", "expert", "ann's long password");
+    assert!(out.status.success(), "{out:?}");
+    let (_daemon, addr) = start_daemon(&p);
+    // The guesser, at 127.0.0.2, claims to be Ann's address: no proxy is trusted, so the
+    // header is not believed.
+    let guess = || log_in(&addr, "127.0.0.2", "ann", "wrong", Some("127.0.0.1"));
+    for _ in 0..5 {
+        assert_eq!(guess(), 401, "a wrong password");
+    }
+    // The sixth and seventh wrong guesses are answered one, then two seconds late.
+    let t = Instant::now();
+    assert_eq!(guess(), 401);
+    assert_eq!(guess(), 401);
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_secs(3),
+        "two throttled guesses took {waited:?}"
+    );
+    // Ann, at 127.0.0.1, logs in as ever, and so would the right password from the
+    // guesser's address, late but never refused.
+    assert_eq!(
+        log_in(&addr, "127.0.0.1", "ann", "ann's long password", None),
+        303,
+        "Ann logs in from her own address"
+    );
+    assert_eq!(
+        log_in(&addr, "127.0.0.2", "ann", "ann's long password", None),
+        303,
+        "the right password is never refused"
+    );
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 mod ops;
 mod pages;
+pub mod serve;
 
 use std::sync::Arc;
 
