@@ -455,6 +455,39 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
     );
     let status = p.json(&["cycle", "status", &next_cycle(), "--json"]);
     assert_eq!(status["answered"], 1, "{status}");
+
+    // An expert accepts two of the quarantined replies. The one under Grace's address
+    // gets its receipt now, at her directory address; the stranger's still gets none.
+    let id_of = |message_id: &str| {
+        listed["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_i64().unwrap())
+            .find(|id| {
+                let s = with_store(&p, async |st| st.submission(*id).await).unwrap();
+                s.message_id.as_deref() == Some(message_id)
+            })
+            .unwrap()
+    };
+    let (forged, stranger) = (id_of("adv-2@resp.test"), id_of("adv-3@resp.test"));
+    let cfg = p.in_process_config();
+    let receipts_to = |who: &str| {
+        outbox_rows(&p)
+            .iter()
+            .filter(|r| r.kind == "receipt" && r.recipient.eq_ignore_ascii_case(who))
+            .count()
+    };
+    let before = receipts_to("grace@resp.test");
+    for id in [forged, stranger] {
+        with_store(&p, async |s| {
+            needsd::workflow::review::accept(&cfg, &s, id, None, "ann", at("2026-12-02T11:00:00Z"))
+                .await
+                .map_err(|e| needsd::store::StoreError::Corrupt(e.to_string()))
+        });
+    }
+    assert_eq!(receipts_to("grace@resp.test"), before + 1);
+    assert_eq!(receipts_to("mallory@elsewhere.test"), 0);
 }
 
 /// A delivery status notification from `mta`, saying `failed` did not get a message, with

@@ -538,6 +538,13 @@ fn an_expert_reviews_the_submissions_that_came_by_mail() {
     let page = a.get(&format!("/submissions/{st}")).text().unwrap();
     assert!(page.contains("state pending"), "{page}");
     assert!(page.contains("sender accepted by ann"), "{page}");
+    // Accepted, but not a contact: still no mail to the stranger.
+    assert!(
+        !outbox_rows(&lab.p)
+            .iter()
+            .any(|r| r.recipient == lab.stranger),
+        "mail to a stranger"
+    );
     let r = a.post(
         &format!("/submissions/{st}/decide"),
         &[
@@ -709,6 +716,17 @@ fn an_admin_manages_users_and_contacts() {
     assert!(
         page.contains("state pending") && page.contains("sender accepted by root"),
         "{page}"
+    );
+    // Now a contact, the sender gets the receipt that was held back.
+    let receipts: Vec<_> = outbox_rows(&lab.p)
+        .into_iter()
+        .filter(|r| r.recipient == lab.stranger)
+        .collect();
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0].kind, "receipt");
+    assert!(
+        receipts[0].subject.contains("2 changes awaiting review"),
+        "{receipts:?}"
     );
     let page = a
         .get(&format!("/submissions/{}", lab.amina_submission))

@@ -174,6 +174,23 @@ pub(crate) async fn find_on(
     Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?)
 }
 
+/// `party`'s active contact with address `email`, on the caller's transaction.
+pub(crate) async fn active_on(
+    conn: &mut sqlx::AnyConnection,
+    party: &str,
+    email: &str,
+) -> Result<Option<Contact>, StoreError> {
+    let sql = format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE party_code = $1 AND email_key = $2 AND active = 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(party)
+        .bind(email.to_ascii_lowercase())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(contact_from_row).transpose()
+}
+
 /// Adds a contact on the caller's transaction; returns its id.
 pub(crate) async fn insert_on(
     conn: &mut sqlx::AnyConnection,

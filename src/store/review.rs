@@ -12,7 +12,7 @@ use super::needs::{NEED_COLUMNS, need_from_row};
 use super::outbox::NewMessage;
 use super::{Store, StoreError, flag};
 use crate::clock::db_time;
-use crate::model::{Cycle, Field, Need, NeedId};
+use crate::model::{Contact, Cycle, Field, Need, NeedId};
 use crate::review::{self, Effect, Kind, Proposal, Refusal, Verdict};
 
 /// A submission with what the reviewer needs to judge it.
@@ -478,14 +478,21 @@ impl Store {
     /// Accepts a quarantined submission's sender: the submission joins the review like
     /// any verified reply (superseding what the party's earlier replies proposed on the
     /// same things), and with `add_contact` the sender becomes a contact of the party
-    /// under that name. The note records who accepted it.
-    pub async fn accept_sender(
+    /// under that name. The note records who accepted it. `receipt` is shown the
+    /// accepted submission, its changes and issues, and the party's active contact at the
+    /// sender's address if there is one; what it returns joins the outbox in the same
+    /// transaction.
+    pub async fn accept_sender<F>(
         &self,
         submission: i64,
         add_contact: Option<&str>,
         reviewer: &str,
         now: DateTime<Utc>,
-    ) -> Result<Submission, DecideError> {
+        receipt: F,
+    ) -> Result<Submission, DecideError>
+    where
+        F: FnOnce(&Submission, &[Proposal], &[Issue], Option<&Contact>) -> Option<NewMessage>,
+    {
         let s = self.quarantined(submission).await?;
         let now_s = db_time(now);
         let mut tx = self.write().await?;
@@ -552,10 +559,26 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
-        self.submission(submission)
+        let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM {SUBMISSION_FROM} WHERE s.id = $1");
+        let accepted = match sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(submission)
+            .fetch_optional(&mut *tx)
             .await?
-            .ok_or(DecideError::NoSuchSubmission(submission))
+        {
+            Some(r) => submission_from_row(&r)?,
+            None => return Err(DecideError::NoSuchSubmission(submission)),
+        };
+        let contact = match (&accepted.party, &accepted.from) {
+            (Some(party), Some(from)) => super::contacts::active_on(&mut tx, party, from).await?,
+            _ => None,
+        };
+        let proposals = proposals_on(&mut tx, submission).await?;
+        let issues = issues_on(&mut tx, submission).await?;
+        if let Some(m) = receipt(&accepted, &proposals, &issues, contact.as_ref()) {
+            super::outbox::enqueue(&mut tx, std::slice::from_ref(&m), now).await?;
+        }
+        tx.commit().await?;
+        Ok(accepted)
     }
 
     /// Refuses a quarantined submission: its changes are rejected with `reason`.
@@ -670,6 +693,27 @@ async fn proposals_on(
         .fetch_all(&mut *conn)
         .await?;
     rows.iter().map(proposal_from_row).collect()
+}
+
+/// A submission's issues, on the caller's transaction.
+async fn issues_on(conn: &mut AnyConnection, submission: i64) -> Result<Vec<Issue>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT severity, row_num, column_name, message FROM submission_issues \
+         WHERE submission_id = $1 ORDER BY id",
+    )
+    .bind(submission)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Issue {
+                severity: r.try_get("severity")?,
+                row: r.try_get("row_num")?,
+                column: r.try_get("column_name")?,
+                message: r.try_get("message")?,
+            })
+        })
+        .collect()
 }
 
 async fn need_on(conn: &mut AnyConnection, id: &NeedId) -> Result<Option<Need>, StoreError> {

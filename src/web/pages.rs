@@ -530,12 +530,14 @@ pub async fn accept(
         // Contacts decide whose replies are trusted: only an admin adds one.
         p.auth.admin()?;
     }
-    match s
-        .store
-        .accept_sender(id, add, &p.auth.user.name, s.clock.now())
-        .await
-    {
-        Ok(_) => Ok(see_other(&format!("/submissions/{id}?done=accepted"))),
+    match flow::accept(&s.cfg, &s.store, id, add, &p.auth.user.name, s.clock.now()).await {
+        Ok(_) => {
+            // Its receipt, when it has one, goes out at once.
+            if let Some(w) = &s.wake_sender {
+                w.notify_one();
+            }
+            Ok(see_other(&format!("/submissions/{id}?done=accepted")))
+        }
         Err(e) => refused(&s, &p.auth, id, e).await,
     }
 }

@@ -685,16 +685,8 @@ async fn receipt(
         return Ok(None);
     };
     // The directory's address of the trusted sender, never the From as written.
-    let to = contact.email.clone();
-    let ours = [&cfg.mail.from.address, &cfg.mail.reply_to];
-    if ours.iter().any(|o| {
-        o.domain().eq_ignore_ascii_case(to.domain())
-            && (to.local_part().eq_ignore_ascii_case(o.local_part())
-                || to
-                    .local_part()
-                    .to_ascii_lowercase()
-                    .starts_with(&format!("{}+", o.local_part().to_ascii_lowercase())))
-    }) {
+    let to = &contact.email;
+    if is_ours(cfg, to) {
         return Ok(None);
     }
     let since = now - chrono::Duration::hours(1);
@@ -710,27 +702,82 @@ async fn receipt(
         tracing::warn!(domain = %to.domain(), "not answering: this domain had {per_domain} receipts in the last hour");
         return Ok(None);
     }
-    let cycle = first.cycle;
-    let party_name = index
-        .get(&contact.party)
-        .map(|p| p.name.clone())
-        .unwrap_or_else(|| contact.party.to_string());
-    let items: Vec<ReceiptItem> = submissions.iter().map(receipt_item).collect();
     let pending: usize = submissions
         .iter()
         .filter(|s| s.state == "pending")
         .map(|s| s.changes.len())
         .sum();
-    let quarantined = submissions.iter().any(|s| s.state == "quarantined");
-    let has_errors = submissions.iter().any(|s| !s.errors.is_empty());
-    let summary = if quarantined {
+    let draft = ReceiptDraft {
+        contact,
+        party_name: index
+            .get(&contact.party)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| contact.party.to_string()),
+        cycle: first.cycle,
+        late: first.late,
+        quarantined: submissions.iter().any(|s| s.state == "quarantined"),
+        pending,
+        no_changes: submissions.iter().all(|s| s.state == "no_changes"),
+        items: submissions.iter().map(receipt_item).collect(),
+        key: inbox_id.to_string(),
+        in_reply_to: facts.message_id.as_ref().map(|m| format!("<{m}>")),
+        now,
+    };
+    Ok(Some(receipt_message(cfg, templates, draft)?))
+}
+
+/// Whether `to` is one of needsd's own addresses, or a plus-address of one: needsd never
+/// answers itself.
+pub(crate) fn is_ours(cfg: &Config, to: &crate::model::EmailAddress) -> bool {
+    [&cfg.mail.from.address, &cfg.mail.reply_to]
+        .iter()
+        .any(|o| {
+            o.domain().eq_ignore_ascii_case(to.domain())
+                && (to.local_part().eq_ignore_ascii_case(o.local_part())
+                    || to
+                        .local_part()
+                        .to_ascii_lowercase()
+                        .starts_with(&format!("{}+", o.local_part().to_ascii_lowercase())))
+        })
+}
+
+/// What a receipt says, before it is written.
+pub(crate) struct ReceiptDraft<'a> {
+    /// Whom it goes to, at the directory's address.
+    pub contact: &'a Contact,
+    pub party_name: String,
+    pub cycle: Cycle,
+    pub late: bool,
+    pub quarantined: bool,
+    /// Changes awaiting review.
+    pub pending: usize,
+    /// Whether every workbook said "no changes".
+    pub no_changes: bool,
+    pub items: Vec<ReceiptItem>,
+    /// What makes its Message-ID and outbox key unique: the stored message's id, and
+    /// for a receipt sent on acceptance the submission's too.
+    pub key: String,
+    pub in_reply_to: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+/// The receipt as it joins the outbox, with the contact's own reply address.
+pub(crate) fn receipt_message(
+    cfg: &Config,
+    templates: &Templates,
+    d: ReceiptDraft<'_>,
+) -> Result<NewMessage> {
+    let ReceiptDraft { contact, cycle, .. } = d;
+    let has_errors = d.items.iter().any(|i| !i.errors.is_empty());
+    let summary = if d.quarantined {
         "awaiting confirmation".to_string()
-    } else if pending > 0 {
+    } else if d.pending > 0 {
         format!(
-            "{pending} change{} awaiting review",
-            if pending == 1 { "" } else { "s" }
+            "{} change{} awaiting review",
+            d.pending,
+            if d.pending == 1 { "" } else { "s" }
         )
-    } else if submissions.iter().all(|s| s.state == "no_changes") {
+    } else if d.no_changes {
         "no changes".to_string()
     } else {
         "please check the rows marked".to_string()
@@ -740,13 +787,13 @@ async fn receipt(
     let context = ReceiptContext {
         cycle: cycle.to_string(),
         contact_name: contact.name.clone(),
-        party_name,
-        late: first.late,
-        quarantined,
+        party_name: d.party_name,
+        late: d.late,
+        quarantined: d.quarantined,
         has_errors,
         deadline: cfg.deadline_text(cycle),
         summary,
-        items,
+        items: d.items,
     };
     let outgoing = compose::receipt(
         templates,
@@ -757,26 +804,27 @@ async fn receipt(
             from: &cfg.mail.from,
             reply_to: &reply_to,
             to_name: &contact.name,
-            to: &to,
+            to: &contact.email,
             // Bounces of a receipt go to the bounce address but name no recipient.
             envelope_from: crate::token::plus_address(&cfg.mail.reply_to, "bounce-receipt"),
             message_id: format!(
-                "<{cycle}.receipt.{}.{inbox_id}@{}>",
+                "<{cycle}.receipt.{}.{}@{}>",
                 contact.id,
+                d.key,
                 cfg.mail.from.address.domain()
             ),
-            in_reply_to: facts.message_id.as_ref().map(|m| format!("<{m}>")),
-            date: now,
+            in_reply_to: d.in_reply_to,
+            date: d.now,
         },
     )?;
-    Ok(Some(NewMessage {
-        dedupe_key: format!("receipt/{inbox_id}"),
+    Ok(NewMessage {
+        dedupe_key: format!("receipt/{}", d.key),
         kind: "receipt",
         cycle: Some(cycle),
         contact_id: Some(contact.id),
-        day: now.with_timezone(&cfg.schedule.timezone).date_naive(),
+        day: d.now.with_timezone(&cfg.schedule.timezone).date_naive(),
         outgoing,
-    }))
+    })
 }
 
 /// One workbook's (or the text's) lines for the receipt.
@@ -810,7 +858,7 @@ fn receipt_item(s: &NewSubmission) -> ReceiptItem {
     }
 }
 
-fn change_line(c: &Change) -> String {
+pub(crate) fn change_line(c: &Change) -> String {
     match c {
         Change::Update {
             need_id,

@@ -51,6 +51,104 @@ pub async fn decide(cfg: &Config, store: &Store, d: &Decision<'_>) -> Result<Dec
         .await
 }
 
+/// Accepts a quarantined submission's sender (see [`Store::accept_sender`]). The reply
+/// then gets the receipt it was held back from, in the same transaction, when its From
+/// is an active contact of the party (as it was, or as `add_contact` made it): at the
+/// directory's address, never to a stranger whose reply an expert vouched for.
+pub async fn accept(
+    cfg: &Config,
+    store: &Store,
+    submission: i64,
+    add_contact: Option<&str>,
+    reviewer: &str,
+    now: DateTime<Utc>,
+) -> Result<Submission, DecideError> {
+    let templates = Templates::embedded().ok();
+    store
+        .accept_sender(
+            submission,
+            add_contact,
+            reviewer,
+            now,
+            |s, proposals, issues, contact| {
+                let (t, contact) = (templates.as_ref()?, contact?);
+                match accepted_receipt(cfg, t, s, proposals, issues, contact, now) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!(submission = s.id, "the receipt was not written: {e:#}");
+                        None
+                    }
+                }
+            },
+        )
+        .await
+}
+
+/// The receipt for a submission an expert accepted from quarantine.
+fn accepted_receipt(
+    cfg: &Config,
+    t: &Templates,
+    s: &Submission,
+    proposals: &[Proposal],
+    issues: &[Issue],
+    contact: &Contact,
+    now: DateTime<Utc>,
+) -> Result<Option<NewMessage>> {
+    let (Some(cycle), Some(inbox)) = (
+        s.cycle.as_deref().and_then(|c| Cycle::parse(c).ok()),
+        s.inbox_id,
+    ) else {
+        return Ok(None);
+    };
+    if super::intake::is_ours(cfg, &contact.email) {
+        return Ok(None);
+    }
+    let pending: Vec<&Proposal> = proposals.iter().filter(|p| p.is_pending()).collect();
+    let verdict = match pending.len() {
+        0 => "no changes".to_string(),
+        1 => "1 change awaiting review".to_string(),
+        n => format!("{n} changes awaiting review"),
+    };
+    let item = compose::ReceiptItem {
+        title: format!(
+            "{}: {verdict}",
+            s.attachment.as_deref().unwrap_or("Your message")
+        ),
+        changes: pending
+            .iter()
+            .filter_map(|p| p.change())
+            .map(|c| super::intake::change_line(&c))
+            .collect(),
+        errors: issues
+            .iter()
+            .filter(|i| i.severity == "error")
+            .map(|i| match (i.row, &i.column) {
+                (None | Some(0), _) => i.message.clone(),
+                (Some(row), Some(col)) => format!("row {row}, {col}: {}", i.message),
+                (Some(row), None) => format!("row {row}: {}", i.message),
+            })
+            .collect(),
+    };
+    let draft = super::intake::ReceiptDraft {
+        contact,
+        party_name: s
+            .party_name
+            .clone()
+            .or_else(|| s.party.clone())
+            .unwrap_or_default(),
+        cycle,
+        late: s.late,
+        quarantined: false,
+        pending: pending.len(),
+        no_changes: pending.is_empty() && item.errors.is_empty(),
+        items: vec![item],
+        key: format!("{inbox}.accepted.{}", s.id),
+        in_reply_to: s.message_id.as_ref().map(|m| format!("<{m}>")),
+        now,
+    };
+    super::intake::receipt_message(cfg, t, draft).map(Some)
+}
+
 /// What the decision message says.
 #[derive(Debug, Serialize)]
 struct DecisionContext {
