@@ -345,6 +345,8 @@ pub struct Limits {
     pub receipts_per_address: u64,
     /// Receipts the addresses of one domain may get together in an hour.
     pub receipts_per_domain: u64,
+    /// The largest message fetched whole; of a larger one only the headers are kept.
+    pub message_bytes: u64,
 }
 
 impl Default for Limits {
@@ -358,6 +360,7 @@ impl Default for Limits {
             reader_memory_bytes: 192 * 1024 * 1024,
             reader_cpu_seconds: 10,
             attachments: 10,
+            message_bytes: 25_000_000,
             receipts_per_address: 5,
             receipts_per_domain: 200,
         }
@@ -613,6 +616,7 @@ struct RawLimits {
     attachments: i64,
     receipts_per_address: i64,
     receipts_per_domain: i64,
+    message_bytes: i64,
 }
 impl Default for RawLimits {
     fn default() -> Self {
@@ -628,6 +632,7 @@ impl Default for RawLimits {
             attachments: l.attachments as i64,
             receipts_per_address: l.receipts_per_address as i64,
             receipts_per_domain: l.receipts_per_domain as i64,
+            message_bytes: l.message_bytes as i64,
         }
     }
 }
@@ -1238,6 +1243,8 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             l.receipts_per_domain,
             i64::MAX,
         )?,
+        // An IMAP server gives sizes as 32-bit numbers.
+        message_bytes: c.positive("limits.message_bytes", l.message_bytes, i64::from(u32::MAX))?,
     };
 
     // [policy]

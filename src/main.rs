@@ -651,6 +651,12 @@ async fn try_main(cli: Cli) -> Result<()> {
                     "Inbox: {} messages read, {} stored, {} already stored, {} moved out of the inbox.",
                     f.fetched, f.stored, f.known, f.moved
                 );
+                if f.too_large > 0 {
+                    println!(
+                        "{} over limits.message_bytes: only their headers were kept, and they are listed as not read.",
+                        f.too_large
+                    );
+                }
                 println!("Read: {}.", r.read.summary());
             }
         }

@@ -821,13 +821,27 @@ fn slow_clients_are_cut_off_and_cannot_hold_the_web_server() {
 /// Logs in as `name` from `local` (a loopback address of this machine), with the
 /// X-Forwarded-For header `claims` if given; the status of the answer.
 fn log_in(addr: &str, local: &str, name: &str, password: &str, claims: Option<&str>) -> u16 {
-    let agent = reqwest::blocking::Client::builder()
+    log_in_as(&agent(local), addr, name, password, claims)
+}
+
+/// A browser with its own cookies, at `local` (a loopback address of this machine).
+fn agent(local: &str) -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .local_address(local.parse::<std::net::IpAddr>().unwrap())
         .timeout(Duration::from_secs(120))
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+fn log_in_as(
+    agent: &reqwest::blocking::Client,
+    addr: &str,
+    name: &str,
+    password: &str,
+    claims: Option<&str>,
+) -> u16 {
     let page = agent
         .get(format!("http://{addr}/login"))
         .send()
@@ -881,4 +895,125 @@ fn a_password_guesser_is_slowed_down_and_locks_nobody_out() {
         303,
         "the right password is never refused"
     );
+}
+
+/// A message of about `bytes` bytes from Grace, with `subject`.
+fn big_message(subject: &str, bytes: usize) -> Vec<u8> {
+    let line = "QmlnIGJ1dCBoYXJtbGVzczogdGhlIHNhbWUgbGluZSBhZ2FpbiBhbmQgYWdhaW4uLi4uLi4u\r\n";
+    format!(
+        "From: Grace <grace@resp.test>\r\nTo: needs@ctc.test\r\nSubject: {subject}\r\n\
+         Message-ID: <{}@resp.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\n\
+         Content-Type: text/plain\r\n\r\nThe scan of our whole archive, BODY-MARKER.\r\n--B\r\n\
+         Content-Type: application/pdf; name=\"scan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+         {}--B--\r\n",
+        unique("big"),
+        line.repeat(bytes / line.len() + 1)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_message_over_the_size_limit_keeps_its_headers_only_and_is_shown_to_the_experts() {
+    maillab();
+    let tag = unique("big");
+    let user = format!("needs-{tag}@ctc.test");
+    let p = Project::new(&format!(
+        "{}{QUIET_SCHEDULE}[web]\nlisten = \"127.0.0.1:0\"\n[limits]\nmessage_bytes = 200000\n",
+        config_with(
+            &format!("needs-{tag}"),
+            "[outbox]\ndir = \"data/outbox\"",
+            &imap_section(&user, "INBOX")
+        )
+    ));
+    // A 600 KB message, then a small one behind it.
+    let subject = format!("Our archive {tag}");
+    let mut s = imap_session(&user);
+    s.append("INBOX", &big_message(&subject, 600_000))
+        .finish()
+        .unwrap();
+    s.append("INBOX", &message(1, &tag)).finish().unwrap();
+    let _ = s.logout();
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(
+        (
+            &out["fetched"],
+            &out["stored"],
+            &out["too_large"],
+            &out["moved"]
+        ),
+        (&2.into(), &2.into(), &1.into(), &2.into()),
+        "{out}"
+    );
+    assert_eq!(out["unrelated"], 1, "the small one was read: {out}");
+    assert_eq!(count(&user, "INBOX"), 0, "both moved out of the inbox");
+    assert_eq!(count(&user, "Processed"), 2);
+    let (listed, total) = with_store(&p, async |st| st.unreadable(20).await);
+    assert_eq!(total, 1);
+    let big = &listed[0];
+    assert!(big.too_large && big.error.contains("too large"), "{big:?}");
+    assert_eq!(big.subject.as_deref(), Some(subject.as_str()));
+    assert_eq!(big.from.as_deref(), Some("grace@resp.test"));
+    let raw = with_store(&p, async |st| st.raw_message(big.id).await).unwrap();
+    assert!(
+        raw.len() < 2000,
+        "only the headers were kept: {} bytes",
+        raw.len()
+    );
+    assert!(!String::from_utf8_lossy(&raw).contains("BODY-MARKER"));
+    // Nothing to read again, and a clear sentence saying so.
+    let again = p.run(&["reparse", &big.id.to_string()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("only the headers are kept"),
+        "{again:?}"
+    );
+    // The experts see it on the dashboard.
+    let out = common::review::add_user(&p, "ann", "expert", "ann's long password");
+    assert!(out.status.success(), "{out:?}");
+    let (_daemon, addr) = start_daemon(&p);
+    let ann = agent("127.0.0.1");
+    assert_eq!(
+        log_in_as(&ann, &addr, "ann", "ann's long password", None),
+        303
+    );
+    let page = ann
+        .get(format!("http://{addr}/"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("Mail needsd could not read") && page.contains(&subject),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_file_over_the_size_limit_in_the_maildir_keeps_its_headers_only() {
+    let p = Project::new(&format!(
+        "{}{QUIET_SCHEDULE}[limits]\nmessage_bytes = 100000\n",
+        config_with(
+            "needs",
+            "[outbox]\ndir = \"data/outbox\"",
+            "[maildir]\ndir = \"data/inbox\""
+        )
+    ));
+    deliver(
+        &p,
+        1,
+        &String::from_utf8(big_message("Too big", 300_000)).unwrap(),
+    );
+    deliver(&p, 2, &String::from_utf8(message(2, "small")).unwrap());
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(
+        (&out["too_large"], &out["stored"]),
+        (&1.into(), &2.into()),
+        "{out}"
+    );
+    assert_eq!(out["unrelated"], 1, "{out}");
+    let (listed, _) = with_store(&p, async |st| st.unreadable(20).await);
+    assert_eq!(listed[0].subject.as_deref(), Some("Too big"));
+    let raw = with_store(&p, async |st| st.raw_message(listed[0].id).await).unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("BODY-MARKER"));
 }

@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::clock::Clock;
 use crate::config::{Auth, ImapConfig, Inbound, Tls};
-use crate::store::inbox::{Position, Stored};
+use crate::store::inbox::{Position, Stored, TooLarge};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Error)]
@@ -60,31 +60,70 @@ pub struct FetchReport {
     pub known: usize,
     /// Messages moved out of the inbox after their commit.
     pub moved: usize,
+    /// Of those newly stored, messages over `limits.message_bytes`: only their headers
+    /// were kept, and they are failed, not read.
+    pub too_large: usize,
     /// The inbox row ids of the newly stored messages, for processing.
     pub new_ids: Vec<i64>,
+}
+
+/// The most of a too-large message's header section that is kept.
+const HEADER_BYTES: usize = 64 * 1024;
+
+/// What is kept of a message of `size` bytes, over `limit`, that begins with `head`:
+/// its header section (up to the blank line that ends it, at most [`HEADER_BYTES`]), and
+/// what those headers say.
+pub fn too_large(head: &[u8], size: u64, limit: u64) -> TooLarge {
+    let head = &head[..head.len().min(HEADER_BYTES)];
+    let end = [&b"\r\n\r\n"[..], b"\n\n"]
+        .iter()
+        .filter_map(|blank| {
+            head.windows(blank.len())
+                .position(|w| w == *blank)
+                .map(|at| at + blank.len())
+        })
+        .min()
+        .unwrap_or(head.len());
+    let headers = head[..end].to_vec();
+    let facts = crate::mail::classify::read(&headers).ok();
+    TooLarge {
+        size,
+        limit,
+        from: facts.as_ref().and_then(|f| f.from.clone()),
+        subject: facts
+            .as_ref()
+            .map(|f| f.subject.clone())
+            .filter(|s| !s.is_empty()),
+        message_id: facts.and_then(|f| f.message_id),
+        headers,
+    }
 }
 
 /// Reads the configured source once: stores every message in it and moves each one out
 /// once stored.
 pub async fn fetch_once(
     source: &Inbound,
+    message_bytes: u64,
     store: &Store,
     clock: Arc<dyn Clock>,
 ) -> Result<FetchReport, InboundError> {
-    fetch_once_telling(source, store, clock, None).await
+    fetch_once_telling(source, message_bytes, store, clock, None).await
 }
 
 /// Like [`fetch_once`], and sends each newly stored message's id to `stored` as soon as
 /// it is committed, so reading can start while the rest is still being fetched.
 pub async fn fetch_once_telling(
     source: &Inbound,
+    message_bytes: u64,
     store: &Store,
     clock: Arc<dyn Clock>,
     stored: Option<tokio::sync::mpsc::UnboundedSender<i64>>,
 ) -> Result<FetchReport, InboundError> {
     match source {
-        Inbound::Maildir { dir } => maildir_once(dir, store, clock.as_ref(), stored.as_ref()).await,
-        Inbound::Imap(cfg) => imap_once(cfg, store, clock, stored.as_ref()).await,
+        Inbound::Maildir { dir } => {
+            maildir_once(dir, message_bytes, store, clock.as_ref(), stored.as_ref()).await
+        }
+        Inbound::Imap(cfg) => imap_once(cfg, message_bytes, store, clock, stored.as_ref()).await,
     }
 }
 
@@ -97,6 +136,7 @@ fn maildir_processed(dir: &Path) -> PathBuf {
 
 async fn maildir_once(
     dir: &Path,
+    limit: u64,
     store: &Store,
     clock: &dyn Clock,
     notify: Option<&tokio::sync::mpsc::UnboundedSender<i64>>,
@@ -127,7 +167,7 @@ async fn maildir_once(
     let mut report = FetchReport::default();
     for (sub, file) in files {
         let path = dir.join(sub).join(&file);
-        let raw = match std::fs::read(&path) {
+        let raw = match read_at_most(&path, limit) {
             Ok(raw) => raw,
             // Taken by another reader between the listing and now.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -139,11 +179,19 @@ async fn maildir_once(
             folder: folder.clone(),
             name,
         };
-        tally(
-            &mut report,
-            store.store_raw(&position, &raw, clock.now()).await?,
-            notify,
-        );
+        match raw {
+            Whole(raw) => tally(
+                &mut report,
+                store.store_raw(&position, &raw, clock.now()).await?,
+                notify,
+            ),
+            Head(head, size) => {
+                let kept = too_large(&head, size, limit);
+                tracing::warn!(file = %path.display(), "{}", kept.error());
+                let stored = store.store_too_large(&position, &kept, clock.now()).await?;
+                tally_too_large(&mut report, stored);
+            }
+        }
         // Only now, committed, does it leave the inbox. `cur` marks it seen.
         let target = processed.join("cur").join(if file.contains(":2,") {
             file.clone()
@@ -154,6 +202,33 @@ async fn maildir_once(
         report.moved += 1;
     }
     Ok(report)
+}
+
+/// A file read whole, or only its beginning and its size when it is over the limit.
+enum Taken {
+    Whole(Vec<u8>),
+    Head(Vec<u8>, u64),
+}
+use Taken::{Head, Whole};
+
+/// Reads `path` whole when it holds at most `limit` bytes; otherwise its first
+/// [`HEADER_BYTES`] and its size. Never more than `limit` bytes, even if the file grows
+/// while it is read.
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Taken> {
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > limit {
+        let mut head = Vec::with_capacity(HEADER_BYTES);
+        file.take(HEADER_BYTES as u64).read_to_end(&mut head)?;
+        return Ok(Head(head, size));
+    }
+    let mut raw = Vec::with_capacity(size as usize);
+    file.take(limit + 1).read_to_end(&mut raw)?;
+    if raw.len() as u64 > limit {
+        raw.truncate(HEADER_BYTES);
+        return Ok(Head(raw, size.max(limit + 1)));
+    }
+    Ok(Whole(raw))
 }
 
 fn tally(
@@ -169,6 +244,17 @@ fn tally(
                 // A reader that went away reads the message on its next run instead.
                 let _ = n.send(id);
             }
+        }
+        Stored::Known(_) => report.known += 1,
+    }
+}
+
+/// Counts what is kept of a too-large message: stored, but nothing to read.
+fn tally_too_large(report: &mut FetchReport, stored: Stored) {
+    match stored {
+        Stored::New(_) => {
+            report.stored += 1;
+            report.too_large += 1;
         }
         Stored::Known(_) => report.known += 1,
     }
@@ -401,8 +487,47 @@ fn connect_keeping(
 }
 
 /// Messages per UID FETCH and UID MOVE: FETCH answers are held whole in memory, so a
-/// batch stays small (a few megabytes even for large replies).
+/// batch stays small, in messages and in bytes.
 const FETCH_BATCH: usize = 25;
+/// Bytes per UID FETCH (a larger message is fetched on its own).
+const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+/// UIDs per FETCH of sizes.
+const SIZE_BATCH: usize = 500;
+
+/// What one FETCH takes.
+#[derive(Debug, PartialEq, Eq)]
+enum Batch {
+    /// Messages fetched whole.
+    Whole(Vec<u32>),
+    /// A message over the limit, of this size: its headers only.
+    TooLarge(u32, u64),
+}
+
+/// The FETCHes for messages of these sizes, in UID order: runs of messages under the
+/// limit, at most [`FETCH_BATCH`] of them and [`BATCH_BYTES`] together (or one larger
+/// message alone), and each message over the limit on its own.
+fn batches(sized: &[(u32, u64)], limit: u64) -> Vec<Batch> {
+    let mut out = Vec::new();
+    let (mut run, mut bytes) = (Vec::new(), 0u64);
+    for &(uid, size) in sized {
+        let over = size > limit;
+        let full = run.len() >= FETCH_BATCH || bytes + size > BATCH_BYTES;
+        if !run.is_empty() && (over || full) {
+            out.push(Batch::Whole(std::mem::take(&mut run)));
+            bytes = 0;
+        }
+        if over {
+            out.push(Batch::TooLarge(uid, size));
+        } else {
+            run.push(uid);
+            bytes += size;
+        }
+    }
+    if !run.is_empty() {
+        out.push(Batch::Whole(run));
+    }
+    out
+}
 
 /// `3,5,9` for the UIDs given.
 fn uid_set(uids: &[u32]) -> String {
@@ -414,6 +539,7 @@ fn uid_set(uids: &[u32]) -> String {
 
 async fn imap_once(
     cfg: &ImapConfig,
+    limit: u64,
     store: &Store,
     clock: Arc<dyn Clock>,
     notify: Option<&tokio::sync::mpsc::UnboundedSender<i64>>,
@@ -485,22 +611,61 @@ async fn imap_once(
     })
     .await?;
     uids.sort_unstable();
-    // A few messages per FETCH and per MOVE; each is committed on its own, so the
-    // cursor advances message by message and a kill loses no more than one commit.
-    for batch in uids.chunks(FETCH_BATCH) {
-        let set = uid_set(batch);
-        let (s, mut fetched) = blocking(session, move |s| {
+    // Sizes first: a message over the limit is never fetched whole, and a batch is never
+    // more than a few messages or a few tens of megabytes.
+    let mut sized = Vec::with_capacity(uids.len());
+    for chunk in uids.chunks(SIZE_BATCH) {
+        let set = uid_set(chunk);
+        let (s, mut sizes) = blocking(session, move |s| {
             let fetches = s
-                .uid_fetch(&set, "(UID BODY.PEEK[])")
+                .uid_fetch(&set, "(UID RFC822.SIZE)")
                 .map_err(imap_err("UID FETCH"))?;
             Ok(fetches
                 .iter()
-                .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
+                .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
                 .collect::<Vec<_>>())
         })
         .await?;
         session = s;
+        sizes.sort_unstable();
+        sized.extend(sizes);
+    }
+    // Each message is committed on its own, so the cursor advances message by message
+    // and a kill loses no more than one commit.
+    for batch in batches(&sized, limit) {
+        let (s, fetched) = match batch {
+            Batch::Whole(batch) => {
+                let set = uid_set(&batch);
+                blocking(session, move |s| {
+                    let fetches = s
+                        .uid_fetch(&set, "(UID BODY.PEEK[])")
+                        .map_err(imap_err("UID FETCH"))?;
+                    Ok(fetches
+                        .iter()
+                        .filter_map(|f| Some((f.uid?, Whole(f.body()?.to_vec()))))
+                        .collect::<Vec<_>>())
+                })
+                .await?
+            }
+            Batch::TooLarge(uid, size) => {
+                blocking(session, move |s| {
+                    let fetches = s
+                        .uid_fetch(
+                            uid.to_string(),
+                            format!("(UID BODY.PEEK[HEADER]<0.{HEADER_BYTES}>)"),
+                        )
+                        .map_err(imap_err("UID FETCH"))?;
+                    Ok(fetches
+                        .iter()
+                        .filter_map(|f| Some((f.uid?, Head(f.header()?.to_vec(), size))))
+                        .collect::<Vec<_>>())
+                })
+                .await?
+            }
+        };
+        session = s;
         // Expunged by someone else between the search and the fetch: simply absent.
+        let mut fetched = fetched;
         fetched.sort_by_key(|(uid, _)| *uid);
         let mut stored = Vec::with_capacity(fetched.len());
         for (uid, raw) in fetched {
@@ -510,13 +675,21 @@ async fn imap_once(
                 uidvalidity,
                 uid,
             };
-            tally(
-                &mut report,
-                store
-                    .store_raw_unsynced(&position, &raw, clock.now())
-                    .await?,
-                notify,
-            );
+            match raw {
+                Whole(raw) => tally(
+                    &mut report,
+                    store
+                        .store_raw_unsynced(&position, &raw, clock.now())
+                        .await?,
+                    notify,
+                ),
+                Head(head, size) => {
+                    let kept = too_large(&head, size, limit);
+                    tracing::warn!(uid, mailbox = %cfg.mailbox, "{}", kept.error());
+                    let at = store.store_too_large(&position, &kept, clock.now()).await?;
+                    tally_too_large(&mut report, at);
+                }
+            }
             stored.push(uid);
         }
         if stored.is_empty() {
@@ -619,5 +792,52 @@ pub async fn wait(source: &Inbound, timeout: Duration) -> Result<(), InboundErro
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_keep_uid_order_and_fetch_a_message_over_the_limit_alone() {
+        let mb = 1024 * 1024;
+        let sized = [
+            (1, 10),
+            (2, 20),
+            (3, 30 * mb),
+            (4, 10),
+            (5, 20 * mb),
+            (6, 20 * mb),
+        ];
+        assert_eq!(
+            batches(&sized, 25 * mb),
+            vec![
+                Batch::Whole(vec![1, 2]),
+                Batch::TooLarge(3, 30 * mb),
+                Batch::Whole(vec![4, 5]),
+                Batch::Whole(vec![6]),
+            ]
+        );
+        let many: Vec<(u32, u64)> = (1..=60).map(|u| (u, 100)).collect();
+        let b = batches(&many, mb);
+        assert_eq!(b.len(), 3);
+        assert_eq!(b[0], Batch::Whole((1..=25).collect()));
+        assert_eq!(b[2], Batch::Whole((51..=60).collect()));
+    }
+
+    #[test]
+    fn a_too_large_message_keeps_its_header_section_only() {
+        let head =
+            b"From: Grace <grace@resp.test>\r\nSubject: Big\r\nMessage-ID: <b@r>\r\n\r\nbody";
+        let t = too_large(head, 30_000_000, 25_000_000);
+        assert!(t.headers.ends_with(b"<b@r>\r\n\r\n"));
+        assert_eq!(t.from.as_deref(), Some("grace@resp.test"));
+        assert_eq!(t.subject.as_deref(), Some("Big"));
+        assert_eq!(t.message_id.as_deref(), Some("b@r"));
+        assert!(t.error().contains("30000000 bytes"), "{}", t.error());
+        // No blank line within 64 KiB: the first 64 KiB.
+        let endless = vec![b'X'; 100_000];
+        assert_eq!(too_large(&endless, 100_000, 1).headers.len(), HEADER_BYTES);
     }
 }

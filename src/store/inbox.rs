@@ -41,6 +41,44 @@ pub struct Cursor {
     pub last_uid: u32,
 }
 
+/// A message too large to fetch whole (`limits.message_bytes`): only its headers are
+/// kept, and it is failed at once, never read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooLarge {
+    /// Its header section, at most the first 64 KiB.
+    pub headers: Vec<u8>,
+    /// Its size as the server or the file system gave it.
+    pub size: u64,
+    pub limit: u64,
+    /// What its headers say, for the experts' list.
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub message_id: Option<String>,
+}
+
+impl TooLarge {
+    /// Why it was not read, in words.
+    pub fn error(&self) -> String {
+        format!(
+            "too large: {} bytes, over limits.message_bytes ({}); only its headers were kept",
+            self.size, self.limit
+        )
+    }
+}
+
+/// A message needsd could not read, for the experts' list.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unreadable {
+    pub id: i64,
+    pub received_at: String,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    /// Why, in words.
+    pub error: String,
+    /// Only its headers were kept: there is nothing to read again.
+    pub too_large: bool,
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -56,7 +94,18 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Stored, StoreError> {
         let tx = self.write().await?;
-        store_raw_on(tx, position, raw, now).await
+        store_raw_on(tx, position, raw, None, now).await
+    }
+
+    /// Commits what is kept of a message too large to fetch: its headers, failed.
+    pub async fn store_too_large(
+        &self,
+        position: &Position,
+        t: &TooLarge,
+        now: DateTime<Utc>,
+    ) -> Result<Stored, StoreError> {
+        let tx = self.write().await?;
+        store_raw_on(tx, position, &t.headers, Some(t), now).await
     }
 
     /// [`Store::store_raw`] without waiting for the disk: for a message that stays in the
@@ -68,7 +117,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Stored, StoreError> {
         let tx = self.write_on(&self.rederivable).await?;
-        store_raw_on(tx, position, raw, now).await
+        store_raw_on(tx, position, raw, None, now).await
     }
 
     /// Returns once everything committed so far is on disk: a commit that waits for the
@@ -90,6 +139,7 @@ async fn store_raw_on(
     mut tx: super::WriteTx,
     position: &Position,
     raw: &[u8],
+    too_large: Option<&TooLarge>,
     now: DateTime<Utc>,
 ) -> Result<Stored, StoreError> {
     let sha = sha256_hex(raw);
@@ -153,7 +203,8 @@ async fn store_raw_on(
         None => {
             let row = sqlx::query(
                 "INSERT INTO inbox (sha256, source, mailbox, uidvalidity, uid, maildir_name, received_at, \
-                 state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'stored', $7) RETURNING id",
+                 state, created_at, error, from_addr, subject, message_id, too_large) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $9, $10, $11, $12, $13) RETURNING id",
             )
             .bind(sha.as_str())
             .bind(source)
@@ -162,6 +213,12 @@ async fn store_raw_on(
             .bind(uid)
             .bind(name)
             .bind(now.as_str())
+            .bind(if too_large.is_some() { "failed" } else { "stored" })
+            .bind(too_large.map(TooLarge::error))
+            .bind(too_large.and_then(|t| t.from.clone()))
+            .bind(too_large.and_then(|t| t.subject.clone()))
+            .bind(too_large.and_then(|t| t.message_id.clone()))
+            .bind(too_large.map(|t| i64::try_from(t.size).unwrap_or(i64::MAX)))
             .fetch_one(&mut *tx)
             .await?;
             Stored::New(row.try_get(0)?)
@@ -190,6 +247,36 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// The messages needsd could not read (failed, or over the size limit), newest
+    /// first, at most `limit` of them, and how many there are in all.
+    pub async fn unreadable(&self, limit: i64) -> Result<(Vec<Unreadable>, i64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, received_at, from_addr, subject, error, too_large FROM inbox \
+             WHERE state = 'failed' ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let list = rows
+            .iter()
+            .map(|r| {
+                Ok(Unreadable {
+                    id: r.try_get(0)?,
+                    received_at: r.try_get(1)?,
+                    from: r.try_get(2)?,
+                    subject: r.try_get(3)?,
+                    error: r.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+                    too_large: r.try_get::<Option<i64>, _>(5)?.is_some(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let total = sqlx::query("SELECT COUNT(*) FROM inbox WHERE state = 'failed'")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok((list, total))
     }
 
     /// How many messages the inbox holds, by state.

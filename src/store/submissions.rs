@@ -173,7 +173,7 @@ impl Store {
 
     /// Every stored message, oldest first (for `reparse --all`).
     pub async fn all_messages(&self) -> Result<Vec<i64>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM inbox ORDER BY id")
+        let rows = sqlx::query("SELECT id FROM inbox WHERE too_large IS NULL ORDER BY id")
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -183,17 +183,22 @@ impl Store {
 
     /// Prepares a stored message to be read again: the pending changes of the submissions
     /// an earlier reading made from it are superseded by what the new reading finds.
-    /// Returns false when there is no such message.
+    /// Returns false when there is no such message, or only its headers were kept
+    /// (it was over `limits.message_bytes`).
     pub async fn unread(&self, inbox_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let found = sqlx::query(
-            "UPDATE inbox SET state = 'stored', error = NULL, read_attempts = 0 WHERE id = $1",
+            "UPDATE inbox SET state = 'stored', error = NULL, read_attempts = 0 \
+             WHERE id = $1 AND too_large IS NULL",
         )
         .bind(inbox_id)
         .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1;
+        if !found {
+            return Ok(false);
+        }
         sqlx::query(
             "UPDATE proposed_changes SET decision = 'superseded', decided_at = $2 WHERE decision = 'pending' \
              AND submission_id IN (SELECT id FROM submissions WHERE inbox_id = $1)",

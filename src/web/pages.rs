@@ -264,6 +264,9 @@ pub struct CycleQuery {
     cycle: Option<String>,
 }
 
+/// The latest messages needsd could not read that the dashboard lists.
+const UNREADABLE_SHOWN: i64 = 20;
+
 pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<CycleQuery>) -> Page {
     let cycle = match q.cycle.as_deref().filter(|c| !c.trim().is_empty()) {
         Some(c) => Cycle::parse(c).map_err(|e| WebError::BadRequest(format!("cycle: {e}")))?,
@@ -291,11 +294,14 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
             label => day.get(8..10).unwrap_or(day) }
         })
         .collect();
+    let (unreadable, unreadable_total) = s.store.unreadable(UNREADABLE_SHOWN).await?;
     page(
         "dashboard.html",
         &a,
         "dashboard",
         context! {
+            unreadable => v(&unreadable),
+            unreadable_total => unreadable_total,
             cycle => cycle.to_string(),
             deadline => s.cfg.deadline_text(cycle),
             previous => cycle.previous().to_string(),

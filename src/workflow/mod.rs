@@ -513,8 +513,10 @@ pub async fn ingest_once(
     }
     let fetcher = {
         let (source, store, clock) = (cfg.inbound.clone(), store.clone(), Arc::clone(&clock));
+        let limit = cfg.limits.message_bytes;
         tokio::spawn(async move {
-            crate::mail::inbound::fetch_once_telling(&source, &store, clock, Some(tell)).await
+            crate::mail::inbound::fetch_once_telling(&source, limit, &store, clock, Some(tell))
+                .await
         })
     };
     let (queued, drainer) = match send_by {
@@ -677,7 +679,9 @@ pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Re
     let (tell, queue) = tokio::sync::mpsc::unbounded_channel();
     for id in ids {
         if !store.unread(id, clock.now()).await? {
-            bail!("there is no stored message {id}");
+            bail!(
+                "there is no stored message {id} to read again (of a message over limits.message_bytes only the headers are kept)"
+            );
         }
         let _ = tell.send(id);
     }
