@@ -17,8 +17,8 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     let cfg = Config::load(None, &ProcessEnv)?;
     rt.block_on(async {
-        needsd::app::init(&cfg).await?;
-        let store = needsd::app::open(&cfg).await?;
+        let (app, _) = needsd::app::App::init(std::sync::Arc::new(cfg), std::sync::Arc::new(SystemClock)).await?;
+        let store = &app.store;
         let states: Vec<PartyCode> = store
             .parties()
             .await?

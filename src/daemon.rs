@@ -10,12 +10,10 @@ use anyhow::{Context, Result};
 use chrono::TimeZone;
 use thiserror::Error;
 
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::mail::outbound::{self, Sender};
+use crate::app::App;
+use crate::mail::outbound;
 use crate::model::Cycle;
 use crate::schedule::{Due, Job};
-use crate::store::Store;
 use crate::workflow::{self, Chase, chase};
 
 /// Another daemon holds the database.
@@ -51,12 +49,15 @@ const GRACE: Duration = Duration::from_secs(20);
 /// Runs the daemon until `stop` resolves. `ready` is told the web server's address once
 /// everything runs (tests and the demo use it; `run` prints it).
 pub async fn run(
-    cfg: Arc<Config>,
-    clock: Arc<dyn Clock>,
+    app: Arc<App>,
     stop: impl Future<Output = ()> + Send,
     ready: Option<tokio::sync::oneshot::Sender<std::net::SocketAddr>>,
 ) -> Result<()> {
-    let (store, _) = crate::app::open_seeded(&cfg).await?;
+    let (cfg, clock, store) = (
+        Arc::clone(&app.cfg),
+        Arc::clone(&app.clock),
+        app.store.clone(),
+    );
     let me = outbound::process_identity();
     let listener = tokio::net::TcpListener::bind(cfg.web.listen)
         .await
@@ -88,11 +89,9 @@ pub async fn run(
     };
 
     let web = {
-        let app = crate::web::router(crate::web::State::new(
-            store.clone(),
+        let router = crate::web::router(crate::web::State::new(
+            Arc::clone(&app),
             Arc::clone(&health),
-            Arc::clone(&cfg),
-            Arc::clone(&clock),
             Some(Arc::clone(&wake_sender)),
         )?);
         let bounds = crate::web::serve::Bounds {
@@ -101,38 +100,34 @@ pub async fn run(
         };
         let stop = until_stopped(stopped.clone());
         tokio::spawn(async move {
-            crate::web::serve::serve(listener, app, bounds, stop)
+            crate::web::serve::serve(listener, router, bounds, stop)
                 .await
                 .context("the web server stopped")
         })
     };
     let scheduler = tokio::spawn(schedule(
-        Arc::clone(&cfg),
-        store.clone(),
-        Arc::clone(&clock),
+        Arc::clone(&app),
         Arc::clone(&health),
         Arc::clone(&wake_sender),
         until_stopped(stopped.clone()),
     ));
     let watcher = {
-        let (cfg, clock, health) = (Arc::clone(&cfg), Arc::clone(&clock), Arc::clone(&health));
+        let (app, health) = (Arc::clone(&app), Arc::clone(&health));
         let stop = until_stopped(stopped.clone());
         // Receipts go out through the daemon's one sender, woken as each is queued.
         let send_by = workflow::SendBy::Daemon(Arc::clone(&wake_sender));
         tokio::spawn(async move {
-            workflow::watch_inbox(&cfg, Arc::clone(&clock), &send_by, stop, |_| {
+            workflow::watch_inbox(&app, &send_by, stop, |_| {
                 health.polls.fetch_add(1, Ordering::Relaxed);
                 health
                     .last_poll
-                    .store(clock.now().timestamp(), Ordering::Relaxed);
+                    .store(app.clock.now().timestamp(), Ordering::Relaxed);
             })
             .await
         })
     };
     let sender = tokio::spawn(send(
-        Arc::clone(&cfg),
-        store.clone(),
-        Arc::clone(&clock),
+        Arc::clone(&app),
         Arc::clone(&wake_sender),
         until_stopped(stopped.clone()),
     ));
@@ -175,14 +170,13 @@ pub async fn run(
 /// The scheduler: runs every due job once (catching up at start), then sleeps until the
 /// next one.
 async fn schedule(
-    cfg: Arc<Config>,
-    store: Store,
-    clock: Arc<dyn Clock>,
+    app: Arc<App>,
     health: Arc<Health>,
     wake_sender: Arc<tokio::sync::Notify>,
     stop: impl Future<Output = ()>,
 ) -> Result<()> {
     tokio::pin!(stop);
+    let (cfg, store, clock) = (&app.cfg, &app.store, &app.clock);
     let timetable = cfg.schedule.timetable();
     let tz = cfg.schedule.timezone;
     loop {
@@ -199,7 +193,7 @@ async fn schedule(
                 }
             }
             tracing::info!(job = due.job.name(), scheduled_for = %due.key, "running");
-            let run = run_job(&cfg, &store, &clock, &due);
+            let run = run_job(&app, &due);
             let outcome = tokio::select! {
                 r = run => r,
                 _ = &mut stop => return Ok(()),
@@ -243,8 +237,9 @@ async fn schedule(
 }
 
 /// Runs one scheduled job; its outcome in words.
-async fn run_job(cfg: &Config, store: &Store, clock: &Arc<dyn Clock>, due: &Due) -> Result<String> {
-    let local = cfg
+async fn run_job(app: &App, due: &Due) -> Result<String> {
+    let local = app
+        .cfg
         .schedule
         .timezone
         .from_utc_datetime(&due.scheduled_for.naive_utc())
@@ -253,7 +248,7 @@ async fn run_job(cfg: &Config, store: &Store, clock: &Arc<dyn Clock>, due: &Due)
     // Jobs work for the day they were scheduled on, even if they end after midnight.
     Ok(match due.job {
         Job::Dispatch => {
-            let r = workflow::dispatch_then(cfg, Arc::clone(clock), Some(cycle), None).await?;
+            let r = workflow::dispatch_then(app, Some(cycle), None).await?;
             format!("cycle {cycle}: {} messages queued", r.enqueued)
         }
         Job::Reminder | Job::DeadlineAlert => {
@@ -264,13 +259,13 @@ async fn run_job(cfg: &Config, store: &Store, clock: &Arc<dyn Clock>, due: &Due)
             };
             // A reminder caught up at start right after a caught-up circulation would
             // arrive minutes after it.
-            let opened = store.cycle_opened_at(cycle).await?;
+            let opened = app.store.cycle_opened_at(cycle).await?;
             if opened.is_some_and(|t| t > crate::clock::db_time(due.scheduled_for)) {
                 return Ok(format!(
                     "nothing sent: cycle {cycle} was circulated after this reminder was due"
                 ));
             }
-            let r = chase::remind(cfg, clock.as_ref(), Some(cycle), kind, Some(local)).await?;
+            let r = chase::remind(app, Some(cycle), kind, Some(local)).await?;
             match r.note {
                 Some(n) => format!("nothing sent: {n}"),
                 None => format!(
@@ -280,14 +275,14 @@ async fn run_job(cfg: &Config, store: &Store, clock: &Arc<dyn Clock>, due: &Due)
             }
         }
         Job::Digest => {
-            let r = chase::digest(cfg, clock.as_ref(), Some(cycle)).await?;
+            let r = chase::digest(app, Some(cycle)).await?;
             match r.note {
                 Some(n) => format!("nothing sent: {n}"),
                 None => format!("cycle {cycle}: digest to {} experts", r.enqueued),
             }
         }
         Job::ReviewAlert => {
-            let r = chase::review_alert(cfg, clock.as_ref(), due.scheduled_for).await?;
+            let r = chase::review_alert(app, due.scheduled_for).await?;
             match r.note {
                 Some(n) => format!("nothing sent: {n}"),
                 None => format!(
@@ -297,7 +292,7 @@ async fn run_job(cfg: &Config, store: &Store, clock: &Arc<dyn Clock>, due: &Due)
             }
         }
         Job::Deadlines => {
-            let r = chase::deadline_alerts(cfg, clock.as_ref(), Some(local)).await?;
+            let r = chase::deadline_alerts(app, Some(local)).await?;
             format!("{} alerts due today, {} queued", r.due.len(), r.enqueued)
         }
     })
@@ -306,24 +301,19 @@ async fn run_job(cfg: &Config, store: &Store, clock: &Arc<dyn Clock>, due: &Due)
 /// The sender: sends what is queued whenever a job has queued something, and every few
 /// seconds for what came due (retries, receipts).
 async fn send(
-    cfg: Arc<Config>,
-    store: Store,
-    clock: Arc<dyn Clock>,
+    app: Arc<App>,
     wake: Arc<tokio::sync::Notify>,
     stop: impl Future<Output = ()>,
 ) -> Result<()> {
     tokio::pin!(stop);
     let mut backoff = Duration::from_secs(1);
-    let mut sender: Option<Arc<Sender>> = None;
     loop {
         let pass = async {
-            if sender.is_none() {
-                sender = Some(Arc::new(Sender::new(&cfg.outbound).await?));
-            }
-            match &sender {
-                Some(s) => s.drain(&store, Arc::clone(&clock), Duration::ZERO).await,
-                None => Ok(Default::default()),
-            }
+            app.sender()
+                .await?
+                .drain(&app.store, Arc::clone(&app.clock), Duration::ZERO)
+                .await
+                .context("sending the outbox")
         };
         let wait = match tokio::select! { r = pass => r, _ = &mut stop => return Ok(()) } {
             Ok(r) => {
@@ -334,8 +324,8 @@ async fn send(
                 SEND_EVERY
             }
             Err(e) => {
-                tracing::warn!("sending: {e}; trying again in {} s", backoff.as_secs());
-                sender = None;
+                tracing::warn!("sending: {e:#}; trying again in {} s", backoff.as_secs());
+                app.renew_sender().await;
                 let b = backoff;
                 backoff = (backoff * 2).min(Duration::from_secs(300));
                 b

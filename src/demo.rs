@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, TimeZone, Utc};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 
+use crate::app::App;
 use crate::clock::{Clock, TestClock};
 use crate::config::Config;
 use crate::model::{Contact, Cycle, PartyKind, Status};
@@ -54,10 +55,12 @@ impl Running {
 /// Runs `cycle` as a month (see the module's words); `say` is told each step. Returns
 /// what happened, with the daemon still running.
 pub async fn month(
-    cfg: Arc<Config>,
+    app: Arc<App>,
+    clock: &TestClock,
     cycle: Cycle,
     say: &(dyn Fn(&str) + Sync),
 ) -> Result<(MonthReport, Running)> {
+    let cfg = Arc::clone(&app.cfg);
     let tz = cfg.schedule.timezone;
     let at = |day: u32, hour: u32| -> DateTime<Utc> {
         let local = cycle.day(day).and_hms_opt(hour, 0, 0).unwrap_or_default();
@@ -65,12 +68,11 @@ pub async fn month(
             .earliest()
             .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
     };
-    let clock = Arc::new(TestClock::new(at(1, 8)));
+    clock.set(at(1, 8));
     let (ready, started) = tokio::sync::oneshot::channel();
     let (halt, halted) = tokio::sync::oneshot::channel::<()>();
     let daemon = tokio::spawn(crate::daemon::run(
-        Arc::clone(&cfg),
-        Arc::clone(&clock) as Arc<dyn Clock>,
+        Arc::clone(&app),
         async move {
             let _ = halted.await;
         },
@@ -84,7 +86,7 @@ pub async fn month(
             bail!("the daemon stopped before it started");
         }
     };
-    let (store, index) = crate::app::open_seeded(&cfg).await?;
+    let (store, index) = (&app.store, &app.index);
     let mut report = MonthReport {
         recipients: 0,
         workbooks: 0,
@@ -96,7 +98,7 @@ pub async fn month(
     };
 
     say(&format!("{}: the circulation", day_name(cycle, 1)));
-    run_until(&cfg, &clock, &store, at(1, 9), "dispatch").await?;
+    run_until(&cfg, clock, store, at(1, 9), "dispatch").await?;
     let circulated = store
         .outbox_contacts(crate::workflow::CIRCULATION, cycle)
         .await?;
@@ -129,7 +131,7 @@ pub async fn month(
                 let kind = index.get(&c.party).map(|p| p.kind);
                 let mut needs = base.clone();
                 let edited = edit(&mut needs, c, kind);
-                let workbook = crate::workflow::workbook_as_edited(&cfg, &index, cycle, needs, c)?;
+                let workbook = crate::workflow::workbook_as_edited(&cfg, index, cycle, needs, c)?;
                 report.workbooks += 1;
                 letter(
                     &cfg,
@@ -182,7 +184,7 @@ pub async fn month(
         ),
     ] {
         say(&format!("{}: {what}", day_name(cycle, day)));
-        run_until(&cfg, &clock, &store, at(day, 9), job).await?;
+        run_until(&cfg, clock, store, at(day, 9), job).await?;
     }
     let subs = store.submissions().await?;
     report.submissions = subs.len();
@@ -358,8 +360,8 @@ fn deliver(cfg: &Config, name: &str, raw: &[u8]) -> Result<()> {
 
 /// The demo's expert login: user `demo` with a new random password each run (printed,
 /// so nothing fixed is left behind in the demo's database).
-pub async fn expert_login(cfg: &Config, now: DateTime<Utc>) -> Result<(String, String)> {
-    let store = crate::app::open(cfg).await?;
+pub async fn expert_login(app: &App, now: DateTime<Utc>) -> Result<(String, String)> {
+    let store = &app.store;
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
     let password = hex::encode(bytes);
@@ -368,6 +370,5 @@ pub async fn expert_login(cfg: &Config, now: DateTime<Utc>) -> Result<(String, S
         .put_user("demo", crate::store::users::Role::Expert, &hash, now)
         .await
         .context("adding the demo expert")?;
-    store.close().await;
     Ok(("demo".into(), password))
 }

@@ -10,10 +10,11 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use needsd::app::{self, ExportRequest, ImportReport, RowsRefused};
+use needsd::app::App;
 use needsd::clock::{Clock, SystemClock};
 use needsd::config::{Config, ConfigError, ProcessEnv};
 use needsd::model::{Cycle, EmailAddress, PartyCode};
+use needsd::workflow::files::{self, ExportRequest, ImportReport, RowsRefused};
 
 #[derive(Parser)]
 #[command(
@@ -378,23 +379,29 @@ fn usage<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T> {
 }
 
 async fn try_main(cli: Cli) -> Result<()> {
-    let clock = SystemClock;
     if let Command::Demo { dir, listen } = &cli.command {
-        return demo(dir, *listen, &clock).await;
+        return demo(dir, *listen).await;
     }
-    let cfg = Config::load(cli.config.as_deref(), &ProcessEnv)?;
+    let cfg = Arc::new(Config::load(cli.config.as_deref(), &ProcessEnv)?);
+    let system: Arc<dyn Clock> = Arc::new(SystemClock);
+    if let Command::Init = cli.command {
+        let (app, r) = App::init(cfg, system).await?;
+        println!(
+            "Database ready ({}); {} parties known, {} new.",
+            app.cfg.database.url, r.parties, r.new_parties
+        );
+        app.close().await;
+        return Ok(());
+    }
+    // The one App of this process: every command below works with it.
+    let app = Arc::new(App::open(cfg, system).await?);
+    let (cfg, clock) = (&*app.cfg, &*app.clock);
     match cli.command {
-        Command::Init => {
-            let r = app::init(&cfg).await?;
-            println!(
-                "Database ready ({}); {} parties known, {} new.",
-                cfg.database.url, r.parties, r.new_parties
-            );
-        }
+        Command::Init => unreachable!("handled above"),
         Command::Parties {
             cmd: ListCmd::List { json },
         } => {
-            let parties = app::parties(&cfg).await?;
+            let parties = files::parties(&app);
             if json {
                 let list: Vec<_> = parties
                     .iter()
@@ -425,11 +432,11 @@ async fn try_main(cli: Cli) -> Result<()> {
         }
         Command::Contacts { cmd } => match cmd {
             ContactsCmd::Import { file, skip_bad } => {
-                let r = app::import_contacts(&cfg, &clock, &file, skip_bad).await?;
+                let r = files::import_contacts(&app, &file, skip_bad).await?;
                 report_import(&file, "contacts", &r);
             }
             ContactsCmd::List { json } => {
-                let contacts = app::contacts(&cfg).await?;
+                let contacts = files::contacts(&app).await?;
                 if json {
                     let list: Vec<_> = contacts
                         .iter()
@@ -471,7 +478,7 @@ async fn try_main(cli: Cli) -> Result<()> {
         },
         Command::Matrix { cmd } => match cmd {
             MatrixCmd::Import { file, skip_bad } => {
-                let r = app::import_matrix(&cfg, &clock, &file, skip_bad).await?;
+                let r = files::import_matrix(&app, &file, skip_bad).await?;
                 report_import(&file, "needs", &r);
             }
             MatrixCmd::Export {
@@ -497,7 +504,7 @@ async fn try_main(cli: Cli) -> Result<()> {
                     )
                     .into());
                 }
-                let bytes = app::export_matrix(&cfg, &clock, &req).await?;
+                let bytes = files::export_matrix(&app, &req).await?;
                 needsd::fsutil::write_atomic(&out, &bytes)
                     .with_context(|| format!("cannot write {}", out.display()))?;
                 println!("Wrote {} ({} bytes).", out.display(), bytes.len());
@@ -512,8 +519,8 @@ async fn try_main(cli: Cli) -> Result<()> {
             let cycle = cycle
                 .map(|c| usage(Cycle::parse(&c), "--cycle"))
                 .transpose()?;
-            let r = match app::check(&cfg, &file, as_party.as_deref(), cycle).await {
-                Err(e) if e.is::<app::UnknownParty>() => return Err(Usage(e.to_string()).into()),
+            let r = match files::check(&app, &file, as_party.as_deref(), cycle).await {
+                Err(e) if e.is::<files::UnknownParty>() => return Err(Usage(e.to_string()).into()),
                 other => other?,
             };
             if json {
@@ -526,7 +533,7 @@ async fn try_main(cli: Cli) -> Result<()> {
             let cycle = cycle
                 .map(|c| usage(Cycle::parse(&c), "--cycle"))
                 .transpose()?;
-            let r = needsd::workflow::dispatch(&cfg, Arc::new(SystemClock), cycle).await?;
+            let r = needsd::workflow::dispatch(&app, cycle).await?;
             if json {
                 print_json(&r)?;
             } else {
@@ -543,7 +550,6 @@ async fn try_main(cli: Cli) -> Result<()> {
             let cycle = cycle
                 .map(|c| usage(Cycle::parse(&c), "--cycle"))
                 .transpose()?;
-            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             // On the deadline day the reminder says that today is the last day.
             let today = clock
                 .now()
@@ -555,10 +561,8 @@ async fn try_main(cli: Cli) -> Result<()> {
             } else {
                 needsd::workflow::Chase::Reminder
             };
-            let r =
-                needsd::workflow::chase::remind(&cfg, clock.as_ref(), cycle, kind, None).await?;
-            let send =
-                needsd::workflow::send_now(&cfg, clock, needsd::workflow::DISPATCH_WAIT).await?;
+            let r = needsd::workflow::chase::remind(&app, cycle, kind, None).await?;
+            let send = needsd::workflow::send_now(&app, needsd::workflow::DISPATCH_WAIT).await?;
             if json {
                 print_json(&json!({ "remind": r, "send": send }))?;
             } else {
@@ -576,13 +580,8 @@ async fn try_main(cli: Cli) -> Result<()> {
         }
         Command::Run => {
             eprintln!("needsd: running; SIGTERM or Ctrl-C stops");
-            needsd::daemon::run(
-                Arc::new(cfg),
-                Arc::new(SystemClock),
-                needsd::workflow::shutdown_signal(),
-                None,
-            )
-            .await?;
+            needsd::daemon::run(Arc::clone(&app), needsd::workflow::shutdown_signal(), None)
+                .await?;
         }
         Command::Deadline { cmd } => match cmd {
             DeadlineCmd::Add {
@@ -599,8 +598,8 @@ async fn try_main(cli: Cli) -> Result<()> {
                 if title.trim().is_empty() {
                     return Err(Usage("the deadline needs a title".into()).into());
                 }
-                let store = needsd::store::Store::open(&cfg.database.url).await?;
-                let id = store
+                let id = app
+                    .store
                     .add_deadline(title.trim(), due, owner.as_str(), &alert_days, clock.now())
                     .await?;
                 println!(
@@ -609,8 +608,7 @@ async fn try_main(cli: Cli) -> Result<()> {
                 );
             }
             DeadlineCmd::List { json } => {
-                let store = needsd::store::Store::open(&cfg.database.url).await?;
-                let list = store.deadlines().await?;
+                let list = app.store.deadlines().await?;
                 if json {
                     print_json(&list)?;
                 } else {
@@ -635,14 +633,9 @@ async fn try_main(cli: Cli) -> Result<()> {
         Command::Ingest { once, json } => {
             if !once {
                 eprintln!("needsd: watching the inbox; SIGTERM or Ctrl-C stops");
-                return needsd::workflow::ingest_watch(&cfg, Arc::new(SystemClock)).await;
+                return needsd::workflow::ingest_watch(&app).await;
             }
-            let r = needsd::workflow::ingest_once(
-                &cfg,
-                Arc::new(SystemClock),
-                &needsd::workflow::SendBy::Pass,
-            )
-            .await?;
+            let r = needsd::workflow::ingest_once(&app, &needsd::workflow::SendBy::Pass).await?;
             if json {
                 print_json(&r)?;
             } else {
@@ -664,7 +657,7 @@ async fn try_main(cli: Cli) -> Result<()> {
             if id.is_some() == all {
                 return Err(Usage("reparse needs a message id or --all (not both)".into()).into());
             }
-            let d = needsd::workflow::reparse(&cfg, Arc::new(SystemClock), id).await?;
+            let d = needsd::workflow::reparse(&app, id).await?;
             if json {
                 print_json(&d)?;
             } else {
@@ -677,24 +670,24 @@ async fn try_main(cli: Cli) -> Result<()> {
             let cycle = cycle
                 .map(|c| usage(Cycle::parse(&c), "cycle"))
                 .transpose()?;
-            let s = needsd::workflow::cycle_status(&cfg, &clock, cycle).await?;
+            let s = needsd::workflow::cycle_status(&app, cycle).await?;
             if json {
                 print_json(&s)?;
             } else {
                 print_status(&s)?;
             }
         }
-        Command::Review { cmd } => review(&cfg, &clock, cmd).await?,
-        Command::Users { cmd } => users(&cfg, &clock, cmd).await?,
+        Command::Review { cmd } => review(&app, cmd).await?,
+        Command::Users { cmd } => users(&app, cmd).await?,
         Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(())
 }
 
-async fn review(cfg: &Config, clock: &SystemClock, cmd: ReviewCmd) -> Result<()> {
+async fn review(app: &App, cmd: ReviewCmd) -> Result<()> {
     use needsd::review::Verdict;
     use needsd::store::review::{DecideError, Decision, Pick, SubmissionFilter};
-    let (store, _) = app::open_seeded(cfg).await?;
+    let (cfg, clock, store) = (&*app.cfg, &*app.clock, &app.store);
     let reviewer = |r: Option<String>| {
         r.or_else(|| std::env::var("USER").ok())
             .unwrap_or_else(|| "cli".into())
@@ -705,7 +698,7 @@ async fn review(cfg: &Config, clock: &SystemClock, cmd: ReviewCmd) -> Result<()>
                 state,
                 ..Default::default()
             };
-            let list = needsd::workflow::review::list(&store, &filter).await?;
+            let list = needsd::workflow::review::list(store, &filter).await?;
             if json {
                 return print_json(&needsd::workflow::review::list_json(&list));
             }
@@ -731,7 +724,7 @@ async fn review(cfg: &Config, clock: &SystemClock, cmd: ReviewCmd) -> Result<()>
             );
         }
         ReviewCmd::Show { id, json } => {
-            let Some(shown) = needsd::workflow::review::show(&store, id).await? else {
+            let Some(shown) = needsd::workflow::review::show(store, id).await? else {
                 return Err(Usage(format!("there is no submission {id}")).into());
             };
             if json {
@@ -790,7 +783,7 @@ async fn review(cfg: &Config, clock: &SystemClock, cmd: ReviewCmd) -> Result<()>
         },
         now: clock.now(),
     };
-    let out = match needsd::workflow::review::decide(cfg, &store, &d).await {
+    let out = match needsd::workflow::review::decide(app, &d).await {
         Ok(out) => out,
         Err(DecideError::Refused(r)) => {
             let moved = r
@@ -809,16 +802,8 @@ async fn review(cfg: &Config, clock: &SystemClock, cmd: ReviewCmd) -> Result<()>
         }
         Err(e) => return Err(e.into()),
     };
-    store.close().await;
     let send = if out.settled.is_some() && cfg.mail.notify_decisions {
-        Some(
-            needsd::workflow::send_now(
-                cfg,
-                Arc::new(SystemClock),
-                std::time::Duration::from_secs(30),
-            )
-            .await?,
-        )
+        Some(needsd::workflow::send_now(app, std::time::Duration::from_secs(30)).await?)
     } else {
         None
     };
@@ -912,9 +897,9 @@ fn print_submission(s: &needsd::workflow::review::Shown) -> Result<()> {
     Ok(())
 }
 
-async fn users(cfg: &Config, clock: &SystemClock, cmd: UsersCmd) -> Result<()> {
+async fn users(app: &App, cmd: UsersCmd) -> Result<()> {
     use needsd::web::auth;
-    let store = app::open(cfg).await?;
+    let (store, clock) = (&app.store, &*app.clock);
     match cmd {
         UsersCmd::Add { name, role } => {
             let (name, role) = auth::check_user(&name, &role).map_err(|e| Usage(e.to_string()))?;
@@ -1052,7 +1037,7 @@ fn report_import(file: &Path, what: &str, r: &ImportReport) {
     let skipped = if r.skipped.is_empty() {
         String::new()
     } else {
-        format!(", {} skipped", app::rows_phrase(&r.skipped))
+        format!(", {} skipped", files::rows_phrase(&r.skipped))
     };
     println!(
         "{}: {} {what} added{updated}{skipped}.",
@@ -1061,7 +1046,7 @@ fn report_import(file: &Path, what: &str, r: &ImportReport) {
     );
 }
 
-fn print_check(r: &app::CheckReport) -> Result<()> {
+fn print_check(r: &files::CheckReport) -> Result<()> {
     use std::fmt::Write as _;
     // Built first and written once, so a closed pipe is an error, not a panic.
     let mut text = String::new();
@@ -1206,22 +1191,26 @@ const DEMO_MATRIX: &[u8] = include_bytes!("../config/demo/matrix.csv");
 
 /// Sets up a demo folder on the embedded defaults: database, parties, sample contacts and
 /// matrix, and circulates the coming cycle to the file outbox (one .eml per recipient).
-async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>, clock: &dyn Clock) -> Result<()> {
+async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::env::set_current_dir(dir).with_context(|| format!("cannot enter {}", dir.display()))?;
     let mut cfg = Config::load(None, &ProcessEnv)?;
     if let Some(l) = listen {
         cfg.web.listen = l;
     }
-    let r = app::init(&cfg).await?;
+    // The demo's month runs on a clock of its own, starting from now.
+    let clock = Arc::new(needsd::clock::TestClock::new(SystemClock.now()));
+    let (app, r) = App::init(Arc::new(cfg), Arc::clone(&clock) as Arc<dyn Clock>).await?;
+    let app = Arc::new(app);
+    let cfg = &app.cfg;
     println!("needsd demo in {}", std::env::current_dir()?.display());
     println!("  database {}: {} parties", cfg.database.url, r.parties);
     needsd::fsutil::write_atomic(Path::new("sample/contacts.csv"), DEMO_CONTACTS)?;
     needsd::fsutil::write_atomic(Path::new("sample/matrix.csv"), DEMO_MATRIX)?;
-    let c = app::import_contacts(&cfg, clock, Path::new("sample/contacts.csv"), false).await?;
+    let c = files::import_contacts(&app, Path::new("sample/contacts.csv"), false).await?;
     println!("  contacts: {} added, {} updated", c.added, c.updated);
-    if app::need_count(&cfg).await? == 0 {
-        let m = app::import_matrix(&cfg, clock, Path::new("sample/matrix.csv"), false).await?;
+    if files::need_count(&app).await? == 0 {
+        let m = files::import_matrix(&app, Path::new("sample/matrix.csv"), false).await?;
         println!("  matrix: {} needs imported", m.added);
     }
     let cycle = Cycle::of_date(
@@ -1231,13 +1220,12 @@ async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>, clock: &dyn Cloc
             .date_naive(),
     )
     .next();
-    let all = app::export_matrix(&cfg, clock, &ExportRequest::default()).await?;
+    let all = files::export_matrix(&app, &ExportRequest::default()).await?;
     needsd::fsutil::write_atomic(Path::new("workbooks/matrix.xlsx"), &all)?;
     println!("  workbook: workbooks/matrix.xlsx (the matrix as it is now)");
     println!("The month of {cycle}, on a simulated clock:");
     let say = |line: &str| println!("  {line}");
-    let cfg = Arc::new(cfg);
-    let (r, running) = needsd::demo::month(Arc::clone(&cfg), cycle, &say).await?;
+    let (r, running) = needsd::demo::month(Arc::clone(&app), &clock, cycle, &say).await?;
     println!(
         "Done: {} submissions ({} awaiting review) from {} recipients; {} did not answer.",
         r.submissions, r.pending, r.recipients, r.silent
@@ -1247,7 +1235,7 @@ async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>, clock: &dyn Cloc
     );
     println!("  `needsd cycle status {cycle}` in this folder shows where the cycle stands.");
     let web = r.web;
-    let (user, password) = needsd::demo::expert_login(&cfg, clock.now()).await?;
+    let (user, password) = needsd::demo::expert_login(&app, SystemClock.now()).await?;
     println!("The review UI is running: http://{web}/");
     println!("  log in as {user}, password {password} (an expert; new each run)");
     println!("  operators: http://{web}/healthz and http://{web}/metrics. Ctrl-C stops it.");

@@ -471,7 +471,6 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
             .unwrap()
     };
     let (forged, stranger) = (id_of("adv-2@resp.test"), id_of("adv-3@resp.test"));
-    let cfg = p.in_process_config();
     let receipts_to = |who: &str| {
         outbox_rows(&p)
             .iter()
@@ -480,10 +479,8 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
     };
     let before = receipts_to("grace@resp.test");
     for id in [forged, stranger] {
-        with_store(&p, async |s| {
-            needsd::workflow::review::accept(&cfg, &s, id, None, "ann", at("2026-12-02T11:00:00Z"))
-                .await
-                .map_err(|e| needsd::store::StoreError::Corrupt(e.to_string()))
+        with_app(&p, at("2026-12-02T11:00:00Z"), async |app| {
+            Ok(needsd::workflow::review::accept(app, id, None, "ann").await?)
         });
     }
     assert_eq!(receipts_to("grace@resp.test"), before + 1);

@@ -213,7 +213,7 @@ impl FromRequestParts<State> for Authed {
             return Err(refuse());
         };
         let key = session_key(value);
-        match s.store.session(&key, s.clock.now()).await {
+        match s.app.store.session(&key, s.app.clock.now()).await {
             Ok(Some(session)) => Ok(Authed {
                 user: session.user,
                 csrf: session.csrf_token,

@@ -14,10 +14,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use thiserror::Error;
 
-use crate::clock::Clock;
-use crate::config::Config;
+use crate::app::App;
 use crate::daemon::Health;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 /// Password checks run at once; each takes argon2's memory (19 MiB) and a core.
 const PASSWORD_CHECKS: usize = 4;
@@ -25,10 +24,9 @@ const PASSWORD_CHECKS: usize = 4;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct State {
-    pub store: Store,
+    /// The process's composition root: config, clock, store, parties, templates.
+    pub app: Arc<App>,
     pub health: Arc<Health>,
-    pub cfg: Arc<Config>,
-    pub clock: Arc<dyn Clock>,
     limiter: Arc<auth::Limiter>,
     /// Password checks (argon2) allowed at once.
     password_checks: Arc<tokio::sync::Semaphore>,
@@ -38,19 +36,15 @@ pub struct State {
 
 impl State {
     pub fn new(
-        store: Store,
+        app: Arc<App>,
         health: Arc<Health>,
-        cfg: Arc<Config>,
-        clock: Arc<dyn Clock>,
         wake_sender: Option<Arc<tokio::sync::Notify>>,
     ) -> Result<Self, WebError> {
         // A broken page template stops the daemon at start, not at the first request.
         environment()?;
         Ok(Self {
-            store,
+            app,
             health,
-            cfg,
-            clock,
             limiter: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(PASSWORD_CHECKS)),
             wake_sender,

@@ -30,13 +30,13 @@ impl FromRequestParts<State> for Ops {
         let client = super::auth::client_address(
             peer,
             super::auth::forwarded_for(&parts.headers),
-            &s.cfg.web.trusted_proxies,
+            &s.app.cfg.web.trusted_proxies,
         );
         let authorization = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let token = s.cfg.web.ops_token.as_ref().map(|t| t.expose());
+        let token = s.app.cfg.web.ops_token.as_ref().map(|t| t.expose());
         if ops_allowed(client, token, authorization) {
             Ok(Ops)
         } else {
@@ -81,7 +81,7 @@ fn unavailable(e: &dyn std::fmt::Display) -> Response {
 
 /// `ok` (200) whenever the database answers; `database unavailable` (503) when it does not.
 pub async fn healthz(_: Ops, Extract(s): Extract<State>) -> Response {
-    match s.store.ping().await {
+    match s.app.store.ping().await {
         Ok(()) => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             "ok\n",
@@ -93,7 +93,7 @@ pub async fn healthz(_: Ops, Extract(s): Extract<State>) -> Response {
 
 /// Prometheus text format.
 pub async fn metrics(_: Ops, Extract(s): Extract<State>) -> Response {
-    let g = match s.store.gauges().await {
+    let g = match s.app.store.gauges().await {
         Ok(g) => g,
         Err(e) => return unavailable(&e),
     };

@@ -119,7 +119,7 @@ fn login_page(
         &token,
         "/login",
         3600,
-        s.cfg.web.secure_cookie,
+        s.app.cfg.web.secure_cookie,
     );
     Ok((status, [(header::SET_COOKIE, cookie)], html).into_response())
 }
@@ -131,8 +131,9 @@ pub async fn login_form(
 ) -> Page {
     let next = safe_next(q.next.as_deref());
     if let Some(c) = auth::cookie(&headers, SESSION_COOKIE)
-        && s.store
-            .session(&auth::session_key(c), s.clock.now())
+        && s.app
+            .store
+            .session(&auth::session_key(c), s.app.clock.now())
             .await?
             .is_some()
     {
@@ -167,7 +168,7 @@ pub async fn login(
     let address = auth::client_address(
         peer.ip(),
         auth::forwarded_for(&headers),
-        &s.cfg.web.trusted_proxies,
+        &s.app.cfg.web.trusted_proxies,
     )
     .to_string();
     let now = std::time::Instant::now();
@@ -176,7 +177,7 @@ pub async fn login(
     if !wait.is_zero() {
         tokio::time::sleep(wait).await;
     }
-    let user = s.store.user_by_name(&name).await?.filter(|u| u.active);
+    let user = s.app.store.user_by_name(&name).await?.filter(|u| u.active);
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = f.password;
     // Each check costs ~20 MB and a core for a while: a few at a time, the rest wait.
@@ -208,9 +209,10 @@ pub async fn login(
     s.limiter.succeeded(&name, &address);
     let cookie = auth::random_token()?;
     let csrf = auth::random_token()?;
-    let hours = i64::from(s.cfg.web.session_hours);
-    let at = s.clock.now();
-    s.store
+    let hours = i64::from(s.app.cfg.web.session_hours);
+    let at = s.app.clock.now();
+    s.app
+        .store
         .create_session(
             &auth::session_key(&cookie),
             user.id,
@@ -220,7 +222,7 @@ pub async fn login(
         )
         .await?;
     tracing::info!(user = %user.name, "logged in");
-    let secure = s.cfg.web.secure_cookie;
+    let secure = s.app.cfg.web.secure_cookie;
     // Appended, not inserted: two cookies are set.
     Ok((
         StatusCode::SEE_OTHER,
@@ -243,14 +245,14 @@ pub async fn login(
 pub struct Empty {}
 
 pub async fn logout(Extract(s): Extract<State>, p: Posted<Empty>) -> Page {
-    s.store.delete_session(&p.auth.key).await?;
+    s.app.store.delete_session(&p.auth.key).await?;
     Ok((
         StatusCode::SEE_OTHER,
         [
             (header::LOCATION, "/login".to_string()),
             (
                 header::SET_COOKIE,
-                auth::set_cookie(SESSION_COOKIE, "", "/", 0, s.cfg.web.secure_cookie),
+                auth::set_cookie(SESSION_COOKIE, "", "/", 0, s.app.cfg.web.secure_cookie),
             ),
         ],
     )
@@ -270,19 +272,20 @@ const UNREADABLE_SHOWN: i64 = 20;
 pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<CycleQuery>) -> Page {
     let cycle = match q.cycle.as_deref().filter(|c| !c.trim().is_empty()) {
         Some(c) => Cycle::parse(c).map_err(|e| WebError::BadRequest(format!("cycle: {e}")))?,
-        None => match s.store.latest_cycle().await? {
+        None => match s.app.store.latest_cycle().await? {
             Some(c) => c,
             None => Cycle::of_date(
-                s.clock
+                s.app
+                    .clock
                     .now()
-                    .with_timezone(&s.cfg.schedule.timezone)
+                    .with_timezone(&s.app.cfg.schedule.timezone)
                     .date_naive(),
             ),
         },
     };
-    let counts = s.store.cycle_counts(cycle).await?;
-    let facts = s.store.digest_facts(cycle).await?;
-    let per_day = s.store.replies_per_day(cycle).await?;
+    let counts = s.app.store.cycle_counts(cycle).await?;
+    let facts = s.app.store.digest_facts(cycle).await?;
+    let per_day = s.app.store.replies_per_day(cycle).await?;
     let most = per_day.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     // Bars of an SVG chart: 24 px apart, up to 100 px tall.
     let bars: Vec<minijinja::Value> = per_day
@@ -294,7 +297,7 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
             label => day.get(8..10).unwrap_or(day) }
         })
         .collect();
-    let (unreadable, unreadable_total) = s.store.unreadable(UNREADABLE_SHOWN).await?;
+    let (unreadable, unreadable_total) = s.app.store.unreadable(UNREADABLE_SHOWN).await?;
     page(
         "dashboard.html",
         &a,
@@ -303,7 +306,7 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
             unreadable => v(&unreadable),
             unreadable_total => unreadable_total,
             cycle => cycle.to_string(),
-            deadline => s.cfg.deadline_text(cycle),
+            deadline => s.app.cfg.deadline_text(cycle),
             previous => cycle.previous().to_string(),
             next => cycle.next().to_string(),
             counts => v(&counts),
@@ -349,9 +352,9 @@ pub async fn submissions(
             _ => None,
         },
     };
-    let list = s.store.find_submissions(&filter).await?;
+    let list = s.app.store.find_submissions(&filter).await?;
     let ids: Vec<i64> = list.iter().map(|x| x.id).collect();
-    let changes = s.store.proposals_of(&ids).await?;
+    let changes = s.app.store.proposals_of(&ids).await?;
     let rows: Vec<minijinja::Value> = list
         .iter()
         .map(|sub| {
@@ -406,7 +409,9 @@ async fn submission_page(
     refusals: &[crate::review::Refusal],
     status: StatusCode,
 ) -> Page {
-    let shown = flow::show(&s.store, id).await?.ok_or(WebError::NotFound)?;
+    let shown = flow::show(&s.app.store, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let pending = shown.changes.iter().filter(|c| c.is_pending()).count();
     // A refusal for a need that moved offers the same decision again, confirming the
     // values shown: one token per change, and one for all of them.
@@ -486,9 +491,9 @@ pub async fn decide(
         } else {
             Confirm::Seen(f.confirm.as_str())
         },
-        now: s.clock.now(),
+        now: s.app.clock.now(),
     };
-    match flow::decide(&s.cfg, &s.store, &d).await {
+    match flow::decide(&s.app, &d).await {
         Ok(out) => {
             tracing::info!(submission = id, reviewer = %p.auth.user.name, approved = out.approved.len(),
                            rejected = out.rejected.len(), "decision recorded");
@@ -536,7 +541,7 @@ pub async fn accept(
         // Contacts decide whose replies are trusted: only an admin adds one.
         p.auth.admin()?;
     }
-    match flow::accept(&s.cfg, &s.store, id, add, &p.auth.user.name, s.clock.now()).await {
+    match flow::accept(&s.app, id, add, &p.auth.user.name).await {
         Ok(_) => {
             // Its receipt, when it has one, goes out at once.
             if let Some(w) = &s.wake_sender {
@@ -561,8 +566,9 @@ pub async fn refuse(
 ) -> Page {
     let id = id_of(&id)?;
     match s
+        .app
         .store
-        .refuse_sender(id, &p.form.reason, &p.auth.user.name, s.clock.now())
+        .refuse_sender(id, &p.form.reason, &p.auth.user.name, s.app.clock.now())
         .await
     {
         Ok(()) => Ok(see_other(&format!("/submissions/{id}?done=refused"))),
@@ -577,7 +583,7 @@ pub async fn attachment(
     Path((id, n)): Path<(String, String)>,
 ) -> Page {
     let n: usize = n.parse().map_err(|_| WebError::NotFound)?;
-    let a = flow::attachment(&s.store, id_of(&id)?, n)
+    let a = flow::attachment(&s.app.store, id_of(&id)?, n)
         .await?
         .ok_or(WebError::NotFound)?;
     let safe: String = a
@@ -664,7 +670,7 @@ impl MatrixQuery {
 }
 
 pub async fn matrix(Extract(s): Extract<State>, a: Authed, Query(q): Query<MatrixQuery>) -> Page {
-    let all = s.store.needs().await?;
+    let all = s.app.store.needs().await?;
     let mut states: Vec<&str> = all.iter().map(|n| n.state.as_str()).collect();
     states.sort_unstable();
     states.dedup();
@@ -687,7 +693,7 @@ pub async fn matrix(Extract(s): Extract<State>, a: Authed, Query(q): Query<Matri
             rows => rows,
             total => all.len(),
             states => states,
-            areas => s.cfg.areas.iter().map(|x| context!{ code => x.code.as_str(), label => x.label.as_str() }).collect::<Vec<_>>(),
+            areas => s.app.cfg.areas.iter().map(|x| context!{ code => x.code.as_str(), label => x.label.as_str() }).collect::<Vec<_>>(),
             priorities => Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             statuses => Status::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             export => format!("/matrix.xlsx?{}", q.query_string()),
@@ -704,20 +710,22 @@ pub async fn matrix_xlsx(
     Query(q): Query<MatrixQuery>,
 ) -> Page {
     let mut needs: Vec<_> = s
+        .app
         .store
         .needs()
         .await?
         .into_iter()
         .filter(|n| q.keeps(n))
         .collect();
-    let parties = s.store.parties().await?;
+    let parties = s.app.store.parties().await?;
     let index = crate::directory::PartyIndex::new(parties);
     let today = s
+        .app
         .clock
         .now()
-        .with_timezone(&s.cfg.schedule.timezone)
+        .with_timezone(&s.app.cfg.schedule.timezone)
         .date_naive();
-    let cfg = s.cfg.clone();
+    let cfg = s.app.cfg.clone();
     let bytes = tokio::task::spawn_blocking(move || {
         crate::workbook::write::sort_for_workbook(&mut needs);
         let states = index.state_names();
@@ -750,8 +758,8 @@ pub async fn matrix_xlsx(
 
 pub async fn need(Extract(s): Extract<State>, a: Authed, Path(id): Path<String>) -> Page {
     let id = NeedId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let need = s.store.need(&id).await?.ok_or(WebError::NotFound)?;
-    let history = s.store.need_history(&id).await?;
+    let need = s.app.store.need(&id).await?.ok_or(WebError::NotFound)?;
+    let history = s.app.store.need_history(&id).await?;
     let fields: Vec<minijinja::Value> = Field::ALL
         .iter()
         .map(|f| context! { name => f.header(), value => crate::diff::field_value(&need, *f) })
@@ -786,8 +794,8 @@ async fn contacts_page(
     error: Option<(&str, &ContactForm)>,
     status: StatusCode,
 ) -> Page {
-    let list = s.store.contacts().await?;
-    let parties = s.store.parties().await?;
+    let list = s.app.store.contacts().await?;
+    let parties = s.app.store.parties().await?;
     page_as(
         status,
         "contacts.html",
@@ -858,7 +866,7 @@ impl ContactForm {
 
 pub async fn add_contact(Extract(s): Extract<State>, p: Posted<ContactForm>) -> Page {
     p.auth.admin()?;
-    let parties = s.store.parties().await?;
+    let parties = s.app.store.parties().await?;
     let c = match p.form.check(parties) {
         Ok(c) => c,
         Err(e) => {
@@ -872,7 +880,7 @@ pub async fn add_contact(Extract(s): Extract<State>, p: Posted<ContactForm>) -> 
             .await;
         }
     };
-    match s.store.save_contact(None, &c, s.clock.now()).await {
+    match s.app.store.save_contact(None, &c, s.app.clock.now()).await {
         Ok(_) => Ok(see_other("/contacts?done=added")),
         Err(ContactError::Store(e)) => Err(e.into()),
         Err(e) => {
@@ -900,8 +908,8 @@ async fn contact_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Page {
-    let c = s.store.contact(id).await?.ok_or(WebError::NotFound)?;
-    let parties = s.store.parties().await?;
+    let c = s.app.store.contact(id).await?.ok_or(WebError::NotFound)?;
+    let parties = s.app.store.parties().await?;
     page_as(
         status,
         "contact.html",
@@ -922,12 +930,17 @@ pub async fn save_contact(
 ) -> Page {
     p.auth.admin()?;
     let id = id_of(&id)?;
-    let parties = s.store.parties().await?;
+    let parties = s.app.store.parties().await?;
     let c = match p.form.check(parties) {
         Ok(c) => c,
         Err(e) => return contact_page(&s, &p.auth, id, Some(&e), StatusCode::BAD_REQUEST).await,
     };
-    match s.store.save_contact(Some(id), &c, s.clock.now()).await {
+    match s
+        .app
+        .store
+        .save_contact(Some(id), &c, s.app.clock.now())
+        .await
+    {
         Ok(_) => Ok(see_other("/contacts?done=saved")),
         Err(ContactError::Missing(_)) => Err(WebError::NotFound),
         Err(ContactError::Store(e)) => Err(e.into()),
@@ -948,8 +961,9 @@ pub async fn contact_active(
 ) -> Page {
     p.auth.admin()?;
     match s
+        .app
         .store
-        .set_contact_active(id_of(&id)?, p.form.active == "1", s.clock.now())
+        .set_contact_active(id_of(&id)?, p.form.active == "1", s.app.clock.now())
         .await
     {
         Ok(()) => Ok(see_other("/contacts?done=saved")),
@@ -984,7 +998,7 @@ async fn users_page(
     typed: Option<(&str, &str)>,
     status: StatusCode,
 ) -> Page {
-    let list = s.store.users().await?;
+    let list = s.app.store.users().await?;
     page_as(
         status,
         "users.html",
@@ -1026,7 +1040,10 @@ pub async fn add_user(Extract(s): Extract<State>, p: Posted<UserForm>) -> Page {
     let hash = auth::hash_password_blocking(f.password.clone())
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    s.store.put_user(&name, role, &hash, s.clock.now()).await?;
+    s.app
+        .store
+        .put_user(&name, role, &hash, s.app.clock.now())
+        .await?;
     tracing::info!(user = %name, by = %p.auth.user.name, "user saved");
     Ok(see_other("/users?done=saved"))
 }
@@ -1050,7 +1067,7 @@ pub async fn user_active(
         )
         .await;
     }
-    if !s.store.set_user_active(id, active).await? {
+    if !s.app.store.set_user_active(id, active).await? {
         return Err(WebError::NotFound);
     }
     Ok(see_other("/users?done=saved"))

@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use sha2::Digest;
 
 use super::{Chase, Plan, Skipped, store_messages};
-use crate::app::open_seeded;
-use crate::clock::Clock;
+use crate::app::App;
 use crate::config::Config;
 use crate::mail::compose::{self, Notice, Templates};
 use crate::model::{Cycle, EmailAddress};
@@ -37,13 +36,12 @@ pub struct RemindReport {
 /// workbook again. Once a day at most (`day`, by default today); nothing once the
 /// deadline has passed.
 pub async fn remind(
-    cfg: &Config,
-    clock: &dyn Clock,
+    app: &App,
     cycle: Option<Cycle>,
     chase: Chase,
     day: Option<chrono::NaiveDate>,
 ) -> Result<RemindReport> {
-    let (store, index) = open_seeded(cfg).await?;
+    let (cfg, store, index, clock) = (&*app.cfg, &app.store, &app.index, &app.clock);
     let tz = cfg.schedule.timezone;
     let now = clock.now();
     let today = day.unwrap_or_else(|| now.with_timezone(&tz).date_naive());
@@ -77,8 +75,8 @@ pub async fn remind(
         .filter(|c| silent.contains(&c.id))
         .collect();
     crate::workbook::write::sort_for_workbook(&mut base);
-    let plan = Arc::new(Plan::new(cfg, &index, cycle, base, chase, today)?);
-    let (enqueued, skipped) = store_messages(&store, plan, contacts, now, false).await?;
+    let plan = Arc::new(Plan::new(cfg, index, cycle, base, chase, today)?);
+    let (enqueued, skipped) = store_messages(store, plan, contacts, now, false).await?;
     report.enqueued = enqueued;
     report.skipped = skipped;
     tracing::info!(%cycle, kind = chase.kind(), enqueued, "reminders are in the outbox");
@@ -97,8 +95,8 @@ pub struct DigestReport {
 /// Sends the experts (`mail.experts`) the digest of `cycle`: who answered and who did
 /// not, what awaits review, conflicts, quarantine, unreadable files, late replies and
 /// bouncing contacts. Once per cycle and expert.
-pub async fn digest(cfg: &Config, clock: &dyn Clock, cycle: Option<Cycle>) -> Result<DigestReport> {
-    let (store, _) = open_seeded(cfg).await?;
+pub async fn digest(app: &App, cycle: Option<Cycle>) -> Result<DigestReport> {
+    let (cfg, store, clock) = (&*app.cfg, &app.store, &app.clock);
     let now = clock.now();
     let today = now.with_timezone(&cfg.schedule.timezone).date_naive();
     let cycle = cycle.unwrap_or_else(|| Cycle::of_date(today));
@@ -118,7 +116,7 @@ pub async fn digest(cfg: &Config, clock: &dyn Clock, cycle: Option<Cycle>) -> Re
         report.note = Some("no experts to send it to (mail.experts is empty)".into());
         return Ok(report);
     }
-    let templates = Templates::embedded()?;
+    let templates = &app.templates;
     let messages = cfg
         .mail
         .experts
@@ -131,7 +129,7 @@ pub async fn digest(cfg: &Config, clock: &dyn Clock, cycle: Option<Cycle>) -> Re
             };
             team_notice(
                 cfg,
-                &templates,
+                templates,
                 "digest",
                 &report.facts,
                 to,
@@ -141,7 +139,7 @@ pub async fn digest(cfg: &Config, clock: &dyn Clock, cycle: Option<Cycle>) -> Re
             )
         })
         .collect::<Result<Vec<_>>>()?;
-    report.enqueued = enqueue(&store, &messages, now).await?;
+    report.enqueued = enqueue(store, &messages, now).await?;
     Ok(report)
 }
 
@@ -157,11 +155,8 @@ pub struct ReviewAlertReport {
 /// Two days before the next dispatch (by `schedule.dispatch`, after `at`), tells the
 /// experts how many submissions still await a decision: what is not decided by then
 /// stays out of the circulation. Nothing on other days, nor when nothing awaits.
-pub async fn review_alert(
-    cfg: &Config,
-    clock: &dyn Clock,
-    at: DateTime<Utc>,
-) -> Result<ReviewAlertReport> {
+pub async fn review_alert(app: &App, at: DateTime<Utc>) -> Result<ReviewAlertReport> {
+    let (cfg, store, clock) = (&*app.cfg, &app.store, &app.clock);
     let tz = cfg.schedule.timezone;
     let today = at.with_timezone(&tz).date_naive();
     let mut report = ReviewAlertReport {
@@ -180,7 +175,6 @@ pub async fn review_alert(
         ));
         return Ok(report);
     }
-    let (store, _) = open_seeded(cfg).await?;
     let waiting = store.pending_by_party().await?;
     report.pending = waiting.iter().map(|(_, n)| n).sum();
     if report.pending == 0 {
@@ -202,7 +196,7 @@ pub async fn review_alert(
         next: next_day.format("%-d %B %Y").to_string(),
         parties: waiting.iter().map(|(p, n)| format!("{p}: {n}")).collect(),
     };
-    let templates = Templates::embedded()?;
+    let templates = &app.templates;
     let now = clock.now();
     let messages = cfg
         .mail
@@ -216,7 +210,7 @@ pub async fn review_alert(
             };
             team_notice(
                 cfg,
-                &templates,
+                templates,
                 "review_alert",
                 &context,
                 to,
@@ -226,7 +220,7 @@ pub async fn review_alert(
             )
         })
         .collect::<Result<Vec<_>>>()?;
-    report.enqueued = enqueue(&store, &messages, now).await?;
+    report.enqueued = enqueue(store, &messages, now).await?;
     Ok(report)
 }
 
@@ -250,15 +244,11 @@ pub struct DeadlinesReport {
 
 /// Puts in the outbox today's alerts of one-off deadlines (`needsd deadline add`): to
 /// each owner, on each of the deadline's alert days (`day`, by default today).
-pub async fn deadline_alerts(
-    cfg: &Config,
-    clock: &dyn Clock,
-    day: Option<chrono::NaiveDate>,
-) -> Result<DeadlinesReport> {
-    let (store, _) = open_seeded(cfg).await?;
+pub async fn deadline_alerts(app: &App, day: Option<chrono::NaiveDate>) -> Result<DeadlinesReport> {
+    let (cfg, store, clock) = (&*app.cfg, &app.store, &app.clock);
     let now = clock.now();
     let today = day.unwrap_or_else(|| now.with_timezone(&cfg.schedule.timezone).date_naive());
-    let templates = Templates::embedded()?;
+    let templates = &app.templates;
     let mut messages = Vec::new();
     let mut alerts = Vec::new();
     for d in store.deadlines().await? {
@@ -285,7 +275,7 @@ pub async fn deadline_alerts(
                 dedupe_key: format!("deadline/{}/{days}", d.id),
             };
             messages.push(team_notice(
-                cfg, &templates, "deadline", &context, to, None, today, now,
+                cfg, templates, "deadline", &context, to, None, today, now,
             )?);
             alerts.push(DeadlineAlert {
                 deadline: d.id,
@@ -296,7 +286,7 @@ pub async fn deadline_alerts(
         }
     }
     Ok(DeadlinesReport {
-        enqueued: enqueue(&store, &messages, now).await?,
+        enqueued: enqueue(store, &messages, now).await?,
         due: alerts,
     })
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::app::assess;
+use super::files::assess;
 use crate::config::Config;
 use crate::diff::Change;
 use crate::directory::{PartyIndex, RowError};
@@ -82,17 +82,17 @@ pub fn is_workbook(a: &Attachment) -> bool {
 pub struct Run {
     pub contacts: Vec<Contact>,
     pub needs: Vec<crate::model::Need>,
-    pub bases: crate::app::Bases,
-    pub templates: Templates,
+    pub bases: super::files::Bases,
+    pub templates: Arc<Templates>,
 }
 
 impl Run {
-    pub async fn load(store: &Store) -> Result<Self> {
+    pub async fn load(app: &crate::app::App) -> Result<Self> {
         Ok(Self {
-            contacts: store.contacts().await?,
-            needs: store.needs().await?,
-            bases: crate::app::Bases::default(),
-            templates: Templates::embedded()?,
+            contacts: app.store.contacts().await?,
+            needs: app.store.needs().await?,
+            bases: super::files::Bases::default(),
+            templates: Arc::clone(&app.templates),
         })
     }
 }
@@ -226,15 +226,14 @@ pub async fn prepare(
     }))
 }
 
-/// Classifies, matches and records a prepared message.
-pub async fn decide(
-    cfg: &Config,
-    store: &Store,
-    index: &PartyIndex,
+/// Records a prepared message: what it is, its submissions, its receipt.
+pub async fn record(
+    app: &crate::app::App,
     run: &Run,
     prepared: Prepared,
     now: DateTime<Utc>,
 ) -> Result<Read> {
+    let (cfg, store, index) = (&*app.cfg, &app.store, &app.index);
     let contacts = &run.contacts;
     let mut out = Read::default();
     let mut writes = Writes::default();

@@ -2,6 +2,7 @@
 //! send. Today: dispatch (the circulation on the 1st).
 
 pub mod chase;
+pub mod files;
 pub mod intake;
 pub mod review;
 
@@ -12,11 +13,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use chrono::TimeZone;
 
-use crate::app::open_seeded;
-use crate::clock::Clock;
+use crate::app::App;
 use crate::config::Config;
 use crate::mail::compose::{self, Circular, CirculationContext, DeadlineParts, Templates};
-use crate::mail::outbound::{SendReport, Sender};
+use crate::mail::outbound::SendReport;
 use crate::model::{Contact, Cycle, Need, PartyCode, PartyKind};
 use crate::store::cycles;
 use crate::store::outbox::{self, NewMessage};
@@ -72,23 +72,18 @@ pub fn workbook_as_edited(
 /// transaction, then sends the outbox. Safe to run again at any time: nobody gets a
 /// second circulation, and whoever was missed (a new contact, a run killed half-way)
 /// gets theirs.
-pub async fn dispatch(
-    cfg: &Config,
-    clock: Arc<dyn Clock>,
-    cycle: Option<Cycle>,
-) -> Result<DispatchReport> {
-    dispatch_then(cfg, clock, cycle, Some(DISPATCH_WAIT)).await
+pub async fn dispatch(app: &App, cycle: Option<Cycle>) -> Result<DispatchReport> {
+    dispatch_then(app, cycle, Some(DISPATCH_WAIT)).await
 }
 
 /// [`dispatch`], then sending for at most `send_wait`, or not at all (the daemon's
 /// sender sends).
 pub async fn dispatch_then(
-    cfg: &Config,
-    clock: Arc<dyn Clock>,
+    app: &App,
     cycle: Option<Cycle>,
     send_wait: Option<Duration>,
 ) -> Result<DispatchReport> {
-    let (store, index) = open_seeded(cfg).await?;
+    let (cfg, store, index, clock) = (&*app.cfg, &app.store, &app.index, &app.clock);
     let tz = cfg.schedule.timezone;
     let now = clock.now();
     let cycle = cycle.unwrap_or_else(|| Cycle::of_date(now.with_timezone(&tz).date_naive()));
@@ -100,11 +95,7 @@ pub async fn dispatch_then(
                 .format("%Y-%m-%d %H:%M %Z")
         );
     }
-    let sender = Arc::new(
-        Sender::new(&cfg.outbound)
-            .await
-            .context("setting up outbound mail")?,
-    );
+    let sender = app.sender().await?;
     let opened = store
         .open_cycle(cycle, deadline, now)
         .await
@@ -135,18 +126,18 @@ pub async fn dispatch_then(
     let today = now.with_timezone(&tz).date_naive();
     let plan = Arc::new(Plan::new(
         cfg,
-        &index,
+        index,
         cycle,
         base,
         Chase::Circulation,
         today,
     )?);
-    let (enqueued, skipped) = store_messages(&store, plan.clone(), contacts, now, true).await?;
+    let (enqueued, skipped) = store_messages(store, plan.clone(), contacts, now, true).await?;
     tracing::info!(%cycle, enqueued, "the circulation is in the outbox");
 
     let send = match send_wait {
         Some(wait) => sender
-            .drain(&store, clock, wait)
+            .drain(store, Arc::clone(clock), wait)
             .await
             .context("sending the outbox")?,
         None => SendReport::default(),
@@ -427,15 +418,10 @@ impl Plan {
 }
 
 /// Sends what the outbox holds, waiting at most `wait` for messages the server deferred.
-pub async fn send_now(cfg: &Config, clock: Arc<dyn Clock>, wait: Duration) -> Result<SendReport> {
-    let store = crate::store::Store::open(&cfg.database.url).await?;
-    let sender = Arc::new(
-        Sender::new(&cfg.outbound)
-            .await
-            .context("setting up outbound mail")?,
-    );
-    sender
-        .drain(&store, clock, wait)
+pub async fn send_now(app: &App, wait: Duration) -> Result<SendReport> {
+    app.sender()
+        .await?
+        .drain(&app.store, Arc::clone(&app.clock), wait)
         .await
         .context("sending the outbox")
 }
@@ -451,12 +437,8 @@ pub struct CycleStatus {
     pub failures: Vec<cycles::Failure>,
 }
 
-pub async fn cycle_status(
-    cfg: &Config,
-    clock: &dyn Clock,
-    cycle: Option<Cycle>,
-) -> Result<CycleStatus> {
-    let store = crate::app::open(cfg).await?;
+pub async fn cycle_status(app: &App, cycle: Option<Cycle>) -> Result<CycleStatus> {
+    let (cfg, store, clock) = (&app.cfg, &app.store, &app.clock);
     let cycle = cycle.unwrap_or_else(|| {
         Cycle::of_date(
             clock
@@ -498,13 +480,9 @@ pub enum SendBy {
 /// Reads the inbox once: every message is stored raw (exactly once) and moved out of the
 /// inbox; then every stored message not yet read is classified, matched and turned into
 /// submissions. Receipts go out while later messages are still being read.
-pub async fn ingest_once(
-    cfg: &Config,
-    clock: Arc<dyn Clock>,
-    send_by: &SendBy,
-) -> Result<IngestReport> {
-    let (store, index) = open_seeded(cfg).await?;
-    let run = Arc::new(intake::Run::load(&store).await?);
+pub async fn ingest_once(app: &App, send_by: &SendBy) -> Result<IngestReport> {
+    let (cfg, store, clock) = (&app.cfg, &app.store, &app.clock);
+    let run = Arc::new(intake::Run::load(app).await?);
     // Messages stored by an earlier run but not read, then each new one as soon as the
     // fetch has committed it: reading overlaps with fetching.
     let (tell, stored) = tokio::sync::mpsc::unbounded_channel();
@@ -512,7 +490,7 @@ pub async fn ingest_once(
         let _ = tell.send(id);
     }
     let fetcher = {
-        let (source, store, clock) = (cfg.inbound.clone(), store.clone(), Arc::clone(&clock));
+        let (source, store, clock) = (cfg.inbound.clone(), store.clone(), Arc::clone(clock));
         let limit = cfg.limits.message_bytes;
         tokio::spawn(async move {
             crate::mail::inbound::fetch_once_telling(&source, limit, &store, clock, Some(tell))
@@ -523,11 +501,11 @@ pub async fn ingest_once(
         SendBy::Daemon(wake) => (Arc::clone(wake), None),
         SendBy::Pass => {
             let queued = Arc::new(tokio::sync::Notify::new());
-            let drainer = drain_while_reading(cfg, &store, &clock, Arc::clone(&queued));
+            let drainer = drain_while_reading(app, Arc::clone(&queued)).await;
             (queued, Some(drainer))
         }
     };
-    let read = read_in_order(cfg, &store, &index, &run, &clock, stored, Some(&queued)).await;
+    let read = read_in_order(app, &run, stored, Some(&queued)).await;
     let (mut send, mut send_error) = (None, None);
     if let Some((reading_done, drainer)) = drainer {
         // The last receipts; what the server defers waits for the next run.
@@ -564,24 +542,18 @@ pub async fn ingest_once(
 /// A task that sends the outbox with one sender each time `queued` is told, until the
 /// returned flag is set (and `queued` told once more): the receipts of an `ingest`
 /// pass go out while later messages are still being read.
-fn drain_while_reading(
-    cfg: &Config,
-    store: &crate::store::Store,
-    clock: &Arc<dyn Clock>,
+async fn drain_while_reading(
+    app: &App,
     queued: Arc<tokio::sync::Notify>,
 ) -> (
     Arc<std::sync::atomic::AtomicBool>,
     tokio::task::JoinHandle<Result<SendReport, String>>,
 ) {
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (outbound, store, clock, finished) = (
-        cfg.outbound.clone(),
-        store.clone(),
-        Arc::clone(clock),
-        Arc::clone(&done),
-    );
+    let (store, clock, finished) = (app.store.clone(), Arc::clone(&app.clock), Arc::clone(&done));
+    let sender = app.sender().await.map_err(|e| format!("{e:#}"));
     let task = tokio::spawn(async move {
-        let sender = Arc::new(Sender::new(&outbound).await.map_err(|e| e.to_string())?);
+        let sender = sender?;
         let mut total = SendReport::default();
         loop {
             let last = finished.load(std::sync::atomic::Ordering::Acquire);
@@ -607,15 +579,14 @@ fn drain_while_reading(
 /// new mail (IMAP IDLE, or until `schedule.inbox_poll`), again and again. A failed
 /// pass or wait (a dropped connection, a server restart) is retried with backoff, from 1
 /// second up to a minute. The daemon runs the same loop.
-pub async fn ingest_watch(cfg: &Config, clock: Arc<dyn Clock>) -> Result<()> {
-    watch_inbox(cfg, clock, &SendBy::Pass, shutdown_signal(), |_| {}).await
+pub async fn ingest_watch(app: &App) -> Result<()> {
+    watch_inbox(app, &SendBy::Pass, shutdown_signal(), |_| {}).await
 }
 
 /// The loop of [`ingest_watch`] until `stop` resolves; `on_pass` sees each pass that
 /// worked.
 pub async fn watch_inbox(
-    cfg: &Config,
-    clock: Arc<dyn Clock>,
+    app: &App,
     send_by: &SendBy,
     stop: impl std::future::Future<Output = ()>,
     on_pass: impl Fn(&IngestReport),
@@ -624,13 +595,13 @@ pub async fn watch_inbox(
     let mut backoff = Duration::from_secs(1);
     loop {
         let pass = async {
-            let r = ingest_once(cfg, Arc::clone(&clock), send_by).await?;
+            let r = ingest_once(app, send_by).await?;
             if r.fetch.fetched > 0 || r.read.replies > 0 {
                 tracing::info!("{} stored; {}", r.fetch.stored, r.read.summary());
             }
             on_pass(&r);
-            let poll = cfg.schedule.until_poll(clock.now());
-            crate::mail::inbound::wait(&cfg.inbound, poll)
+            let poll = app.cfg.schedule.until_poll(app.clock.now());
+            crate::mail::inbound::wait(&app.cfg.inbound, poll)
                 .await
                 .context("waiting for new mail")
         };
@@ -669,13 +640,13 @@ pub async fn shutdown_signal() {
 
 /// Reads stored mail again (after a parser fix): one message, or all of them. Earlier
 /// readings' pending changes are superseded; receipts are not sent twice.
-pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Result<intake::Read> {
-    let (store, index) = open_seeded(cfg).await?;
+pub async fn reparse(app: &App, id: Option<i64>) -> Result<intake::Read> {
+    let (store, clock) = (&app.store, &app.clock);
     let ids = match id {
         Some(id) => vec![id],
         None => store.all_messages().await?,
     };
-    let run = Arc::new(intake::Run::load(&store).await?);
+    let run = Arc::new(intake::Run::load(app).await?);
     let (tell, queue) = tokio::sync::mpsc::unbounded_channel();
     for id in ids {
         if !store.unread(id, clock.now()).await? {
@@ -686,26 +657,23 @@ pub async fn reparse(cfg: &Config, clock: Arc<dyn Clock>, id: Option<i64>) -> Re
         let _ = tell.send(id);
     }
     drop(tell);
-    read_in_order(cfg, &store, &index, &run, &clock, queue, None).await
+    read_in_order(app, &run, queue, None).await
 }
 
 /// Reads the stored messages whose ids arrive on `ids`, in that order, until the sender
 /// is dropped. Classifying, parsing, matching and diffing (CPU, and database reads) run
 /// ahead on every core while the messages before are stored in order.
 async fn read_in_order(
-    cfg: &Config,
-    store: &crate::store::Store,
-    index: &crate::directory::PartyIndex,
+    app: &App,
     run: &Arc<intake::Run>,
-    clock: &Arc<dyn Clock>,
     mut ids: tokio::sync::mpsc::UnboundedReceiver<i64>,
     receipt_queued: Option<&tokio::sync::Notify>,
 ) -> Result<intake::Read> {
-    let (shared_cfg, shared_index) = (Arc::new(cfg.clone()), Arc::new(index.clone()));
+    let shared_index = Arc::new(app.index.clone());
     let prepare = |id: i64| {
         let task = intake::prepare(
-            Arc::clone(&shared_cfg),
-            store.clone(),
+            Arc::clone(&app.cfg),
+            app.store.clone(),
             Arc::clone(&shared_index),
             Arc::clone(run),
             id,
@@ -739,7 +707,7 @@ async fn read_in_order(
             .context("a message reader stopped unexpectedly")?
             .with_context(|| format!("reading stored message {id}"))?;
         if let Some(p) = prepared {
-            let one = intake::decide(cfg, store, index, run, p, clock.now())
+            let one = intake::record(app, run, p, app.clock.now())
                 .await
                 .with_context(|| format!("reading stored message {id}"))?;
             if one.receipts > 0

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::mail::classify;
 use crate::mail::compose::{self, Templates};
@@ -16,7 +17,8 @@ use crate::store::review::{DecideError, Decided, Decision, Issue, Submission};
 
 /// Records a decision; when it settles the submission and `mail.notify_decisions` is on,
 /// the message to the sender joins the outbox in the same transaction.
-pub async fn decide(cfg: &Config, store: &Store, d: &Decision<'_>) -> Result<Decided, DecideError> {
+pub async fn decide(app: &App, d: &Decision<'_>) -> Result<Decided, DecideError> {
+    let (cfg, store) = (&*app.cfg, &app.store);
     let Some(submission) = store.submission(d.submission).await? else {
         return Err(DecideError::NoSuchSubmission(d.submission));
     };
@@ -30,14 +32,12 @@ pub async fn decide(cfg: &Config, store: &Store, d: &Decision<'_>) -> Result<Dec
     let contact = store.contacts().await?.into_iter().find(|c| {
         c.active && Some(c.party.as_str()) == submission.party.as_deref() && c.email.key() == from
     });
-    let templates = Templates::embedded().ok();
     store
         .decide(d, |s, changes| {
             if !cfg.mail.notify_decisions {
                 return None;
             }
-            let t = templates.as_ref()?;
-            match decision_message(cfg, t, s, changes, contact.as_ref(), d.now) {
+            match decision_message(cfg, &app.templates, s, changes, contact.as_ref(), d.now) {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(
@@ -56,28 +56,31 @@ pub async fn decide(cfg: &Config, store: &Store, d: &Decision<'_>) -> Result<Dec
 /// is an active contact of the party (as it was, or as `add_contact` made it): at the
 /// directory's address, never to a stranger whose reply an expert vouched for.
 pub async fn accept(
-    cfg: &Config,
-    store: &Store,
+    app: &App,
     submission: i64,
     add_contact: Option<&str>,
     reviewer: &str,
-    now: DateTime<Utc>,
 ) -> Result<Submission, DecideError> {
-    let templates = Templates::embedded().ok();
-    store
+    let (cfg, now) = (&*app.cfg, app.clock.now());
+    app.store
         .accept_sender(
             submission,
             add_contact,
             reviewer,
             now,
-            |s, proposals, issues, contact| {
-                let (t, contact) = (templates.as_ref()?, contact?);
-                match accepted_receipt(cfg, t, s, proposals, issues, contact, now) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        tracing::warn!(submission = s.id, "the receipt was not written: {e:#}");
-                        None
-                    }
+            |s, proposals, issues, contact| match accepted_receipt(
+                cfg,
+                &app.templates,
+                s,
+                proposals,
+                issues,
+                contact?,
+                now,
+            ) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(submission = s.id, "the receipt was not written: {e:#}");
+                    None
                 }
             },
         )

@@ -345,6 +345,28 @@ pub fn with_store<T>(
         .expect("read the project's database")
 }
 
+/// Runs `f` on an App over the project's database (built as `needsd` builds it, on a
+/// clock fixed at `now`), for tests that call the library's workflows directly.
+pub fn with_app<T>(
+    p: &Project,
+    now: chrono::DateTime<chrono::Utc>,
+    f: impl AsyncFnOnce(&needsd::app::App) -> anyhow::Result<T>,
+) -> T {
+    let cfg = p.in_process_config();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let clock: Arc<dyn Clock> = Arc::new(needsd::clock::TestClock::new(now));
+            let app = needsd::app::App::open(cfg, clock).await?;
+            let out = f(&app).await;
+            app.close().await;
+            out
+        })
+        .expect("the workflow ran")
+}
+
 /// Every submission the project stored, oldest first.
 pub fn submissions(p: &Project) -> Vec<needsd::store::submissions::SubmissionRow> {
     with_store(p, async |s| s.submissions().await)
@@ -499,9 +521,11 @@ impl Daemon {
             .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, started) = tokio::sync::oneshot::channel();
+        let app = rt
+            .block_on(needsd::app::App::open(Arc::clone(cfg), clock))
+            .expect("the project's database opens");
         let done = rt.spawn(needsd::daemon::run(
-            Arc::clone(cfg),
-            clock,
+            Arc::new(app),
             async move {
                 let _ = stopped.await;
             },
