@@ -1308,10 +1308,11 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             trusted_proxies,
             max_connections: c.positive("web.max_connections", raw.web.max_connections, 65_536)?
                 as usize,
+            // Below the ten minutes a connection lives at most.
             client_timeout: std::time::Duration::from_secs(c.positive(
                 "web.client_timeout_seconds",
                 raw.web.client_timeout_seconds,
-                3600,
+                300,
             )?),
         },
         limits,

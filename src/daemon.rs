@@ -97,6 +97,7 @@ pub async fn run(
         let bounds = crate::web::serve::Bounds {
             max_connections: cfg.web.max_connections,
             client_timeout: cfg.web.client_timeout,
+            proxies: cfg.web.trusted_proxies.clone(),
         };
         let stop = until_stopped(stopped.clone());
         tokio::spawn(async move {

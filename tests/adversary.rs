@@ -16,6 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
+use needsd::clock::{Clock, SystemClock};
 
 /// The hostile files, and what each must be refused for.
 const HOSTILE: [(&str, &str); 5] = [
@@ -388,9 +389,9 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
         // A forged From, to the plain address, with no authentication result at all.
         mail("grace@resp.test", "needs@ctc.test", "", 1),
         // A forged From under the server's own verdict (none), with a "pass" the sender
-        // wrote further down.
+        // wrote further down (and Grace's address in other letters).
         mail(
-            "grace@resp.test",
+            "GRACE@resp.test",
             "needs@ctc.test",
             "Authentication-Results: mx.ctc.test; spf=softfail; dmarc=none\r\n\
              Authentication-Results: mx.ctc.test; dmarc=pass header.from=resp.test\r\n",
@@ -433,31 +434,9 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
     let status = p.json(&["cycle", "status", &next_cycle(), "--json"]);
     assert_eq!(status["answered"], 0, "{status}");
 
-    // Grace herself, to her own address, in any letter case: trusted, and answered at her
-    // directory address, five receipts an hour whatever the case of her From.
-    for n in 0..7 {
-        let from = ["GRACE@RESP.TEST", "Grace@Resp.Test", "grace@resp.test"][n % 3];
-        deliver(&p, 10 + n, &mail(from, &grace_to, "", 10 + n));
-    }
-    let out = p.json(&["ingest", "--once", "--json"]);
-    assert_eq!(out["quarantined"], 0, "{out}");
-    assert_eq!(out["receipts"], 5, "{out}");
-    let receipts: Vec<String> = outbox(&p)
-        .into_iter()
-        .filter(|m| m.contains("receipt"))
-        .collect();
-    assert_eq!(receipts.len(), 5);
-    assert!(
-        receipts
-            .iter()
-            .all(|m| m.contains("To: Grace <grace@resp.test>")),
-        "{receipts:?}"
-    );
-    let status = p.json(&["cycle", "status", &next_cycle(), "--json"]);
-    assert_eq!(status["answered"], 1, "{status}");
-
     // An expert accepts two of the quarantined replies. The one under Grace's address
-    // gets its receipt now, at her directory address; the stranger's still gets none.
+    // gets its receipt now, at her directory address (not the From as written); the
+    // stranger's still gets none.
     let id_of = |message_id: &str| {
         listed["submissions"]
             .as_array()
@@ -474,17 +453,41 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
     let receipts_to = |who: &str| {
         outbox_rows(&p)
             .iter()
-            .filter(|r| r.kind == "receipt" && r.recipient.eq_ignore_ascii_case(who))
+            .filter(|r| r.kind == "receipt" && r.recipient == who)
             .count()
     };
     let before = receipts_to("grace@resp.test");
     for id in [forged, stranger] {
-        with_app(&p, at("2026-12-02T11:00:00Z"), async |app| {
+        with_app(&p, SystemClock.now(), async |app| {
             Ok(needsd::workflow::review::accept(app, id, None, "ann").await?)
         });
     }
     assert_eq!(receipts_to("grace@resp.test"), before + 1);
     assert_eq!(receipts_to("mallory@elsewhere.test"), 0);
+
+    // Grace herself, to her own address, in any letter case: trusted, and answered at her
+    // directory address, five receipts an hour whatever the case of her From (the
+    // accepted reply's receipt is the first of them).
+    for n in 0..7 {
+        let from = ["GRACE@RESP.TEST", "Grace@Resp.Test", "grace@resp.test"][n % 3];
+        deliver(&p, 10 + n, &mail(from, &grace_to, "", 10 + n));
+    }
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["quarantined"], 0, "{out}");
+    assert_eq!(out["receipts"], 4, "{out}");
+    let receipts: Vec<String> = outbox(&p)
+        .into_iter()
+        .filter(|m| m.contains("receipt"))
+        .collect();
+    assert_eq!(receipts.len(), 5);
+    assert!(
+        receipts
+            .iter()
+            .all(|m| m.contains("To: Grace <grace@resp.test>")),
+        "{receipts:?}"
+    );
+    let status = p.json(&["cycle", "status", &next_cycle(), "--json"]);
+    assert_eq!(status["answered"], 1, "{status}");
 }
 
 /// A delivery status notification from `mta`, saying `failed` did not get a message, with
@@ -1013,4 +1016,81 @@ fn a_file_over_the_size_limit_in_the_maildir_keeps_its_headers_only() {
     assert_eq!(listed[0].subject.as_deref(), Some("Too big"));
     let raw = with_store(&p, async |st| st.raw_message(listed[0].id).await).unwrap();
     assert!(!String::from_utf8_lossy(&raw).contains("BODY-MARKER"));
+}
+
+#[test]
+fn one_address_cannot_take_every_connection_and_a_client_that_never_reads_is_cut_off() {
+    use std::io::Write;
+    // Sixteen connections in all, eight per address; two seconds for a request's
+    // headers and for an answer left unread.
+    let p = Project::new(&format!(
+        "{}{QUIET_SCHEDULE}[web]\nlisten = \"127.0.0.1:0\"\nmax_connections = 16\n\
+         client_timeout_seconds = 2\n",
+        config_with(
+            "needs",
+            "[outbox]\ndir = \"data/outbox\"",
+            "[maildir]\ndir = \"data/inbox\""
+        )
+    ));
+    let (_daemon, addr) = start_daemon(&p);
+    // 127.0.0.2 holds eight connections that send nothing; its ninth is closed unanswered
+    // however complete its request, and 127.0.0.1 is still served.
+    let held: Vec<_> = (0..8).map(|_| connect_from("127.0.0.2", &addr)).collect();
+    let mut ninth = connect_from("127.0.0.2", &addr);
+    let _ = write!(
+        ninth,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    );
+    let got = until_closed(&mut ninth).expect("the ninth connection was closed");
+    assert!(
+        got.is_empty(),
+        "the ninth connection from one address was served: {got}"
+    );
+    let mut other = connect_from("127.0.0.1", &addr);
+    write!(
+        other,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let answer = until_closed(&mut other).expect("another address is served");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(held);
+    // A client that sends request after request and never reads an answer: once the
+    // answers fill the connection, the server gives up on it within the client timeout
+    // and resets it, and the client's writes fail. Without that, its writes would block
+    // until the client's own one-minute write timeout.
+    let mut greedy = std::net::TcpStream::connect(&addr).unwrap();
+    greedy
+        .set_write_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let ended = loop {
+        if let Err(e) = greedy.write_all(b"GET /login HTTP/1.1\r\nHost: x\r\n\r\n") {
+            break e;
+        }
+    };
+    assert!(
+        matches!(
+            ended.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+        ),
+        "the server should have cut the connection off: {ended:?}"
+    );
+}
+
+/// A connection to `addr` from the local address `local` (any 127.x.y.z is this machine).
+fn connect_from(local: &str, addr: &str) -> std::net::TcpStream {
+    let (local, addr): (std::net::IpAddr, std::net::SocketAddr) =
+        (local.parse().unwrap(), addr.parse().unwrap());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(std::net::SocketAddr::new(local, 0)).unwrap();
+            let stream = socket.connect(addr).await.unwrap();
+            let stream = stream.into_std().unwrap();
+            stream.set_nonblocking(false).unwrap();
+            stream
+        })
 }

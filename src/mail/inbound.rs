@@ -537,6 +537,30 @@ fn uid_set(uids: &[u32]) -> String {
         .join(",")
 }
 
+/// Moves the messages of `set` to the processed mailbox (UID MOVE, or COPY, STORE and
+/// EXPUNGE where the server has no MOVE).
+#[derive(Clone)]
+struct Mover {
+    to: String,
+    has_move: bool,
+}
+
+impl Mover {
+    fn run(&self, s: &mut Session, set: &str) -> Result<(), InboundError> {
+        if self.has_move {
+            s.uid_mv(set, &self.to).map_err(imap_err("UID MOVE"))
+        } else {
+            s.uid_copy(set, &self.to).map_err(imap_err("UID COPY"))?;
+            s.uid_store(set, "+FLAGS.SILENT (\\Seen \\Deleted)")
+                .map_err(imap_err("UID STORE"))?;
+            s.uid_expunge(set).map_err(imap_err("UID EXPUNGE"))?;
+            Ok(())
+        }
+    }
+}
+
+/// One pass over an IMAP mailbox: connect, store every message not stored yet (each
+/// committed before it moves), move what is stored out of the inbox.
 async fn imap_once(
     cfg: &ImapConfig,
     limit: u64,
@@ -550,7 +574,7 @@ async fn imap_once(
         .await
         .map_err(|e| InboundError::Worker(e.to_string()))??;
     let (mailbox, processed) = (cfg.mailbox.clone(), cfg.processed_mailbox.clone());
-    let (session, (uidvalidity, has_move)) = blocking(session, move |s| {
+    let (session, (uidvalidity, has_move, all)) = blocking(session, move |s| {
         // Already there is fine; any other failure shows at the first move.
         let _ = s.create(&processed);
         let has_move = s.capabilities().map(|c| c.has_str("MOVE")).unwrap_or(false);
@@ -559,64 +583,78 @@ async fn imap_once(
             what: "SELECT".into(),
             reason: "the server gave no UIDVALIDITY".into(),
         })?;
-        Ok((validity, has_move))
+        let all = s.uid_search("ALL").map_err(imap_err("UID SEARCH"))?;
+        Ok((validity, has_move, all))
     })
     .await?;
-    let cursor = store.cursor(&cfg.mailbox).await?;
-    let last = match cursor {
-        Some(c) if c.uidvalidity == uidvalidity => c.last_uid,
-        // Never read, or the server renumbered the mailbox: read it all again; what was
-        // stored already is recognised by its bytes.
-        _ => 0,
-    };
-    let processed = cfg.processed_mailbox.clone();
-    let mover = move |s: &mut Session, set: &str| -> Result<(), InboundError> {
-        if has_move {
-            s.uid_mv(set, &processed).map_err(imap_err("UID MOVE"))
-        } else {
-            s.uid_copy(set, &processed).map_err(imap_err("UID COPY"))?;
-            s.uid_store(set, "+FLAGS.SILENT (\\Seen \\Deleted)")
-                .map_err(imap_err("UID STORE"))?;
-            s.uid_expunge(set).map_err(imap_err("UID EXPUNGE"))?;
-            Ok(())
-        }
+    let mover = Mover {
+        to: cfg.processed_mailbox.clone(),
+        has_move,
     };
     let mut report = FetchReport::default();
-    // Messages stored by an earlier run that stopped before moving them.
-    let (mut session, leftover) = blocking(session, move |s| {
-        if last == 0 {
-            return Ok(Vec::new());
-        }
-        let uids = s
-            .uid_search(format!("UID 1:{last}"))
-            .map_err(imap_err("UID SEARCH"))?;
-        Ok(uids.into_iter().filter(|u| *u <= last).collect::<Vec<_>>())
-    })
-    .await?;
+    // Messages an earlier run stored and stopped before moving are only moved; every
+    // other one is fetched, whatever the cursor says (a message missing from a FETCH
+    // answer is fetched again next time, never moved unstored). After a UIDVALIDITY
+    // change nothing is held by position, and what was stored is recognised by its bytes.
+    let mut uids: Vec<u32> = all.into_iter().collect();
+    uids.sort_unstable();
+    let held = store.held_uids(&cfg.mailbox, uidvalidity, &uids).await?;
+    let (leftover, new): (Vec<u32>, Vec<u32>) = uids.into_iter().partition(|u| held.contains(u));
+    let mut session = session;
     if !leftover.is_empty() {
         // They may have been committed without waiting for the disk.
         store.make_durable().await?;
     }
     for batch in leftover.chunks(FETCH_BATCH) {
         let (m, set, n) = (mover.clone(), uid_set(batch), batch.len());
-        session = blocking(session, move |s| m(s, &set)).await?.0;
+        session = blocking(session, move |s| m.run(s, &set)).await?.0;
         report.moved += n;
     }
-    let (mut session, mut uids) = blocking(session, move |s| {
-        let uids = s
-            .uid_search(format!("UID {}:*", last + 1))
-            .map_err(imap_err("UID SEARCH"))?;
-        // `n:*` always matches the highest UID, even an old one.
-        Ok(uids.into_iter().filter(|u| *u > last).collect::<Vec<_>>())
-    })
-    .await?;
-    uids.sort_unstable();
     // Sizes first: a message over the limit is never fetched whole, and a batch is never
     // more than a few messages or a few tens of megabytes.
+    let (mut session, sized) = fetch_sizes(session, new).await?;
+    let at = Place {
+        mailbox: &cfg.mailbox,
+        uidvalidity,
+        limit,
+    };
+    for batch in batches(&sized, limit) {
+        let (s, fetched) = fetch_batch(session, batch).await?;
+        session = s;
+        let stored = store_fetched(store, &clock, &at, fetched, &mut report, notify).await?;
+        if stored.is_empty() {
+            continue;
+        }
+        // Each message was committed as it came (the cursor moves message by message);
+        // one wait for the disk covers them all before they leave the server's inbox.
+        store.make_durable().await?;
+        let (m, n) = (mover.clone(), stored.len());
+        session = blocking(session, move |s| m.run(s, &uid_set(&stored)))
+            .await?
+            .0;
+        report.moved += n;
+    }
+    let _ = blocking(session, |s| s.logout().map_err(imap_err("LOGOUT"))).await;
+    Ok(report)
+}
+
+/// Where fetched messages are stored from.
+struct Place<'a> {
+    mailbox: &'a str,
+    uidvalidity: u32,
+    limit: u64,
+}
+
+/// The RFC822.SIZE of each of `uids`, in UID order; a UID the server gives no size for
+/// (expunged meanwhile) is left out, and read at the next pass if it is still there.
+async fn fetch_sizes(
+    mut session: Session,
+    uids: Vec<u32>,
+) -> Result<(Session, Vec<(u32, u64)>), InboundError> {
     let mut sized = Vec::with_capacity(uids.len());
     for chunk in uids.chunks(SIZE_BATCH) {
         let set = uid_set(chunk);
-        let (s, mut sizes) = blocking(session, move |s| {
+        let (s, sizes) = blocking(session, move |s| {
             let fetches = s
                 .uid_fetch(&set, "(UID RFC822.SIZE)")
                 .map_err(imap_err("UID FETCH"))?;
@@ -627,84 +665,95 @@ async fn imap_once(
         })
         .await?;
         session = s;
-        sizes.sort_unstable();
+        if sizes.len() < chunk.len() {
+            tracing::warn!(
+                asked = chunk.len(),
+                given = sizes.len(),
+                "the IMAP server gave no size for some messages; they are read at the next pass"
+            );
+        }
         sized.extend(sizes);
     }
-    // Each message is committed on its own, so the cursor advances message by message
-    // and a kill loses no more than one commit.
-    for batch in batches(&sized, limit) {
-        let (s, fetched) = match batch {
-            Batch::Whole(batch) => {
-                let set = uid_set(&batch);
-                blocking(session, move |s| {
-                    let fetches = s
-                        .uid_fetch(&set, "(UID BODY.PEEK[])")
-                        .map_err(imap_err("UID FETCH"))?;
-                    Ok(fetches
-                        .iter()
-                        .filter_map(|f| Some((f.uid?, Whole(f.body()?.to_vec()))))
-                        .collect::<Vec<_>>())
-                })
-                .await?
-            }
-            Batch::TooLarge(uid, size) => {
-                blocking(session, move |s| {
-                    let fetches = s
-                        .uid_fetch(
-                            uid.to_string(),
-                            format!("(UID BODY.PEEK[HEADER]<0.{HEADER_BYTES}>)"),
-                        )
-                        .map_err(imap_err("UID FETCH"))?;
-                    Ok(fetches
-                        .iter()
-                        .filter_map(|f| Some((f.uid?, Head(f.header()?.to_vec(), size))))
-                        .collect::<Vec<_>>())
-                })
-                .await?
-            }
+    sized.sort_unstable();
+    Ok((session, sized))
+}
+
+/// One FETCH: messages whole, or a too-large message's headers.
+async fn fetch_batch(
+    session: Session,
+    batch: Batch,
+) -> Result<(Session, Vec<(u32, Taken)>), InboundError> {
+    let (session, mut fetched) = match batch {
+        Batch::Whole(batch) => {
+            let set = uid_set(&batch);
+            blocking(session, move |s| {
+                let fetches = s
+                    .uid_fetch(&set, "(UID BODY.PEEK[])")
+                    .map_err(imap_err("UID FETCH"))?;
+                Ok(fetches
+                    .iter()
+                    .filter_map(|f| Some((f.uid?, Whole(f.body()?.to_vec()))))
+                    .collect::<Vec<_>>())
+            })
+            .await?
+        }
+        Batch::TooLarge(uid, size) => {
+            blocking(session, move |s| {
+                let fetches = s
+                    .uid_fetch(
+                        uid.to_string(),
+                        format!("(UID BODY.PEEK[HEADER]<0.{HEADER_BYTES}>)"),
+                    )
+                    .map_err(imap_err("UID FETCH"))?;
+                Ok(fetches
+                    .iter()
+                    .filter_map(|f| Some((f.uid?, Head(f.header()?.to_vec(), size))))
+                    .collect::<Vec<_>>())
+            })
+            .await?
+        }
+    };
+    // Expunged by someone else between the search and the fetch: simply absent.
+    fetched.sort_by_key(|(uid, _)| *uid);
+    Ok((session, fetched))
+}
+
+/// Commits each fetched message (or what is kept of a too-large one) in UID order;
+/// returns the UIDs committed, to be moved.
+async fn store_fetched(
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    at: &Place<'_>,
+    fetched: Vec<(u32, Taken)>,
+    report: &mut FetchReport,
+    notify: Option<&tokio::sync::mpsc::UnboundedSender<i64>>,
+) -> Result<Vec<u32>, InboundError> {
+    let mut stored = Vec::with_capacity(fetched.len());
+    for (uid, raw) in fetched {
+        report.fetched += 1;
+        let position = Position::Imap {
+            mailbox: at.mailbox.to_string(),
+            uidvalidity: at.uidvalidity,
+            uid,
         };
-        session = s;
-        // Expunged by someone else between the search and the fetch: simply absent.
-        let mut fetched = fetched;
-        fetched.sort_by_key(|(uid, _)| *uid);
-        let mut stored = Vec::with_capacity(fetched.len());
-        for (uid, raw) in fetched {
-            report.fetched += 1;
-            let position = Position::Imap {
-                mailbox: cfg.mailbox.clone(),
-                uidvalidity,
-                uid,
-            };
-            match raw {
-                Whole(raw) => tally(
-                    &mut report,
-                    store
-                        .store_raw_unsynced(&position, &raw, clock.now())
-                        .await?,
-                    notify,
-                ),
-                Head(head, size) => {
-                    let kept = too_large(&head, size, limit);
-                    tracing::warn!(uid, mailbox = %cfg.mailbox, "{}", kept.error());
-                    let at = store.store_too_large(&position, &kept, clock.now()).await?;
-                    tally_too_large(&mut report, at);
-                }
+        match raw {
+            Whole(raw) => tally(
+                report,
+                store
+                    .store_raw_unsynced(&position, &raw, clock.now())
+                    .await?,
+                notify,
+            ),
+            Head(head, size) => {
+                let kept = too_large(&head, size, at.limit);
+                tracing::warn!(uid, mailbox = %at.mailbox, "{}", kept.error());
+                let s = store.store_too_large(&position, &kept, clock.now()).await?;
+                tally_too_large(report, s);
             }
-            stored.push(uid);
         }
-        if stored.is_empty() {
-            continue;
-        }
-        // Each message was committed as it came (the cursor moves message by message);
-        // one wait for the disk covers them all before they leave the server's inbox.
-        store.make_durable().await?;
-        let m = mover.clone();
-        let n = stored.len();
-        session = blocking(session, move |s| m(s, &uid_set(&stored))).await?.0;
-        report.moved += n;
+        stored.push(uid);
     }
-    let _ = blocking(session, |s| s.logout().map_err(imap_err("LOGOUT"))).await;
-    Ok(report)
+    Ok(stored)
 }
 
 impl imap::extensions::idle::SetReadTimeout for Conn {

@@ -178,14 +178,14 @@ pub(crate) async fn find_on(
 pub(crate) async fn active_on(
     conn: &mut sqlx::AnyConnection,
     party: &str,
-    email: &str,
+    email: &EmailAddress,
 ) -> Result<Option<Contact>, StoreError> {
     let sql = format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts WHERE party_code = $1 AND email_key = $2 AND active = 1"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(party)
-        .bind(email.to_ascii_lowercase())
+        .bind(email.key())
         .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(contact_from_row).transpose()

@@ -249,6 +249,34 @@ impl Store {
         .transpose()
     }
 
+    /// Of `uids` in IMAP mailbox `mailbox` under `uidvalidity`, those already stored.
+    pub async fn held_uids(
+        &self,
+        mailbox: &str,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<std::collections::HashSet<u32>, StoreError> {
+        let mut held = std::collections::HashSet::new();
+        for chunk in uids.chunks(500) {
+            let marks: Vec<String> = (3..chunk.len() + 3).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT uid FROM inbox WHERE mailbox = $1 AND uidvalidity = $2 AND uid IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(mailbox)
+                .bind(i64::from(uidvalidity));
+            for u in chunk {
+                q = q.bind(i64::from(*u));
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let uid: i64 = r.try_get(0)?;
+                held.extend(u32::try_from(uid).ok());
+            }
+        }
+        Ok(held)
+    }
+
     /// The messages needsd could not read (failed, or over the size limit), newest
     /// first, at most `limit` of them, and how many there are in all.
     pub async fn unreadable(&self, limit: i64) -> Result<(Vec<Unreadable>, i64), StoreError> {

@@ -568,7 +568,11 @@ impl Store {
             Some(r) => submission_from_row(&r)?,
             None => return Err(DecideError::NoSuchSubmission(submission)),
         };
-        let contact = match (&accepted.party, &accepted.from) {
+        let from = accepted
+            .from
+            .as_deref()
+            .and_then(|f| crate::model::EmailAddress::parse(f).ok());
+        let contact = match (&accepted.party, &from) {
             (Some(party), Some(from)) => super::contacts::active_on(&mut tx, party, from).await?,
             _ => None,
         };

@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -30,13 +30,56 @@ const LONGEST_LIFE: Duration = Duration::from_secs(600);
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 /// What bounds the clients.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Bounds {
     /// Connections open at once.
     pub max_connections: usize,
-    /// Time to send a request's headers (and idle time between requests), and again
-    /// the time to send its body and get the answer.
+    /// Time to send a request's headers (and idle time between requests), again the
+    /// time to send its body, and the longest a client may leave an answer unread.
     pub client_timeout: Duration,
+    /// Reverse proxies, whose connections carry many clients: the per-address share does
+    /// not apply to them.
+    pub proxies: Vec<crate::config::Cidr>,
+}
+
+impl Bounds {
+    /// The connections one address may hold: a sixteenth of all (at least eight), so
+    /// that one host cannot take them all.
+    fn per_address(&self) -> usize {
+        (self.max_connections / 16).max(8)
+    }
+}
+
+/// Open connections by client address.
+#[derive(Default)]
+struct PerAddress(std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    /// Counts a connection from `ip`, unless it already has `limit`.
+    fn take(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<AddressSlot> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_default();
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot(Arc::clone(self), ip))
+    }
+}
+
+/// One connection counted against its address, until dropped.
+struct AddressSlot(Arc<PerAddress>, IpAddr);
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut map = self.0.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.1);
+            }
+        }
+    }
 }
 
 /// Serves `router` on `listener` until `stop` resolves, then lets open requests finish
@@ -49,6 +92,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     tokio::pin!(stop);
     let slots = Arc::new(Semaphore::new(bounds.max_connections));
+    let by_address = Arc::new(PerAddress::default());
     let (closing, closed) = tokio::sync::watch::channel(false);
     loop {
         // A slot first, then the connection: at the cap, clients wait in the backlog.
@@ -72,17 +116,31 @@ pub async fn serve(
                 }
             },
         };
+        let address_slot = if bounds.proxies.iter().any(|p| p.contains(peer.ip())) {
+            None
+        } else {
+            match by_address.take(peer.ip(), bounds.per_address()) {
+                Some(s) => Some(s),
+                // Its share is taken: closed at once, and its slot is free again.
+                None => continue,
+            }
+        };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let timeout = bounds.client_timeout;
         let service = hyper::service::service_fn(move |request| {
-            answer(router.clone(), peer, bounds.client_timeout, request)
+            answer(router.clone(), peer, timeout, request)
         });
         let mut closed = closed.clone();
         tokio::spawn(async move {
-            let _slot = slot;
+            let _slots = (slot, address_slot);
             let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(TokioTimer::new())
-                .header_read_timeout(bounds.client_timeout);
+            http.timer(TokioTimer::new()).header_read_timeout(timeout);
+            let stream = Unread {
+                inner: stream,
+                timeout,
+                stalled: None,
+            };
             let conn = http.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             let ending = tokio::select! {
@@ -165,5 +223,83 @@ impl http_body::Body for Deadline {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
+    }
+}
+
+/// A connection whose writes fail once the client has left an answer unread for the
+/// client timeout: hyper has no write timeout, and a client that sends requests and
+/// never reads would otherwise hold its connection until its longest life.
+struct Unread {
+    inner: tokio::net::TcpStream,
+    timeout: Duration,
+    /// Since when a write has waited for the client to read.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Unread {
+    /// A write that waits arms the deadline; one that goes through disarms it.
+    fn watch<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if r.is_ready() {
+            self.stalled = None;
+            return r;
+        }
+        let timeout = self.timeout;
+        let deadline = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client does not read its answers",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Unread {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Unread {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, r)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let r = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, r)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, r)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }

@@ -54,7 +54,8 @@ pub async fn decide(app: &App, d: &Decision<'_>) -> Result<Decided, DecideError>
 /// Accepts a quarantined submission's sender (see [`Store::accept_sender`]). The reply
 /// then gets the receipt it was held back from, in the same transaction, when its From
 /// is an active contact of the party (as it was, or as `add_contact` made it): at the
-/// directory's address, never to a stranger whose reply an expert vouched for.
+/// directory's address, never to a stranger whose reply an expert vouched for. One
+/// receipt per message, as for any reply, within the same hourly limits.
 pub async fn accept(
     app: &App,
     submission: i64,
@@ -62,6 +63,10 @@ pub async fn accept(
     reviewer: &str,
 ) -> Result<Submission, DecideError> {
     let (cfg, now) = (&*app.cfg, app.clock.now());
+    let within_limits = match app.store.submission(submission).await? {
+        Some(s) => receipts_allowed(app, s.from.as_deref(), now).await?,
+        None => return Err(DecideError::NoSuchSubmission(submission)),
+    };
     app.store
         .accept_sender(
             submission,
@@ -74,7 +79,7 @@ pub async fn accept(
                 s,
                 proposals,
                 issues,
-                contact?,
+                contact.filter(|_| within_limits)?,
                 now,
             ) {
                 Ok(m) => m,
@@ -87,7 +92,31 @@ pub async fn accept(
         .await
 }
 
-/// The receipt for a submission an expert accepted from quarantine.
+/// Whether `from` may get another receipt now: under `limits.receipts_per_address` and
+/// its domain under `limits.receipts_per_domain` in the last hour.
+async fn receipts_allowed(
+    app: &App,
+    from: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, crate::store::StoreError> {
+    let Some(from) = from.and_then(|f| crate::model::EmailAddress::parse(f).ok()) else {
+        return Ok(false);
+    };
+    let since = now - chrono::Duration::hours(1);
+    let limits = &app.cfg.limits;
+    Ok(
+        app.store.receipts_since(from.as_str(), since).await? < limits.receipts_per_address as i64
+            && app
+                .store
+                .receipts_to_domain_since(from.domain(), since)
+                .await?
+                < limits.receipts_per_domain as i64,
+    )
+}
+
+/// The receipt for a submission an expert accepted from quarantine; none when a later
+/// reply of the party has already superseded everything it proposed (that reply had its
+/// own receipt).
 fn accepted_receipt(
     cfg: &Config,
     t: &Templates,
@@ -107,6 +136,9 @@ fn accepted_receipt(
         return Ok(None);
     }
     let pending: Vec<&Proposal> = proposals.iter().filter(|p| p.is_pending()).collect();
+    if pending.is_empty() && proposals.iter().any(|p| p.decision == "superseded") {
+        return Ok(None);
+    }
     let verdict = match pending.len() {
         0 => "no changes".to_string(),
         1 => "1 change awaiting review".to_string(),
@@ -145,7 +177,8 @@ fn accepted_receipt(
         pending: pending.len(),
         no_changes: pending.is_empty() && item.errors.is_empty(),
         items: vec![item],
-        key: format!("{inbox}.accepted.{}", s.id),
+        // The message's one receipt: what reading it would have sent had it been trusted.
+        key: inbox.to_string(),
         in_reply_to: s.message_id.as_ref().map(|m| format!("<{m}>")),
         now,
     };
