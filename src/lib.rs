@@ -15,6 +15,7 @@ pub mod policy;
 pub mod reader;
 pub mod review;
 pub mod schedule;
+pub mod state;
 pub mod store;
 pub mod token;
 pub mod trust;

@@ -141,7 +141,7 @@ enum ReviewCmd {
         /// Only submissions in this state (pending, quarantined, applied, rejected,
         /// no_changes, unparseable).
         #[arg(long)]
-        state: Option<String>,
+        state: Option<needsd::state::SubmissionState>,
         #[arg(long)]
         json: bool,
     },
@@ -712,7 +712,7 @@ async fn review(app: &App, cmd: ReviewCmd) -> Result<()> {
                         s.cycle.clone().unwrap_or_default(),
                         s.party.clone().unwrap_or_default(),
                         s.from.clone().unwrap_or_default(),
-                        s.state.clone(),
+                        s.state.to_string(),
                         if s.late { "late" } else { "" }.into(),
                         format!("{pending}/{}", l.changes.len()),
                     ]
@@ -874,7 +874,7 @@ fn print_submission(s: &needsd::workflow::review::Shown) -> Result<()> {
                     c.seq.to_string(),
                     c.summary(),
                     if c.conflict { "conflict" } else { "" }.into(),
-                    c.decision.clone(),
+                    c.decision.to_string(),
                     c.reason.clone().unwrap_or_default(),
                 ]
             })

@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::diff::{Change, field_value};
 use crate::model::{AreaCode, Field, Need, NeedId, NewNeed, PartyCode, Priority, Status};
+pub use crate::state::Decision;
 
 /// Approve or reject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -19,11 +20,11 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The value of `proposed_changes.decision` it leads to.
-    pub fn decision(self) -> &'static str {
+    /// The decision it leads to.
+    pub fn decision(self) -> Decision {
         match self {
-            Verdict::Approve => "approved",
-            Verdict::Reject => "rejected",
+            Verdict::Approve => Decision::Approved,
+            Verdict::Reject => Decision::Rejected,
         }
     }
 }
@@ -66,8 +67,7 @@ pub struct Proposal {
     pub fields: BTreeMap<Field, String>,
     pub conflict: bool,
     pub duplicate_of: Option<String>,
-    /// `pending`, `approved`, `rejected` or `superseded`.
-    pub decision: String,
+    pub decision: Decision,
     pub reviewer: Option<String>,
     pub decided_at: Option<String>,
     pub reason: Option<String>,
@@ -75,7 +75,7 @@ pub struct Proposal {
 
 impl Proposal {
     pub fn is_pending(&self) -> bool {
-        self.decision == "pending"
+        self.decision == Decision::Pending
     }
 
     /// The change as the reply proposed it, in the diff's terms (and so in its JSON
@@ -193,7 +193,7 @@ pub fn plan(p: &Proposal, now: Option<&Need>, confirmed: bool) -> Result<Effect,
     if !p.is_pending() {
         return Err(Refusal::Decided {
             seq,
-            decision: p.decision.clone(),
+            decision: p.decision.to_string(),
         });
     }
     match p.kind {
@@ -338,20 +338,6 @@ fn new_need(fields: &BTreeMap<Field, String>) -> Result<NewNeed, String> {
     })
 }
 
-/// The state a submission reaches once none of its changes is pending: `applied` when
-/// at least one was approved, else `rejected`. `None` while some are still pending.
-pub fn settled_state<'a>(decisions: impl IntoIterator<Item = &'a str>) -> Option<&'static str> {
-    let mut approved = false;
-    for d in decisions {
-        match d {
-            "pending" => return None,
-            "approved" => approved = true,
-            _ => {}
-        }
-    }
-    Some(if approved { "applied" } else { "rejected" })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,7 +370,7 @@ mod tests {
             fields: BTreeMap::new(),
             conflict: false,
             duplicate_of: None,
-            decision: "pending".into(),
+            decision: Decision::Pending,
             reviewer: None,
             decided_at: None,
             reason: None,
@@ -482,7 +468,7 @@ mod tests {
             plan(&p, Some(&need()), false),
             Err(Refusal::Invalid { .. })
         ));
-        p.decision = "approved".into();
+        p.decision = Decision::Approved;
         assert!(matches!(
             plan(&p, Some(&need()), false),
             Err(Refusal::Decided { .. })
@@ -522,12 +508,5 @@ mod tests {
             plan(&p, None, false),
             Err(Refusal::Invalid { .. })
         ));
-    }
-
-    #[test]
-    fn a_submission_settles_when_nothing_is_pending() {
-        assert_eq!(settled_state(["approved", "pending"]), None);
-        assert_eq!(settled_state(["approved", "rejected"]), Some("applied"));
-        assert_eq!(settled_state(["rejected", "superseded"]), Some("rejected"));
     }
 }

@@ -112,13 +112,20 @@ fn init_is_safe_to_run_twice_and_seeds_every_party() {
 #[test]
 fn commands_before_init_say_so() {
     let lab = Lab::new();
-    let out = lab.run(&["contacts", "list"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("run `needsd init` first"),
-        "{}",
-        stderr(&out)
-    );
+    for args in [
+        &["contacts", "list"][..],
+        &["users", "list"],
+        &["cycle", "status"],
+        &["deadline", "list"],
+    ] {
+        let out = lab.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("run `needsd init` first"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
@@ -245,6 +252,14 @@ fn bad_usage_exits_2() {
     assert!(stderr(&out).contains("2026-13"));
     let out = lab.run(&["matrix", "frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
+    // A state that does not exist is a mistake, not an empty list.
+    let out = lab.run(&["review", "list", "--state", "done"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("pending, quarantined, applied"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn read_sheet<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, name: &str) -> Vec<Vec<String>> {

@@ -14,6 +14,7 @@ use super::{Store, StoreError, flag};
 use crate::clock::db_time;
 use crate::model::{Contact, Cycle, Field, Need, NeedId};
 use crate::review::{self, Effect, Kind, Proposal, Refusal, Verdict};
+use crate::state::SubmissionState;
 
 /// A submission with what the reviewer needs to judge it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -32,8 +33,7 @@ pub struct Submission {
     pub verified: Option<bool>,
     pub attachment: Option<String>,
     pub late: bool,
-    /// `pending` `applied` `rejected` `no_changes` `unparseable` `quarantined`.
-    pub state: String,
+    pub state: SubmissionState,
     pub note: Option<String>,
     pub created_at: String,
     pub decided_at: Option<String>,
@@ -93,7 +93,7 @@ pub struct Decided {
     /// Needs created by approved additions.
     pub created: Vec<String>,
     /// The submission's state once nothing is pending (`applied` or `rejected`).
-    pub settled: Option<String>,
+    pub settled: Option<SubmissionState>,
 }
 
 #[derive(Debug, Error)]
@@ -137,7 +137,7 @@ fn submission_from_row(r: &AnyRow) -> Result<Submission, StoreError> {
         verified: verified.map(|v| v != 0),
         attachment: r.try_get(11)?,
         late: r.try_get::<i64, _>(12)? != 0,
-        state: r.try_get(13)?,
+        state: super::parsed(r, "state")?,
         note: r.try_get(14)?,
         created_at: r.try_get(15)?,
         decided_at: r.try_get(16)?,
@@ -176,7 +176,7 @@ fn proposal_from_row(r: &AnyRow) -> Result<Proposal, StoreError> {
         },
         conflict: flag(r, "conflict")?,
         duplicate_of: r.try_get("duplicate_of")?,
-        decision: r.try_get("decision")?,
+        decision: super::parsed(r, "decision")?,
         reviewer: r.try_get("reviewer")?,
         decided_at: r.try_get("decided_at")?,
         reason: r.try_get("reason")?,
@@ -184,9 +184,9 @@ fn proposal_from_row(r: &AnyRow) -> Result<Proposal, StoreError> {
 }
 
 /// Filters for the list of submissions; `None` matches everything.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct SubmissionFilter {
-    pub state: Option<String>,
+    pub state: Option<SubmissionState>,
     pub cycle: Option<String>,
     pub party: Option<String>,
     pub late: Option<bool>,
@@ -206,7 +206,7 @@ impl Store {
         );
         let nonempty = |o: &Option<String>| o.as_deref().unwrap_or("").trim().to_string();
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(nonempty(&f.state))
+            .bind(f.state.map_or("", SubmissionState::as_str))
             .bind(nonempty(&f.cycle))
             .bind(nonempty(&f.party))
             .bind(f.late.map_or(-1, i64::from))
@@ -356,10 +356,10 @@ impl Store {
             Some(r) => submission_from_row(&r)?,
             None => return Err(DecideError::NoSuchSubmission(d.submission)),
         };
-        if submission.state != "pending" {
+        if submission.state != SubmissionState::Pending {
             return Err(DecideError::Refused(vec![Refusal::NotPending {
                 id: d.submission,
-                state: submission.state,
+                state: submission.state.to_string(),
             }]));
         }
         let all = proposals_on(&mut tx, d.submission).await?;
@@ -384,7 +384,7 @@ impl Store {
                 Verdict::Reject if p.is_pending() => Ok(None),
                 Verdict::Reject => Err(Refusal::Decided {
                     seq: p.seq,
-                    decision: p.decision.clone(),
+                    decision: p.decision.to_string(),
                 }),
                 Verdict::Approve => {
                     let need = match &p.need_id {
@@ -441,7 +441,7 @@ impl Store {
                  need_id = $6 WHERE id = $1 AND decision = 'pending'",
             )
             .bind(p.id)
-            .bind(d.verdict.decision())
+            .bind(d.verdict.decision().as_str())
             .bind(d.reviewer)
             .bind(now.as_str())
             .bind(reason)
@@ -457,16 +457,16 @@ impl Store {
             }
         }
         let after = proposals_on(&mut tx, d.submission).await?;
-        if let Some(state) = review::settled_state(after.iter().map(|p| p.decision.as_str())) {
+        if let Some(state) = SubmissionState::settled(after.iter().map(|p| p.decision)) {
             sqlx::query("UPDATE submissions SET state = $2, decided_at = $3 WHERE id = $1")
                 .bind(d.submission)
-                .bind(state)
+                .bind(state.as_str())
                 .bind(now.as_str())
                 .execute(&mut *tx)
                 .await?;
-            out.settled = Some(state.to_string());
+            out.settled = Some(state);
             let mut settled = submission.clone();
-            settled.state = state.to_string();
+            settled.state = state;
             if let Some(m) = notify(&settled, &after) {
                 super::outbox::enqueue(&mut tx, std::slice::from_ref(&m), d.now).await?;
             }
@@ -503,7 +503,11 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        let state = if pending > 0 { "pending" } else { "no_changes" };
+        let state = if pending > 0 {
+            SubmissionState::Pending
+        } else {
+            SubmissionState::NoChanges
+        };
         let note = format!("sender accepted by {reviewer}");
         // Checked again under the write lock: another reviewer may have just decided.
         let moved = sqlx::query(
@@ -511,7 +515,7 @@ impl Store {
              ELSE note || '; ' || $3 END WHERE id = $1 AND state = 'quarantined'",
         )
         .bind(submission)
-        .bind(state)
+        .bind(state.as_str())
         .bind(note.as_str())
         .execute(&mut *tx)
         .await?
@@ -646,10 +650,10 @@ impl Store {
             .submission(submission)
             .await?
             .ok_or(DecideError::NoSuchSubmission(submission))?;
-        if s.state != "quarantined" {
+        if s.state != SubmissionState::Quarantined {
             return Err(DecideError::Refused(vec![Refusal::NotPending {
                 id: submission,
-                state: s.state,
+                state: s.state.to_string(),
             }]));
         }
         Ok(s)

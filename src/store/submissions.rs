@@ -9,6 +9,7 @@ use crate::clock::db_time;
 use crate::diff::Change;
 use crate::directory::RowError;
 use crate::model::Cycle;
+use crate::state::SubmissionState;
 
 /// A stored message waiting to be read.
 #[derive(Debug, Clone)]
@@ -52,8 +53,8 @@ pub struct NewSubmission {
     pub cycle: Cycle,
     pub attachment: Option<String>,
     pub late: bool,
-    /// `pending`, `no_changes`, `unparseable`, `quarantined`.
-    pub state: &'static str,
+    /// Pending, no changes, unparseable or quarantined: how it is stored.
+    pub state: SubmissionState,
     pub note: Option<String>,
     pub changes: Vec<Change>,
     pub errors: Vec<RowError>,
@@ -284,7 +285,7 @@ pub(crate) async fn insert_submission_on(
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let id = insert_submission_rows(conn, s, now).await?;
-    if s.state != "quarantined" {
+    if s.state != SubmissionState::Quarantined {
         supersede_on(conn, s.party.as_str(), &s.cycle.to_string(), now).await?;
     }
     Ok(id)
@@ -361,7 +362,7 @@ async fn insert_submission_rows(
     .bind(s.cycle.to_string())
     .bind(s.attachment.as_deref())
     .bind(i64::from(s.late))
-    .bind(s.state)
+    .bind(s.state.as_str())
     .bind(s.note.as_deref())
     .bind(now.as_str())
     .fetch_one(&mut *conn)
@@ -473,7 +474,7 @@ pub struct SubmissionRow {
     pub party: Option<String>,
     pub from: Option<String>,
     pub attachment: Option<String>,
-    pub state: String,
+    pub state: SubmissionState,
     pub late: bool,
     pub note: Option<String>,
     pub changes: i64,
@@ -499,7 +500,7 @@ impl Store {
                     party: r.try_get(2)?,
                     from: r.try_get(3)?,
                     attachment: r.try_get(4)?,
-                    state: r.try_get(5)?,
+                    state: super::parsed(r, "state")?,
                     late: r.try_get::<i64, _>(6)? != 0,
                     note: r.try_get(7)?,
                     changes: r.try_get(8)?,

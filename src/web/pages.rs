@@ -15,6 +15,7 @@ use super::{State, WebError, render};
 use crate::directory::{ContactFields, NewContact, check_contact};
 use crate::model::{Cycle, Field, Language, NeedId, Priority, Status};
 use crate::review::{Confirm, Refusal, Verdict, confirmation};
+use crate::state::SubmissionState;
 use crate::store::contacts::ContactError;
 use crate::store::review::{DecideError, Decision, Pick, SubmissionFilter};
 use crate::workflow::review as flow;
@@ -328,22 +329,20 @@ pub struct SubmissionQuery {
     late: Option<String>,
 }
 
-const SUBMISSION_STATES: [&str; 6] = [
-    "pending",
-    "quarantined",
-    "applied",
-    "rejected",
-    "no_changes",
-    "unparseable",
-];
-
 pub async fn submissions(
     Extract(s): Extract<State>,
     a: Authed,
     Query(q): Query<SubmissionQuery>,
 ) -> Page {
+    let state = match q.state.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(word) => Some(
+            word.parse::<SubmissionState>()
+                .map_err(|e| WebError::BadRequest(format!("state: {e}")))?,
+        ),
+        None => None,
+    };
     let filter = SubmissionFilter {
-        state: q.state.clone().filter(|v| !v.is_empty()),
+        state,
         cycle: q.cycle.clone().filter(|v| !v.is_empty()),
         party: q.party.clone().filter(|v| !v.is_empty()),
         late: match q.late.as_deref() {
@@ -367,7 +366,7 @@ pub async fn submissions(
             }
         })
         .collect();
-    let tab = if filter.state.as_deref() == Some("quarantined") {
+    let tab = if filter.state == Some(SubmissionState::Quarantined) {
         "quarantine"
     } else {
         "submissions"
@@ -378,7 +377,7 @@ pub async fn submissions(
         tab,
         context! {
             rows => rows,
-            states => SUBMISSION_STATES,
+            states => SubmissionState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             q => context! { state => q.state, cycle => q.cycle, party => q.party, late => q.late },
         },
     )

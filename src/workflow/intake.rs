@@ -16,6 +16,7 @@ use crate::mail::classify::{self, Attachment, Facts, Kind, Tag};
 use crate::mail::compose::{self, ReceiptContext, ReceiptItem, Templates};
 use crate::model::Field;
 use crate::model::{Contact, Cycle};
+use crate::state::SubmissionState;
 use crate::store::Store;
 use crate::store::outbox::NewMessage;
 use crate::store::submissions::{Match, NewSubmission, Reading};
@@ -512,7 +513,7 @@ async fn understand(
         .map(|t| is_late(cfg, m.cycle, t.with_timezone(&Utc)))
         .unwrap_or(false);
     let sender = index.get(&party).cloned();
-    let base = |state: &'static str| NewSubmission {
+    let base = |state: SubmissionState| NewSubmission {
         inbox_id,
         party: party.to_string(),
         contact_id: Some(contact.id),
@@ -527,7 +528,7 @@ async fn understand(
     };
     let mut submissions = Vec::new();
     for (name, reply) in parsed {
-        let mut s = base("pending");
+        let mut s = base(SubmissionState::Pending);
         s.attachment = Some(name.clone());
         let report = match reply {
             Ok(reply) => assess(
@@ -547,7 +548,7 @@ async fn understand(
         };
         match report {
             Err(e) => {
-                s.state = "unparseable";
+                s.state = SubmissionState::Unparseable;
                 s.errors.push(RowError {
                     row: 0,
                     column: None,
@@ -556,7 +557,7 @@ async fn understand(
             }
             Ok(r) => {
                 if r.changes.is_empty() && (r.no_changes == Some(true) || r.errors.is_empty()) {
-                    s.state = "no_changes";
+                    s.state = SubmissionState::NoChanges;
                 }
                 s.changes = r.changes;
                 s.errors = r.errors;
@@ -567,11 +568,11 @@ async fn understand(
     }
     if submissions.is_empty() {
         let mut s = base(if classify::says_no_changes(&facts.text) {
-            "no_changes"
+            SubmissionState::NoChanges
         } else {
-            "unparseable"
+            SubmissionState::Unparseable
         });
-        if s.state == "unparseable" {
+        if s.state == SubmissionState::Unparseable {
             s.errors.push(RowError {
                 row: 0,
                 column: None,
@@ -584,7 +585,7 @@ async fn understand(
     }
     if !verified {
         for s in submissions.iter_mut() {
-            s.state = "quarantined";
+            s.state = SubmissionState::Quarantined;
         }
     }
     Ok(Understood::Matched {
@@ -703,7 +704,7 @@ async fn receipt(
     }
     let pending: usize = submissions
         .iter()
-        .filter(|s| s.state == "pending")
+        .filter(|s| s.state == SubmissionState::Pending)
         .map(|s| s.changes.len())
         .sum();
     let draft = ReceiptDraft {
@@ -714,9 +715,13 @@ async fn receipt(
             .unwrap_or_else(|| contact.party.to_string()),
         cycle: first.cycle,
         late: first.late,
-        quarantined: submissions.iter().any(|s| s.state == "quarantined"),
+        quarantined: submissions
+            .iter()
+            .any(|s| s.state == SubmissionState::Quarantined),
         pending,
-        no_changes: submissions.iter().all(|s| s.state == "no_changes"),
+        no_changes: submissions
+            .iter()
+            .all(|s| s.state == SubmissionState::NoChanges),
         items: submissions.iter().map(receipt_item).collect(),
         key: inbox_id.to_string(),
         in_reply_to: facts.message_id.as_ref().map(|m| format!("<{m}>")),
@@ -833,9 +838,9 @@ fn receipt_item(s: &NewSubmission) -> ReceiptItem {
         .clone()
         .unwrap_or_else(|| "Your message".to_string());
     let verdict = match s.state {
-        "no_changes" => "no changes".to_string(),
-        "unparseable" => "could not be read".to_string(),
-        "quarantined" => "awaits confirmation of the sender".to_string(),
+        SubmissionState::NoChanges => "no changes".to_string(),
+        SubmissionState::Unparseable => "could not be read".to_string(),
+        SubmissionState::Quarantined => "awaits confirmation of the sender".to_string(),
         _ => format!(
             "{} change{} awaiting review",
             s.changes.len(),

@@ -11,6 +11,7 @@ use crate::mail::classify;
 use crate::mail::compose::{self, Templates};
 use crate::model::{Contact, Cycle};
 use crate::review::Proposal;
+use crate::state::Decision as Outcome;
 use crate::store::Store;
 use crate::store::outbox::NewMessage;
 use crate::store::review::{DecideError, Decided, Decision, Issue, Submission};
@@ -136,7 +137,7 @@ fn accepted_receipt(
         return Ok(None);
     }
     let pending: Vec<&Proposal> = proposals.iter().filter(|p| p.is_pending()).collect();
-    if pending.is_empty() && proposals.iter().any(|p| p.decision == "superseded") {
+    if pending.is_empty() && proposals.iter().any(|p| p.decision == Outcome::Superseded) {
         return Ok(None);
     }
     let verdict = match pending.len() {
@@ -221,12 +222,12 @@ fn decision_message(
     };
     let approved: Vec<String> = changes
         .iter()
-        .filter(|c| c.decision == "approved")
+        .filter(|c| c.decision == Outcome::Approved)
         .map(Proposal::summary)
         .collect();
     let rejected: Vec<Rejected> = changes
         .iter()
-        .filter(|c| c.decision == "rejected")
+        .filter(|c| c.decision == Outcome::Rejected)
         .map(|c| Rejected {
             change: c.summary(),
             reason: c.reason.clone(),

@@ -1,0 +1,155 @@
+//! The states things pass through, each an enum with the one mapping to and from the
+//! words the database, the JSON shapes and the web filters use.
+
+use serde::Serialize;
+
+/// Defines an enum of states spelled as lowercase words: `as_str`, `parse`, `ALL`,
+/// `Display`, and `Serialize` as the word.
+macro_rules! states {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The word stored and shown.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+
+            /// The value a stored or typed word names.
+            pub fn parse(word: &str) -> Option<Self> {
+                match word {
+                    $($word => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                Self::parse(s.trim()).ok_or_else(|| {
+                    let all: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("'{s}' is not one of {}", all.join(", "))
+                })
+            }
+        }
+
+        /// Compares with a word, as the JSON shapes and outsiders' tests spell it.
+        impl PartialEq<&str> for $name {
+            fn eq(&self, word: &&str) -> bool {
+                self.as_str() == *word
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+states! {
+    /// Where a submission stands.
+    SubmissionState {
+        /// Its changes await the experts.
+        Pending = "pending",
+        /// Its sender is not trusted yet: an expert accepts or refuses it.
+        Quarantined = "quarantined",
+        /// Settled, with at least one change approved.
+        Applied = "applied",
+        /// Settled with nothing approved, or its sender refused.
+        Rejected = "rejected",
+        /// The reply said there was nothing to change.
+        NoChanges = "no_changes",
+        /// Nothing could be read from it.
+        Unparseable = "unparseable",
+    }
+}
+
+states! {
+    /// What became of one proposed change.
+    Decision {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        /// A later reply of the same party proposed something else for the same thing.
+        Superseded = "superseded",
+    }
+}
+
+impl SubmissionState {
+    /// The state a submission reaches once none of its changes is pending: applied when
+    /// at least one was approved, else rejected; `None` while some are still pending.
+    pub fn settled(decisions: impl IntoIterator<Item = Decision>) -> Option<Self> {
+        let mut approved = false;
+        for d in decisions {
+            match d {
+                Decision::Pending => return None,
+                Decision::Approved => approved = true,
+                Decision::Rejected | Decision::Superseded => {}
+            }
+        }
+        Some(if approved {
+            SubmissionState::Applied
+        } else {
+            SubmissionState::Rejected
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_reads_back_from_its_word() {
+        for s in SubmissionState::ALL {
+            assert_eq!(SubmissionState::parse(s.as_str()), Some(*s));
+        }
+        for d in Decision::ALL {
+            assert_eq!(Decision::parse(d.as_str()), Some(*d));
+        }
+        assert_eq!(SubmissionState::parse("Pending"), None);
+        assert!(
+            "done"
+                .parse::<SubmissionState>()
+                .unwrap_err()
+                .contains("pending, quarantined")
+        );
+    }
+
+    #[test]
+    fn a_submission_settles_once_nothing_is_pending() {
+        use Decision::*;
+        let cases: &[(&[Decision], Option<SubmissionState>)] = &[
+            (&[Approved, Pending], None),
+            (&[Approved, Rejected], Some(SubmissionState::Applied)),
+            (&[Rejected, Superseded], Some(SubmissionState::Rejected)),
+            (&[Superseded], Some(SubmissionState::Rejected)),
+            (&[], Some(SubmissionState::Rejected)),
+        ];
+        for (decisions, settled) in cases {
+            assert_eq!(
+                SubmissionState::settled(decisions.iter().copied()),
+                *settled,
+                "{decisions:?}"
+            );
+        }
+    }
+}
