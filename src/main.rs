@@ -60,7 +60,7 @@ enum Command {
         as_party: Option<String>,
         /// Diff against this cycle's base (default: the cycle stamped in the file).
         #[arg(long)]
-        cycle: Option<String>,
+        cycle: Option<Cycle>,
         #[arg(long)]
         json: bool,
     },
@@ -69,7 +69,7 @@ enum Command {
     Dispatch {
         /// The cycle (YYYY-MM; default: the current month).
         #[arg(long)]
-        cycle: Option<String>,
+        cycle: Option<Cycle>,
         #[arg(long)]
         json: bool,
     },
@@ -78,7 +78,7 @@ enum Command {
     Remind {
         /// The cycle (YYYY-MM; default: the current month).
         #[arg(long)]
-        cycle: Option<String>,
+        cycle: Option<Cycle>,
         #[arg(long)]
         json: bool,
     },
@@ -203,10 +203,10 @@ enum DeadlineCmd {
         title: String,
         /// The day it is due (YYYY-MM-DD, in the configured time zone).
         #[arg(long)]
-        due: String,
+        due: chrono::NaiveDate,
         /// Who is alerted.
         #[arg(long)]
-        owner: String,
+        owner: EmailAddress,
         /// Days before the due date on which the owner is alerted (0 = on the day).
         #[arg(long, value_delimiter = ',', default_value = "7,1,0")]
         alert_days: Vec<u32>,
@@ -223,7 +223,7 @@ enum CycleCmd {
     /// Recipients, sent, failed, answered and awaiting review.
     Status {
         /// The cycle (YYYY-MM; default: the current month).
-        cycle: Option<String>,
+        cycle: Option<Cycle>,
         #[arg(long)]
         json: bool,
     },
@@ -266,13 +266,13 @@ enum MatrixCmd {
         out: PathBuf,
         /// The cycle (YYYY-MM) whose copy to write.
         #[arg(long)]
-        cycle: Option<String>,
+        cycle: Option<Cycle>,
         /// Stamp the copy for this contact (needs --cycle).
         #[arg(long)]
-        recipient: Option<String>,
+        recipient: Option<EmailAddress>,
         /// The recipient's party, when the address is a contact of several.
         #[arg(long)]
-        party: Option<String>,
+        party: Option<PartyCode>,
     },
 }
 
@@ -372,10 +372,6 @@ fn init_logging(json: bool, level: &str) {
     } else {
         builder.init();
     }
-}
-
-fn usage<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T> {
-    r.map_err(|e| Usage(format!("{what}: {e}")).into())
 }
 
 async fn try_main(cli: Cli) -> Result<()> {
@@ -488,15 +484,9 @@ async fn try_main(cli: Cli) -> Result<()> {
                 party,
             } => {
                 let req = ExportRequest {
-                    cycle: cycle
-                        .map(|c| usage(Cycle::parse(&c), "--cycle"))
-                        .transpose()?,
-                    recipient: recipient
-                        .map(|r| usage(EmailAddress::parse(&r), "--recipient"))
-                        .transpose()?,
-                    party: party
-                        .map(|p| usage(PartyCode::parse(&p), "--party"))
-                        .transpose()?,
+                    cycle,
+                    recipient,
+                    party,
                 };
                 if req.recipient.is_some() && req.cycle.is_none() {
                     return Err(Usage(
@@ -516,9 +506,6 @@ async fn try_main(cli: Cli) -> Result<()> {
             cycle,
             json,
         } => {
-            let cycle = cycle
-                .map(|c| usage(Cycle::parse(&c), "--cycle"))
-                .transpose()?;
             let r = match files::check(&app, &file, as_party.as_deref(), cycle).await {
                 Err(e) if e.is::<files::UnknownParty>() => return Err(Usage(e.to_string()).into()),
                 other => other?,
@@ -530,9 +517,6 @@ async fn try_main(cli: Cli) -> Result<()> {
             }
         }
         Command::Dispatch { cycle, json } => {
-            let cycle = cycle
-                .map(|c| usage(Cycle::parse(&c), "--cycle"))
-                .transpose()?;
             let r = needsd::workflow::dispatch(&app, cycle).await?;
             if json {
                 print_json(&r)?;
@@ -547,9 +531,6 @@ async fn try_main(cli: Cli) -> Result<()> {
             }
         }
         Command::Remind { cycle, json } => {
-            let cycle = cycle
-                .map(|c| usage(Cycle::parse(&c), "--cycle"))
-                .transpose()?;
             // On the deadline day the reminder says that today is the last day.
             let today = clock
                 .now()
@@ -590,11 +571,6 @@ async fn try_main(cli: Cli) -> Result<()> {
                 owner,
                 alert_days,
             } => {
-                let due = usage(
-                    chrono::NaiveDate::parse_from_str(due.trim(), "%Y-%m-%d"),
-                    "--due (YYYY-MM-DD)",
-                )?;
-                let owner = usage(EmailAddress::parse(&owner), "--owner")?;
                 if title.trim().is_empty() {
                     return Err(Usage("the deadline needs a title".into()).into());
                 }
@@ -667,9 +643,6 @@ async fn try_main(cli: Cli) -> Result<()> {
         Command::Cycle {
             cmd: CycleCmd::Status { cycle, json },
         } => {
-            let cycle = cycle
-                .map(|c| usage(Cycle::parse(&c), "cycle"))
-                .transpose()?;
             let s = needsd::workflow::cycle_status(&app, cycle).await?;
             if json {
                 print_json(&s)?;
