@@ -1,0 +1,224 @@
+//! `review`: list, show, approve and reject from scripts.
+
+use anyhow::Result;
+use std::io::Write;
+
+use serde_json::json;
+
+use super::Usage;
+use super::args::ReviewCmd;
+use super::print::{print_json, print_table};
+use needsd::app::App;
+
+pub(super) async fn review(app: &App, cmd: ReviewCmd) -> Result<()> {
+    use needsd::review::Verdict;
+    use needsd::store::review::{DecideError, Decision, Pick, SubmissionFilter};
+    let (cfg, clock, store) = (&*app.cfg, &*app.clock, &app.store);
+    let reviewer = |r: Option<String>| {
+        r.or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "cli".into())
+    };
+    let (id, pick, verdict, reason, confirmed, who, json) = match cmd {
+        ReviewCmd::List { state, json } => {
+            let filter = SubmissionFilter {
+                state,
+                ..Default::default()
+            };
+            let list = needsd::workflow::review::list(store, &filter).await?;
+            if json {
+                return print_json(&needsd::workflow::review::list_json(&list));
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|l| {
+                    let s = &l.submission;
+                    let pending = l.changes.iter().filter(|c| c.is_pending()).count();
+                    vec![
+                        s.id.to_string(),
+                        s.cycle.clone().unwrap_or_default(),
+                        s.party.clone().unwrap_or_default(),
+                        s.from.clone().unwrap_or_default(),
+                        s.state.to_string(),
+                        if s.late { "late" } else { "" }.into(),
+                        format!("{pending}/{}", l.changes.len()),
+                    ]
+                })
+                .collect();
+            return print_table(
+                &["ID", "CYCLE", "PARTY", "FROM", "STATE", "LATE", "PENDING"],
+                &rows,
+            );
+        }
+        ReviewCmd::Show { id, json } => {
+            let Some(shown) = needsd::workflow::review::show(store, id).await? else {
+                return Err(Usage(format!("there is no submission {id}")).into());
+            };
+            if json {
+                let mut v = needsd::workflow::review::submission_json(
+                    &shown.submission,
+                    &shown.changes,
+                    &shown.issues,
+                );
+                v["text"] = json!(shown.text);
+                v["attachments"] = json!(shown.attachments);
+                return print_json(&v);
+            }
+            return print_submission(&shown);
+        }
+        ReviewCmd::Approve {
+            id,
+            change,
+            confirm,
+            reviewer: r,
+            json,
+        } => (
+            id,
+            change,
+            Verdict::Approve,
+            None,
+            confirm,
+            reviewer(r),
+            json,
+        ),
+        ReviewCmd::Reject {
+            id,
+            change,
+            reason,
+            reviewer: r,
+            json,
+        } => (
+            id,
+            change,
+            Verdict::Reject,
+            Some(reason),
+            false,
+            reviewer(r),
+            json,
+        ),
+    };
+    let d = Decision {
+        submission: id,
+        pick: pick.map_or(Pick::All, Pick::One),
+        verdict,
+        reason: reason.as_deref(),
+        reviewer: &who,
+        confirm: if confirmed {
+            needsd::review::Confirm::Any
+        } else {
+            needsd::review::Confirm::No
+        },
+        now: clock.now(),
+    };
+    let out = match needsd::workflow::review::decide(app, &d).await {
+        Ok(out) => out,
+        Err(DecideError::Refused(r)) => {
+            let moved = r
+                .iter()
+                .any(|r| matches!(r, needsd::review::Refusal::Moved { .. }));
+            let list: Vec<String> = r.iter().map(ToString::to_string).collect();
+            let hint = if moved {
+                " (pass --confirm to overwrite)"
+            } else {
+                ""
+            };
+            anyhow::bail!("nothing was decided: {}{hint}", list.join("; "));
+        }
+        Err(DecideError::NoSuchSubmission(id)) => {
+            return Err(Usage(format!("there is no submission {id}")).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let send = if out.settled.is_some() && cfg.mail.notify_decisions {
+        Some(needsd::workflow::send_now(app, std::time::Duration::from_secs(30)).await?)
+    } else {
+        None
+    };
+    if json {
+        return print_json(&json!({ "decided": out, "send": send }));
+    }
+    println!(
+        "Submission {id}: {} approved, {} rejected{}{}.",
+        out.approved.len(),
+        out.rejected.len(),
+        if out.created.is_empty() {
+            String::new()
+        } else {
+            format!("; new needs {}", out.created.join(", "))
+        },
+        match &out.settled {
+            Some(s) => format!("; the submission is now {s}"),
+            None => String::new(),
+        }
+    );
+    Ok(())
+}
+
+fn print_submission(s: &needsd::workflow::review::Shown) -> Result<()> {
+    use std::fmt::Write as _;
+    let sub = &s.submission;
+    let mut text = String::new();
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let _ = writeln!(
+        text,
+        "Submission {} ({}){}",
+        sub.id,
+        sub.state,
+        if sub.late { ", late" } else { "" }
+    );
+    let _ = writeln!(text, "Cycle:    {}", opt(&sub.cycle));
+    let _ = writeln!(
+        text,
+        "Party:    {} {}",
+        opt(&sub.party),
+        opt(&sub.party_name)
+    );
+    let _ = writeln!(
+        text,
+        "From:     {} ({})",
+        opt(&sub.from),
+        match sub.verified {
+            Some(true) => "verified contact",
+            Some(false) => "not a known contact of the party",
+            None => "not judged",
+        }
+    );
+    let _ = writeln!(text, "Subject:  {}", opt(&sub.subject));
+    let _ = writeln!(text, "Received: {}", opt(&sub.received_at));
+    for a in &s.attachments {
+        let _ = writeln!(text, "Attached: {} ({} bytes)", a.name, a.size);
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    drop(out);
+    if !s.changes.is_empty() {
+        println!();
+        let rows: Vec<Vec<String>> = s
+            .changes
+            .iter()
+            .map(|c| {
+                vec![
+                    c.seq.to_string(),
+                    c.summary(),
+                    if c.conflict { "conflict" } else { "" }.into(),
+                    c.decision.to_string(),
+                    c.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print_table(&["N", "CHANGE", "", "DECISION", "REASON"], &rows)?;
+    }
+    for i in &s.issues {
+        println!(
+            "{} row {}{}: {}",
+            i.severity,
+            i.row.map(|r| r.to_string()).unwrap_or_default(),
+            i.column
+                .as_deref()
+                .map(|c| format!(", {c}"))
+                .unwrap_or_default(),
+            i.message
+        );
+    }
+    println!("\n{}", s.text.trim_end());
+    Ok(())
+}
