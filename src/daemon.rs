@@ -37,6 +37,92 @@ pub struct Health {
     pub jobs_ok: AtomicU64,
     pub jobs_failed: AtomicU64,
     pub started: AtomicI64,
+    /// The daemon's tasks, by name.
+    tasks: std::sync::Mutex<std::collections::BTreeMap<&'static str, TaskHealth>>,
+}
+
+/// How one of the daemon's tasks is doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TaskHealth {
+    /// Running now (false while it waits to be started again).
+    pub running: bool,
+    /// Times it stopped unexpectedly and was started again.
+    pub restarts: u64,
+}
+
+impl Health {
+    /// Every task and how it is doing, by name.
+    pub fn tasks(&self) -> Vec<(&'static str, TaskHealth)> {
+        self.lock_tasks().iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    fn task(&self, name: &'static str, update: impl FnOnce(&mut TaskHealth)) {
+        update(self.lock_tasks().entry(name).or_default());
+    }
+
+    fn lock_tasks(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<&'static str, TaskHealth>> {
+        // A panic while holding it leaves counts, not broken invariants.
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A task aborted when its handle is dropped: a supervisor that is aborted takes its task
+/// down with it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs the task `start` makes until the daemon stops. A task that ends while the daemon
+/// runs (with an error, a panic, or nothing) is logged and started again after a pause
+/// that doubles from `first_pause` up to a minute; `/healthz` shows its restarts.
+async fn supervise<F, Fut>(
+    name: &'static str,
+    health: Arc<Health>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+    first_pause: Duration,
+    start: F,
+) where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let mut pause = first_pause;
+    loop {
+        health.task(name, |t| t.running = true);
+        let mut task = AbortOnDrop(tokio::spawn(start()));
+        let outcome = (&mut task.0).await;
+        if *stopped.borrow() {
+            if let Ok(Err(e)) = outcome {
+                tracing::warn!("the {name} ended with an error: {e:#}");
+            }
+            return;
+        }
+        let why = match outcome {
+            Ok(Ok(())) => "it ended".to_string(),
+            Ok(Err(e)) => format!("{e:#}"),
+            Err(e) if e.is_panic() => "it panicked".to_string(),
+            Err(e) => e.to_string(),
+        };
+        health.task(name, |t| {
+            t.running = false;
+            t.restarts += 1;
+        });
+        tracing::error!(
+            task = name,
+            "the {name} stopped: {why}; starting it again in {} s",
+            pause.as_secs_f32()
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+        pause = (pause * 2).min(Duration::from_secs(60));
+    }
 }
 
 /// How long a failed job waits before it is tried again.
@@ -88,50 +174,85 @@ pub async fn run(
         let _ = rx.wait_for(|s| *s).await;
     };
 
-    let web = {
-        let router = crate::web::router(crate::web::State::new(
-            Arc::clone(&app),
-            Arc::clone(&health),
-            Some(Arc::clone(&wake_sender)),
-        )?);
-        let bounds = crate::web::serve::Bounds {
-            max_connections: cfg.web.max_connections,
-            client_timeout: cfg.web.client_timeout,
-            proxies: cfg.web.trusted_proxies.clone(),
-        };
-        let stop = until_stopped(stopped.clone());
-        tokio::spawn(async move {
-            crate::web::serve::serve(listener, router, bounds, stop)
-                .await
-                .context("the web server stopped")
-        })
-    };
-    let scheduler = tokio::spawn(schedule(
+    let router = crate::web::router(crate::web::State::new(
         Arc::clone(&app),
         Arc::clone(&health),
-        Arc::clone(&wake_sender),
-        until_stopped(stopped.clone()),
-    ));
-    let watcher = {
-        let (app, health) = (Arc::clone(&app), Arc::clone(&health));
-        let stop = until_stopped(stopped.clone());
-        // Receipts go out through the daemon's one sender, woken as each is queued.
-        let send_by = workflow::SendBy::Daemon(Arc::clone(&wake_sender));
-        tokio::spawn(async move {
-            workflow::watch_inbox(&app, &send_by, stop, |_| {
-                health.polls.fetch_add(1, Ordering::Relaxed);
-                health
-                    .last_poll
-                    .store(app.clock.now().timestamp(), Ordering::Relaxed);
-            })
-            .await
-        })
+        Some(Arc::clone(&wake_sender)),
+    )?);
+    let bounds = crate::web::serve::Bounds {
+        max_connections: cfg.web.max_connections,
+        client_timeout: cfg.web.client_timeout,
+        proxies: cfg.web.trusted_proxies.clone(),
     };
-    let sender = tokio::spawn(send(
-        Arc::clone(&app),
-        Arc::clone(&wake_sender),
-        until_stopped(stopped.clone()),
-    ));
+    let listener = Arc::new(listener);
+    let mut tasks = tokio::task::JoinSet::new();
+    let pause = Duration::from_secs(1);
+    let (h, rx) = (Arc::clone(&health), stopped.clone());
+    tasks.spawn(supervise("web server", h, rx, pause, {
+        let stopped = stopped.clone();
+        move || {
+            let (listener, router, bounds) =
+                (Arc::clone(&listener), router.clone(), bounds.clone());
+            let stop = until_stopped(stopped.clone());
+            async move {
+                crate::web::serve::serve(listener, router, bounds, stop)
+                    .await
+                    .context("the web server stopped")
+            }
+        }
+    }));
+    let (h, rx) = (Arc::clone(&health), stopped.clone());
+    tasks.spawn(supervise("scheduler", h, rx, pause, {
+        let (app, health, wake, stopped) = (
+            Arc::clone(&app),
+            Arc::clone(&health),
+            Arc::clone(&wake_sender),
+            stopped.clone(),
+        );
+        move || {
+            schedule(
+                Arc::clone(&app),
+                Arc::clone(&health),
+                Arc::clone(&wake),
+                until_stopped(stopped.clone()),
+            )
+        }
+    }));
+    let (h, rx) = (Arc::clone(&health), stopped.clone());
+    tasks.spawn(supervise("inbox watcher", h, rx, pause, {
+        let (app, health, wake, stopped) = (
+            Arc::clone(&app),
+            Arc::clone(&health),
+            Arc::clone(&wake_sender),
+            stopped.clone(),
+        );
+        move || {
+            let (app, health) = (Arc::clone(&app), Arc::clone(&health));
+            let stop = until_stopped(stopped.clone());
+            // Receipts go out through the daemon's one sender, woken as each is queued.
+            let send_by = workflow::SendBy::Daemon(Arc::clone(&wake));
+            async move {
+                workflow::watch_inbox(&app, &send_by, stop, |_| {
+                    health.polls.fetch_add(1, Ordering::Relaxed);
+                    health
+                        .last_poll
+                        .store(app.clock.now().timestamp(), Ordering::Relaxed);
+                })
+                .await
+            }
+        }
+    }));
+    let (h, rx) = (Arc::clone(&health), stopped.clone());
+    tasks.spawn(supervise("sender", h, rx, pause, {
+        let (app, wake, stopped) = (Arc::clone(&app), Arc::clone(&wake_sender), stopped.clone());
+        move || {
+            send(
+                Arc::clone(&app),
+                Arc::clone(&wake),
+                until_stopped(stopped.clone()),
+            )
+        }
+    }));
     tracing::info!(listen = %addr, "needsd is running");
     if let Some(r) = ready {
         let _ = r.send(addr);
@@ -140,28 +261,12 @@ pub async fn run(
     stop.await;
     tracing::info!("stopping");
     let _ = stopping.send(true);
-    let mut tasks = [
-        ("scheduler", scheduler),
-        ("inbox watcher", watcher),
-        ("sender", sender),
-        ("web server", web),
-    ];
-    let all = async {
-        for (name, task) in tasks.iter_mut() {
-            match task.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!("the {name} ended with an error: {e:#}"),
-                Err(e) => tracing::warn!("the {name} failed: {e}"),
-            }
-        }
-    };
+    let all = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(GRACE, all).await.is_err() {
         // What is abandoned is safe: a message being sent keeps its lease and is sent
         // again (same Message-ID) by the next start; a job that did not finish runs again.
         tracing::warn!("stopped before everything finished; the next start picks up what was left");
-        for (_, task) in &tasks {
-            task.abort();
-        }
+        tasks.abort_all();
     }
     store.release_daemon_lock(&me).await?;
     tracing::info!("stopped");
@@ -337,5 +442,66 @@ async fn send(
             _ = wake.notified() => {}
             _ = &mut stop => return Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_task_that_fails_or_panics_is_started_again_until_the_daemon_stops() {
+        let health = Arc::new(Health::default());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let starts = Arc::new(AtomicU64::new(0));
+        let (again, mut started) = tokio::sync::mpsc::unbounded_channel();
+        let supervisor = tokio::spawn(supervise(
+            "worker",
+            Arc::clone(&health),
+            stopped.clone(),
+            Duration::from_millis(1),
+            {
+                let (starts, stopped) = (Arc::clone(&starts), stopped.clone());
+                move || {
+                    let n = starts.fetch_add(1, Ordering::SeqCst);
+                    let (again, mut stopped) = (again.clone(), stopped.clone());
+                    async move {
+                        let _ = again.send(n);
+                        match n {
+                            0 => anyhow::bail!("the database went away"),
+                            1 => panic!("a bug"),
+                            _ => {
+                                let _ = stopped.wait_for(|s| *s).await;
+                                Ok(())
+                            }
+                        }
+                    }
+                }
+            },
+        ));
+        // The third start is the one that keeps running.
+        for expected in 0..3 {
+            assert_eq!(started.recv().await, Some(expected));
+        }
+        assert_eq!(
+            health.tasks(),
+            vec![(
+                "worker",
+                TaskHealth {
+                    running: true,
+                    restarts: 2
+                }
+            )]
+        );
+        stop.send(true)
+            .unwrap_or_else(|_| unreachable!("the supervisor holds a receiver"));
+        supervisor
+            .await
+            .unwrap_or_else(|e| panic!("the supervisor: {e}"));
+        assert_eq!(
+            starts.load(Ordering::SeqCst),
+            3,
+            "not started again after the stop"
+        );
     }
 }

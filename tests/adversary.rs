@@ -210,6 +210,12 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
     }
     let answer = healthz(&addr).expect("the daemon answers /healthz");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    for task in ["inbox watcher", "scheduler", "sender", "web server"] {
+        assert!(
+            answer.contains(&format!("\n{task}: running\n")),
+            "{task} in {answer}"
+        );
+    }
     assert!(
         daemon.0.try_wait().unwrap().is_none(),
         "the daemon is still running"

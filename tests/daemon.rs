@@ -111,7 +111,7 @@ fn a_month_dispatch_replies_reminders_alert_and_digest() {
     let d = Daemon::start(&m.cfg, clock.clone());
     let health = d.get("/healthz");
     assert!(
-        health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"),
+        health.starts_with("HTTP/1.1 200") && health.contains("\r\n\r\nok\n"),
         "{health}"
     );
 

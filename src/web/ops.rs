@@ -79,14 +79,23 @@ fn unavailable(e: &dyn std::fmt::Display) -> Response {
         .into_response()
 }
 
-/// `ok` (200) whenever the database answers; `database unavailable` (503) when it does not.
+/// `ok` (200) whenever the database answers, then a line per daemon task (`scheduler:
+/// running`, or `sender: restarting, 2 restarts`); `database unavailable` (503) when the
+/// database does not answer.
 pub async fn healthz(_: Ops, Extract(s): Extract<State>) -> Response {
     match s.app.store.ping().await {
-        Ok(()) => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "ok\n",
-        )
-            .into_response(),
+        Ok(()) => {
+            let mut body = String::from("ok\n");
+            for (name, t) in s.health.tasks() {
+                let state = if t.running { "running" } else { "restarting" };
+                let _ = match t.restarts {
+                    0 => writeln!(body, "{name}: {state}"),
+                    1 => writeln!(body, "{name}: {state}, 1 restart"),
+                    n => writeln!(body, "{name}: {state}, {n} restarts"),
+                };
+            }
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+        }
         Err(e) => unavailable(&e),
     }
 }
@@ -175,6 +184,16 @@ pub async fn metrics(_: Ops, Extract(s): Extract<State>) -> Response {
                 h.jobs_failed.load(Ordering::Relaxed) as i64,
             ),
         ],
+    );
+    let tasks = h.tasks();
+    metric(
+        "needsd_task_restarts_total",
+        "counter",
+        "Times a daemon task stopped unexpectedly and was started again.",
+        &tasks
+            .iter()
+            .map(|(name, t)| (format!("{{task=\"{name}\"}}"), t.restarts as i64))
+            .collect::<Vec<_>>(),
     );
     metric(
         "needsd_start_timestamp_seconds",

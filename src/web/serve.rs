@@ -85,7 +85,7 @@ impl Drop for AddressSlot {
 /// Serves `router` on `listener` until `stop` resolves, then lets open requests finish
 /// for a few seconds.
 pub async fn serve(
-    listener: TcpListener,
+    listener: Arc<TcpListener>,
     router: Router,
     bounds: Bounds,
     stop: impl Future<Output = ()>,
