@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::TimeZone;
 use thiserror::Error;
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::mail::outbound;
@@ -299,7 +300,11 @@ async fn schedule(
                 }
             }
             tracing::info!(job = due.job.name(), scheduled_for = %due.key, "running");
-            let run = run_job(&app, &due);
+            let run = run_job(&app, &due).instrument(tracing::info_span!(
+                "job",
+                job = due.job.name(),
+                scheduled_for = %due.key
+            ));
             let outcome = tokio::select! {
                 r = run => r,
                 _ = &mut stop => return Ok(()),

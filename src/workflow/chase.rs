@@ -35,6 +35,7 @@ pub struct RemindReport {
 /// answered: a reminder, or on the deadline day the deadline alert. Each gets their own
 /// workbook again. Once a day at most (`day`, by default today); nothing once the
 /// deadline has passed.
+#[tracing::instrument(name = "remind", skip_all, fields(cycle = ?cycle, chase = chase.kind()))]
 pub async fn remind(
     app: &App,
     cycle: Option<Cycle>,

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use chrono::TimeZone;
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::config::Config;
@@ -78,6 +79,7 @@ pub async fn dispatch(app: &App, cycle: Option<Cycle>) -> Result<DispatchReport>
 
 /// [`dispatch`], then sending for at most `send_wait`, or not at all (the daemon's
 /// sender sends).
+#[tracing::instrument(name = "dispatch", skip_all, fields(cycle = ?cycle))]
 pub async fn dispatch_then(
     app: &App,
     cycle: Option<Cycle>,
@@ -678,7 +680,10 @@ async fn read_in_order(
             Arc::clone(run),
             id,
         );
-        (id, tokio::spawn(task))
+        (
+            id,
+            tokio::spawn(task.instrument(tracing::info_span!("message", id))),
+        )
     };
     let ahead = std::thread::available_parallelism().map_or(1, |n| n.get()) + 1;
     let mut pending = std::collections::VecDeque::new();
@@ -708,6 +713,7 @@ async fn read_in_order(
             .with_context(|| format!("reading stored message {id}"))?;
         if let Some(p) = prepared {
             let one = intake::record(app, run, p, app.clock.now())
+                .instrument(tracing::info_span!("message", id))
                 .await
                 .with_context(|| format!("reading stored message {id}"))?;
             if one.receipts > 0

@@ -18,6 +18,7 @@ use crate::store::review::{DecideError, Decided, Decision, Issue, Submission};
 
 /// Records a decision; when it settles the submission and `mail.notify_decisions` is on,
 /// the message to the sender joins the outbox in the same transaction.
+#[tracing::instrument(name = "decision", skip_all, fields(submission = d.submission))]
 pub async fn decide(app: &App, d: &Decision<'_>) -> Result<Decided, DecideError> {
     let (cfg, store) = (&*app.cfg, &app.store);
     let Some(submission) = store.submission(d.submission).await? else {
@@ -57,6 +58,7 @@ pub async fn decide(app: &App, d: &Decision<'_>) -> Result<Decided, DecideError>
 /// is an active contact of the party (as it was, or as `add_contact` made it): at the
 /// directory's address, never to a stranger whose reply an expert vouched for. One
 /// receipt per message, as for any reply, within the same hourly limits.
+#[tracing::instrument(name = "acceptance", skip(app, add_contact))]
 pub async fn accept(
     app: &App,
     submission: i64,
