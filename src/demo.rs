@@ -18,6 +18,7 @@ use crate::app::App;
 use crate::clock::{Clock, TestClock};
 use crate::config::Config;
 use crate::model::{Contact, Cycle, PartyKind, Status};
+use crate::state::OutboxState;
 use crate::store::Store;
 
 /// What the month did, for the demo's last words.
@@ -100,7 +101,7 @@ pub async fn month(
     say(&format!("{}: the circulation", day_name(cycle, 1)));
     run_until(&cfg, clock, store, at(1, 9), "dispatch").await?;
     let circulated = store
-        .outbox_contacts(crate::workflow::CIRCULATION, cycle)
+        .outbox_contacts(crate::state::MessageKind::Circulation, cycle)
         .await?;
     report.recipients = circulated.len() as i64;
     wait(STEP, "the circulation to be written", || async {
@@ -195,7 +196,7 @@ pub async fn month(
             .outbox_rows()
             .await?
             .iter()
-            .all(|r| r.state == "sent" || r.state == "failed"))
+            .all(|r| matches!(r.state, OutboxState::Sent | OutboxState::Failed)))
     })
     .await?;
 
@@ -292,13 +293,13 @@ fn letter(
     let to = crate::token::plus_address(&cfg.mail.reply_to, &token);
     let circulation = crate::mail::compose::message_id(
         cycle,
-        crate::workflow::CIRCULATION,
+        crate::state::MessageKind::Circulation.as_str(),
         c.id,
         cycle.day(1),
         &crate::token::message_mac(
             &cfg.mail.token_secret,
             cycle,
-            crate::workflow::CIRCULATION,
+            crate::state::MessageKind::Circulation.as_str(),
             c.id,
             cycle.day(1),
         ),

@@ -93,6 +93,48 @@ states! {
     }
 }
 
+states! {
+    /// What a message in the outbox is.
+    MessageKind {
+        /// The Matrix on the 1st, with the recipient's own workbook.
+        Circulation = "circulation",
+        /// To a recipient whose party has not answered.
+        Reminder = "reminder",
+        /// The reminder on the deadline day.
+        DeadlineAlert = "deadline_alert",
+        /// The answer to a reply: what was understood.
+        Receipt = "receipt",
+        /// The experts' decisions on a reply.
+        Decision = "decision",
+        /// To the experts after the deadline.
+        Digest = "digest",
+        /// To the experts two days before a circulation, when submissions await them.
+        ReviewAlert = "review_alert",
+        /// To the owner of a one-off deadline.
+        Deadline = "deadline",
+    }
+}
+
+states! {
+    /// Where a message in the outbox stands.
+    OutboxState {
+        Queued = "queued",
+        /// Claimed by a sender, under a lease.
+        Sending = "sending",
+        Sent = "sent",
+        /// Refused for good, or out of attempts.
+        Failed = "failed",
+    }
+}
+
+impl MessageKind {
+    /// An answer to a respondent's reply: sent after the cycle's own mail, and under the
+    /// hourly receipt limits.
+    pub fn is_answer(self) -> bool {
+        matches!(self, MessageKind::Receipt | MessageKind::Decision)
+    }
+}
+
 impl SubmissionState {
     /// The state a submission reaches once none of its changes is pending: applied when
     /// at least one was approved, else rejected; `None` while some are still pending.
@@ -124,6 +166,12 @@ mod tests {
         }
         for d in Decision::ALL {
             assert_eq!(Decision::parse(d.as_str()), Some(*d));
+        }
+        for k in MessageKind::ALL {
+            assert_eq!(MessageKind::parse(k.as_str()), Some(*k));
+        }
+        for o in OutboxState::ALL {
+            assert_eq!(OutboxState::parse(o.as_str()), Some(*o));
         }
         assert_eq!(SubmissionState::parse("Pending"), None);
         assert!(

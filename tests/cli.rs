@@ -934,7 +934,7 @@ fn demo_runs_a_month_leaves_the_web_server_up_stops_on_sigterm_and_runs_again() 
         let mut health = String::new();
         s.read_to_string(&mut health).unwrap();
         assert!(
-            health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"),
+            health.starts_with("HTTP/1.1 200") && health.contains("\r\n\r\nok\n"),
             "{health}"
         );
         // SIGTERM stops it cleanly.

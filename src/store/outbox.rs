@@ -9,13 +9,14 @@ use super::{Store, StoreError};
 use crate::clock::db_time;
 use crate::mail::compose::Outgoing;
 use crate::model::Cycle;
+use crate::state::{MessageKind, OutboxState};
 
 /// A message to put in the outbox.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     /// One message, ever, per key: `circulation/2026-12/17`.
     pub dedupe_key: String,
-    pub kind: &'static str,
+    pub kind: MessageKind,
     pub cycle: Option<Cycle>,
     pub contact_id: Option<i64>,
     /// The local date the message belongs to.
@@ -53,7 +54,7 @@ pub async fn enqueue(
              ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         )
         .bind(m.dedupe_key.as_str())
-        .bind(m.kind)
+        .bind(m.kind.as_str())
         .bind(m.cycle.map(|c| c.to_string()))
         .bind(m.contact_id)
         .bind(m.outgoing.recipient.as_str())
@@ -225,11 +226,15 @@ impl Store {
     }
 
     /// The contacts that already have a message of `kind` for `cycle`.
-    pub async fn outbox_contacts(&self, kind: &str, cycle: Cycle) -> Result<Vec<i64>, StoreError> {
+    pub async fn outbox_contacts(
+        &self,
+        kind: MessageKind,
+        cycle: Cycle,
+    ) -> Result<Vec<i64>, StoreError> {
         let rows = sqlx::query(
             "SELECT contact_id FROM outbox WHERE kind = $1 AND cycle_id = $2 AND contact_id IS NOT NULL",
         )
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(cycle.to_string())
         .fetch_all(&self.pool)
         .await?;
@@ -342,10 +347,10 @@ async fn settle_one(
 /// One outbox message, as `outbox_rows` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
-    pub kind: String,
+    pub kind: MessageKind,
     pub recipient: String,
     pub day: String,
-    pub state: String,
+    pub state: OutboxState,
     pub subject: String,
 }
 
@@ -359,10 +364,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(OutboxRow {
-                    kind: r.try_get(0)?,
+                    kind: super::parsed(r, "kind")?,
                     recipient: r.try_get(1)?,
                     day: r.try_get(2)?,
-                    state: r.try_get(3)?,
+                    state: super::parsed(r, "state")?,
                     subject: r.try_get(4)?,
                 })
             })

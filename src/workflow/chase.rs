@@ -13,6 +13,7 @@ use crate::app::App;
 use crate::config::Config;
 use crate::mail::compose::{self, Notice, Templates};
 use crate::model::{Cycle, EmailAddress};
+use crate::state::MessageKind;
 use crate::store::Store;
 use crate::store::outbox::{self, NewMessage};
 
@@ -21,7 +22,7 @@ use crate::store::outbox::{self, NewMessage};
 pub struct RemindReport {
     pub cycle: Cycle,
     /// `reminder` or `deadline_alert`.
-    pub kind: &'static str,
+    pub kind: MessageKind,
     /// Recipients whose party has not answered.
     pub silent: usize,
     /// Messages added to the outbox by this run (none for those reminded today already).
@@ -35,7 +36,7 @@ pub struct RemindReport {
 /// answered: a reminder, or on the deadline day the deadline alert. Each gets their own
 /// workbook again. Once a day at most (`day`, by default today); nothing once the
 /// deadline has passed.
-#[tracing::instrument(name = "remind", skip_all, fields(cycle = ?cycle, chase = chase.kind()))]
+#[tracing::instrument(name = "remind", skip_all, fields(cycle = ?cycle, chase = %chase.kind()))]
 pub async fn remind(
     app: &App,
     cycle: Option<Cycle>,
@@ -80,7 +81,7 @@ pub async fn remind(
     let (enqueued, skipped) = store_messages(store, plan, contacts, now, false).await?;
     report.enqueued = enqueued;
     report.skipped = skipped;
-    tracing::info!(%cycle, kind = chase.kind(), enqueued, "reminders are in the outbox");
+    tracing::info!(%cycle, kind = %chase.kind(), enqueued, "reminders are in the outbox");
     Ok(report)
 }
 
@@ -131,7 +132,7 @@ pub async fn digest(app: &App, cycle: Option<Cycle>) -> Result<DigestReport> {
             team_notice(
                 cfg,
                 templates,
-                "digest",
+                MessageKind::Digest,
                 &report.facts,
                 to,
                 Some(cycle),
@@ -212,7 +213,7 @@ pub async fn review_alert(app: &App, at: DateTime<Utc>) -> Result<ReviewAlertRep
             team_notice(
                 cfg,
                 templates,
-                "review_alert",
+                MessageKind::ReviewAlert,
                 &context,
                 to,
                 None,
@@ -276,7 +277,14 @@ pub async fn deadline_alerts(app: &App, day: Option<chrono::NaiveDate>) -> Resul
                 dedupe_key: format!("deadline/{}/{days}", d.id),
             };
             messages.push(team_notice(
-                cfg, templates, "deadline", &context, to, None, today, now,
+                cfg,
+                templates,
+                MessageKind::Deadline,
+                &context,
+                to,
+                None,
+                today,
+                now,
             )?);
             alerts.push(DeadlineAlert {
                 deadline: d.id,
@@ -308,7 +316,7 @@ struct Addressee<'a> {
 fn team_notice<C: serde::Serialize>(
     cfg: &Config,
     templates: &Templates,
-    kind: &'static str,
+    kind: MessageKind,
     context: &C,
     to: Addressee<'_>,
     cycle: Option<Cycle>,
@@ -318,7 +326,7 @@ fn team_notice<C: serde::Serialize>(
     let outgoing = compose::notice(
         templates,
         &Notice {
-            kind,
+            kind: kind.as_str(),
             context,
             from: &cfg.mail.from,
             reply_to: cfg.mail.reply_to.as_str(),

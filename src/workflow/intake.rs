@@ -16,7 +16,7 @@ use crate::mail::classify::{self, Attachment, Facts, Kind, Tag};
 use crate::mail::compose::{self, ReceiptContext, ReceiptItem, Templates};
 use crate::model::Field;
 use crate::model::{Contact, Cycle};
-use crate::state::SubmissionState;
+use crate::state::{MessageKind, SubmissionState};
 use crate::store::Store;
 use crate::store::outbox::NewMessage;
 use crate::store::submissions::{Match, NewSubmission, Reading};
@@ -823,7 +823,7 @@ pub(crate) fn receipt_message(
     )?;
     Ok(NewMessage {
         dedupe_key: format!("receipt/{}", d.key),
-        kind: "receipt",
+        kind: MessageKind::Receipt,
         cycle: Some(cycle),
         contact_id: Some(contact.id),
         day: d.now.with_timezone(&cfg.schedule.timezone).date_naive(),

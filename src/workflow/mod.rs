@@ -19,13 +19,11 @@ use crate::config::Config;
 use crate::mail::compose::{self, Circular, CirculationContext, DeadlineParts, Templates};
 use crate::mail::outbound::SendReport;
 use crate::model::{Contact, Cycle, Need, PartyCode, PartyKind};
+use crate::state::MessageKind;
 use crate::store::cycles;
 use crate::store::outbox::{self, NewMessage};
 use crate::token;
 use crate::workbook::write;
-
-/// The kind of the circulation message in the outbox.
-pub const CIRCULATION: &str = "circulation";
 
 /// How long `dispatch` waits for messages the server deferred before leaving them queued
 /// for a later run (or the daemon).
@@ -109,7 +107,7 @@ pub async fn dispatch_then(
     write::sort_for_workbook(&mut base);
 
     let done: HashSet<i64> = store
-        .outbox_contacts(CIRCULATION, cycle)
+        .outbox_contacts(MessageKind::Circulation, cycle)
         .await?
         .into_iter()
         .collect();
@@ -222,16 +220,16 @@ pub enum Chase {
 
 impl Chase {
     /// The outbox kind.
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> MessageKind {
         match self {
-            Chase::Circulation => CIRCULATION,
-            Chase::Reminder => "reminder",
-            Chase::DeadlineAlert => "deadline_alert",
+            Chase::Circulation => MessageKind::Circulation,
+            Chase::Reminder => MessageKind::Reminder,
+            Chase::DeadlineAlert => MessageKind::DeadlineAlert,
         }
     }
     fn template(self) -> &'static str {
         match self {
-            Chase::Circulation => CIRCULATION,
+            Chase::Circulation => "circulation",
             Chase::Reminder | Chase::DeadlineAlert => "reminder",
         }
     }
@@ -391,10 +389,10 @@ impl Plan {
                 envelope_from: token::plus_address(&self.reply_to, &format!("bounce-{token}")),
                 message_id: compose::message_id(
                     self.cycle,
-                    outbox_kind,
+                    outbox_kind.as_str(),
                     c.id,
                     day,
-                    &token::message_mac(&self.secret, self.cycle, outbox_kind, c.id, day),
+                    &token::message_mac(&self.secret, self.cycle, outbox_kind.as_str(), c.id, day),
                     self.from.address.domain(),
                 ),
                 date: now,
@@ -406,7 +404,7 @@ impl Plan {
             token,
             NewMessage {
                 dedupe_key: match self.chase {
-                    Chase::Circulation => format!("{CIRCULATION}/{}/{}", self.cycle, c.id),
+                    Chase::Circulation => format!("circulation/{}/{}", self.cycle, c.id),
                     _ => format!("{outbox_kind}/{}/{}/{day}", self.cycle, c.id),
                 },
                 kind: outbox_kind,

@@ -276,7 +276,7 @@ fn decision_message(
     .context("writing the decision message")?;
     Ok(Some(NewMessage {
         dedupe_key: format!("decision/{}", s.id),
-        kind: "decision",
+        kind: crate::state::MessageKind::Decision,
         cycle: Some(cycle),
         contact_id: contact.map(|c| c.id),
         day: now.with_timezone(&cfg.schedule.timezone).date_naive(),
