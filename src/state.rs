@@ -127,6 +127,27 @@ states! {
     }
 }
 
+states! {
+    /// Where a stored message stands.
+    InboxState {
+        /// Stored raw, not read yet.
+        Stored = "stored",
+        /// Read: what it is and what it proposed are recorded.
+        Parsed = "parsed",
+        /// A reply whose sender is not trusted yet.
+        Quarantined = "quarantined",
+        /// Cannot be read (or too large to fetch): kept, and shown to the experts.
+        Failed = "failed",
+    }
+}
+
+/// What reading a message leads to unless it finds otherwise.
+impl Default for InboxState {
+    fn default() -> Self {
+        InboxState::Parsed
+    }
+}
+
 impl MessageKind {
     /// An answer to a respondent's reply: sent after the cycle's own mail, and under the
     /// hourly receipt limits.
@@ -169,6 +190,9 @@ mod tests {
         }
         for k in MessageKind::ALL {
             assert_eq!(MessageKind::parse(k.as_str()), Some(*k));
+        }
+        for i in InboxState::ALL {
+            assert_eq!(InboxState::parse(i.as_str()), Some(*i));
         }
         for o in OutboxState::ALL {
             assert_eq!(OutboxState::parse(o.as_str()), Some(*o));

@@ -9,7 +9,7 @@ use crate::clock::db_time;
 use crate::diff::Change;
 use crate::directory::RowError;
 use crate::model::Cycle;
-use crate::state::SubmissionState;
+use crate::state::{InboxState, SubmissionState};
 
 /// A stored message waiting to be read.
 #[derive(Debug, Clone)]
@@ -39,8 +39,8 @@ pub struct Reading {
     pub auth_results: Option<String>,
     /// What makes another message a copy of this one (`classify::copy_key`).
     pub copy_key: Option<String>,
-    /// `parsed`, `quarantined` or `failed`.
-    pub state: &'static str,
+    /// Parsed, quarantined or failed.
+    pub state: InboxState,
     pub error: Option<String>,
 }
 
@@ -268,7 +268,7 @@ pub(crate) async fn record_reading_on(
     .bind(r.matched.map(|m| m.1))
     .bind(r.verified.map(i64::from))
     .bind(r.auth_results.as_deref())
-    .bind(r.state)
+    .bind(r.state.as_str())
     .bind(r.error.as_deref())
     .bind(r.copy_key.as_deref())
     .execute(&mut *conn)

@@ -16,7 +16,7 @@ use crate::mail::classify::{self, Attachment, Facts, Kind, Tag};
 use crate::mail::compose::{self, ReceiptContext, ReceiptItem, Templates};
 use crate::model::Field;
 use crate::model::{Contact, Cycle};
-use crate::state::{MessageKind, SubmissionState};
+use crate::state::{InboxState, MessageKind, SubmissionState};
 use crate::store::Store;
 use crate::store::outbox::NewMessage;
 use crate::store::submissions::{Match, NewSubmission, Reading};
@@ -249,7 +249,7 @@ pub async fn record(
         Err(e) => {
             // A poison message: kept, marked, and never in the way of the next one.
             let reading = Reading {
-                state: "failed",
+                state: InboxState::Failed,
                 error: Some(e.to_string()),
                 ..Reading::default()
             };
@@ -264,7 +264,7 @@ pub async fn record(
         subject: Some(facts.subject.clone()),
         auth_results: (!facts.auth_results.is_empty()).then(|| facts.auth_results.join("\n")),
         copy_key: classify::copy_key(&facts),
-        state: "parsed",
+        state: InboxState::Parsed,
         ..Reading::default()
     };
     match &facts.kind {
@@ -638,7 +638,7 @@ async fn record_reply(
     reading.verified = Some(verified);
     if !verified {
         out.quarantined += submissions.len();
-        reading.state = "quarantined";
+        reading.state = InboxState::Quarantined;
     }
     out.submissions += submissions.len();
     // A reply whose sender is not trusted gets no receipt: it would go to whoever wrote
