@@ -94,3 +94,10 @@ impl Clock for TestClock {
 pub fn db_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
+
+/// A time the database holds, read back; `None` when the text is not RFC 3339.
+pub fn from_db_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}

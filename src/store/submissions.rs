@@ -16,7 +16,7 @@ use crate::state::{InboxState, SubmissionState};
 pub struct StoredMessage {
     pub id: i64,
     pub raw: Vec<u8>,
-    pub received_at: String,
+    pub received_at: DateTime<Utc>,
 }
 
 /// Who a message answers.
@@ -80,10 +80,15 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
+            let received: String = r.try_get(2)?;
             Ok(StoredMessage {
                 id: r.try_get(0)?,
                 raw: r.try_get(1)?,
-                received_at: r.try_get(2)?,
+                // A time that does not read back means the database was edited by hand:
+                // refused, never taken for "not late".
+                received_at: crate::clock::from_db_time(&received).ok_or_else(|| {
+                    StoreError::Corrupt(format!("message {id}: received_at '{received}'"))
+                })?,
             })
         })
         .transpose()

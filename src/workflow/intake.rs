@@ -152,7 +152,7 @@ pub async fn prepare(
             understood: None,
         }));
     }
-    let received_at = msg.received_at.clone();
+    let received_at = msg.received_at;
     let (parse_cfg, parse_index) = (Arc::clone(&cfg), Arc::clone(&index));
     let (facts, parsed) = tokio::task::spawn_blocking(move || {
         let (cfg, index) = (parse_cfg, parse_index);
@@ -210,7 +210,7 @@ pub async fn prepare(
                 &index,
                 &run,
                 id,
-                &received_at,
+                received_at,
                 f,
                 parsed,
                 &tags,
@@ -410,7 +410,7 @@ async fn understand(
     index: &PartyIndex,
     run: &Run,
     inbox_id: i64,
-    received_at: &str,
+    received_at: DateTime<Utc>,
     facts: &Facts,
     parsed: Vec<(String, Result<read::Reply, String>)>,
     tags: &[Tag],
@@ -509,9 +509,7 @@ async fn understand(
             unread.join(", ")
         ));
     }
-    let late = DateTime::parse_from_rfc3339(received_at)
-        .map(|t| is_late(cfg, m.cycle, t.with_timezone(&Utc)))
-        .unwrap_or(false);
+    let late = is_late(cfg, m.cycle, received_at);
     let sender = index.get(&party).cloned();
     let base = |state: SubmissionState| NewSubmission {
         inbox_id,
