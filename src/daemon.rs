@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -12,7 +12,6 @@ use thiserror::Error;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::mail::outbound;
 use crate::model::Cycle;
 use crate::schedule::{Due, Job};
 use crate::workflow::{self, Chase, chase};
@@ -29,45 +28,7 @@ pub struct AlreadyRunning {
     pub listen: String,
 }
 
-/// What the daemon tells `/healthz` and `/metrics`.
-#[derive(Debug, Default)]
-pub struct Health {
-    /// Unix seconds of the last inbox pass that worked; 0 = none yet.
-    pub last_poll: AtomicI64,
-    pub polls: AtomicU64,
-    pub jobs_ok: AtomicU64,
-    pub jobs_failed: AtomicU64,
-    pub started: AtomicI64,
-    /// The daemon's tasks, by name.
-    tasks: std::sync::Mutex<std::collections::BTreeMap<&'static str, TaskHealth>>,
-}
-
-/// How one of the daemon's tasks is doing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct TaskHealth {
-    /// Running now (false while it waits to be started again).
-    pub running: bool,
-    /// Times it stopped unexpectedly and was started again.
-    pub restarts: u64,
-}
-
-impl Health {
-    /// Every task and how it is doing, by name.
-    pub fn tasks(&self) -> Vec<(&'static str, TaskHealth)> {
-        self.lock_tasks().iter().map(|(k, v)| (*k, *v)).collect()
-    }
-
-    fn task(&self, name: &'static str, update: impl FnOnce(&mut TaskHealth)) {
-        update(self.lock_tasks().entry(name).or_default());
-    }
-
-    fn lock_tasks(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<&'static str, TaskHealth>> {
-        // A panic while holding it leaves counts, not broken invariants.
-        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+pub use crate::health::{Health, TaskHealth};
 
 /// A task aborted when its handle is dropped: a supervisor that is aborted takes its task
 /// down with it.
@@ -145,13 +106,18 @@ pub async fn run(
         Arc::clone(&app.clock),
         app.store.clone(),
     );
-    let me = outbound::process_identity();
+    let me = crate::lease::process_identity();
     let listener = tokio::net::TcpListener::bind(cfg.web.listen)
         .await
         .with_context(|| format!("web.listen: cannot listen on {}", cfg.web.listen))?;
     let addr = listener.local_addr()?;
     if let Err(holder) = store
-        .acquire_daemon_lock(&me, &addr.to_string(), clock.now(), outbound::owner_is_gone)
+        .acquire_daemon_lock(
+            &me,
+            &addr.to_string(),
+            clock.now(),
+            crate::lease::owner_is_gone,
+        )
         .await?
     {
         return Err(AlreadyRunning {
@@ -453,6 +419,7 @@ async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicU64;
 
     #[tokio::test]
     async fn a_task_that_fails_or_panics_is_started_again_until_the_daemon_stops() {

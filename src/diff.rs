@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::directory::RowError;
+use crate::model::RowError;
 use crate::model::{Field, Need, NeedId, Status, normalize_word};
 
 /// One row of a reply: its ID if any, and the canonical text of every field whose column

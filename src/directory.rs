@@ -292,23 +292,7 @@ pub fn check_contact(
     }
 }
 
-/// A problem with one row of an imported file.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RowError {
-    /// 1-based line (CSV) or row (sheet) as the person sees it, header included.
-    pub row: usize,
-    pub column: Option<String>,
-    pub message: String,
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.column {
-            Some(c) => write!(f, "line {}, column {}: {}", self.row, c, self.message),
-            None => write!(f, "line {}: {}", self.row, self.message),
-        }
-    }
-}
+pub use crate::model::RowError;
 
 /// The whole file could not be read as a directory.
 #[derive(Debug, Error, PartialEq, Eq)]

@@ -9,6 +9,8 @@ pub mod demo;
 pub mod diff;
 pub mod directory;
 pub mod fsutil;
+pub mod health;
+pub mod lease;
 pub mod mail;
 pub mod model;
 pub mod policy;

@@ -650,6 +650,24 @@ pub fn normalize_word(s: &str) -> String {
         .collect()
 }
 
+/// A problem with one row of an imported file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    /// 1-based line (CSV) or row (sheet) as the person sees it, header included.
+    pub row: usize,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "line {}, column {}: {}", self.row, c, self.message),
+            None => write!(f, "line {}: {}", self.row, self.message),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::config::PolicyConfig;
 use crate::diff::{Change, Diff};
-use crate::directory::RowError;
+use crate::model::RowError;
 use crate::model::{Field, Need, NeedId, Party, PartyKind};
 
 /// Keeps what `sender` may propose; every other change becomes an error with its reason.

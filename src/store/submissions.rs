@@ -7,8 +7,8 @@ use sqlx::Row;
 use super::{Store, StoreError};
 use crate::clock::db_time;
 use crate::diff::Change;
-use crate::directory::RowError;
 use crate::model::Cycle;
+use crate::model::RowError;
 use crate::state::{InboxState, SubmissionState};
 
 /// A stored message waiting to be read.

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use thiserror::Error;
 
 use crate::app::App;
-use crate::daemon::Health;
+use crate::health::Health;
 use crate::store::StoreError;
 
 /// Password checks run at once; each takes argon2's memory (19 MiB) and a core.

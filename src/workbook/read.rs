@@ -11,7 +11,8 @@ use thiserror::Error;
 
 use crate::config::Limits;
 use crate::diff::ReplyRow;
-use crate::directory::{PartyIndex, RowError};
+use crate::directory::PartyIndex;
+use crate::model::RowError;
 use crate::model::{Area, AreaCode, Field, NeedId, NewNeed, Priority, Status, normalize_word};
 
 /// The most characters a spreadsheet cell holds (Excel's limit).

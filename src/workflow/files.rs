@@ -9,7 +9,8 @@ use thiserror::Error;
 
 use crate::app::App;
 use crate::config::Config;
-use crate::directory::{self, PartyIndex, RowError};
+use crate::directory::{self, PartyIndex};
+use crate::model::RowError;
 use crate::model::{Contact, Cycle, EmailAddress, Need, PartyCode};
 use crate::store::Store;
 use crate::workbook::{read, write};
