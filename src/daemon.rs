@@ -297,6 +297,7 @@ async fn schedule(
                 }
             }
         }
+        health.scheduler_passes.fetch_add(1, Ordering::Relaxed);
         // From the time the due runs were taken at: a run that came due while they ran
         // is found by the next look, which then comes at once.
         let mut next = timetable

@@ -12,6 +12,8 @@ pub struct Health {
     pub jobs_ok: AtomicU64,
     pub jobs_failed: AtomicU64,
     pub started: AtomicI64,
+    /// Looks the scheduler finished (every due job run or found already run).
+    pub scheduler_passes: AtomicU64,
     /// The daemon's tasks, by name.
     tasks: std::sync::Mutex<std::collections::BTreeMap<&'static str, TaskHealth>>,
 }

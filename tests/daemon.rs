@@ -10,7 +10,6 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use common::*;
@@ -231,7 +230,7 @@ fn a_month_dispatch_replies_reminders_alert_and_digest() {
     let before = outbox_rows(&m.p).len();
     d.stop();
     let d = Daemon::start(&m.cfg, clock.clone());
-    std::thread::sleep(Duration::from_secs(2));
+    d.wait_for_scheduler();
     assert_eq!(outbox_rows(&m.p).len(), before);
     assert_eq!(job_runs(&m.p, "digest").len(), 2);
     assert_eq!(mailbox(&m.experts).len(), 1);
@@ -280,7 +279,7 @@ fn a_dispatch_missed_while_down_runs_once_at_start_and_a_second_daemon_is_refuse
 
     // Started again: the circulation is not sent twice.
     let d = Daemon::start(&m.cfg, clock.clone());
-    std::thread::sleep(Duration::from_secs(2));
+    d.wait_for_scheduler();
     d.stop();
     assert_eq!(sent(&m.p, "circulation").len(), 3);
     for who in [&m.ken, &m.sen, &m.unodc] {

@@ -185,6 +185,15 @@ pub async fn metrics(_: Ops, Extract(s): Extract<State>) -> Response {
             ),
         ],
     );
+    metric(
+        "needsd_scheduler_passes_total",
+        "counter",
+        "Looks of the scheduler that ran every due job (or found it already run).",
+        &[(
+            String::new(),
+            h.scheduler_passes.load(Ordering::Relaxed) as i64,
+        )],
+    );
     let tasks = h.tasks();
     metric(
         "needsd_task_restarts_total",

@@ -553,6 +553,18 @@ impl Daemon {
             .unwrap();
     }
 
+    /// Waits until the scheduler has looked once: every job due at start has run, or
+    /// was found already run. A definite event to assert "nothing more happened" after.
+    pub fn wait_for_scheduler(&self) {
+        eventually("the scheduler's first look", 30, || {
+            self.get("/metrics")
+                .lines()
+                .find_map(|l| l.strip_prefix("needsd_scheduler_passes_total "))
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .is_some_and(|n| n >= 1)
+        });
+    }
+
     pub fn get(&self, path: &str) -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(self.addr).unwrap();
