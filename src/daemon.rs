@@ -30,6 +30,48 @@ pub struct AlreadyRunning {
 
 pub use crate::health::{Health, TaskHealth};
 
+/// What the daemon's tasks share; each start of a task takes its own copy.
+#[derive(Clone)]
+struct Parts {
+    app: Arc<App>,
+    health: Arc<Health>,
+    /// Told when something was queued, so the sender sends it at once.
+    wake: Arc<tokio::sync::Notify>,
+    /// Becomes true when the daemon is told to stop.
+    stopped: tokio::sync::watch::Receiver<bool>,
+    /// The pause before a task that stopped is started again (doubling up to a minute).
+    first_pause: Duration,
+}
+
+impl Parts {
+    /// The task `start` makes, under [`supervise`].
+    fn supervised<F, Fut>(
+        &self,
+        name: &'static str,
+        start: F,
+    ) -> impl Future<Output = ()> + use<F, Fut>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
+        supervise(
+            name,
+            Arc::clone(&self.health),
+            self.stopped.clone(),
+            self.first_pause,
+            start,
+        )
+    }
+
+    /// Resolves when the daemon is told to stop.
+    fn stop(&self) -> impl Future<Output = ()> + Send + use<> {
+        let mut stopped = self.stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    }
+}
+
 /// A task aborted when its handle is dropped: a supervisor that is aborted takes its task
 /// down with it.
 struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
@@ -137,9 +179,6 @@ pub async fn run(
         .store(clock.now().timestamp(), Ordering::Relaxed);
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     let wake_sender = Arc::new(tokio::sync::Notify::new());
-    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
 
     let router = crate::web::router(crate::web::State::new(
         Arc::clone(&app),
@@ -152,15 +191,20 @@ pub async fn run(
         proxies: cfg.web.trusted_proxies.clone(),
     };
     let listener = Arc::new(listener);
+    let parts = Parts {
+        app: Arc::clone(&app),
+        health: Arc::clone(&health),
+        wake: Arc::clone(&wake_sender),
+        stopped: stopped.clone(),
+        first_pause: Duration::from_secs(1),
+    };
     let mut tasks = tokio::task::JoinSet::new();
-    let pause = Duration::from_secs(1);
-    let (h, rx) = (Arc::clone(&health), stopped.clone());
-    tasks.spawn(supervise("web server", h, rx, pause, {
-        let stopped = stopped.clone();
+    tasks.spawn(parts.supervised("web server", {
+        let p = parts.clone();
         move || {
             let (listener, router, bounds) =
                 (Arc::clone(&listener), router.clone(), bounds.clone());
-            let stop = until_stopped(stopped.clone());
+            let stop = p.stop();
             async move {
                 crate::web::serve::serve(listener, router, bounds, stop)
                     .await
@@ -168,57 +212,17 @@ pub async fn run(
             }
         }
     }));
-    let (h, rx) = (Arc::clone(&health), stopped.clone());
-    tasks.spawn(supervise("scheduler", h, rx, pause, {
-        let (app, health, wake, stopped) = (
-            Arc::clone(&app),
-            Arc::clone(&health),
-            Arc::clone(&wake_sender),
-            stopped.clone(),
-        );
-        move || {
-            schedule(
-                Arc::clone(&app),
-                Arc::clone(&health),
-                Arc::clone(&wake),
-                until_stopped(stopped.clone()),
-            )
-        }
+    tasks.spawn(parts.supervised("scheduler", {
+        let p = parts.clone();
+        move || schedule(p.clone())
     }));
-    let (h, rx) = (Arc::clone(&health), stopped.clone());
-    tasks.spawn(supervise("inbox watcher", h, rx, pause, {
-        let (app, health, wake, stopped) = (
-            Arc::clone(&app),
-            Arc::clone(&health),
-            Arc::clone(&wake_sender),
-            stopped.clone(),
-        );
-        move || {
-            let (app, health) = (Arc::clone(&app), Arc::clone(&health));
-            let stop = until_stopped(stopped.clone());
-            // Receipts go out through the daemon's one sender, woken as each is queued.
-            let send_by = workflow::SendBy::Daemon(Arc::clone(&wake));
-            async move {
-                workflow::watch_inbox(&app, &send_by, stop, |_| {
-                    health.polls.fetch_add(1, Ordering::Relaxed);
-                    health
-                        .last_poll
-                        .store(app.clock.now().timestamp(), Ordering::Relaxed);
-                })
-                .await
-            }
-        }
+    tasks.spawn(parts.supervised("inbox watcher", {
+        let p = parts.clone();
+        move || watch(p.clone())
     }));
-    let (h, rx) = (Arc::clone(&health), stopped.clone());
-    tasks.spawn(supervise("sender", h, rx, pause, {
-        let (app, wake, stopped) = (Arc::clone(&app), Arc::clone(&wake_sender), stopped.clone());
-        move || {
-            send(
-                Arc::clone(&app),
-                Arc::clone(&wake),
-                until_stopped(stopped.clone()),
-            )
-        }
+    tasks.spawn(parts.supervised("sender", {
+        let p = parts.clone();
+        move || send(p.clone())
     }));
     tracing::info!(listen = %addr, "needsd is running");
     if let Some(r) = ready {
@@ -242,13 +246,10 @@ pub async fn run(
 
 /// The scheduler: runs every due job once (catching up at start), then sleeps until the
 /// next one.
-async fn schedule(
-    app: Arc<App>,
-    health: Arc<Health>,
-    wake_sender: Arc<tokio::sync::Notify>,
-    stop: impl Future<Output = ()>,
-) -> Result<()> {
+async fn schedule(p: Parts) -> Result<()> {
+    let stop = p.stop();
     tokio::pin!(stop);
+    let (app, health, wake_sender) = (&p.app, &p.health, &p.wake);
     let (cfg, store, clock) = (&app.cfg, &app.store, &app.clock);
     let timetable = cfg.schedule.timetable();
     let tz = cfg.schedule.timezone;
@@ -266,7 +267,7 @@ async fn schedule(
                 }
             }
             tracing::info!(job = due.job.name(), scheduled_for = %due.key, "running");
-            let run = run_job(&app, &due).instrument(tracing::info_span!(
+            let run = run_job(app, &due).instrument(tracing::info_span!(
                 "job",
                 job = due.job.name(),
                 scheduled_for = %due.key
@@ -378,12 +379,23 @@ async fn run_job(app: &App, due: &Due) -> Result<String> {
 
 /// The sender: sends what is queued whenever a job has queued something, and every few
 /// seconds for what came due (retries, receipts).
-async fn send(
-    app: Arc<App>,
-    wake: Arc<tokio::sync::Notify>,
-    stop: impl Future<Output = ()>,
-) -> Result<()> {
+/// The inbox watcher: `ingest`'s loop, its receipts sent by the daemon's one sender.
+async fn watch(p: Parts) -> Result<()> {
+    // Receipts go out through the daemon's one sender, woken as each is queued.
+    let send_by = workflow::SendBy::Daemon(Arc::clone(&p.wake));
+    workflow::watch_inbox(&p.app, &send_by, p.stop(), |_| {
+        p.health.polls.fetch_add(1, Ordering::Relaxed);
+        p.health
+            .last_poll
+            .store(p.app.clock.now().timestamp(), Ordering::Relaxed);
+    })
+    .await
+}
+
+async fn send(p: Parts) -> Result<()> {
+    let stop = p.stop();
     tokio::pin!(stop);
+    let (app, wake) = (&p.app, &p.wake);
     let mut backoff = Duration::from_secs(1);
     loop {
         let pass = async {
