@@ -2,14 +2,16 @@
 //! store loads the change and the need as they are now; these functions say what to
 //! write, or why not.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use thiserror::Error;
 
 use crate::diff::{Change, field_value};
 use crate::model::{AreaCode, Field, Need, NeedId, NewNeed, PartyCode, Priority, Status};
-pub use crate::state::Decision;
+pub use crate::state::Decision as Outcome;
+use crate::state::SubmissionState;
+use chrono::{DateTime, Utc};
 
 /// Approve or reject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -21,10 +23,10 @@ pub enum Verdict {
 
 impl Verdict {
     /// The decision it leads to.
-    pub fn decision(self) -> Decision {
+    pub fn decision(self) -> Outcome {
         match self {
-            Verdict::Approve => Decision::Approved,
-            Verdict::Reject => Decision::Rejected,
+            Verdict::Approve => Outcome::Approved,
+            Verdict::Reject => Outcome::Rejected,
         }
     }
 }
@@ -67,7 +69,7 @@ pub struct Proposal {
     pub fields: BTreeMap<Field, String>,
     pub conflict: bool,
     pub duplicate_of: Option<String>,
-    pub decision: Decision,
+    pub decision: Outcome,
     pub reviewer: Option<String>,
     pub decided_at: Option<String>,
     pub reason: Option<String>,
@@ -75,7 +77,7 @@ pub struct Proposal {
 
 impl Proposal {
     pub fn is_pending(&self) -> bool {
-        self.decision == Decision::Pending
+        self.decision == Outcome::Pending
     }
 
     /// The change as the reply proposed it, in the diff's terms (and so in its JSON
@@ -265,6 +267,107 @@ impl Confirm<'_> {
     }
 }
 
+/// Which changes of a submission a decision covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Every pending change.
+    All,
+    /// The change with this `seq`.
+    One(i64),
+}
+
+/// A decision to record.
+#[derive(Debug, Clone)]
+pub struct Decision<'a> {
+    pub submission: i64,
+    pub pick: Pick,
+    pub verdict: Verdict,
+    pub reason: Option<&'a str>,
+    pub reviewer: &'a str,
+    /// Overwrite needs that moved since the reply was read: not at all, whatever they
+    /// hold now, or the values the reviewer was shown.
+    pub confirm: Confirm<'a>,
+    pub now: DateTime<Utc>,
+}
+
+/// What one decision writes: each change it covers, with what approving it does (`None`
+/// for a rejection). Planned in full before anything is written: every change can be
+/// taken, or the decision is refused with every reason. `needs` are the needs the
+/// submission's changes touch, as they are now.
+pub fn plan_decision<'p>(
+    d: &Decision<'_>,
+    state: SubmissionState,
+    all: &'p [Proposal],
+    needs: &HashMap<NeedId, Need>,
+) -> Result<Vec<(&'p Proposal, Option<Effect>)>, Vec<Refusal>> {
+    let reason = d.reason.map(str::trim).filter(|r| !r.is_empty());
+    if d.verdict == Verdict::Reject && reason.is_none() {
+        return Err(vec![Refusal::NoReason]);
+    }
+    if state != SubmissionState::Pending {
+        return Err(vec![Refusal::NotPending {
+            id: d.submission,
+            state: state.to_string(),
+        }]);
+    }
+    let picked: Vec<&Proposal> = match d.pick {
+        Pick::All => all.iter().filter(|p| p.is_pending()).collect(),
+        Pick::One(seq) => match all.iter().find(|p| p.seq == seq) {
+            Some(p) => vec![p],
+            None => {
+                return Err(vec![Refusal::NoSuchChange {
+                    id: d.submission,
+                    seq,
+                }]);
+            }
+        },
+    };
+    let mut plans = Vec::with_capacity(picked.len());
+    let mut refusals = Vec::new();
+    let mut moved = Vec::new();
+    for p in picked {
+        let need = match &p.need_id {
+            Some(id) if p.kind != Kind::Add => needs.get(id),
+            _ => None,
+        };
+        let planned = match d.verdict {
+            Verdict::Reject if p.is_pending() => Ok(None),
+            Verdict::Reject => Err(Refusal::Decided {
+                seq: p.seq,
+                decision: p.decision.to_string(),
+            }),
+            Verdict::Approve => match plan(p, need, false) {
+                Err(r @ Refusal::Moved { .. }) => {
+                    moved.push((p, need, r));
+                    continue;
+                }
+                other => other.map(Some),
+            },
+        };
+        match planned {
+            Ok(effect) => plans.push((p, effect)),
+            Err(r) => refusals.push(r),
+        }
+    }
+    // Needs that moved are overwritten only as far as the reviewer confirmed them.
+    let shown: Vec<Refusal> = moved.iter().map(|m| m.2.clone()).collect();
+    if d.confirm.covers(&shown) {
+        for (p, need, _) in moved {
+            match plan(p, need, true) {
+                Ok(effect) => plans.push((p, Some(effect))),
+                Err(r) => refusals.push(r),
+            }
+        }
+    } else {
+        refusals.extend(shown);
+    }
+    if refusals.is_empty() {
+        Ok(plans)
+    } else {
+        Err(refusals)
+    }
+}
+
 /// A token naming exactly what a reviewer is asked to confirm: for each moved need, the
 /// change, the value it holds now and the value that would overwrite it. The form that
 /// asks carries it back, so a confirmation is for the values shown and no others.
@@ -370,7 +473,7 @@ mod tests {
             fields: BTreeMap::new(),
             conflict: false,
             duplicate_of: None,
-            decision: Decision::Pending,
+            decision: Outcome::Pending,
             reviewer: None,
             decided_at: None,
             reason: None,
@@ -468,7 +571,7 @@ mod tests {
             plan(&p, Some(&need()), false),
             Err(Refusal::Invalid { .. })
         ));
-        p.decision = Decision::Approved;
+        p.decision = Outcome::Approved;
         assert!(matches!(
             plan(&p, Some(&need()), false),
             Err(Refusal::Decided { .. })
@@ -508,5 +611,129 @@ mod tests {
             plan(&p, None, false),
             Err(Refusal::Invalid { .. })
         ));
+    }
+
+    /// The kind of refusal, or how many changes a plan covers.
+    fn outcome(r: Result<Vec<(&Proposal, Option<Effect>)>, Vec<Refusal>>) -> String {
+        match r {
+            Ok(plans) => format!(
+                "planned {}",
+                plans
+                    .iter()
+                    .map(|(p, e)| format!(
+                        "{}:{}",
+                        p.seq,
+                        if e.is_some() { "set" } else { "reject" }
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            Err(refusals) => refusals
+                .iter()
+                .map(|r| match r {
+                    Refusal::NoReason => "no reason",
+                    Refusal::NotPending { .. } => "not pending",
+                    Refusal::NoSuchChange { .. } => "no such change",
+                    Refusal::Decided { .. } => "decided",
+                    Refusal::Moved { .. } => "moved",
+                    Refusal::Gone { .. } => "gone",
+                    Refusal::Invalid { .. } => "invalid",
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+
+    #[test]
+    fn a_decision_is_planned_whole_or_refused_with_every_reason() {
+        // Change 1 still finds the need as the reply saw it; change 2's need moved (the
+        // reply saw Open, it is In progress now); change 3 was approved already.
+        let fresh = update(Field::Status, "Open", "Met");
+        let mut moved = update(Field::Priority, "Low", "Medium");
+        moved.seq = 2;
+        let mut done = update(Field::Notes, "", "x");
+        done.seq = 3;
+        done.decision = Outcome::Approved;
+        let all = [fresh, moved, done];
+        let needs = HashMap::from([(NeedId::parse("MN-00042").unwrap(), need())]);
+        let ask = |pick, verdict, reason, confirm| Decision {
+            submission: 7,
+            pick,
+            verdict,
+            reason,
+            reviewer: "ann",
+            confirm,
+            now: chrono::DateTime::UNIX_EPOCH,
+        };
+        use Pick::{All, One};
+        use Verdict::{Approve, Reject};
+        let cases: &[(Decision<'_>, SubmissionState, &str)] = &[
+            (
+                ask(All, Reject, None, Confirm::No),
+                SubmissionState::Pending,
+                "no reason",
+            ),
+            (
+                ask(All, Reject, Some("  "), Confirm::No),
+                SubmissionState::Pending,
+                "no reason",
+            ),
+            (
+                ask(All, Reject, Some("dup"), Confirm::No),
+                SubmissionState::Pending,
+                "planned 1:reject,2:reject",
+            ),
+            (
+                ask(All, Approve, None, Confirm::No),
+                SubmissionState::Applied,
+                "not pending",
+            ),
+            (
+                ask(One(9), Approve, None, Confirm::No),
+                SubmissionState::Pending,
+                "no such change",
+            ),
+            (
+                ask(One(3), Approve, None, Confirm::No),
+                SubmissionState::Pending,
+                "decided",
+            ),
+            (
+                ask(One(3), Reject, Some("dup"), Confirm::No),
+                SubmissionState::Pending,
+                "decided",
+            ),
+            (
+                ask(One(1), Approve, None, Confirm::No),
+                SubmissionState::Pending,
+                "planned 1:set",
+            ),
+            (
+                ask(All, Approve, None, Confirm::No),
+                SubmissionState::Pending,
+                "moved",
+            ),
+            (
+                ask(All, Approve, None, Confirm::Seen("not the token")),
+                SubmissionState::Pending,
+                "moved",
+            ),
+            (
+                ask(All, Approve, None, Confirm::Any),
+                SubmissionState::Pending,
+                "planned 1:set,2:set",
+            ),
+        ];
+        for (d, state, expected) in cases {
+            assert_eq!(
+                outcome(plan_decision(d, *state, &all, &needs)),
+                *expected,
+                "{:?} {:?} {:?} {:?}",
+                d.pick,
+                d.verdict,
+                d.confirm,
+                state
+            );
+        }
     }
 }

@@ -14,6 +14,7 @@ use super::{Store, StoreError, flag};
 use crate::clock::db_time;
 use crate::model::{Contact, Cycle, Field, Need, NeedId};
 use crate::review::{self, Effect, Kind, Proposal, Refusal, Verdict};
+
 use crate::state::SubmissionState;
 
 /// A submission with what the reviewer needs to judge it.
@@ -62,28 +63,7 @@ pub struct HistoryEntry {
     pub changed_at: String,
 }
 
-/// Which changes of a submission a decision covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pick {
-    /// Every pending change.
-    All,
-    /// The change with this `seq`.
-    One(i64),
-}
-
-/// A decision to record.
-#[derive(Debug, Clone)]
-pub struct Decision<'a> {
-    pub submission: i64,
-    pub pick: Pick,
-    pub verdict: Verdict,
-    pub reason: Option<&'a str>,
-    pub reviewer: &'a str,
-    /// Overwrite needs that moved since the reply was read: not at all, whatever they
-    /// hold now, or the values the reviewer was shown.
-    pub confirm: review::Confirm<'a>,
-    pub now: DateTime<Utc>,
-}
+pub use crate::review::{Decision, Pick};
 
 /// What a decision did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -342,9 +322,6 @@ impl Store {
         F: FnOnce(&Submission, &[Proposal]) -> Option<NewMessage>,
     {
         let reason = d.reason.map(str::trim).filter(|r| !r.is_empty());
-        if d.verdict == Verdict::Reject && reason.is_none() {
-            return Err(DecideError::Refused(vec![Refusal::NoReason]));
-        }
         let now = db_time(d.now);
         let mut tx = self.write().await?;
         let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM {SUBMISSION_FROM} WHERE s.id = $1");
@@ -356,70 +333,20 @@ impl Store {
             Some(r) => submission_from_row(&r)?,
             None => return Err(DecideError::NoSuchSubmission(d.submission)),
         };
-        if submission.state != SubmissionState::Pending {
-            return Err(DecideError::Refused(vec![Refusal::NotPending {
-                id: d.submission,
-                state: submission.state.to_string(),
-            }]));
-        }
         let all = proposals_on(&mut tx, d.submission).await?;
-        let picked: Vec<&Proposal> = match d.pick {
-            Pick::All => all.iter().filter(|p| p.is_pending()).collect(),
-            Pick::One(seq) => match all.iter().find(|p| p.seq == seq) {
-                Some(p) => vec![p],
-                None => {
-                    return Err(DecideError::Refused(vec![Refusal::NoSuchChange {
-                        id: d.submission,
-                        seq,
-                    }]));
-                }
-            },
-        };
-        // Plan every change before writing any: all of them or none.
-        let mut plans = Vec::with_capacity(picked.len());
-        let mut refusals = Vec::new();
-        let mut moved = Vec::new();
-        for p in &picked {
-            let planned = match d.verdict {
-                Verdict::Reject if p.is_pending() => Ok(None),
-                Verdict::Reject => Err(Refusal::Decided {
-                    seq: p.seq,
-                    decision: p.decision.to_string(),
-                }),
-                Verdict::Approve => {
-                    let need = match &p.need_id {
-                        Some(id) if p.kind != Kind::Add => need_on(&mut tx, id).await?,
-                        _ => None,
-                    };
-                    match review::plan(p, need.as_ref(), false) {
-                        Err(r @ Refusal::Moved { .. }) => {
-                            moved.push((*p, need, r));
-                            continue;
-                        }
-                        other => other.map(Some),
-                    }
-                }
-            };
-            match planned {
-                Ok(effect) => plans.push((*p, effect)),
-                Err(r) => refusals.push(r),
-            }
-        }
-        // Needs that moved are overwritten only as far as the reviewer confirmed them.
-        let shown: Vec<Refusal> = moved.iter().map(|m| m.2.clone()).collect();
-        if d.confirm.covers(&shown) {
-            for (p, need, _) in &moved {
-                match review::plan(p, need.as_ref(), true) {
-                    Ok(effect) => plans.push((*p, Some(effect))),
-                    Err(r) => refusals.push(r),
+        // The needs the approved changes would touch, as they are now.
+        let mut needs = std::collections::HashMap::new();
+        if d.verdict == Verdict::Approve {
+            for p in all.iter().filter(|p| p.is_pending() && p.kind != Kind::Add) {
+                if let Some(id) = &p.need_id
+                    && let Some(n) = need_on(&mut tx, id).await?
+                {
+                    needs.insert(id.clone(), n);
                 }
             }
-        } else {
-            refusals.extend(shown);
         }
-        if !refusals.is_empty() {
-            return Err(DecideError::Refused(refusals));
-        }
+        let plans = review::plan_decision(d, submission.state, &all, &needs)
+            .map_err(DecideError::Refused)?;
         let mut out = Decided::default();
         for (p, effect) in &plans {
             let mut need_id = p.need_id.as_ref().map(|n| n.to_string());
