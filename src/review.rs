@@ -368,6 +368,49 @@ pub fn plan_decision<'p>(
     }
 }
 
+/// What accepting a quarantined submission's sender writes: the state it joins the review
+/// in, the note saying who accepted it, and the contact to add when asked to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acceptance {
+    pub state: SubmissionState,
+    pub note: String,
+    pub contact: Option<crate::directory::NewContact>,
+}
+
+/// Plans accepting the sender of a submission with `pending` changes, from `from` about
+/// `party`; `add_contact` names the contact to add (`None`: add none). A party or address
+/// that does not parse (the stored reading parsed both) is an error.
+pub fn plan_acceptance(
+    party: Option<&str>,
+    from: Option<&str>,
+    pending: usize,
+    add_contact: Option<&str>,
+    reviewer: &str,
+) -> Result<Acceptance, crate::model::ParseError> {
+    let contact = match (add_contact, party, from) {
+        (Some(name), Some(party), Some(from)) => Some(crate::directory::NewContact {
+            line: 0,
+            party: party.parse()?,
+            name: name.trim().to_string(),
+            office: String::new(),
+            email: from.parse()?,
+            language: crate::model::Language::En,
+            role: String::new(),
+            receives_matrix: false,
+        }),
+        _ => None,
+    };
+    Ok(Acceptance {
+        state: if pending > 0 {
+            SubmissionState::Pending
+        } else {
+            SubmissionState::NoChanges
+        },
+        note: format!("sender accepted by {reviewer}"),
+        contact,
+    })
+}
+
 /// A token naming exactly what a reviewer is asked to confirm: for each moved need, the
 /// change, the value it holds now and the value that would overwrite it. The form that
 /// asks carries it back, so a confirmation is for the values shown and no others.
@@ -735,5 +778,36 @@ mod tests {
                 state
             );
         }
+    }
+
+    #[test]
+    fn an_accepted_sender_joins_the_review_and_becomes_a_contact_only_when_asked() {
+        let cases = [
+            (2, None, SubmissionState::Pending, None),
+            (0, None, SubmissionState::NoChanges, None),
+            (
+                1,
+                Some(" Mallory "),
+                SubmissionState::Pending,
+                Some("Mallory"),
+            ),
+        ];
+        for (pending, add, state, contact) in cases {
+            let a = plan_acceptance(Some("SEN"), Some("m@x.test"), pending, add, "ann").unwrap();
+            assert_eq!(a.state, state);
+            assert_eq!(a.note, "sender accepted by ann");
+            assert_eq!(a.contact.as_ref().map(|c| c.name.as_str()), contact);
+            if let Some(c) = &a.contact {
+                assert_eq!((c.party.as_str(), c.email.as_str()), ("SEN", "m@x.test"));
+                assert!(
+                    !c.receives_matrix,
+                    "a contact added from a reply gets no Matrix"
+                );
+            }
+        }
+        // Nothing to add without a party and an address.
+        let a = plan_acceptance(None, Some("m@x.test"), 1, Some("M"), "ann").unwrap();
+        assert_eq!(a.contact, None);
+        assert!(plan_acceptance(Some("SEN"), Some("not an address"), 1, Some("M"), "ann").is_err());
     }
 }

@@ -430,20 +430,22 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        let state = if pending > 0 {
-            SubmissionState::Pending
-        } else {
-            SubmissionState::NoChanges
-        };
-        let note = format!("sender accepted by {reviewer}");
+        let plan = review::plan_acceptance(
+            s.party.as_deref(),
+            s.from.as_deref(),
+            usize::try_from(pending).unwrap_or(0),
+            add_contact,
+            reviewer,
+        )
+        .map_err(|e| StoreError::Corrupt(e.0))?;
         // Checked again under the write lock: another reviewer may have just decided.
         let moved = sqlx::query(
             "UPDATE submissions SET state = $2, note = CASE WHEN note IS NULL OR note = '' THEN $3 \
              ELSE note || '; ' || $3 END WHERE id = $1 AND state = 'quarantined'",
         )
         .bind(submission)
-        .bind(state.as_str())
-        .bind(note.as_str())
+        .bind(plan.state.as_str())
+        .bind(plan.note.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -454,31 +456,15 @@ impl Store {
         if let (Some(party), Some(cycle)) = (&s.party, &s.cycle) {
             super::submissions::supersede_on(&mut tx, party, cycle, now).await?;
         }
-        let mut contact_id = None;
-        if let (Some(name), Some(party), Some(from)) = (add_contact, &s.party, &s.from) {
-            // Both came from the stored reading, which parsed them.
-            let corrupt = |e: crate::model::ParseError| StoreError::Corrupt(e.0);
-            let contact = crate::directory::NewContact {
-                line: 0,
-                party: party.parse().map_err(corrupt)?,
-                name: name.trim().to_string(),
-                office: String::new(),
-                email: from.parse().map_err(corrupt)?,
-                language: crate::model::Language::En,
-                role: String::new(),
-                receives_matrix: false,
+        if let Some(contact) = &plan.contact {
+            let id = match super::contacts::find_on(&mut tx, &contact.party, &contact.email).await?
+            {
+                Some(id) => id,
+                None => super::contacts::insert_on(&mut tx, contact, &now_s).await?,
             };
-            contact_id = Some(
-                match super::contacts::find_on(&mut tx, &contact.party, &contact.email).await? {
-                    Some(id) => id,
-                    None => super::contacts::insert_on(&mut tx, &contact, &now_s).await?,
-                },
-            );
-        }
-        if let Some(c) = contact_id {
             sqlx::query("UPDATE submissions SET contact_id = $2 WHERE id = $1")
                 .bind(submission)
-                .bind(c)
+                .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
