@@ -950,9 +950,23 @@ fn is_loopback(host: &str) -> bool {
 
 fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigError> {
     let c = Checker { file };
+    Ok(Config {
+        file: file.to_string(),
+        database: database(&c, &raw.database)?,
+        schedule: schedule(&c, &raw.schedule)?,
+        mail: mail(&c, &raw.mail, env)?,
+        outbound: outbound(&c, raw.outbox, raw.smtp, env)?,
+        inbound: inbound(&c, raw.maildir, raw.imap, env)?,
+        web: web(&c, &raw.web, env)?,
+        limits: limits(&c, &raw.limits)?,
+        policy: policy(&c, &raw.policy)?,
+        areas: areas(&c, &raw.areas)?,
+    })
+}
 
-    // [database]
-    let url = raw.database.url.trim().to_string();
+/// `[database]`.
+fn database(c: &Checker<'_>, d: &RawDatabase) -> Result<DatabaseConfig, ConfigError> {
+    let url = d.url.trim().to_string();
     if !(url.starts_with("sqlite:")
         || url.starts_with("postgres:")
         || url.starts_with("postgresql:"))
@@ -966,9 +980,11 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             "PostgreSQL is not supported by this version yet; use sqlite://PATH",
         ));
     }
+    Ok(DatabaseConfig { url })
+}
 
-    // [schedule]
-    let s = &raw.schedule;
+/// `[schedule]`.
+fn schedule(c: &Checker<'_>, s: &RawSchedule) -> Result<ScheduleConfig, ConfigError> {
     let timezone: Tz = s.timezone.parse().map_err(|_| {
         c.quoted(
             "schedule.timezone",
@@ -1000,9 +1016,12 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         review_alert: c.cron("schedule.review_alert", &s.review_alert)?,
         inbox_poll: c.cron("schedule.inbox_poll", &s.inbox_poll)?,
     };
+    Ok(schedule)
+}
 
-    // [mail]
-    let m = &raw.mail;
+/// `[mail]`.
+fn mail(c: &Checker<'_>, m: &RawMail, env: &dyn Env) -> Result<MailConfig, ConfigError> {
+    let file = c.file;
     let from = Mailbox::parse(&m.from).map_err(|why| c.quoted("mail.from", &m.from, why))?;
     let reply_to = c.email("mail.reply_to", &m.reply_to)?;
     if reply_to.local_part().contains('+') {
@@ -1069,9 +1088,18 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         trust_topmost_auth_results: m.trust_topmost_auth_results,
         notify_decisions: m.notify_decisions,
     };
+    Ok(mail)
+}
 
-    // [outbox] or [smtp]
-    let outbound = match (raw.outbox, raw.smtp) {
+/// `[outbox]` or `[smtp]`: exactly one.
+fn outbound(
+    c: &Checker<'_>,
+    outbox: Option<RawOutbox>,
+    smtp: Option<RawSmtp>,
+    env: &dyn Env,
+) -> Result<Outbound, ConfigError> {
+    let file = c.file;
+    let outbound = match (outbox, smtp) {
         (Some(o), None) => {
             if o.dir.trim().is_empty() {
                 return Err(c.quoted("outbox.dir", &o.dir, "is empty"));
@@ -1120,9 +1148,18 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             });
         }
     };
+    Ok(outbound)
+}
 
-    // [maildir] or [imap]
-    let inbound = match (raw.maildir, raw.imap) {
+/// `[maildir]` or `[imap]`: exactly one.
+fn inbound(
+    c: &Checker<'_>,
+    maildir: Option<RawMaildir>,
+    imap: Option<RawImap>,
+    env: &dyn Env,
+) -> Result<Inbound, ConfigError> {
+    let file = c.file;
+    let inbound = match (maildir, imap) {
         (Some(md), None) => {
             if md.dir.trim().is_empty() {
                 return Err(c.quoted("maildir.dir", &md.dir, "is empty"));
@@ -1173,25 +1210,27 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             });
         }
     };
+    Ok(inbound)
+}
 
-    // [web]
-    let listen: SocketAddr = raw.web.listen.parse().map_err(|_| {
+/// `[web]`.
+fn web(c: &Checker<'_>, w: &RawWeb, env: &dyn Env) -> Result<WebConfig, ConfigError> {
+    let listen: SocketAddr = w.listen.parse().map_err(|_| {
         c.quoted(
             "web.listen",
-            &raw.web.listen,
+            &w.listen,
             "is not an address and port such as 127.0.0.1:8080",
         )
     })?;
-    if !(1..=24 * 30).contains(&raw.web.session_hours) {
+    if !(1..=24 * 30).contains(&w.session_hours) {
         return Err(c.quoted(
             "web.session_hours",
-            &raw.web.session_hours.to_string(),
+            &w.session_hours.to_string(),
             "is not between 1 and 720",
         ));
     }
 
-    let trusted_proxies = raw
-        .web
+    let trusted_proxies = w
         .trusted_proxies
         .iter()
         .map(|p| {
@@ -1204,13 +1243,28 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let ops_token = match &raw.web.ops_token_env {
+    let ops_token = match &w.ops_token_env {
         Some(var) => Some(c.secret("web.ops_token_env", var, env)?),
         None => None,
     };
+    Ok(WebConfig {
+        listen,
+        session_hours: w.session_hours,
+        secure_cookie: w.secure_cookie,
+        ops_token,
+        trusted_proxies,
+        max_connections: c.positive("web.max_connections", w.max_connections, 65_536)? as usize,
+        // Below the ten minutes a connection lives at most.
+        client_timeout: std::time::Duration::from_secs(c.positive(
+            "web.client_timeout_seconds",
+            w.client_timeout_seconds,
+            300,
+        )?),
+    })
+}
 
-    // [limits]
-    let l = &raw.limits;
+/// `[limits]`.
+fn limits(c: &Checker<'_>, l: &RawLimits) -> Result<Limits, ConfigError> {
     let limits = Limits {
         attachment_bytes: c.positive("limits.attachment_bytes", l.attachment_bytes, i64::MAX)?,
         decompressed_bytes: c.positive(
@@ -1246,15 +1300,17 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
         // An IMAP server gives sizes as 32-bit numbers.
         message_bytes: c.positive("limits.message_bytes", l.message_bytes, i64::from(u32::MAX))?,
     };
+    Ok(limits)
+}
 
-    // [policy]
+/// `[policy]`.
+fn policy(c: &Checker<'_>, p: &RawPolicy) -> Result<PolicyConfig, ConfigError> {
     let fields = |key: &str, names: &[String]| -> Result<Vec<Field>, ConfigError> {
         names
             .iter()
             .map(|n| Field::parse(n).map_err(|e| c.quoted(key, n, e.to_string())))
             .collect()
     };
-    let p = &raw.policy;
     let policy = PolicyConfig {
         state_fields: fields("policy.state_fields", &p.state_fields)?,
         state_may_add: p.state_may_add,
@@ -1268,8 +1324,11 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             "a State's contact cannot move a need to another State",
         ));
     }
+    Ok(policy)
+}
 
-    // [areas]: the defaults, plus codes the operator adds or relabels.
+/// `[areas]`: the defaults, plus codes the operator adds or relabels.
+fn areas(c: &Checker<'_>, raw: &BTreeMap<String, String>) -> Result<Vec<Area>, ConfigError> {
     let mut areas: Vec<Area> = DEFAULT_AREAS
         .iter()
         .map(|(code, label)| Area {
@@ -1278,7 +1337,7 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             label: (*label).to_string(),
         })
         .collect();
-    for (code, label) in &raw.areas {
+    for (code, label) in raw {
         let key = format!("areas.{code}");
         let code = AreaCode::parse(code).map_err(|e| c.quoted(&key, code, e.to_string()))?;
         if label.trim().is_empty() {
@@ -1292,33 +1351,7 @@ fn validate(raw: RawConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigE
             }),
         }
     }
-
-    Ok(Config {
-        file: file.to_string(),
-        database: DatabaseConfig { url },
-        schedule,
-        mail,
-        outbound,
-        inbound,
-        web: WebConfig {
-            listen,
-            session_hours: raw.web.session_hours,
-            secure_cookie: raw.web.secure_cookie,
-            ops_token,
-            trusted_proxies,
-            max_connections: c.positive("web.max_connections", raw.web.max_connections, 65_536)?
-                as usize,
-            // Below the ten minutes a connection lives at most.
-            client_timeout: std::time::Duration::from_secs(c.positive(
-                "web.client_timeout_seconds",
-                raw.web.client_timeout_seconds,
-                300,
-            )?),
-        },
-        limits,
-        policy,
-        areas,
-    })
+    Ok(areas)
 }
 
 /// Reads the generated token secret, or creates it (64 hex characters from the OS random
