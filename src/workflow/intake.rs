@@ -444,72 +444,17 @@ async fn understand(
     let sender_contact = contacts
         .iter()
         .find(|c| c.party == party && c.email.key() == from_key);
-    // A token needsd never issued (made up, or mangled) in the reply address or the
-    // workbook: someone is guessing. The contact's own token proves the address the
-    // message was sent to, never the workbook (anyone can copy one).
-    let mut unknown_token = false;
-    let mut own_token = false;
-    for t in tags {
-        if let Tag::Reply(token) = t {
-            match store.recipient_by_token(token).await? {
-                None => unknown_token = true,
-                Some(r) => own_token |= sender_contact.is_some_and(|c| c.id == r.contact_id),
-            }
-        }
-    }
-    if let Some(token) = stamped.as_deref()
-        && store.recipient_by_token(token).await?.is_none()
-    {
-        unknown_token = true;
-    }
-    let serv = if cfg.mail.trust_topmost_auth_results {
-        crate::trust::AuthServ::Topmost
-    } else {
-        match &cfg.mail.authserv_id {
-            Some(id) => crate::trust::AuthServ::Id(id.clone()),
-            None => crate::trust::AuthServ::Nobody,
-        }
-    };
-    let from_domain = from_key.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-    let evidence = crate::trust::Evidence {
-        sender_is_contact: sender_contact.is_some(),
-        contact_active: sender_contact.is_some_and(|c| c.active),
-        own_token,
-        unknown_token,
-        verdict: crate::trust::verdict(&facts.auth_results, &serv, from_domain),
-    };
+    let evidence = evidence(cfg, store, facts, tags, stamped.as_deref(), sender_contact).await?;
     let judged = crate::trust::judge(&evidence);
     let verified = judged.is_ok();
-    let sender_name = facts.from.as_deref().unwrap_or("an unknown sender");
-    let mut note: Vec<String> = judged
-        .err()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| d.describe(sender_name, party.as_str()))
-        .collect();
-    if !token_verified {
-        note.push("matched without a token (by the message it answers or by the sender)".into());
-    }
-    if let Some(reason) = &facts.auto_reply {
-        note.push(format!(
-            "came marked as an automatic message ({reason}); read because it carries a workbook"
-        ));
-    }
-    let unread: Vec<&str> = facts
-        .attachments
-        .iter()
-        .filter(|a| is_workbook(a))
-        .skip(parsed.len())
-        .map(|a| a.name.as_str())
-        .collect();
-    if !unread.is_empty() {
-        note.push(format!(
-            "{} more workbooks were not read (limits.attachments is {}): {}",
-            unread.len(),
-            cfg.limits.attachments,
-            unread.join(", ")
-        ));
-    }
+    let note = reply_notes(
+        judged.err().unwrap_or_default(),
+        facts,
+        party.as_str(),
+        token_verified,
+        parsed.len(),
+        cfg.limits.attachments,
+    );
     let late = is_late(cfg, m.cycle, received_at);
     let sender = index.get(&party).cloned();
     let base = |state: SubmissionState| NewSubmission {
@@ -545,42 +490,14 @@ async fn understand(
             .map_err(|e| format!("{e:#}")),
             Err(e) => Err(e),
         };
-        match report {
-            Err(e) => {
-                s.state = SubmissionState::Unparseable;
-                s.errors.push(RowError {
-                    row: 0,
-                    column: None,
-                    message: e,
-                });
-            }
-            Ok(r) => {
-                if r.changes.is_empty() && (r.no_changes == Some(true) || r.errors.is_empty()) {
-                    s.state = SubmissionState::NoChanges;
-                }
-                s.changes = r.changes;
-                s.errors = r.errors;
-                s.warnings = r.warnings;
-            }
-        }
+        take_report(&mut s, report);
         submissions.push(s);
     }
     if submissions.is_empty() {
-        let mut s = base(if classify::says_no_changes(&facts.text) {
-            SubmissionState::NoChanges
-        } else {
-            SubmissionState::Unparseable
-        });
-        if s.state == SubmissionState::Unparseable {
-            s.errors.push(RowError {
-                row: 0,
-                column: None,
-                message:
-                    "no workbook was attached, and the message does not say there are no changes"
-                        .into(),
-            });
-        }
-        submissions.push(s);
+        submissions.push(without_workbook(
+            base(SubmissionState::Pending),
+            &facts.text,
+        ));
     }
     if !verified {
         for s in submissions.iter_mut() {
@@ -595,6 +512,135 @@ async fn understand(
             .map(|c| Box::new(c.clone())),
         submissions,
     })
+}
+
+/// The evidence on whether a reply is its party's (see `trust::judge`): whether the
+/// From is an active contact of the party, whether the address it was sent to carries
+/// that contact's own token, whether it carries (or its workbook is stamped with) a token
+/// needsd never issued, and what the receiving server said about the From domain.
+async fn evidence(
+    cfg: &Config,
+    store: &Store,
+    facts: &Facts,
+    tags: &[Tag],
+    stamped: Option<&str>,
+    sender_contact: Option<&Contact>,
+) -> Result<crate::trust::Evidence> {
+    // A token needsd never issued (made up, or mangled) in the reply address or the
+    // workbook: someone is guessing. The contact's own token proves the address the
+    // message was sent to, never the workbook (anyone can copy one).
+    let mut unknown_token = false;
+    let mut own_token = false;
+    for t in tags {
+        if let Tag::Reply(token) = t {
+            match store.recipient_by_token(token).await? {
+                None => unknown_token = true,
+                Some(r) => own_token |= sender_contact.is_some_and(|c| c.id == r.contact_id),
+            }
+        }
+    }
+    if let Some(token) = stamped
+        && store.recipient_by_token(token).await?.is_none()
+    {
+        unknown_token = true;
+    }
+    let serv = if cfg.mail.trust_topmost_auth_results {
+        crate::trust::AuthServ::Topmost
+    } else {
+        match &cfg.mail.authserv_id {
+            Some(id) => crate::trust::AuthServ::Id(id.clone()),
+            None => crate::trust::AuthServ::Nobody,
+        }
+    };
+    let from = facts.from.as_deref().unwrap_or("").to_ascii_lowercase();
+    let from_domain = from.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    Ok(crate::trust::Evidence {
+        sender_is_contact: sender_contact.is_some(),
+        contact_active: sender_contact.is_some_and(|c| c.active),
+        own_token,
+        unknown_token,
+        verdict: crate::trust::verdict(&facts.auth_results, &serv, from_domain),
+    })
+}
+
+/// What a reply's submissions note for the experts: why its sender is not trusted, how
+/// it was matched, that it came marked automatic, and the workbooks left unread.
+fn reply_notes(
+    doubts: Vec<crate::trust::Doubt>,
+    facts: &Facts,
+    party: &str,
+    token_verified: bool,
+    workbooks_read: usize,
+    limit: usize,
+) -> Vec<String> {
+    let sender_name = facts.from.as_deref().unwrap_or("an unknown sender");
+    let mut note: Vec<String> = doubts
+        .into_iter()
+        .map(|d| d.describe(sender_name, party))
+        .collect();
+    if !token_verified {
+        note.push("matched without a token (by the message it answers or by the sender)".into());
+    }
+    if let Some(reason) = &facts.auto_reply {
+        note.push(format!(
+            "came marked as an automatic message ({reason}); read because it carries a workbook"
+        ));
+    }
+    let unread: Vec<&str> = facts
+        .attachments
+        .iter()
+        .filter(|a| is_workbook(a))
+        .skip(workbooks_read)
+        .map(|a| a.name.as_str())
+        .collect();
+    if !unread.is_empty() {
+        note.push(format!(
+            "{} more workbooks were not read (limits.attachments is {limit}): {}",
+            unread.len(),
+            unread.join(", ")
+        ));
+    }
+    note
+}
+
+/// A workbook's submission from what reading, diffing and the policy made of it: its
+/// changes and refused rows, no changes, or unparseable with the reason.
+fn take_report(s: &mut NewSubmission, report: Result<super::files::CheckReport, String>) {
+    match report {
+        Err(e) => {
+            s.state = SubmissionState::Unparseable;
+            s.errors.push(RowError {
+                row: 0,
+                column: None,
+                message: e,
+            });
+        }
+        Ok(r) => {
+            if r.changes.is_empty() && (r.no_changes == Some(true) || r.errors.is_empty()) {
+                s.state = SubmissionState::NoChanges;
+            }
+            s.changes = r.changes;
+            s.errors = r.errors;
+            s.warnings = r.warnings;
+        }
+    }
+}
+
+/// The submission of a reply with no workbook: no changes when its text says so,
+/// otherwise unparseable.
+fn without_workbook(mut s: NewSubmission, text: &str) -> NewSubmission {
+    if classify::says_no_changes(text) {
+        s.state = SubmissionState::NoChanges;
+    } else {
+        s.state = SubmissionState::Unparseable;
+        s.errors.push(RowError {
+            row: 0,
+            column: None,
+            message: "no workbook was attached, and the message does not say there are no changes"
+                .into(),
+        });
+    }
+    s
 }
 
 /// Records an understood reply, in arrival order: its submissions and its receipt (the
@@ -908,4 +954,89 @@ pub(crate) fn change_line(c: &Change) -> String {
 /// Whether a reply received at `received` is late for `cycle`.
 pub fn is_late(cfg: &Config, cycle: Cycle, received: DateTime<Utc>) -> bool {
     received > cfg.deadline(cycle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submission() -> NewSubmission {
+        NewSubmission {
+            inbox_id: 1,
+            party: "KEN".into(),
+            contact_id: Some(1),
+            cycle: Cycle::parse("2026-12").unwrap_or_else(|_| unreachable!("a valid cycle")),
+            attachment: None,
+            late: false,
+            state: SubmissionState::Pending,
+            note: None,
+            changes: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_reply_without_a_workbook_is_no_changes_only_when_it_says_so() {
+        let cases = [
+            ("No changes this month.", SubmissionState::NoChanges, 0),
+            ("Pas de changement.", SubmissionState::NoChanges, 0),
+            (
+                "Please find our update attached.",
+                SubmissionState::Unparseable,
+                1,
+            ),
+        ];
+        for (text, state, errors) in cases {
+            let s = without_workbook(submission(), text);
+            assert_eq!((s.state, s.errors.len()), (state, errors), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_workbook_that_could_not_be_read_is_unparseable_with_the_reason() {
+        let mut s = submission();
+        take_report(&mut s, Err("the file is encrypted".into()));
+        assert_eq!(s.state, SubmissionState::Unparseable);
+        assert_eq!(s.errors[0].message, "the file is encrypted");
+    }
+
+    #[test]
+    fn notes_say_why_a_sender_is_doubted_and_which_workbooks_were_left_unread() {
+        let part = |name: &str| {
+            format!(
+                "--B\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\n\
+                 Content-Disposition: attachment; filename=\"{name}\"\r\n\r\nx\r\n"
+            )
+        };
+        let raw = format!(
+            "From: m@x.test\r\nSubject: Re: Matrix\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n{}{}{}--B--\r\n",
+            part("a.xlsx"),
+            part("b.xlsx"),
+            part("c.csv")
+        );
+        let mut facts = classify::read(raw.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        facts.auto_reply = Some("Auto-Submitted: auto-replied".into());
+        let note = reply_notes(
+            vec![crate::trust::Doubt::NotAContact],
+            &facts,
+            "KEN",
+            false,
+            1,
+            1,
+        );
+        assert_eq!(note[0], "sent by m@x.test, who is not a contact of KEN");
+        assert!(note[1].starts_with("matched without a token"), "{note:?}");
+        assert!(note[2].contains("automatic message"), "{note:?}");
+        assert_eq!(
+            note[3],
+            "2 more workbooks were not read (limits.attachments is 1): b.xlsx, c.csv"
+        );
+        // A trusted reply matched by its token, not automatic, every workbook read: no note.
+        facts.auto_reply = None;
+        assert_eq!(
+            reply_notes(Vec::new(), &facts, "KEN", true, 3, 10),
+            Vec::<String>::new()
+        );
+    }
 }
