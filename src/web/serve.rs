@@ -1,9 +1,10 @@
 //! The web server's own accept loop: `axum::serve` sets no timer, so a client could
 //! open connections and never finish a request. Here every connection has a deadline
 //! for each request's headers (and the idle wait before the next one on a kept-alive
-//! connection), one for each request's body, a longest life, and there are at most
-//! `web.max_connections` of them; beyond that the server stops accepting until one ends
-//! (the kernel holds the rest in its backlog).
+//! connection), one for each request's body, one for an answer the client leaves unread,
+//! and a longest life; there are at most `web.max_connections` of them (a sixteenth per
+//! address); beyond that the server stops accepting until one ends (the kernel holds the
+//! rest in its backlog).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,7 +25,7 @@ use tokio::sync::Semaphore;
 use tower_service::Service;
 
 /// How long a connection may live before it is asked to close (after the request in
-/// flight): bounds a client that sends requests but never reads the answers.
+/// flight): a backstop behind the deadlines, so that no connection is kept for ever.
 const LONGEST_LIFE: Duration = Duration::from_secs(600);
 /// How long connections get to finish their request when the server stops.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
