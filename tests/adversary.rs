@@ -55,15 +55,21 @@ fn make_hostile(dir: &Path, fuzz: Option<(usize, u64)>) {
     );
 }
 
-fn maildir_project() -> Project {
+/// A project whose mail goes to files and comes from a Maildir, on the quiet schedule,
+/// with `extra` sections.
+fn files_project(extra: &str) -> Project {
     Project::new(&format!(
-        "{}{QUIET_SCHEDULE}[web]\nlisten = \"127.0.0.1:0\"\n",
+        "{}{QUIET_SCHEDULE}{extra}",
         config_with(
             "needs",
             "[outbox]\ndir = \"data/outbox\"",
             "[maildir]\ndir = \"data/inbox\""
         )
     ))
+}
+
+fn maildir_project() -> Project {
+    files_project("[web]\nlisten = \"127.0.0.1:0\"\n")
 }
 
 /// A reply from Grace with `file` attached, to her own reply address (her token), as a
@@ -514,14 +520,7 @@ fn dsn(n: usize, failed: &str, returned: Option<&str>) -> String {
 
 #[test]
 fn a_bounce_marks_a_contact_only_with_evidence_and_a_workbook_is_never_an_auto_reply() {
-    let p = Project::new(&format!(
-        "{}{QUIET_SCHEDULE}[limits]\nattachments = 2\n",
-        config_with(
-            "needs",
-            "[outbox]\ndir = \"data/outbox\"",
-            "[maildir]\ndir = \"data/inbox\""
-        )
-    ));
+    let p = files_project("[limits]\nattachments = 2\n");
     p.load(
         "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\nKEN,Amina,amina@resp.test,yes\n",
         MATRIX,
@@ -699,14 +698,7 @@ fn circulations_go_before_receipts_however_many_wait() {
 
 #[test]
 fn one_domain_gets_at_most_its_receipts_an_hour() {
-    let p = Project::new(&format!(
-        "{}{QUIET_SCHEDULE}[limits]\nreceipts_per_domain = 50\n",
-        config_with(
-            "needs",
-            "[outbox]\ndir = \"data/outbox\"",
-            "[maildir]\ndir = \"data/inbox\""
-        )
-    ));
+    let p = files_project("[limits]\nreceipts_per_domain = 50\n");
     let mut csv = String::from("party,name,email,receives_matrix\n");
     for i in 0..52 {
         csv.push_str(&format!("KEN,R{i},r{i}@mfa.ke.test,yes\n"));
@@ -722,15 +714,9 @@ fn one_domain_gets_at_most_its_receipts_an_hour() {
 /// A project whose web server keeps at most three connections, each client getting two
 /// seconds for a request's headers and two for its body.
 fn tight_web_project() -> Project {
-    Project::new(&format!(
-        "{}{QUIET_SCHEDULE}[web]\nlisten = \"127.0.0.1:0\"\nmax_connections = 3\n\
-         client_timeout_seconds = 2\n",
-        config_with(
-            "needs",
-            "[outbox]\ndir = \"data/outbox\"",
-            "[maildir]\ndir = \"data/inbox\""
-        )
-    ))
+    files_project(
+        "[web]\nlisten = \"127.0.0.1:0\"\nmax_connections = 3\nclient_timeout_seconds = 2\n",
+    )
 }
 
 /// Reads what the server sends until it closes the connection; `None` if it had not
@@ -997,14 +983,7 @@ fn a_message_over_the_size_limit_keeps_its_headers_only_and_is_shown_to_the_expe
 
 #[test]
 fn a_file_over_the_size_limit_in_the_maildir_keeps_its_headers_only() {
-    let p = Project::new(&format!(
-        "{}{QUIET_SCHEDULE}[limits]\nmessage_bytes = 100000\n",
-        config_with(
-            "needs",
-            "[outbox]\ndir = \"data/outbox\"",
-            "[maildir]\ndir = \"data/inbox\""
-        )
-    ));
+    let p = files_project("[limits]\nmessage_bytes = 100000\n");
     deliver(
         &p,
         1,
@@ -1029,15 +1008,9 @@ fn one_address_cannot_take_every_connection_and_a_client_that_never_reads_is_cut
     use std::io::Write;
     // Sixteen connections in all, eight per address; two seconds for a request's
     // headers and for an answer left unread.
-    let p = Project::new(&format!(
-        "{}{QUIET_SCHEDULE}[web]\nlisten = \"127.0.0.1:0\"\nmax_connections = 16\n\
-         client_timeout_seconds = 2\n",
-        config_with(
-            "needs",
-            "[outbox]\ndir = \"data/outbox\"",
-            "[maildir]\ndir = \"data/inbox\""
-        )
-    ));
+    let p = files_project(
+        "[web]\nlisten = \"127.0.0.1:0\"\nmax_connections = 16\nclient_timeout_seconds = 2\n",
+    );
     let (_daemon, addr) = start_daemon(&p);
     // 127.0.0.2 holds eight connections that send nothing; its ninth is closed unanswered
     // however complete its request, and 127.0.0.1 is still served.

@@ -224,21 +224,22 @@ pub fn copy_key(f: &Facts) -> Option<String> {
     Some(hex::encode(h.finalize()))
 }
 
+/// Whether a part's content type is `ctype/subtype`, in any letter case.
+fn is_type(ct: &mail_parser::ContentType<'_>, ctype: &str, subtype: &str) -> bool {
+    ct.ctype().eq_ignore_ascii_case(ctype)
+        && ct
+            .subtype()
+            .is_some_and(|s| s.eq_ignore_ascii_case(subtype))
+}
+
 /// An RFC 3464 report with a failed recipient, or a bounce in the older styles (from the
 /// mailer daemon, with a tell-tale subject).
 fn bounce(m: &mail_parser::Message<'_>, from: Option<&str>, subject: &str) -> Option<Bounce> {
-    let is_report = m.content_type().is_some_and(|c| {
-        c.ctype().eq_ignore_ascii_case("multipart")
-            && c.subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
-    });
+    let is_report = m
+        .content_type()
+        .is_some_and(|c| is_type(c, "multipart", "report"));
     let status_text = m.parts.iter().find_map(|p| {
-        let ct = p.content_type()?;
-        let is_status = ct.ctype().eq_ignore_ascii_case("message")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("delivery-status"));
-        if !is_status {
+        if !is_type(p.content_type()?, "message", "delivery-status") {
             return None;
         }
         Some(match &p.body {
@@ -299,12 +300,7 @@ fn returned_message_id(m: &mail_parser::Message<'_>) -> Option<String> {
         if let Some(inner) = p.message() {
             return inner.message_id().map(str::to_string);
         }
-        let ct = p.content_type()?;
-        let headers = ct.ctype().eq_ignore_ascii_case("text")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("rfc822-headers"));
-        if !headers {
+        if !is_type(p.content_type()?, "text", "rfc822-headers") {
             return None;
         }
         let text = String::from_utf8_lossy(p.contents()).into_owned();
