@@ -593,7 +593,7 @@ async fn imap_once(
     };
     let mut report = FetchReport::default();
     // Messages an earlier run stored and stopped before moving are only moved; every
-    // other one is fetched, whatever the cursor says (a message missing from a FETCH
+    // other one is fetched, whatever came before (a message missing from a FETCH
     // answer is fetched again next time, never moved unstored). After a UIDVALIDITY
     // change nothing is held by position, and what was stored is recognised by its bytes.
     let mut uids: Vec<u32> = all.into_iter().collect();
@@ -625,7 +625,7 @@ async fn imap_once(
         if stored.is_empty() {
             continue;
         }
-        // Each message was committed as it came (the cursor moves message by message);
+        // Each message was committed as it came;
         // one wait for the disk covers them all before they leave the server's inbox.
         store.make_durable().await?;
         let (m, n) = (mover.clone(), stored.len());

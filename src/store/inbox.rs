@@ -34,13 +34,6 @@ pub enum Stored {
     Known(i64),
 }
 
-/// An IMAP mailbox's position: its UIDVALIDITY and the highest UID stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub uidvalidity: u32,
-    pub last_uid: u32,
-}
-
 /// A message too large to fetch whole (`limits.message_bytes`): only its headers are
 /// kept, and it is failed at once, never read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,9 +77,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Store {
-    /// Commits a message's raw bytes and where it was found, in one transaction with the
-    /// mailbox cursor (for IMAP), so the cursor moves message by message. Storing the same
-    /// position or the same bytes again stores nothing.
+    /// Commits a message's raw bytes and where it was found, in one transaction. Storing
+    /// the same position or the same bytes again stores nothing.
     pub async fn store_raw(
         &self,
         position: &Position,
@@ -169,24 +161,6 @@ async fn store_raw_on(
             ("maildir", folder.as_str(), None, None, Some(name.as_str()))
         }
     };
-    if let Position::Imap {
-        mailbox,
-        uidvalidity,
-        uid,
-    } = position
-    {
-        sqlx::query(
-            "INSERT INTO mailbox_cursors (mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3) \
-             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = \
-             CASE WHEN mailbox_cursors.uidvalidity = excluded.uidvalidity AND mailbox_cursors.last_uid > excluded.last_uid \
-             THEN mailbox_cursors.last_uid ELSE excluded.last_uid END",
-        )
-        .bind(mailbox.as_str())
-        .bind(i64::from(*uidvalidity))
-        .bind(i64::from(*uid))
-        .execute(&mut *tx)
-        .await?;
-    }
     let existing = sqlx::query(
         "SELECT id FROM inbox WHERE mailbox = $1 AND ((uidvalidity = $2 AND uid = $3) OR maildir_name = $4) \
          UNION ALL SELECT id FROM inbox WHERE sha256 = $5 LIMIT 1",
@@ -229,26 +203,6 @@ async fn store_raw_on(
 }
 
 impl Store {
-    /// Where reading `mailbox` stopped, if it was ever read.
-    pub async fn cursor(&self, mailbox: &str) -> Result<Option<Cursor>, StoreError> {
-        let row =
-            sqlx::query("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = $1")
-                .bind(mailbox)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|r| {
-            let v: i64 = r.try_get(0)?;
-            let u: i64 = r.try_get(1)?;
-            Ok(Cursor {
-                uidvalidity: u32::try_from(v)
-                    .map_err(|e| StoreError::Corrupt(format!("uidvalidity {v}: {e}")))?,
-                last_uid: u32::try_from(u)
-                    .map_err(|e| StoreError::Corrupt(format!("last_uid {u}: {e}")))?,
-            })
-        })
-        .transpose()
-    }
-
     /// Of `uids` in IMAP mailbox `mailbox` under `uidvalidity`, those already stored.
     pub async fn held_uids(
         &self,
