@@ -25,6 +25,8 @@ fn main() -> ExitCode {
             Err(_) => ExitCode::from(1),
         };
     }
+    // Every untrusted file this process reads is read by a worker of its own.
+    needsd::reader::use_workers();
     let cli = Cli::parse();
     // The daemon tells what it does (each job, each pass that found mail); commands
     // only warn, as their output is the report.

@@ -5,9 +5,10 @@
 //! only the worker, the file gets one sentence, and the next file gets a new worker.
 //!
 //! Workers live as long as the process that started them and read one file after another,
-//! so a reply costs a round trip through a pipe, not a process start. A process that is
-//! not the `needsd` binary (a test harness calling the library) reads in its own process,
-//! with the same bounds checks but without the isolation.
+//! so a reply costs a round trip through a pipe, not a process start. `needsd`'s `main`
+//! turns workers on ([`use_workers`]); a process that does not (a test harness calling
+//! the library) reads in its own process, with the same bounds checks but without the
+//! isolation. Workers get none of the environment, where the secrets are.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -56,17 +57,22 @@ struct Request {
     which: Sheets,
 }
 
-/// The reader of this process: workers when this is the `needsd` binary.
+static READER: OnceLock<Reader> = OnceLock::new();
+
+/// Makes this process read untrusted files in workers that run its own binary: `main`
+/// calls it before anything reads a file. The workers are started from `/proc/self/exe`,
+/// the image this process runs, so a binary replaced on disk by an upgrade still starts
+/// workers that speak its own pipe format.
+pub fn use_workers() {
+    let _ = READER.set(Reader::with_exe(PathBuf::from("/proc/self/exe")));
+}
+
+/// The reader of this process: workers after [`use_workers`]; otherwise (a test calling
+/// the library) the same reading in this process.
 pub fn shared() -> &'static Reader {
-    static READER: OnceLock<Reader> = OnceLock::new();
-    READER.get_or_init(|| {
-        let exe = std::env::current_exe()
-            .ok()
-            .filter(|p| p.file_stem().is_some_and(|s| s == "needsd"));
-        Reader {
-            exe,
-            idle: Mutex::new(Vec::new()),
-        }
+    READER.get_or_init(|| Reader {
+        exe: None,
+        idle: Mutex::new(Vec::new()),
     })
 }
 
@@ -135,9 +141,9 @@ fn start(exe: &PathBuf, limits: &Limits) -> std::io::Result<Worker> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .env_remove("NEEDSD_TOKEN_SECRET")
-        .env_remove("NEEDSD_SMTP_PASSWORD")
-        .env_remove("NEEDSD_IMAP_PASSWORD")
+        // Nothing of this process's environment: the secrets live there, under whatever
+        // names the config gives them, and a worker reads hostile files.
+        .env_clear()
         .spawn()?;
     let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         let _ = child.kill();
