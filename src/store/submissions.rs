@@ -110,6 +110,19 @@ impl Store {
         Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
     }
 
+    /// Records that the reading of stored message `id`'s bytes finished (the part that
+    /// could take the process down), whatever comes of the message: see
+    /// [`Store::begin_reading`].
+    pub async fn end_reading(&self, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.write_on(&self.rederivable).await?;
+        sqlx::query("UPDATE inbox SET read_attempts = 0 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The recipient a token was issued to.
     pub async fn recipient_by_token(&self, token: &str) -> Result<Option<Match>, StoreError> {
         let row = sqlx::query("SELECT cycle_id, contact_id FROM recipients WHERE token = $1")
@@ -261,8 +274,8 @@ pub(crate) async fn record_reading_on(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE inbox SET message_id = $2, from_addr = $3, subject = $4, classification = $5, cycle_id = $6, \
-         contact_id = $7, sender_verified = $8, auth_results = $9, state = $10, error = $11, copy_key = $12, \
-         read_attempts = 0 WHERE id = $1",
+         contact_id = $7, sender_verified = $8, auth_results = $9, state = $10, error = $11, copy_key = $12 \
+         WHERE id = $1",
     )
     .bind(inbox_id)
     .bind(r.message_id.as_deref())

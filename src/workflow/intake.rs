@@ -199,6 +199,9 @@ pub async fn prepare(
     })
     .await
     .context("the message reader stopped unexpectedly")?;
+    // The reading of the untrusted bytes finished: a pass that stops after this point
+    // (an error in a message before, a stop signal) does not count against this one.
+    store.end_reading(id).await?;
     let tags = match &facts {
         Ok(f) => classify::tags(&f.recipients, &cfg.mail.reply_to),
         Err(_) => Vec::new(),
