@@ -27,9 +27,10 @@ impl FromRequestParts<State> for Ops {
             .get::<ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip())
             .ok_or_else(refused)?;
-        let client = super::auth::client_address(
+        let client = ops_client(
             peer,
             super::auth::forwarded_for(&parts.headers),
+            parts.headers.contains_key(header::FORWARDED),
             &s.app.cfg.web.trusted_proxies,
         );
         let authorization = parts
@@ -43,6 +44,23 @@ impl FromRequestParts<State> for Ops {
             Err(refused())
         }
     }
+}
+
+/// Who asks, for [`Ops`]: the client a trusted proxy names, the peer itself, or nobody
+/// from this machine when a proxy that is not trusted relays the request (it carries
+/// `X-Forwarded-For` or `Forwarded`): a reverse proxy on this machine left out of
+/// `web.trusted_proxies` would otherwise make every outside request look local.
+fn ops_client(
+    peer: std::net::IpAddr,
+    forwarded_for: Option<&str>,
+    forwarded: bool,
+    proxies: &[crate::config::Cidr],
+) -> std::net::IpAddr {
+    let relayed = forwarded_for.is_some() || forwarded;
+    if relayed && !proxies.iter().any(|p| p.contains(peer)) {
+        return std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    }
+    super::auth::client_address(peer, forwarded_for, proxies)
 }
 
 /// The rule of [`Ops`], over plain values.
@@ -229,7 +247,7 @@ fn escape_label(v: &str) -> String {
 
 #[cfg(test)]
 mod ops_tests {
-    use super::ops_allowed;
+    use super::{ops_allowed, ops_client};
 
     #[test]
     fn operations_answer_this_machine_or_the_token() {
@@ -249,8 +267,23 @@ mod ops_tests {
         assert!(ops_allowed(away, Some("s3cret"), Some("Bearer s3cret")));
         // Through a trusted proxy on this machine, the client it names is judged.
         let proxy = [crate::config::Cidr::parse("127.0.0.1").unwrap()];
-        let via = |xff| super::super::auth::client_address(here, Some(xff), &proxy);
+        let via = |xff| ops_client(here, Some(xff), false, &proxy);
         assert!(!ops_allowed(via("192.0.2.7"), None, None));
         assert!(ops_allowed(via("127.0.0.1"), None, None));
+        // Through a proxy on this machine that is not trusted, nobody is local: whatever
+        // it relays came from elsewhere, the token is needed.
+        let untrusted = |xff, forwarded| ops_client(here, xff, forwarded, &[]);
+        assert!(!ops_allowed(
+            untrusted(Some("127.0.0.1"), false),
+            None,
+            None
+        ));
+        assert!(!ops_allowed(untrusted(None, true), None, None));
+        assert!(ops_allowed(untrusted(None, false), None, None));
+        assert!(ops_allowed(
+            untrusted(Some("192.0.2.7"), false),
+            Some("s3cret"),
+            Some("Bearer s3cret")
+        ));
     }
 }
