@@ -319,7 +319,7 @@ impl Store {
     /// need is gone, …), nothing is written and every refusal is returned.
     pub async fn decide<F>(&self, d: &Decision<'_>, notify: F) -> Result<Decided, DecideError>
     where
-        F: FnOnce(&Submission, &[Proposal]) -> Option<NewMessage>,
+        F: FnOnce(&Submission, &[Proposal], Option<&Contact>) -> Option<NewMessage>,
     {
         let reason = d.reason.map(str::trim).filter(|r| !r.is_empty());
         let now = db_time(d.now);
@@ -394,7 +394,8 @@ impl Store {
             out.settled = Some(state);
             let mut settled = submission.clone();
             settled.state = state;
-            if let Some(m) = notify(&settled, &after) {
+            let contact = sender_on(&mut tx, &settled).await?;
+            if let Some(m) = notify(&settled, &after, contact.as_ref()) {
                 super::outbox::enqueue(&mut tx, std::slice::from_ref(&m), d.now).await?;
             }
         }
@@ -485,14 +486,7 @@ impl Store {
             Some(r) => submission_from_row(&r)?,
             None => return Err(DecideError::NoSuchSubmission(submission)),
         };
-        let from = accepted
-            .from
-            .as_deref()
-            .and_then(|f| crate::model::EmailAddress::parse(f).ok());
-        let contact = match (&accepted.party, &from) {
-            (Some(party), Some(from)) => super::contacts::active_on(&mut tx, party, from).await?,
-            _ => None,
-        };
+        let contact = sender_on(&mut tx, &accepted).await?;
         let proposals = proposals_on(&mut tx, submission).await?;
         let issues = issues_on(&mut tx, submission).await?;
         if let Some(m) = receipt(&accepted, &proposals, &issues, contact.as_ref()) {
@@ -614,6 +608,23 @@ async fn proposals_on(
         .fetch_all(&mut *conn)
         .await?;
     rows.iter().map(proposal_from_row).collect()
+}
+
+/// The active contact of the submission's party at the address it came from, if there is
+/// one, on the caller's transaction: the only address a receipt or a decision about it
+/// may go to.
+async fn sender_on(
+    conn: &mut AnyConnection,
+    s: &Submission,
+) -> Result<Option<Contact>, StoreError> {
+    let from = s
+        .from
+        .as_deref()
+        .and_then(|f| crate::model::EmailAddress::parse(f).ok());
+    match (&s.party, &from) {
+        (Some(party), Some(from)) => super::contacts::active_on(conn, party, from).await,
+        _ => Ok(None),
+    }
 }
 
 /// A submission's issues, on the caller's transaction.

@@ -737,17 +737,7 @@ async fn receipt(
     if is_ours(cfg, to) {
         return Ok(None);
     }
-    let since = now - chrono::Duration::hours(1);
-    let (per_address, per_domain) = (
-        cfg.limits.receipts_per_address,
-        cfg.limits.receipts_per_domain,
-    );
-    if store.receipts_since(to.as_str(), since).await? >= per_address as i64 {
-        tracing::warn!(sender = %to, "not answering: this address had {per_address} receipts in the last hour");
-        return Ok(None);
-    }
-    if store.receipts_to_domain_since(to.domain(), since).await? >= per_domain as i64 {
-        tracing::warn!(domain = %to.domain(), "not answering: this domain had {per_domain} receipts in the last hour");
+    if !receipts_allowed(store, &cfg.limits, to, now).await? {
         return Ok(None);
     }
     let pending: usize = submissions
@@ -776,6 +766,28 @@ async fn receipt(
         now,
     };
     Ok(Some(receipt_message(cfg, templates, draft)?))
+}
+
+/// Whether `to` may get another receipt now: fewer than `limits.receipts_per_address`
+/// in the last hour to it (in any letter case), and fewer than
+/// `limits.receipts_per_domain` to its domain. When not, says so in the log.
+pub(crate) async fn receipts_allowed(
+    store: &Store,
+    limits: &crate::config::Limits,
+    to: &crate::model::EmailAddress,
+    now: DateTime<Utc>,
+) -> Result<bool, crate::store::StoreError> {
+    let since = now - chrono::Duration::hours(1);
+    let (per_address, per_domain) = (limits.receipts_per_address, limits.receipts_per_domain);
+    if store.receipts_since(to.as_str(), since).await? >= per_address as i64 {
+        tracing::warn!(sender = %to, "not answering: this address had {per_address} receipts in the last hour");
+        return Ok(false);
+    }
+    if store.receipts_to_domain_since(to.domain(), since).await? >= per_domain as i64 {
+        tracing::warn!(domain = %to.domain(), "not answering: this domain had {per_domain} receipts in the last hour");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Whether `to` is one of needsd's own addresses, or a plus-address of one: needsd never

@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::config::Config;
 use crate::mail::classify;
 use crate::mail::compose::{self, Templates};
-use crate::model::{Contact, Cycle};
+use crate::model::{Contact, Cycle, EmailAddress};
 use crate::review::Proposal;
 use crate::state::Decision as Outcome;
 use crate::store::Store;
@@ -20,26 +20,15 @@ use crate::store::review::{DecideError, Decided, Decision, Issue, Submission};
 /// the message to the sender joins the outbox in the same transaction.
 #[tracing::instrument(name = "decision", skip_all, fields(submission = d.submission))]
 pub async fn decide(app: &App, d: &Decision<'_>) -> Result<Decided, DecideError> {
-    let (cfg, store) = (&*app.cfg, &app.store);
-    let Some(submission) = store.submission(d.submission).await? else {
-        return Err(DecideError::NoSuchSubmission(d.submission));
-    };
+    let cfg = &*app.cfg;
     // The decision goes to the sender's address as the directory lists it, and only to
     // an active contact of the party: never to a From that proves nothing.
-    let from = submission
-        .from
-        .as_deref()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let contact = store.contacts().await?.into_iter().find(|c| {
-        c.active && Some(c.party.as_str()) == submission.party.as_deref() && c.email.key() == from
-    });
-    store
-        .decide(d, |s, changes| {
+    app.store
+        .decide(d, |s, changes, contact| {
             if !cfg.mail.notify_decisions {
                 return None;
             }
-            match decision_message(cfg, &app.templates, s, changes, contact.as_ref(), d.now) {
+            match decision_message(cfg, &app.templates, s, changes, contact, d.now) {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(
@@ -67,7 +56,14 @@ pub async fn accept(
 ) -> Result<Submission, DecideError> {
     let (cfg, now) = (&*app.cfg, app.clock.now());
     let within_limits = match app.store.submission(submission).await? {
-        Some(s) => receipts_allowed(app, s.from.as_deref(), now).await?,
+        // The From is the address the receipt goes to, when it goes at all: the active
+        // contact's directory address is the same address.
+        Some(s) => match s.from.as_deref().and_then(|f| EmailAddress::parse(f).ok()) {
+            Some(from) => {
+                super::intake::receipts_allowed(&app.store, &app.cfg.limits, &from, now).await?
+            }
+            None => false,
+        },
         None => return Err(DecideError::NoSuchSubmission(submission)),
     };
     app.store
@@ -93,28 +89,6 @@ pub async fn accept(
             },
         )
         .await
-}
-
-/// Whether `from` may get another receipt now: under `limits.receipts_per_address` and
-/// its domain under `limits.receipts_per_domain` in the last hour.
-async fn receipts_allowed(
-    app: &App,
-    from: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<bool, crate::store::StoreError> {
-    let Some(from) = from.and_then(|f| crate::model::EmailAddress::parse(f).ok()) else {
-        return Ok(false);
-    };
-    let since = now - chrono::Duration::hours(1);
-    let limits = &app.cfg.limits;
-    Ok(
-        app.store.receipts_since(from.as_str(), since).await? < limits.receipts_per_address as i64
-            && app
-                .store
-                .receipts_to_domain_since(from.domain(), since)
-                .await?
-                < limits.receipts_per_domain as i64,
-    )
 }
 
 /// The receipt for a submission an expert accepted from quarantine; none when a later
