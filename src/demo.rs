@@ -132,7 +132,7 @@ pub async fn month(
                 let kind = index.get(&c.party).map(|p| p.kind);
                 let mut needs = base.clone();
                 let edited = edit(&mut needs, c, kind);
-                let workbook = crate::workflow::workbook_as_edited(&cfg, index, cycle, needs, c)?;
+                let workbook = crate::workflow::workbook_as_edited(&app, cycle, needs, c)?;
                 report.workbooks += 1;
                 letter(
                     &cfg,

@@ -148,14 +148,6 @@ impl Default for InboxState {
     }
 }
 
-impl MessageKind {
-    /// An answer to a respondent's reply: sent after the cycle's own mail, and under the
-    /// hourly receipt limits.
-    pub fn is_answer(self) -> bool {
-        matches!(self, MessageKind::Receipt | MessageKind::Decision)
-    }
-}
-
 impl SubmissionState {
     /// The state a submission reaches once none of its changes is pending: applied when
     /// at least one was approved, else rejected; `None` while some are still pending.

@@ -43,7 +43,7 @@ pub async fn remind(
     chase: Chase,
     day: Option<chrono::NaiveDate>,
 ) -> Result<RemindReport> {
-    let (cfg, store, index, clock) = (&*app.cfg, &app.store, &app.index, &app.clock);
+    let (cfg, store, clock) = (&*app.cfg, &app.store, &app.clock);
     let tz = cfg.schedule.timezone;
     let now = clock.now();
     let today = day.unwrap_or_else(|| now.with_timezone(&tz).date_naive());
@@ -77,7 +77,7 @@ pub async fn remind(
         .filter(|c| silent.contains(&c.id))
         .collect();
     crate::workbook::write::sort_for_workbook(&mut base);
-    let plan = Arc::new(Plan::new(cfg, index, cycle, base, chase, today)?);
+    let plan = Arc::new(Plan::new(app, cycle, base, chase, today)?);
     let (enqueued, skipped) = store_messages(store, plan, contacts, now, false).await?;
     report.enqueued = enqueued;
     report.skipped = skipped;

@@ -50,8 +50,6 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
 }
 
-/// Reads a file of at most `limit` bytes, refusing a larger one before reading it (and
-/// stopping at the limit for files whose size the metadata does not tell, like pipes).
 /// The last part of `path`, for messages and format sniffing.
 fn file_name(path: &Path) -> String {
     path.file_name()
@@ -59,6 +57,8 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Reads a file of at most `limit` bytes, refusing a larger one before reading it (and
+/// stopping at the limit for files whose size the metadata does not tell, like pipes).
 fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
     use std::io::Read;
     let file =
@@ -293,7 +293,7 @@ fn note(message: String) -> RowError {
 }
 
 /// Reads a reply and reports what it proposes, without storing anything. Inbound mail
-/// takes the same path through [`check_bytes`].
+/// takes the same path: the same reader, and [`assess`].
 pub async fn check(
     app: &App,
     path: &Path,
@@ -320,7 +320,7 @@ pub async fn check(
 /// The reply reader, the three-way diff and the policy over a file's bytes: what a reply
 /// proposes. `sender` applies that party's permissions (default: the party stamped in
 /// the file); `cycle` picks the base (default: the stamped cycle).
-pub async fn check_bytes(
+async fn check_bytes(
     cfg: &Config,
     store: &Store,
     index: &PartyIndex,
@@ -356,7 +356,7 @@ impl Bases {
 }
 
 /// Reads a reply workbook's bytes on a blocking thread (parsing is CPU work).
-pub async fn parse_reply(
+async fn parse_reply(
     cfg: &Config,
     index: &PartyIndex,
     bytes: Vec<u8>,

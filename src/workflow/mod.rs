@@ -15,7 +15,6 @@ use chrono::TimeZone;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::config::Config;
 use crate::mail::compose::{self, Circular, CirculationContext, DeadlineParts, Templates};
 use crate::mail::outbound::SendReport;
 use crate::model::{Contact, Cycle, Need, PartyCode, PartyKind};
@@ -56,14 +55,13 @@ pub struct DispatchReport {
 /// The workbook `contact` would receive in `cycle` if the matrix were `needs`: what a
 /// respondent sends back after editing (the demo's simulated respondents use it).
 pub fn workbook_as_edited(
-    cfg: &Config,
-    index: &crate::directory::PartyIndex,
+    app: &App,
     cycle: Cycle,
     mut needs: Vec<Need>,
     contact: &Contact,
 ) -> Result<Vec<u8>> {
     write::sort_for_workbook(&mut needs);
-    Plan::new(cfg, index, cycle, needs, Chase::Circulation, cycle.day(1))?.workbook(contact)
+    Plan::new(app, cycle, needs, Chase::Circulation, cycle.day(1))?.workbook(contact)
 }
 
 /// Circulates `cycle`: opens it (storing its base) if needed, puts one message with its
@@ -95,7 +93,6 @@ pub async fn dispatch_then(
                 .format("%Y-%m-%d %H:%M %Z")
         );
     }
-    let sender = app.sender().await?;
     let opened = store
         .open_cycle(cycle, deadline, now)
         .await
@@ -124,19 +121,15 @@ pub async fn dispatch_then(
         .collect();
 
     let today = now.with_timezone(&tz).date_naive();
-    let plan = Arc::new(Plan::new(
-        cfg,
-        index,
-        cycle,
-        base,
-        Chase::Circulation,
-        today,
-    )?);
+    let plan = Arc::new(Plan::new(app, cycle, base, Chase::Circulation, today)?);
     let (enqueued, skipped) = store_messages(store, plan.clone(), contacts, now, true).await?;
     tracing::info!(%cycle, enqueued, "the circulation is in the outbox");
 
     let send = match send_wait {
-        Some(wait) => sender
+        // The daemon only queues (its sender sends): no SMTP set-up for that.
+        Some(wait) => app
+            .sender()
+            .await?
             .drain(store, Arc::clone(clock), wait)
             .await
             .context("sending the outbox")?,
@@ -243,7 +236,7 @@ struct Plan {
     /// reminder (one a day at most).
     day: chrono::NaiveDate,
     stencil: write::Stencil,
-    templates: Templates,
+    templates: Arc<Templates>,
     deadline: DeadlineParts,
     from: crate::config::Mailbox,
     reply_to: crate::model::EmailAddress,
@@ -255,13 +248,13 @@ struct Plan {
 
 impl Plan {
     fn new(
-        cfg: &Config,
-        index: &crate::directory::PartyIndex,
+        app: &App,
         cycle: Cycle,
         base: Vec<Need>,
         chase: Chase,
         today: chrono::NaiveDate,
     ) -> Result<Self> {
+        let (cfg, index) = (&*app.cfg, &app.index);
         let states = index.state_names();
         let circulation = write::Circulation {
             cycle,
@@ -288,7 +281,7 @@ impl Plan {
                 Chase::Reminder | Chase::DeadlineAlert => today,
             },
             stencil,
-            templates: Templates::embedded()?,
+            templates: Arc::clone(&app.templates),
             deadline: DeadlineParts::new(cfg.deadline_local(cycle), cfg.schedule.timezone.name()),
             from: cfg.mail.from.clone(),
             reply_to: cfg.mail.reply_to.clone(),
