@@ -26,7 +26,7 @@ pub struct App {
     /// One store (one pool) for everything the process does, the daemon's jobs included.
     pub store: Store,
     /// The parties the database was seeded with.
-    pub index: PartyIndex,
+    pub index: Arc<PartyIndex>,
     pub templates: Arc<Templates>,
     /// Built at the first send: a command that never sends never sets up SMTP. A setup
     /// that failed is tried again at the next send.
@@ -79,7 +79,7 @@ impl App {
             cfg,
             clock,
             store,
-            index,
+            index: Arc::new(index),
             templates: Arc::new(Templates::embedded()?),
             sender: tokio::sync::Mutex::new(None),
         })

@@ -716,8 +716,7 @@ pub async fn matrix_xlsx(
         .into_iter()
         .filter(|n| q.keeps(n))
         .collect();
-    let parties = s.app.store.parties().await?;
-    let index = crate::directory::PartyIndex::new(parties);
+    let states = s.app.index.state_names();
     let today = s
         .app
         .clock
@@ -727,7 +726,6 @@ pub async fn matrix_xlsx(
     let cfg = s.app.cfg.clone();
     let bytes = tokio::task::spawn_blocking(move || {
         crate::workbook::write::sort_for_workbook(&mut needs);
-        let states = index.state_names();
         crate::workbook::write::write(&crate::workbook::write::Spec {
             needs: &needs,
             states: &states,
@@ -794,7 +792,6 @@ async fn contacts_page(
     status: StatusCode,
 ) -> Page {
     let list = s.app.store.contacts().await?;
-    let parties = s.app.store.parties().await?;
     page_as(
         status,
         "contacts.html",
@@ -805,7 +802,7 @@ async fn contacts_page(
             done => done,
             error => error.map(|e| e.0),
             f => error.map(|e| v(e.1)),
-            ..choices(&parties),
+            ..choices(s.app.index.all()),
         },
     )
 }
@@ -832,10 +829,9 @@ pub struct ContactForm {
 
 impl ContactForm {
     /// The contact as typed, or every problem with it in one sentence.
-    fn check(&self, parties: Vec<crate::model::Party>) -> Result<NewContact, String> {
-        let index = crate::directory::PartyIndex::new(parties);
+    fn check(&self, index: &crate::directory::PartyIndex) -> Result<NewContact, String> {
         check_contact(
-            &index,
+            index,
             &ContactFields {
                 party: &self.party,
                 name: &self.name,
@@ -865,8 +861,7 @@ impl ContactForm {
 
 pub async fn add_contact(Extract(s): Extract<State>, p: Posted<ContactForm>) -> Page {
     p.auth.admin()?;
-    let parties = s.app.store.parties().await?;
-    let c = match p.form.check(parties) {
+    let c = match p.form.check(&s.app.index) {
         Ok(c) => c,
         Err(e) => {
             return contacts_page(
@@ -908,7 +903,6 @@ async fn contact_page(
     status: StatusCode,
 ) -> Page {
     let c = s.app.store.contact(id).await?.ok_or(WebError::NotFound)?;
-    let parties = s.app.store.parties().await?;
     page_as(
         status,
         "contact.html",
@@ -917,7 +911,7 @@ async fn contact_page(
         context! {
             c => v(&c),
             error => error,
-            ..choices(&parties),
+            ..choices(s.app.index.all()),
         },
     )
 }
@@ -929,8 +923,7 @@ pub async fn save_contact(
 ) -> Page {
     p.auth.admin()?;
     let id = id_of(&id)?;
-    let parties = s.app.store.parties().await?;
-    let c = match p.form.check(parties) {
+    let c = match p.form.check(&s.app.index) {
         Ok(c) => c,
         Err(e) => return contact_page(&s, &p.auth, id, Some(&e), StatusCode::BAD_REQUEST).await,
     };

@@ -662,12 +662,11 @@ async fn read_in_order(
     mut ids: tokio::sync::mpsc::UnboundedReceiver<i64>,
     receipt_queued: Option<&tokio::sync::Notify>,
 ) -> Result<intake::Read> {
-    let shared_index = Arc::new(app.index.clone());
     let prepare = |id: i64| {
         let task = intake::prepare(
             Arc::clone(&app.cfg),
             app.store.clone(),
-            Arc::clone(&shared_index),
+            Arc::clone(&app.index),
             Arc::clone(run),
             id,
         );
