@@ -358,7 +358,8 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
         "party,name,email,receives_matrix\nKEN,Grace,grace@resp.test,yes\nKEN,Old,old@resp.test,yes\n",
         MATRIX,
     );
-    p.ok(&["dispatch", "--cycle", &next_cycle()]);
+    let cycle = next_cycle();
+    p.ok(&["dispatch", "--cycle", &cycle]);
     let circulations = outbox(&p);
     let of = |who: &str| {
         let raw = circulations
@@ -443,7 +444,7 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
             .await
             .map_err(|e| needsd::store::StoreError::Corrupt(e.to_string()))
     });
-    let status = p.json(&["cycle", "status", &next_cycle(), "--json"]);
+    let status = p.json(&["cycle", "status", &cycle, "--json"]);
     assert_eq!(status["answered"], 0, "{status}");
 
     // An expert accepts two of the quarantined replies. The one under Grace's address
@@ -498,7 +499,7 @@ fn nobody_passes_for_a_party_without_evidence_and_strangers_get_no_mail() {
             .all(|m| m.contains("To: Grace <grace@resp.test>")),
         "{receipts:?}"
     );
-    let status = p.json(&["cycle", "status", &next_cycle(), "--json"]);
+    let status = p.json(&["cycle", "status", &cycle, "--json"]);
     assert_eq!(status["answered"], 1, "{status}");
 }
 
@@ -658,42 +659,55 @@ fn circulations_go_before_receipts_however_many_wait() {
     let read = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(read["receipts"], 6, "{read}");
     assert!(read["send_error"].is_string(), "{read}");
-    // The server is back, and next month's circulation is queued behind the receipts.
-    std::fs::write(p.path("needsd.toml"), config(FILES)).unwrap();
-    let later = {
-        let (y, m) = this.split_once('-').unwrap();
-        let (y, m): (i32, u32) = (y.parse().unwrap(), m.parse().unwrap());
-        if m == 12 {
-            format!("{}-01", y + 1)
-        } else {
-            format!("{y}-{:02}", m + 1)
-        }
-    };
-    p.ok(&["dispatch", "--cycle", &later]);
-    // One worker writes the files in the order it claimed them: every circulation first.
-    let mut sent: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(p.path("data/outbox"))
+    // Next month's circulation is queued behind the receipts (the server still down).
+    let later = this
+        .parse::<needsd::model::Cycle>()
         .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().to_string();
-            (e.metadata().unwrap().modified().unwrap(), name)
+        .next()
+        .to_string();
+    let out = p.run(&["dispatch", "--cycle", &later]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("token_command"),
+        "the circulation could not be sent: {out:?}"
+    );
+    // The order a sender claims them in, from the store's own claim: next month's six
+    // circulations first, then the six receipts queued before them.
+    let now = SystemClock.now() + chrono::Duration::minutes(1);
+    let order: Vec<String> = (0..12)
+        .map(|_| {
+            let claimed = with_store(&p, async |s| {
+                s.settle_and_claim(
+                    "test/0/0",
+                    vec![needsd::store::outbox::Step {
+                        settle: None,
+                        claim: true,
+                    }],
+                    now,
+                    now + chrono::Duration::hours(1),
+                )
+                .await
+            });
+            claimed[0]
+                .as_ref()
+                .expect("a message to claim")
+                .message_id
+                .clone()
         })
         .collect();
-    sent.sort();
-    let kinds: Vec<&str> = sent
+    let kinds: Vec<&str> = order
         .iter()
-        .map(|(_, n)| {
-            if n.contains(".receipt.") {
+        .map(|id| {
+            if id.contains(".receipt.") {
                 "receipt"
             } else {
                 "circulation"
             }
         })
         .collect();
-    let expected: Vec<&str> = std::iter::repeat_n("circulation", 12)
+    let expected: Vec<&str> = std::iter::repeat_n("circulation", 6)
         .chain(std::iter::repeat_n("receipt", 6))
         .collect();
-    assert_eq!(kinds, expected, "{sent:?}");
+    assert_eq!(kinds, expected, "{order:?}");
 }
 
 #[test]
@@ -860,16 +874,25 @@ fn a_password_guesser_is_slowed_down_and_locks_nobody_out() {
     let out = common::review::add_user(&p, "ann", "expert", "ann's long password");
     assert!(out.status.success(), "{out:?}");
     let (_daemon, addr) = start_daemon(&p);
-    // The guesser, at 127.0.0.2, claims to be Ann's address: no proxy is trusted, so the
-    // header is not believed.
-    let guess = || log_in(&addr, "127.0.0.2", "ann", "wrong", Some("127.0.0.1"));
-    for _ in 0..5 {
-        assert_eq!(guess(), 401, "a wrong password");
+    // The guesser, at 127.0.0.2, claims another address with each guess: no proxy is
+    // trusted, so the header is not believed and every guess counts against 127.0.0.2
+    // (believed, each would count under an address of its own, and none would wait).
+    let guess = |n: usize| {
+        log_in(
+            &addr,
+            "127.0.0.2",
+            "ann",
+            "wrong",
+            Some(&format!("10.0.0.{n}")),
+        )
+    };
+    for n in 0..5 {
+        assert_eq!(guess(n), 401, "a wrong password");
     }
     // The sixth and seventh wrong guesses are answered one, then two seconds late.
     let t = Instant::now();
-    assert_eq!(guess(), 401);
-    assert_eq!(guess(), 401);
+    assert_eq!(guess(5), 401);
+    assert_eq!(guess(6), 401);
     let waited = t.elapsed();
     assert!(
         waited >= Duration::from_secs(3),
