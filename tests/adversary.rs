@@ -188,18 +188,6 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
     make_hostile(dir.path(), None);
     let p = grace_project();
     let (mut daemon, addr) = start_daemon(&p);
-    let healthz = |addr: &str| {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(addr).ok()?;
-        write!(
-            s,
-            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        let mut out = String::new();
-        s.read_to_string(&mut out).ok()?;
-        Some(out)
-    };
     queue_hostile_then_genuine(&p, dir.path());
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -214,7 +202,7 @@ fn a_running_daemon_reads_past_hostile_attachments_and_keeps_answering() {
         assert!(Instant::now() < deadline, "after 120 s: {listed}");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let answer = healthz(&addr).expect("the daemon answers /healthz");
+    let answer = http_get(&addr, "/healthz").expect("the daemon answers /healthz");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     for task in ["inbox watcher", "scheduler", "sender", "web server"] {
         assert!(
@@ -297,10 +285,6 @@ fn a_message_whose_reading_never_finished_twice_is_not_read_a_third_time() {
     // An operator asks for it explicitly: it is read.
     let again = p.json(&["reparse", "1", "--json"]);
     assert_eq!(again["submissions"], 1, "{again}");
-}
-
-fn at(t: &str) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc()
 }
 
 /// One message into the project's Maildir.

@@ -11,17 +11,12 @@ mod common;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use common::*;
 use needsd::clock::TestClock;
 
 const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status\n\
 MN-00001,KEN,FIN,Training for financial intelligence unit analysts,High,Open\n\
 MN-00002,SEN,POL,Contrôle des frontières terrestres,High,Open\n";
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
 
 /// A lab project for the daemon: absolute paths (the daemon runs inside this test
 /// process, whose working directory is not the project's), its own experts' mailbox, the
@@ -289,7 +284,7 @@ fn a_dispatch_missed_while_down_runs_once_at_start_and_a_second_daemon_is_refuse
 
 #[test]
 fn needsd_run_looks_at_the_inbox_at_each_poll_and_reports_it_in_metrics() {
-    use std::io::{BufRead, Read, Write};
+    use std::io::BufRead;
     maillab();
     let tag = unique("poll");
     let user = format!("needs-{tag}@ctc.test");
@@ -323,14 +318,7 @@ fn needsd_run_looks_at_the_inbox_at_each_poll_and_reports_it_in_metrics() {
         }
     };
     let polls = || -> u64 {
-        let mut s = std::net::TcpStream::connect(addr.as_str()).unwrap();
-        write!(
-            s,
-            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
+        let out = http_get(&addr, "/metrics").expect("needsd run answers");
         out.lines()
             .find_map(|l| l.strip_prefix("needsd_inbox_polls_total "))
             .and_then(|v| v.trim().parse().ok())

@@ -566,17 +566,30 @@ impl Daemon {
     }
 
     pub fn get(&self, path: &str) -> String {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(self.addr).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
+        http_get(&self.addr.to_string(), path).expect("the daemon answers")
     }
+}
+
+/// `GET path` from the web server at `addr`, the whole answer (status line, headers,
+/// body); `None` when the server cannot be reached.
+pub fn http_get(addr: &str, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+/// A time written as RFC 3339.
+pub fn at(t: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .expect("an RFC 3339 time")
+        .to_utc()
 }
 
 /// Waits until `f` holds, for at most `secs` seconds.
