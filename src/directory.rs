@@ -330,7 +330,7 @@ const CONTACT_COLUMNS: [&str; 7] = [
 pub fn parse_contacts_csv(
     bytes: &[u8],
     parties: &PartyIndex,
-    limits: &crate::config::Limits,
+    limits: &crate::settings::Limits,
 ) -> Result<ContactsParse, ContactsFileError> {
     let table = crate::workbook::csv::read_table(bytes, limits).map_err(|e| match e {
         crate::workbook::csv::CsvError::TooLarge(why) => ContactsFileError::TooLarge(why),
@@ -491,8 +491,12 @@ mod tests {
                    KEN,Grace again,,GRACE@mfa.ke.example.org,en,,\n\
                    \n\
                    UNODC,Ana,,ana@unodc.example.org,français,,\n";
-        let r = parse_contacts_csv(csv.as_bytes(), &index(), &crate::config::Limits::default())
-            .unwrap();
+        let r = parse_contacts_csv(
+            csv.as_bytes(),
+            &index(),
+            &crate::settings::Limits::default(),
+        )
+        .unwrap();
         assert_eq!(r.contacts.len(), 2);
         let lines: Vec<usize> = r.errors.iter().map(|e| e.row).collect();
         assert_eq!(lines, vec![3, 4, 5]);
@@ -509,7 +513,7 @@ mod tests {
         let err = parse_contacts_csv(
             b"party,name\nKEN,x\n",
             &index(),
-            &crate::config::Limits::default(),
+            &crate::settings::Limits::default(),
         )
         .unwrap_err();
         assert_eq!(err, ContactsFileError::MissingColumns(vec!["email".into()]));

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod reader;
 pub mod review;
 pub mod schedule;
+pub mod settings;
 pub mod state;
 pub mod store;
 pub mod token;

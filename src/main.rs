@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         let memory = args
             .next()
             .and_then(|m| m.parse().ok())
-            .unwrap_or(needsd::config::Limits::default().reader_memory_bytes);
+            .unwrap_or(needsd::settings::Limits::default().reader_memory_bytes);
         return match needsd::reader::worker_main(memory) {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::from(1),

@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 
-use crate::config::PolicyConfig;
 use crate::diff::{Change, Diff};
 use crate::model::RowError;
 use crate::model::{Field, Need, NeedId, Party, PartyKind};
+use crate::settings::PolicyConfig;
 
 /// Keeps what `sender` may propose; every other change becomes an error with its reason.
 pub fn apply(policy: &PolicyConfig, sender: &Party, ours: &[Need], diff: Diff) -> Diff {

@@ -17,7 +17,7 @@ use std::sync::{Mutex, OnceLock};
 
 use chrono::Datelike;
 
-use crate::config::Limits;
+use crate::settings::Limits;
 use crate::workbook::read::{self, Cell, Contents, Grid, ReadError, Sheets};
 
 /// The hidden subcommand a worker runs.

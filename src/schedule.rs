@@ -10,8 +10,9 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// A parsed cron expression.
-#[derive(Clone)]
+/// A parsed cron expression. Read from a configuration file through [`CronSpec::parse`].
+#[derive(Clone, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct CronSpec {
     written: String,
     schedule: cron::Schedule,
@@ -26,6 +27,13 @@ impl fmt::Debug for CronSpec {
 impl fmt::Display for CronSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.written)
+    }
+}
+
+impl TryFrom<String> for CronSpec {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
     }
 }
 

@@ -6,8 +6,8 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::Secret;
 use crate::model::Cycle;
+use crate::settings::Secret;
 
 /// Hex characters kept from the MAC: 80 bits, short enough for an address.
 const TOKEN_LEN: usize = 20;

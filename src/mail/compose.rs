@@ -9,8 +9,8 @@ use lettre::{Address, Message};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::config;
 use crate::model::{Cycle, EmailAddress, Language};
+use crate::settings;
 
 #[derive(Debug, Error)]
 pub enum ComposeError {
@@ -180,7 +180,7 @@ pub struct Circular<'a> {
     pub kind: &'static str,
     pub context: CirculationContext,
     pub language: Language,
-    pub from: &'a config::Mailbox,
+    pub from: &'a settings::Mailbox,
     pub to_name: &'a str,
     pub to: &'a EmailAddress,
     /// The VERP envelope sender (`needs+bounce-TOKEN@…`).
@@ -294,7 +294,7 @@ pub struct Receipt<'a, C: Serialize = ReceiptContext> {
     pub kind: &'static str,
     pub context: C,
     pub language: Language,
-    pub from: &'a config::Mailbox,
+    pub from: &'a settings::Mailbox,
     pub reply_to: &'a str,
     pub to_name: &'a str,
     pub to: &'a EmailAddress,
@@ -333,7 +333,7 @@ pub fn receipt<C: Serialize>(t: &Templates, r: &Receipt<'_, C>) -> Result<Outgoi
 pub struct Notice<'a, C: Serialize> {
     pub kind: &'static str,
     pub context: &'a C,
-    pub from: &'a config::Mailbox,
+    pub from: &'a settings::Mailbox,
     pub reply_to: &'a str,
     pub to: &'a EmailAddress,
     pub envelope_from: String,
@@ -368,7 +368,7 @@ struct Letter<'a> {
     kind: &'static str,
     language: Language,
     context: minijinja::value::Value,
-    from: &'a config::Mailbox,
+    from: &'a settings::Mailbox,
     reply_to: &'a str,
     to_name: &'a str,
     to: &'a EmailAddress,
@@ -490,7 +490,7 @@ mod tests {
     #[test]
     fn message_has_the_token_reply_to_id_and_attachment() {
         let t = Templates::embedded().unwrap();
-        let from = config::Mailbox::parse("Matrix of Needs <needs@ctc.example>").unwrap();
+        let from = settings::Mailbox::parse("Matrix of Needs <needs@ctc.example>").unwrap();
         let to = EmailAddress::parse("focal@gouv.sn.example").unwrap();
         let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let cycle = Cycle::parse("2026-12").unwrap();

@@ -348,7 +348,7 @@ pub fn forwarded_for(headers: &HeaderMap) -> Option<&str> {
 pub fn client_address(
     peer: std::net::IpAddr,
     forwarded_for: Option<&str>,
-    trusted: &[crate::config::Cidr],
+    trusted: &[crate::settings::Cidr],
 ) -> std::net::IpAddr {
     let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|c| c.contains(ip));
     if !is_trusted(peer) {
@@ -451,7 +451,7 @@ mod tests {
 
     #[test]
     fn a_forwarded_address_is_believed_only_from_a_trusted_proxy() {
-        let proxies = [crate::config::Cidr::parse("127.0.0.1").unwrap()];
+        let proxies = [crate::settings::Cidr::parse("127.0.0.1").unwrap()];
         let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
         let from = |peer: &str, xff: Option<&str>| client_address(ip(peer), xff, &proxies);
         assert_eq!(from("127.0.0.1", Some("203.0.113.9")), ip("203.0.113.9"));

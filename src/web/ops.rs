@@ -54,7 +54,7 @@ fn ops_client(
     peer: std::net::IpAddr,
     forwarded_for: Option<&str>,
     forwarded: bool,
-    proxies: &[crate::config::Cidr],
+    proxies: &[crate::settings::Cidr],
 ) -> std::net::IpAddr {
     let relayed = forwarded_for.is_some() || forwarded;
     if relayed && !proxies.iter().any(|p| p.contains(peer)) {
@@ -266,7 +266,7 @@ mod ops_tests {
         );
         assert!(ops_allowed(away, Some("s3cret"), Some("Bearer s3cret")));
         // Through a trusted proxy on this machine, the client it names is judged.
-        let proxy = [crate::config::Cidr::parse("127.0.0.1").unwrap()];
+        let proxy = [crate::settings::Cidr::parse("127.0.0.1").unwrap()];
         let via = |xff| ops_client(here, Some(xff), false, &proxy);
         assert!(!ops_allowed(via("192.0.2.7"), None, None));
         assert!(ops_allowed(via("127.0.0.1"), None, None));

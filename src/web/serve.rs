@@ -40,7 +40,7 @@ pub struct Bounds {
     pub client_timeout: Duration,
     /// Reverse proxies, whose connections carry many clients: the per-address share does
     /// not apply to them.
-    pub proxies: Vec<crate::config::Cidr>,
+    pub proxies: Vec<crate::settings::Cidr>,
 }
 
 impl Bounds {

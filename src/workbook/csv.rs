@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
-use crate::config::Limits;
+use crate::settings::Limits;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CsvError {

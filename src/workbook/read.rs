@@ -9,11 +9,11 @@ use calamine::{Data, Reader};
 use chrono::NaiveDate;
 use thiserror::Error;
 
-use crate::config::Limits;
 use crate::diff::ReplyRow;
 use crate::directory::PartyIndex;
 use crate::model::RowError;
 use crate::model::{Area, AreaCode, Field, NeedId, NewNeed, Priority, Status, normalize_word};
+use crate::settings::Limits;
 
 /// The most characters a spreadsheet cell holds (Excel's limit).
 pub const MAX_CELL_CHARS: usize = 32_767;

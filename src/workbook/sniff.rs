@@ -7,7 +7,7 @@
 use std::io::{Cursor, Read};
 
 use super::read::ReadError;
-use crate::config::Limits;
+use crate::settings::Limits;
 
 /// The container a file turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -773,7 +773,7 @@ async fn receipt(
 /// `limits.receipts_per_domain` to its domain. When not, says so in the log.
 pub(crate) async fn receipts_allowed(
     store: &Store,
-    limits: &crate::config::Limits,
+    limits: &crate::settings::Limits,
     to: &crate::model::EmailAddress,
     now: DateTime<Utc>,
 ) -> Result<bool, crate::store::StoreError> {
