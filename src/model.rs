@@ -238,8 +238,7 @@ impl Priority {
         }
     }
 
-    /// Canonical names and the spellings respondents use (see ARCHITECTURE.md, "Spelling
-    /// tables"). Case, spacing and punctuation are ignored.
+    /// Canonical names and the spellings respondents use (see docs/spelling.md). Case, spacing and punctuation are ignored.
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         match normalize_word(s).as_str() {
             "high" | "h" | "1" | "top" | "urgent" | "haute" | "elevee" | "alta" | "alto" => {
