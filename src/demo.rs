@@ -162,7 +162,7 @@ pub async fn month(
         report.silent
     ));
     wait(STEP, "the replies to be read", || async {
-        Ok(store.submissions().await?.len() >= answers)
+        Ok(store.find_submissions(&Default::default()).await?.len() >= answers)
     })
     .await?;
     say("  each reply read into a submission, each sender answered with a receipt");
@@ -187,7 +187,7 @@ pub async fn month(
         say(&format!("{}: {what}", day_name(cycle, day)));
         run_until(&cfg, clock, store, at(day, 9), job).await?;
     }
-    let subs = store.submissions().await?;
+    let subs = store.find_submissions(&Default::default()).await?;
     report.submissions = subs.len();
     report.pending = store.cycle_counts(cycle).await?.awaiting_review;
     // Let the sender write what the last job queued.

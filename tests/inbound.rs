@@ -263,7 +263,7 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
     };
     let kenya = find("KEN", &grace);
     assert_eq!(kenya.state, "pending", "{kenya:?}");
-    assert_eq!(kenya.changes, 1, "Status of MN-00001 to Met: {kenya:?}");
+    assert_eq!(kenya.pending_changes, 1, "Status of MN-00001 to Met: {kenya:?}");
     assert_eq!(kenya.cycle.as_deref(), Some(cycle.as_str()));
     assert!(!kenya.late);
     assert_eq!(find("SEN", &amina).state, "no_changes");
@@ -344,10 +344,10 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
         .collect();
     assert_eq!(kenya.len(), 2);
     assert_eq!(
-        kenya[0].changes, 0,
+        kenya[0].pending_changes, 0,
         "the first reading's change is superseded"
     );
-    assert_eq!(kenya[1].changes, 1);
+    assert_eq!(kenya[1].pending_changes, 1);
     let missing = p.run(&["reparse", "999999"]);
     assert_eq!(missing.status.code(), Some(1));
     assert_eq!(p.run(&["reparse"]).status.code(), Some(2));
@@ -484,14 +484,14 @@ fn replies_in_csv_and_ods_forwarded_or_delivered_twice_are_read_once_each() {
     };
     let kenya = of("KEN");
     assert_eq!(
-        (kenya.state.as_str(), kenya.changes),
+        (kenya.state.as_str(), kenya.pending_changes),
         ("pending", 1),
         "{kenya:?}"
     );
     assert_eq!(kenya.attachment.as_deref(), Some("Matrix.ods"));
     let senegal = of("SEN");
     assert_eq!(
-        (senegal.state.as_str(), senegal.changes),
+        (senegal.state.as_str(), senegal.pending_changes),
         ("pending", 1),
         "{senegal:?}"
     );

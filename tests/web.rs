@@ -303,7 +303,7 @@ fn pages_refuse_strangers_forms_need_their_token_and_experts_are_not_admins() {
         &[("MN-00002", "Notes", "Budget approved")],
         "Matrix.xlsx",
     );
-    assert_eq!(again.changes, 1, "{again:?}");
+    assert_eq!(again.pending_changes, 1, "{again:?}");
     let page = expert
         .get(&format!("/submissions/{}", lab.amina_submission))
         .text()
@@ -747,7 +747,7 @@ fn an_admin_manages_users_and_contacts() {
         &[("MN-00001", "Notes", "Completed in November")],
         hostile,
     );
-    assert_eq!(second.changes, 1, "{second:?}");
+    assert_eq!(second.pending_changes, 1, "{second:?}");
     let page = a
         .get(&format!("/submissions/{}", lab.grace_submission))
         .text()

@@ -183,7 +183,8 @@ fn print_submission(s: &needsd::workflow::review::Shown) -> Result<()> {
         }
     );
     let _ = writeln!(text, "Subject:  {}", opt(&sub.subject));
-    let _ = writeln!(text, "Received: {}", opt(&sub.received_at));
+    let received = sub.received_at.map(needsd::clock::db_time);
+    let _ = writeln!(text, "Received: {}", opt(&received));
     for a in &s.attachments {
         let _ = writeln!(text, "Attached: {} ({} bytes)", a.name, a.size);
     }

@@ -215,6 +215,24 @@ where
         .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
 }
 
+/// A time column, decoded; text that is not a time the store wrote is corruption.
+pub(crate) fn time(row: &AnyRow, col: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    let s: String = row.try_get(col)?;
+    crate::clock::from_db_time(&s)
+        .ok_or_else(|| StoreError::Corrupt(format!("column {col}: '{s}' is not a time")))
+}
+
+/// A time column that may be empty.
+pub(crate) fn time_or_null(
+    row: &AnyRow,
+    col: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+    match row.try_get::<Option<String>, _>(col)? {
+        None => Ok(None),
+        Some(_) => time(row, col).map(Some),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

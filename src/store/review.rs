@@ -29,15 +29,19 @@ pub struct Submission {
     pub from: Option<String>,
     pub subject: Option<String>,
     pub message_id: Option<String>,
-    pub received_at: Option<String>,
+    pub received_at: Option<DateTime<Utc>>,
     /// Whether the sender is known to be the party's contact (None: not judged).
     pub verified: Option<bool>,
     pub attachment: Option<String>,
     pub late: bool,
     pub state: SubmissionState,
     pub note: Option<String>,
-    pub created_at: String,
-    pub decided_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Proposed changes still awaiting a decision.
+    pub pending_changes: i64,
+    /// Row-level errors found in the reply.
+    pub errors: i64,
 }
 
 /// A row-level error or warning found in a submission.
@@ -93,34 +97,43 @@ impl From<sqlx::Error> for DecideError {
     }
 }
 
-const SUBMISSION_COLUMNS: &str = "s.id, s.inbox_id, s.cycle_id, s.party_code, p.name, s.contact_id, i.from_addr, \
-     i.subject, i.message_id, i.received_at, i.sender_verified, s.attachment, s.late, s.state, s.note, \
-     s.created_at, s.decided_at";
+const SUBMISSION_COLUMNS: &str = "s.id, s.inbox_id, s.cycle_id, s.party_code, p.name AS party_name, \
+     s.contact_id, i.from_addr, i.subject, i.message_id, i.received_at, i.sender_verified, s.attachment, \
+     s.late, s.state, s.note, s.created_at, s.decided_at, \
+     (SELECT COUNT(*) FROM proposed_changes c WHERE c.submission_id = s.id AND c.decision = 'pending') \
+     AS pending_changes, \
+     (SELECT COUNT(*) FROM submission_issues e WHERE e.submission_id = s.id AND e.severity = 'error') \
+     AS errors";
 const SUBMISSION_FROM: &str = "submissions s LEFT JOIN inbox i ON i.id = s.inbox_id \
      LEFT JOIN parties p ON p.code = s.party_code";
 
 fn submission_from_row(r: &AnyRow) -> Result<Submission, StoreError> {
     let verified: Option<i64> = r
-        .try_get::<Option<i64>, _>(10)
-        .or_else(|_| r.try_get::<Option<bool>, _>(10).map(|b| b.map(i64::from)))?;
+        .try_get::<Option<i64>, _>("sender_verified")
+        .or_else(|_| {
+            r.try_get::<Option<bool>, _>("sender_verified")
+                .map(|b| b.map(i64::from))
+        })?;
     Ok(Submission {
-        id: r.try_get(0)?,
-        inbox_id: r.try_get(1)?,
-        cycle: r.try_get(2)?,
-        party: r.try_get(3)?,
-        party_name: r.try_get(4)?,
-        contact_id: r.try_get(5)?,
-        from: r.try_get(6)?,
-        subject: r.try_get(7)?,
-        message_id: r.try_get(8)?,
-        received_at: r.try_get(9)?,
+        id: r.try_get("id")?,
+        inbox_id: r.try_get("inbox_id")?,
+        cycle: r.try_get("cycle_id")?,
+        party: r.try_get("party_code")?,
+        party_name: r.try_get("party_name")?,
+        contact_id: r.try_get("contact_id")?,
+        from: r.try_get("from_addr")?,
+        subject: r.try_get("subject")?,
+        message_id: r.try_get("message_id")?,
+        received_at: super::time_or_null(r, "received_at")?,
         verified: verified.map(|v| v != 0),
-        attachment: r.try_get(11)?,
-        late: r.try_get::<i64, _>(12)? != 0,
+        attachment: r.try_get("attachment")?,
+        late: r.try_get::<i64, _>("late")? != 0,
         state: super::parsed(r, "state")?,
-        note: r.try_get(14)?,
-        created_at: r.try_get(15)?,
-        decided_at: r.try_get(16)?,
+        note: r.try_get("note")?,
+        created_at: super::time(r, "created_at")?,
+        decided_at: super::time_or_null(r, "decided_at")?,
+        pending_changes: r.try_get("pending_changes")?,
+        errors: r.try_get("errors")?,
     })
 }
 
@@ -173,7 +186,7 @@ pub struct SubmissionFilter {
 }
 
 impl Store {
-    /// Submissions matching `f`, newest first.
+    /// Submissions matching `f`, newest first: the one list of submissions.
     pub async fn find_submissions(
         &self,
         f: &SubmissionFilter,

@@ -368,8 +368,10 @@ pub fn with_app<T>(
 }
 
 /// Every submission the project stored, oldest first.
-pub fn submissions(p: &Project) -> Vec<needsd::store::submissions::SubmissionRow> {
-    with_store(p, async |s| s.submissions().await)
+pub fn submissions(p: &Project) -> Vec<needsd::store::review::Submission> {
+    let mut all = with_store(p, async |s| s.find_submissions(&Default::default()).await);
+    all.reverse();
+    all
 }
 
 /// Every outbox message of the project, oldest first.

@@ -204,7 +204,7 @@ pub fn reply_again(
     who: &str,
     edits: &[(&str, &str, &str)],
     file_name: &str,
-) -> needsd::store::submissions::SubmissionRow {
+) -> needsd::store::review::Submission {
     let before: Vec<i64> = submissions(&lab.p).iter().map(|s| s.id).collect();
     let (to, id, workbook) = circulation(who);
     let file = lab.p.path(&format!("again-{}.xlsx", unique("w")));
