@@ -5,7 +5,7 @@
 # (the month turns in UTC before it does in New York). No test's outcome may depend on
 # today's date: this is how that is checked.
 #
-#   scripts/test-dates.sh [TEST …]     default: the test binaries that start a daemon
+#   scripts/test-dates.sh [FILTER …]   default: the test modules that start a daemon
 #
 # The dates are next month's, ahead of the real date: the mail lab's certificates are
 # valid from the day they were made, so the lab is started first, under the real clock.
@@ -19,10 +19,9 @@ if ! command -v faketime >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime >/dev/null
 fi
 
-tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(web browser daemon cli adversary)
-args=()
-for t in "${tests[@]}"; do args+=(--test "$t"); done
+filters=("$@")
+[ ${#filters[@]} -gt 0 ] || filters=(web:: browser:: daemon:: cli:: adversary:: month::)
+args=(--test app --test lab)
 
 # Built under the real clock, so that cargo's view of file times is not disturbed.
 cargo test --no-run "${args[@]}" >/dev/null 2>&1 || cargo test --no-run "${args[@]}"
@@ -37,5 +36,5 @@ sixteenth=${first%-01}-16
 # already the next month nowhere east of Greenwich, and still this month in New York.
 for when in "$first 15:00:00" "$fifteenth 15:00:00" "$sixteenth 15:00:00" "$last 23:30:00"; do
     echo "test-dates.sh: the system clock at $when UTC" >&2
-    TZ=UTC faketime "$when" cargo test "${args[@]}"
+    TZ=UTC faketime "$when" cargo test "${args[@]}" -- "${filters[@]}"
 done

@@ -250,54 +250,16 @@ async fn schedule(p: Parts) -> Result<()> {
     let stop = p.stop();
     tokio::pin!(stop);
     let (app, health, wake_sender) = (&p.app, &p.health, &p.wake);
-    let (cfg, store, clock) = (&app.cfg, &app.store, &app.clock);
+    let (cfg, clock) = (&app.cfg, &app.clock);
     let timetable = cfg.schedule.timetable();
     let tz = cfg.schedule.timezone;
     loop {
         let now = clock.now();
-        let mut retry = false;
-        for due in timetable.due(now, |c| cfg.deadline(c)) {
-            match store.claim_run(due.job.name(), &due.key, now).await {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::warn!(job = due.job.name(), "cannot record the run: {e}");
-                    retry = true;
-                    continue;
-                }
-            }
-            tracing::info!(job = due.job.name(), scheduled_for = %due.key, "running");
-            let run = run_job(app, &due).instrument(tracing::info_span!(
-                "job",
-                job = due.job.name(),
-                scheduled_for = %due.key
-            ));
-            let outcome = tokio::select! {
-                r = run => r,
-                _ = &mut stop => return Ok(()),
-            };
-            match outcome {
-                Ok(outcome) => {
-                    health.jobs_ok.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(job = due.job.name(), scheduled_for = %due.key, "{outcome}");
-                    wake_sender.notify_one();
-                    if let Err(e) = store
-                        .finish_run(due.job.name(), &due.key, clock.now(), &outcome)
-                        .await
-                    {
-                        // Run again at the next look: every job is safe to repeat.
-                        tracing::warn!(job = due.job.name(), "cannot record the run's end: {e}");
-                        retry = true;
-                    }
-                }
-                Err(e) => {
-                    // Left unfinished, so it is claimed again at the next look.
-                    health.jobs_failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(job = due.job.name(), scheduled_for = %due.key, "failed: {e:#}; trying again in {} minutes", JOB_RETRY.as_secs() / 60);
-                    retry = true;
-                }
-            }
-        }
+        let pass = tokio::select! {
+            pass = run_due(app, now, health, wake_sender) => pass,
+            _ = &mut stop => return Ok(()),
+        };
+        let retry = pass.retry;
         health.scheduler_passes.fetch_add(1, Ordering::Relaxed);
         // From the time the due runs were taken at: a run that came due while they ran
         // is found by the next look, which then comes at once.
@@ -313,6 +275,71 @@ async fn schedule(p: Parts) -> Result<()> {
             _ = &mut stop => return Ok(()),
         }
     }
+}
+
+/// What one scheduler pass did.
+#[derive(Debug, Default)]
+pub struct Pass {
+    /// Each job run, in order, with its outcome in words or why it failed.
+    pub ran: Vec<(Job, Result<String, String>)>,
+    /// Whether to look again soon: a job failed, or a run could not be recorded.
+    pub retry: bool,
+}
+
+/// Runs, one after another, every job due at `now` that no earlier pass has claimed
+/// (catching up what was missed), and wakes the sender after each that queued mail. Safe
+/// to drop at any await: a claimed run left unfinished is claimed again.
+pub async fn run_due(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+    health: &Health,
+    wake: &tokio::sync::Notify,
+) -> Pass {
+    let (cfg, store, clock) = (&app.cfg, &app.store, &app.clock);
+    let mut pass = Pass::default();
+    for due in cfg.schedule.timetable().due(now, |c| cfg.deadline(c)) {
+        match store.claim_run(due.job.name(), &due.key, now).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(job = due.job.name(), "cannot record the run: {e}");
+                pass.retry = true;
+                continue;
+            }
+        }
+        tracing::info!(job = due.job.name(), scheduled_for = %due.key, "running");
+        let outcome = run_job(app, &due)
+            .instrument(tracing::info_span!(
+                "job",
+                job = due.job.name(),
+                scheduled_for = %due.key
+            ))
+            .await;
+        match &outcome {
+            Ok(outcome) => {
+                health.jobs_ok.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(job = due.job.name(), scheduled_for = %due.key, "{outcome}");
+                wake.notify_one();
+                if let Err(e) = store
+                    .finish_run(due.job.name(), &due.key, clock.now(), outcome)
+                    .await
+                {
+                    // Run again at the next look: every job is safe to repeat.
+                    tracing::warn!(job = due.job.name(), "cannot record the run's end: {e}");
+                    pass.retry = true;
+                }
+            }
+            Err(e) => {
+                // Left unfinished, so it is claimed again at the next look.
+                health.jobs_failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(job = due.job.name(), scheduled_for = %due.key, "failed: {e:#}; trying again in {} minutes", JOB_RETRY.as_secs() / 60);
+                pass.retry = true;
+            }
+        }
+        pass.ran
+            .push((due.job, outcome.map_err(|e| format!("{e:#}"))));
+    }
+    pass
 }
 
 /// Runs one scheduled job; its outcome in words.

@@ -70,24 +70,8 @@ pub async fn month(
             .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
     };
     clock.set(at(1, 8));
-    let (ready, started) = tokio::sync::oneshot::channel();
-    let (halt, halted) = tokio::sync::oneshot::channel::<()>();
-    let daemon = tokio::spawn(crate::daemon::run(
-        Arc::clone(&app),
-        async move {
-            let _ = halted.await;
-        },
-        Some(ready),
-    ));
-    let web = match started.await {
-        Ok(a) => a,
-        Err(_) => {
-            // The daemon ended before it was ready: say why.
-            daemon.await.context("the daemon stopped")??;
-            bail!("the daemon stopped before it started");
-        }
-    };
-    let (store, index) = (&app.store, &app.index);
+    let (web, running) = start(&app).await?;
+    let store = &app.store;
     let mut report = MonthReport {
         recipients: 0,
         workbooks: 0,
@@ -116,43 +100,7 @@ pub async fn month(
 
     // The respondents answer on the 3rd.
     clock.set(at(3, 10));
-    let base = store
-        .cycle_base(cycle)
-        .await?
-        .context("the cycle has no base after its dispatch")?;
-    let contacts: Vec<Contact> = store
-        .contacts()
-        .await?
-        .into_iter()
-        .filter(|c| circulated.contains(&c.id))
-        .collect();
-    for (i, c) in contacts.iter().enumerate() {
-        let reply = match i % 3 {
-            0 => {
-                let kind = index.get(&c.party).map(|p| p.kind);
-                let mut needs = base.clone();
-                let edited = edit(&mut needs, c, kind);
-                let workbook = crate::workflow::workbook_as_edited(&app, cycle, needs, c)?;
-                report.workbooks += 1;
-                letter(
-                    &cfg,
-                    cycle,
-                    c,
-                    clock.now(),
-                    Body::Workbook(workbook, edited),
-                )?
-            }
-            1 => {
-                report.no_changes += 1;
-                letter(&cfg, cycle, c, clock.now(), Body::NoChanges)?
-            }
-            _ => {
-                report.silent += 1;
-                continue;
-            }
-        };
-        deliver(&cfg, &format!("demo-{cycle}-{}", c.id), &reply)?;
-    }
+    respond(&app, clock.now(), cycle, &circulated, &mut report).await?;
     let answers = report.workbooks + report.no_changes;
     say(&format!(
         "{}: {} respondents reply with an edited workbook, {} write that nothing changes, {} stay silent",
@@ -200,7 +148,72 @@ pub async fn month(
     })
     .await?;
 
-    Ok((report, Running { halt, daemon }))
+    Ok((report, running))
+}
+
+/// Starts the daemon on the App; returns the web server's address once it listens.
+async fn start(app: &Arc<App>) -> Result<(std::net::SocketAddr, Running)> {
+    let (ready, started) = tokio::sync::oneshot::channel();
+    let (halt, halted) = tokio::sync::oneshot::channel::<()>();
+    let daemon = tokio::spawn(crate::daemon::run(
+        Arc::clone(app),
+        async move {
+            let _ = halted.await;
+        },
+        Some(ready),
+    ));
+    match started.await {
+        Ok(web) => Ok((web, Running { halt, daemon })),
+        Err(_) => {
+            // The daemon ended before it was ready: say why.
+            daemon.await.context("the daemon stopped")??;
+            bail!("the daemon stopped before it started");
+        }
+    }
+}
+
+/// The simulated respondents: of the contacts circulated, a third reply with an edited
+/// workbook, a third write that nothing changed, a third stay silent.
+async fn respond(
+    app: &App,
+    now: DateTime<Utc>,
+    cycle: Cycle,
+    circulated: &[i64],
+    report: &mut MonthReport,
+) -> Result<()> {
+    let (cfg, store, index) = (&app.cfg, &app.store, &app.index);
+    let base = store
+        .cycle_base(cycle)
+        .await?
+        .context("the cycle has no base after its dispatch")?;
+    let contacts: Vec<Contact> = store
+        .contacts()
+        .await?
+        .into_iter()
+        .filter(|c| circulated.contains(&c.id))
+        .collect();
+    for (i, c) in contacts.iter().enumerate() {
+        let reply = match i % 3 {
+            0 => {
+                let kind = index.get(&c.party).map(|p| p.kind);
+                let mut needs = base.clone();
+                let edited = edit(&mut needs, c, kind);
+                let workbook = crate::workflow::workbook_as_edited(app, cycle, needs, c)?;
+                report.workbooks += 1;
+                letter(cfg, cycle, c, now, Body::Workbook(workbook, edited))?
+            }
+            1 => {
+                report.no_changes += 1;
+                letter(cfg, cycle, c, now, Body::NoChanges)?
+            }
+            _ => {
+                report.silent += 1;
+                continue;
+            }
+        };
+        deliver(cfg, &format!("demo-{cycle}-{}", c.id), &reply)?;
+    }
+    Ok(())
 }
 
 /// "Tuesday 1 December".

@@ -411,6 +411,43 @@ pub fn plan_acceptance(
     })
 }
 
+/// A proposed change of one of a party's replies for a cycle, as superseding sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replied {
+    pub id: i64,
+    /// The submission it belongs to: later replies have larger ids.
+    pub submission: i64,
+    pub kind: Kind,
+    pub need: Option<String>,
+    /// The field an update changes (a withdrawal changes the status).
+    pub field: Option<Field>,
+    pub decision: Outcome,
+}
+
+/// The pending changes that a party's later replies for the same cycle supersede: an
+/// edit of the same need and field (a withdrawal counts as an edit of the status), and
+/// every proposed new need when a later reply proposes new needs too (a respondent's
+/// later copy repeats the rows it added). Changes to other things stay pending: a second
+/// mail with one more correction does not undo the first. `changes` are the changes of
+/// the party's replies that count (not in quarantine, sender not refused), decided or not.
+pub fn superseded(changes: &[Replied]) -> Vec<i64> {
+    // What each change is about: every addition is about "new needs".
+    let about = |c: &Replied| match c.kind {
+        Kind::Add => None,
+        Kind::Update | Kind::Withdraw => Some((c.need.clone(), c.field.unwrap_or(Field::Status))),
+    };
+    let mut latest: HashMap<Option<(Option<String>, Field)>, i64> = HashMap::new();
+    for c in changes {
+        let last = latest.entry(about(c)).or_insert(c.submission);
+        *last = (*last).max(c.submission);
+    }
+    changes
+        .iter()
+        .filter(|c| c.decision == Outcome::Pending && latest[&about(c)] > c.submission)
+        .map(|c| c.id)
+        .collect()
+}
+
 /// A token naming exactly what a reviewer is asked to confirm: for each moved need, the
 /// change, the value it holds now and the value that would overwrite it. The form that
 /// asks carries it back, so a confirmation is for the values shown and no others.
@@ -684,6 +721,95 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
                 .join(","),
+        }
+    }
+
+    #[test]
+    fn a_later_reply_supersedes_pending_changes_to_the_same_things_only() {
+        let c = |id, submission, kind, need: Option<&str>, field, decision| Replied {
+            id,
+            submission,
+            kind,
+            need: need.map(str::to_string),
+            field,
+            decision,
+        };
+        let (k, s, p) = (Kind::Update, Some(Field::Status), Outcome::Pending);
+        let cases: Vec<(&str, Vec<Replied>, Vec<i64>)> = vec![
+            (
+                "one reply: nothing",
+                vec![c(1, 10, k, Some("MN-1"), s, p)],
+                vec![],
+            ),
+            (
+                "same need and field, later reply",
+                vec![
+                    c(1, 10, k, Some("MN-1"), s, p),
+                    c(2, 11, k, Some("MN-1"), s, p),
+                ],
+                vec![1],
+            ),
+            (
+                "same need, another field: both stay",
+                vec![
+                    c(1, 10, k, Some("MN-1"), s, p),
+                    c(2, 11, k, Some("MN-1"), Some(Field::Notes), p),
+                ],
+                vec![],
+            ),
+            (
+                "another need: both stay",
+                vec![
+                    c(1, 10, k, Some("MN-1"), s, p),
+                    c(2, 11, k, Some("MN-2"), s, p),
+                ],
+                vec![],
+            ),
+            (
+                "a withdrawal is an edit of the status",
+                vec![
+                    c(1, 10, k, Some("MN-1"), s, p),
+                    c(2, 11, Kind::Withdraw, Some("MN-1"), None, p),
+                ],
+                vec![1],
+            ),
+            (
+                "new needs: a later reply's additions replace all earlier ones",
+                vec![
+                    c(1, 10, Kind::Add, None, None, p),
+                    c(2, 10, Kind::Add, None, None, p),
+                    c(3, 11, Kind::Add, None, None, p),
+                ],
+                vec![1, 2],
+            ),
+            (
+                "an earlier reply never supersedes a later one",
+                vec![
+                    c(2, 11, k, Some("MN-1"), s, p),
+                    c(1, 10, k, Some("MN-1"), s, p),
+                ],
+                vec![1],
+            ),
+            (
+                "a decided change is not superseded, but its reply still counts",
+                vec![
+                    c(1, 10, k, Some("MN-1"), s, Outcome::Approved),
+                    c(2, 11, k, Some("MN-1"), s, Outcome::Rejected),
+                    c(3, 9, k, Some("MN-1"), s, p),
+                ],
+                vec![3],
+            ),
+            (
+                "changes of one reply do not supersede each other",
+                vec![
+                    c(1, 10, k, Some("MN-1"), s, p),
+                    c(2, 10, k, Some("MN-1"), s, p),
+                ],
+                vec![],
+            ),
+        ];
+        for (what, changes, expected) in cases {
+            assert_eq!(superseded(&changes), expected, "{what}");
         }
     }
 

@@ -4,7 +4,7 @@
 
 #![allow(
     clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
+    reason = "test code: a panic is the failure report"
 )]
 
 use std::path::Path;

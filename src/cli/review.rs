@@ -11,105 +11,110 @@ use super::print::{print_json, print_table};
 use needsd::app::App;
 
 pub(super) async fn review(app: &App, cmd: ReviewCmd) -> Result<()> {
-    use needsd::review::Verdict;
-    use needsd::store::review::{DecideError, Decision, Pick, SubmissionFilter};
-    let (cfg, clock, store) = (&*app.cfg, &*app.clock, &app.store);
+    use needsd::review::{Confirm, Decision, Pick, Verdict};
     let reviewer = |r: Option<String>| {
         r.or_else(|| std::env::var("USER").ok())
             .unwrap_or_else(|| "cli".into())
     };
-    let (id, pick, verdict, reason, confirmed, who, json) = match cmd {
-        ReviewCmd::List { state, json } => {
-            let filter = SubmissionFilter {
-                state,
-                ..Default::default()
-            };
-            let list = needsd::workflow::review::list(store, &filter).await?;
-            if json {
-                return print_json(&needsd::workflow::review::list_json(&list));
-            }
-            let rows: Vec<Vec<String>> = list
-                .iter()
-                .map(|l| {
-                    let s = &l.submission;
-                    let pending = l.changes.iter().filter(|c| c.is_pending()).count();
-                    vec![
-                        s.id.to_string(),
-                        s.cycle.clone().unwrap_or_default(),
-                        s.party.clone().unwrap_or_default(),
-                        s.from.clone().unwrap_or_default(),
-                        s.state.to_string(),
-                        if s.late { "late" } else { "" }.into(),
-                        format!("{pending}/{}", l.changes.len()),
-                    ]
-                })
-                .collect();
-            return print_table(
-                &["ID", "CYCLE", "PARTY", "FROM", "STATE", "LATE", "PENDING"],
-                &rows,
-            );
-        }
-        ReviewCmd::Show { id, json } => {
-            let Some(shown) = needsd::workflow::review::show(store, id).await? else {
-                return Err(Usage(format!("there is no submission {id}")).into());
-            };
-            if json {
-                let mut v = needsd::workflow::review::submission_json(
-                    &shown.submission,
-                    &shown.changes,
-                    &shown.issues,
-                );
-                v["text"] = json!(shown.text);
-                v["attachments"] = json!(shown.attachments);
-                return print_json(&v);
-            }
-            return print_submission(&shown);
-        }
+    match cmd {
+        ReviewCmd::List { state, json } => list(app, state, json).await,
+        ReviewCmd::Show { id, json } => show(app, id, json).await,
         ReviewCmd::Approve {
             id,
             change,
             confirm,
             reviewer: r,
             json,
-        } => (
-            id,
-            change,
-            Verdict::Approve,
-            None,
-            confirm,
-            reviewer(r),
-            json,
-        ),
+        } => {
+            let who = reviewer(r);
+            let d = Decision {
+                submission: id,
+                pick: change.map_or(Pick::All, Pick::One),
+                verdict: Verdict::Approve,
+                reason: None,
+                reviewer: &who,
+                confirm: if confirm { Confirm::Any } else { Confirm::No },
+                now: app.clock.now(),
+            };
+            decide(app, &d, json).await
+        }
         ReviewCmd::Reject {
             id,
             change,
             reason,
             reviewer: r,
             json,
-        } => (
-            id,
-            change,
-            Verdict::Reject,
-            Some(reason),
-            false,
-            reviewer(r),
-            json,
-        ),
+        } => {
+            let who = reviewer(r);
+            let d = Decision {
+                submission: id,
+                pick: change.map_or(Pick::All, Pick::One),
+                verdict: Verdict::Reject,
+                reason: Some(&reason),
+                reviewer: &who,
+                confirm: Confirm::No,
+                now: app.clock.now(),
+            };
+            decide(app, &d, json).await
+        }
+    }
+}
+
+/// `review list`.
+async fn list(app: &App, state: Option<needsd::state::SubmissionState>, json: bool) -> Result<()> {
+    let filter = needsd::store::review::SubmissionFilter {
+        state,
+        ..Default::default()
     };
-    let d = Decision {
-        submission: id,
-        pick: pick.map_or(Pick::All, Pick::One),
-        verdict,
-        reason: reason.as_deref(),
-        reviewer: &who,
-        confirm: if confirmed {
-            needsd::review::Confirm::Any
-        } else {
-            needsd::review::Confirm::No
-        },
-        now: clock.now(),
+    let list = needsd::workflow::review::list(&app.store, &filter).await?;
+    if json {
+        return print_json(&needsd::workflow::review::list_json(&list));
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|l| {
+            let s = &l.submission;
+            let pending = l.changes.iter().filter(|c| c.is_pending()).count();
+            vec![
+                s.id.to_string(),
+                s.cycle.clone().unwrap_or_default(),
+                s.party.clone().unwrap_or_default(),
+                s.from.clone().unwrap_or_default(),
+                s.state.to_string(),
+                if s.late { "late" } else { "" }.into(),
+                format!("{pending}/{}", l.changes.len()),
+            ]
+        })
+        .collect();
+    print_table(
+        &["ID", "CYCLE", "PARTY", "FROM", "STATE", "LATE", "PENDING"],
+        &rows,
+    )
+}
+
+/// `review show`.
+async fn show(app: &App, id: i64, json: bool) -> Result<()> {
+    let Some(shown) = needsd::workflow::review::show(&app.store, id).await? else {
+        return Err(Usage(format!("there is no submission {id}")).into());
     };
-    let out = match needsd::workflow::review::decide(app, &d).await {
+    if json {
+        let mut v = needsd::workflow::review::submission_json(
+            &shown.submission,
+            &shown.changes,
+            &shown.issues,
+        );
+        v["text"] = json!(shown.text);
+        v["attachments"] = json!(shown.attachments);
+        return print_json(&v);
+    }
+    print_submission(&shown)
+}
+
+/// `review approve` and `review reject`.
+async fn decide(app: &App, d: &needsd::review::Decision<'_>, json: bool) -> Result<()> {
+    use needsd::store::review::DecideError;
+    let id = d.submission;
+    let out = match needsd::workflow::review::decide(app, d).await {
         Ok(out) => out,
         Err(DecideError::Refused(r)) => {
             let moved = r
@@ -128,7 +133,7 @@ pub(super) async fn review(app: &App, cmd: ReviewCmd) -> Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
-    let send = if out.settled.is_some() && cfg.mail.notify_decisions {
+    let send = if out.settled.is_some() && app.cfg.mail.notify_decisions {
         Some(needsd::workflow::send_now(app, std::time::Duration::from_secs(30)).await?)
     } else {
         None

@@ -81,6 +81,73 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// The migrations, compiled in: version, description and SQL, as `sqlx migrate` names them
+/// from their file names (`0001_data_model.sql`), so the checksums sqlx records match.
+/// Append-only: a released migration is never edited. Built by hand rather than by
+/// `sqlx::migrate!`, which would compile sqlx's proc-macros and a second copy of its
+/// drivers into every first build.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "data model",
+        include_str!("../../migrations/sqlite/0001_data_model.sql"),
+    ),
+    (
+        2,
+        "outbox lease owner",
+        include_str!("../../migrations/sqlite/0002_outbox_lease_owner.sql"),
+    ),
+    (
+        3,
+        "daemon lock",
+        include_str!("../../migrations/sqlite/0003_daemon_lock.sql"),
+    ),
+    (
+        4,
+        "submission refused by",
+        include_str!("../../migrations/sqlite/0004_submission_refused_by.sql"),
+    ),
+    (
+        5,
+        "inbox copy key",
+        include_str!("../../migrations/sqlite/0005_inbox_copy_key.sql"),
+    ),
+    (
+        6,
+        "inbox read attempts",
+        include_str!("../../migrations/sqlite/0006_inbox_read_attempts.sql"),
+    ),
+    (
+        7,
+        "inbox too large",
+        include_str!("../../migrations/sqlite/0007_inbox_too_large.sql"),
+    ),
+    (
+        8,
+        "drop mailbox cursors",
+        include_str!("../../migrations/sqlite/0008_drop_mailbox_cursors.sql"),
+    ),
+];
+
+fn migrator() -> sqlx::migrate::Migrator {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    description.into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    sql.starts_with("-- no-transaction"),
+                )
+            })
+            .collect(),
+    )
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `url` and applies pending migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
@@ -88,7 +155,7 @@ impl Store {
         let url = prepare_sqlite_url(url)?;
         let sqlite = url.starts_with("sqlite:");
         let pool = Self::connect(&url, sqlite, 4, "FULL").await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        migrator().run(&pool).await?;
         let rederivable = if sqlite {
             Self::connect(&url, sqlite, 1, "NORMAL").await?
         } else {
@@ -236,6 +303,30 @@ pub(crate) fn time_or_null(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_migration_file_is_compiled_in_under_its_own_name() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let listed: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(v, d, _)| format!("{v:04}_{}.sql", d.replace(' ', "_")))
+            .collect();
+        assert_eq!(listed, files);
+        for ((_, _, sql), file) in MIGRATIONS.iter().zip(&files) {
+            let on_disk = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("migrations/sqlite")
+                    .join(file),
+            )
+            .unwrap();
+            assert_eq!(*sql, on_disk, "{file}");
+        }
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode() {

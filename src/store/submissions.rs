@@ -7,8 +7,8 @@ use sqlx::Row;
 use super::{Store, StoreError};
 use crate::clock::db_time;
 use crate::diff::Change;
-use crate::model::Cycle;
 use crate::model::RowError;
+use crate::model::{Cycle, Field};
 use crate::state::{InboxState, SubmissionState};
 
 /// A stored message waiting to be read.
@@ -309,13 +309,11 @@ pub(crate) async fn insert_submission_on(
     Ok(id)
 }
 
-/// When one party replies more than once in a cycle, a later reply supersedes the
-/// earlier ones' pending changes to the same things: an edit of the same need and field
-/// (a withdrawal counts as an edit of its status), and the proposed new needs when the
-/// later reply proposes new needs too (a respondent's later copy repeats the rows it
-/// added). Changes to other things stay pending: a second mail with one more correction
-/// does not undo the first. Replies in quarantine neither supersede nor are superseded
-/// until accepted, and a reply whose sender was refused never does. Earlier submissions left with nothing pending are settled.
+/// When one party replies more than once in a cycle, a later reply supersedes what the
+/// earlier ones proposed on the same things ([`crate::review::superseded`] says which).
+/// Replies in quarantine neither supersede nor are superseded until accepted, and a reply
+/// whose sender was refused never does. Earlier submissions left with nothing pending are
+/// settled.
 pub(crate) async fn supersede_on(
     conn: &mut sqlx::AnyConnection,
     party: &str,
@@ -323,44 +321,77 @@ pub(crate) async fn supersede_on(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let now = db_time(now);
-    sqlx::query(
-        "UPDATE proposed_changes SET decision = 'superseded', decided_at = $3 \
-         WHERE decision = 'pending' AND submission_id IN \
-           (SELECT id FROM submissions WHERE party_code = $1 AND cycle_id = $2 AND state <> 'quarantined' \
-            AND refused_by IS NULL) \
-         AND EXISTS (SELECT 1 FROM proposed_changes l JOIN submissions ls ON ls.id = l.submission_id \
-           WHERE ls.party_code = $1 AND ls.cycle_id = $2 AND ls.state <> 'quarantined' \
-           AND ls.refused_by IS NULL \
-           AND ls.id > proposed_changes.submission_id \
-           AND ((l.kind = 'add' AND proposed_changes.kind = 'add') \
-             OR (l.kind <> 'add' AND proposed_changes.kind <> 'add' \
-                 AND l.need_id = proposed_changes.need_id \
-                 AND COALESCE(l.field, 'status') = COALESCE(proposed_changes.field, 'status'))))",
+    let rows = sqlx::query(
+        "SELECT c.id, c.submission_id, c.kind, c.need_id, c.field, c.decision \
+         FROM proposed_changes c JOIN submissions s ON s.id = c.submission_id \
+         WHERE s.party_code = $1 AND s.cycle_id = $2 AND s.state <> 'quarantined' \
+         AND s.refused_by IS NULL",
     )
     .bind(party)
     .bind(cycle)
-    .bind(now.as_str())
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let changes = rows
+        .iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            let field: Option<String> = r.try_get("field")?;
+            Ok(crate::review::Replied {
+                id: r.try_get("id")?,
+                submission: r.try_get("submission_id")?,
+                kind: crate::review::Kind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("change kind '{kind}'")))?,
+                need: r.try_get("need_id")?,
+                field: field
+                    .map(|f| Field::parse(&f).map_err(|e| StoreError::Corrupt(e.to_string())))
+                    .transpose()?,
+                decision: super::parsed(r, "decision")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    for id in crate::review::superseded(&changes) {
+        sqlx::query(
+            "UPDATE proposed_changes SET decision = 'superseded', decided_at = $2 \
+             WHERE id = $1 AND decision = 'pending'",
+        )
+        .bind(id)
+        .bind(now.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
     settle_on(conn, &now).await
 }
 
 /// Submissions still `pending` that had changes and have no pending one left (all
-/// superseded, or decided) are settled as a decision would settle them: `applied` when any change was approved,
-/// else `rejected` ([`crate::review::settled_state`]).
+/// superseded, or decided) are settled as a decision would settle them
+/// ([`SubmissionState::settled`]).
 pub(crate) async fn settle_on(conn: &mut sqlx::AnyConnection, now: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE submissions SET decided_at = $1, state = CASE WHEN EXISTS \
-           (SELECT 1 FROM proposed_changes c WHERE c.submission_id = submissions.id AND c.decision = 'approved') \
-           THEN 'applied' ELSE 'rejected' END \
-         WHERE state = 'pending' \
-         AND EXISTS (SELECT 1 FROM proposed_changes c WHERE c.submission_id = submissions.id) \
-         AND NOT EXISTS (SELECT 1 FROM proposed_changes c WHERE c.submission_id = submissions.id \
-           AND c.decision = 'pending')",
+    let rows = sqlx::query(
+        "SELECT c.submission_id, c.decision FROM proposed_changes c \
+         JOIN submissions s ON s.id = c.submission_id WHERE s.state = 'pending'",
     )
-    .bind(now)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let mut decisions: std::collections::BTreeMap<i64, Vec<crate::state::Decision>> =
+        std::collections::BTreeMap::new();
+    for r in &rows {
+        decisions
+            .entry(r.try_get("submission_id")?)
+            .or_default()
+            .push(super::parsed(r, "decision")?);
+    }
+    for (id, decisions) in decisions {
+        if let Some(state) = SubmissionState::settled(decisions) {
+            sqlx::query(
+                "UPDATE submissions SET decided_at = $2, state = $3 WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(state.as_str())
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
     Ok(())
 }
 
@@ -387,58 +418,7 @@ async fn insert_submission_rows(
     .await?
     .try_get(0)?;
     for (seq, c) in s.changes.iter().enumerate() {
-        let (kind, need, row, field, base, current, proposed, fields, conflict, duplicate) = match c
-        {
-            Change::Update {
-                need_id,
-                row,
-                field,
-                base,
-                current,
-                proposed,
-                conflict,
-            } => (
-                "update",
-                Some(need_id.to_string()),
-                *row,
-                Some(field.to_string()),
-                Some(base.clone()),
-                Some(current.clone()),
-                Some(proposed.clone()),
-                None,
-                *conflict,
-                None,
-            ),
-            Change::Add {
-                need_id,
-                row,
-                fields,
-                duplicate_of,
-            } => (
-                "add",
-                need_id.as_ref().map(|n| n.to_string()),
-                *row,
-                None,
-                None,
-                None,
-                None,
-                serde_json::to_string(fields).ok(),
-                false,
-                duplicate_of.as_ref().map(|d| d.to_string()),
-            ),
-            Change::Withdraw { need_id, row } => (
-                "withdraw",
-                Some(need_id.to_string()),
-                *row,
-                None,
-                None,
-                None,
-                None,
-                None,
-                false,
-                None,
-            ),
-        };
+        let r = ChangeRow::of(c);
         sqlx::query(
             "INSERT INTO proposed_changes (submission_id, seq, kind, need_id, row_num, field, base_value, \
              current_value, proposed_value, fields_json, conflict, duplicate_of) \
@@ -446,16 +426,16 @@ async fn insert_submission_rows(
         )
         .bind(id)
         .bind(seq as i64 + 1)
-        .bind(kind)
-        .bind(need)
-        .bind(row as i64)
-        .bind(field)
-        .bind(base)
-        .bind(current)
-        .bind(proposed)
-        .bind(fields)
-        .bind(i64::from(conflict))
-        .bind(duplicate)
+        .bind(r.kind)
+        .bind(r.need)
+        .bind(r.row as i64)
+        .bind(r.field)
+        .bind(r.base)
+        .bind(r.current)
+        .bind(r.proposed)
+        .bind(r.fields)
+        .bind(i64::from(r.conflict))
+        .bind(r.duplicate_of)
         .execute(&mut *conn)
         .await?;
     }
@@ -477,10 +457,69 @@ async fn insert_submission_rows(
     Ok(id)
 }
 
+/// A change as a `proposed_changes` row holds it.
+#[derive(Default)]
+struct ChangeRow {
+    kind: &'static str,
+    need: Option<String>,
+    row: usize,
+    field: Option<String>,
+    base: Option<String>,
+    current: Option<String>,
+    proposed: Option<String>,
+    fields: Option<String>,
+    conflict: bool,
+    duplicate_of: Option<String>,
+}
+
+impl ChangeRow {
+    fn of(c: &Change) -> Self {
+        match c {
+            Change::Update {
+                need_id,
+                row,
+                field,
+                base,
+                current,
+                proposed,
+                conflict,
+            } => ChangeRow {
+                kind: "update",
+                need: Some(need_id.to_string()),
+                row: *row,
+                field: Some(field.to_string()),
+                base: Some(base.clone()),
+                current: Some(current.clone()),
+                proposed: Some(proposed.clone()),
+                conflict: *conflict,
+                ..ChangeRow::default()
+            },
+            Change::Add {
+                need_id,
+                row,
+                fields,
+                duplicate_of,
+            } => ChangeRow {
+                kind: "add",
+                need: need_id.as_ref().map(|n| n.to_string()),
+                row: *row,
+                fields: serde_json::to_string(fields).ok(),
+                duplicate_of: duplicate_of.as_ref().map(|d| d.to_string()),
+                ..ChangeRow::default()
+            },
+            Change::Withdraw { need_id, row } => ChangeRow {
+                kind: "withdraw",
+                need: Some(need_id.to_string()),
+                row: *row,
+                ..ChangeRow::default()
+            },
+        }
+    }
+}
+
 fn match_from(r: &sqlx::any::AnyRow) -> Result<Match, StoreError> {
     Ok(Match {
         cycle: super::parsed(r, "cycle_id")?,
         contact_id: r.try_get("contact_id")?,
     })
 }
-

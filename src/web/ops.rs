@@ -124,118 +124,133 @@ pub async fn metrics(_: Ops, Extract(s): Extract<State>) -> Response {
         Ok(g) => g,
         Err(e) => return unavailable(&e),
     };
-    let h = &s.health;
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, i64)]| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in samples {
-            let _ = writeln!(out, "{name}{labels} {v}");
-        }
-    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        exposition(&samples(&g, &s.health)),
+    )
+        .into_response()
+}
+
+/// Each metric's name, type and help, in the order of [`samples`].
+const METRICS: [(&str, &str, &str); 12] = [
+    (
+        "needsd_messages_sent_total",
+        "counter",
+        "Outbound messages the server accepted.",
+    ),
+    (
+        "needsd_messages_failed_total",
+        "counter",
+        "Outbound messages refused for good.",
+    ),
+    (
+        "needsd_outbox_messages",
+        "gauge",
+        "Outbound messages by state.",
+    ),
+    (
+        "needsd_replies_ingested_total",
+        "counter",
+        "Inbound messages stored, by classification.",
+    ),
+    (
+        "needsd_submissions_pending",
+        "gauge",
+        "Submissions awaiting an expert's review.",
+    ),
+    (
+        "needsd_submissions_quarantined",
+        "gauge",
+        "Submissions waiting for their sender to be accepted.",
+    ),
+    (
+        "needsd_last_successful_poll_timestamp_seconds",
+        "gauge",
+        "When the inbox was last read without error (0: not yet).",
+    ),
+    (
+        "needsd_inbox_polls_total",
+        "counter",
+        "Inbox passes that worked.",
+    ),
+    (
+        "needsd_jobs_total",
+        "counter",
+        "Scheduled job runs, by outcome.",
+    ),
+    (
+        "needsd_scheduler_passes_total",
+        "counter",
+        "Looks of the scheduler that ran every due job (or found it already run).",
+    ),
+    (
+        "needsd_task_restarts_total",
+        "counter",
+        "Times a daemon task stopped unexpectedly and was started again.",
+    ),
+    (
+        "needsd_start_timestamp_seconds",
+        "gauge",
+        "When this daemon started.",
+    ),
+];
+
+/// The samples (label set, value) of each of [`METRICS`], from the store's gauges and the
+/// daemon's health.
+fn samples(g: &crate::store::jobs::Gauges, h: &crate::health::Health) -> [Vec<(String, i64)>; 12] {
+    let one = |v: i64| vec![(String::new(), v)];
+    let counter = |a: &std::sync::atomic::AtomicU64| one(a.load(Ordering::Relaxed) as i64);
     let labelled = |key: &str, pairs: &[(String, i64)]| -> Vec<(String, i64)> {
         pairs
             .iter()
             .map(|(l, v)| (format!("{{{key}=\"{}\"}}", escape_label(l)), *v))
             .collect()
     };
-    let count = |k: &str| g.outbox.iter().find(|(s, _)| s == k).map_or(0, |(_, v)| *v);
-    metric(
-        "needsd_messages_sent_total",
-        "counter",
-        "Outbound messages the server accepted.",
-        &[(String::new(), count("sent"))],
-    );
-    metric(
-        "needsd_messages_failed_total",
-        "counter",
-        "Outbound messages refused for good.",
-        &[(String::new(), count("failed"))],
-    );
-    metric(
-        "needsd_outbox_messages",
-        "gauge",
-        "Outbound messages by state.",
-        &labelled("state", &g.outbox),
-    );
-    metric(
-        "needsd_replies_ingested_total",
-        "counter",
-        "Inbound messages stored, by classification.",
-        &labelled("classification", &g.inbox),
-    );
-    metric(
-        "needsd_submissions_pending",
-        "gauge",
-        "Submissions awaiting an expert's review.",
-        &[(String::new(), g.submissions_pending)],
-    );
-    metric(
-        "needsd_submissions_quarantined",
-        "gauge",
-        "Submissions waiting for their sender to be accepted.",
-        &[(String::new(), g.submissions_quarantined)],
-    );
-    let last = h.last_poll.load(Ordering::Relaxed);
-    metric(
-        "needsd_last_successful_poll_timestamp_seconds",
-        "gauge",
-        "When the inbox was last read without error (0: not yet).",
-        &[(String::new(), last)],
-    );
-    metric(
-        "needsd_inbox_polls_total",
-        "counter",
-        "Inbox passes that worked.",
-        &[(String::new(), h.polls.load(Ordering::Relaxed) as i64)],
-    );
-    metric(
-        "needsd_jobs_total",
-        "counter",
-        "Scheduled job runs, by outcome.",
-        &[
-            (
-                "{outcome=\"ok\"}".into(),
-                h.jobs_ok.load(Ordering::Relaxed) as i64,
-            ),
-            (
-                "{outcome=\"failed\"}".into(),
-                h.jobs_failed.load(Ordering::Relaxed) as i64,
-            ),
-        ],
-    );
-    metric(
-        "needsd_scheduler_passes_total",
-        "counter",
-        "Looks of the scheduler that ran every due job (or found it already run).",
-        &[(
-            String::new(),
-            h.scheduler_passes.load(Ordering::Relaxed) as i64,
-        )],
-    );
-    let tasks = h.tasks();
-    metric(
-        "needsd_task_restarts_total",
-        "counter",
-        "Times a daemon task stopped unexpectedly and was started again.",
-        &tasks
-            .iter()
-            .map(|(name, t)| (format!("{{task=\"{name}\"}}"), t.restarts as i64))
-            .collect::<Vec<_>>(),
-    );
-    metric(
-        "needsd_start_timestamp_seconds",
-        "gauge",
-        "When this daemon started.",
-        &[(String::new(), h.started.load(Ordering::Relaxed))],
-    );
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response()
+    let outbox = |k: &str| g.outbox.iter().find(|(s, _)| s == k).map_or(0, |(_, v)| *v);
+    let jobs = vec![
+        (
+            "{outcome=\"ok\"}".into(),
+            h.jobs_ok.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "{outcome=\"failed\"}".into(),
+            h.jobs_failed.load(Ordering::Relaxed) as i64,
+        ),
+    ];
+    let restarts = h
+        .tasks()
+        .iter()
+        .map(|(name, t)| (format!("{{task=\"{name}\"}}"), t.restarts as i64))
+        .collect();
+    [
+        one(outbox("sent")),
+        one(outbox("failed")),
+        labelled("state", &g.outbox),
+        labelled("classification", &g.inbox),
+        one(g.submissions_pending),
+        one(g.submissions_quarantined),
+        one(h.last_poll.load(Ordering::Relaxed)),
+        counter(&h.polls),
+        jobs,
+        counter(&h.scheduler_passes),
+        restarts,
+        one(h.started.load(Ordering::Relaxed)),
+    ]
+}
+
+/// The Prometheus text exposition of every metric with its samples.
+fn exposition(samples: &[Vec<(String, i64)>; 12]) -> String {
+    let mut out = String::new();
+    for ((name, kind, help), samples) in METRICS.iter().zip(samples) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, v) in samples {
+            let _ = writeln!(out, "{name}{labels} {v}");
+        }
+    }
+    out
 }
 
 /// A Prometheus label value: backslash, quote and newline escaped.

@@ -572,79 +572,92 @@ pub fn import_rows(
 ) -> (Vec<ImportRow>, Vec<RowError>) {
     let area_index = AreaIndex::new(areas);
     let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for col in [
+    let mut errors: Vec<RowError> = [
         Column::State,
         Column::Area,
         Column::Description,
         Column::Priority,
-    ] {
-        if !sheet.columns.contains_key(&col) {
-            errors.push(RowError {
-                row: sheet.header_row,
-                column: Some(col.header().into()),
-                message: format!("the header has no {} column", col.header()),
-            });
-        }
-    }
+    ]
+    .into_iter()
+    .filter(|col| !sheet.columns.contains_key(col))
+    .map(|col| RowError {
+        row: sheet.header_row,
+        column: Some(col.header().into()),
+        message: format!("the header has no {} column", col.header()),
+    })
+    .collect();
     if !errors.is_empty() {
         return (out, errors);
     }
     let mut first_seen: BTreeMap<NeedId, usize> = BTreeMap::new();
     for (row, cells) in &sheet.rows {
-        let row = *row;
         if cells.iter().all(Cell::is_empty) {
             continue;
         }
-        let text = |c: Column| sheet.cell(cells, c).map(Cell::text).unwrap_or_default();
+        let read = ImportedRow {
+            sheet,
+            cells,
+            row: *row,
+            parties,
+            areas: &area_index,
+        };
+        match read.need(&mut first_seen) {
+            Ok(need) => out.push(ImportRow { row: *row, need }),
+            Err(errs) => errors.extend(errs),
+        }
+    }
+    (out, errors)
+}
+
+/// One row of a Matrix sheet being imported.
+struct ImportedRow<'a> {
+    sheet: &'a MatrixSheet,
+    cells: &'a [Cell],
+    row: usize,
+    parties: &'a PartyIndex,
+    areas: &'a AreaIndex,
+}
+
+impl ImportedRow<'_> {
+    fn text(&self, c: Column) -> String {
+        self.sheet
+            .cell(self.cells, c)
+            .map(Cell::text)
+            .unwrap_or_default()
+    }
+
+    /// The complete need the row holds, or every problem with it. `first_seen` is where
+    /// each Need ID was first met, for duplicates.
+    fn need(&self, first_seen: &mut BTreeMap<NeedId, usize>) -> Result<NewNeed, Vec<RowError>> {
         let mut errs = Vec::new();
         let mut err = |c: Column, message: String| {
             errs.push(RowError {
-                row,
+                row: self.row,
                 column: Some(c.header().into()),
                 message,
             })
         };
-        let id = match text(Column::NeedId) {
-            t if t.is_empty() => None,
-            t => match NeedId::parse(&t) {
-                Ok(id) if id.number() > MAX_IMPORTED_ID => {
-                    err(
-                        Column::NeedId,
-                        format!(
-                            "{id} is beyond the highest Need ID an import may set (MN-{MAX_IMPORTED_ID})"
-                        ),
-                    );
-                    None
-                }
-                Ok(id) => {
-                    if let Some(first) = first_seen.get(&id) {
-                        err(Column::NeedId, format!("{id} is also on row {first}"));
-                    } else {
-                        first_seen.insert(id.clone(), row);
-                    }
-                    Some(id)
-                }
-                Err(e) => {
-                    err(Column::NeedId, e.0);
-                    None
-                }
-            },
-        };
-        let state = parties
-            .resolve_state(&text(Column::State))
+        let id = self
+            .id(first_seen)
+            .map_err(|m| err(Column::NeedId, m))
+            .ok()
+            .flatten();
+        let state = self
+            .parties
+            .resolve_state(&self.text(Column::State))
             .map_err(|m| err(Column::State, m))
             .ok();
-        let area = area_index
-            .resolve(&text(Column::Area))
+        let area = self
+            .areas
+            .resolve(&self.text(Column::Area))
             .map_err(|m| err(Column::Area, m))
             .ok();
-        let description = text(Column::Description);
+        let description = self.text(Column::Description);
         if description.is_empty() {
             err(Column::Description, "the need is empty".into());
         }
         for c in [Column::Description, Column::Provider, Column::Notes] {
-            if text(c).chars().count() > MAX_CELL_CHARS {
+            if self.text(c).chars().count() > MAX_CELL_CHARS {
                 err(
                     c,
                     format!(
@@ -653,18 +666,14 @@ pub fn import_rows(
                 );
             }
         }
-        let priority = Priority::parse(&text(Column::Priority))
+        let priority = Priority::parse(&self.text(Column::Priority))
             .map_err(|e| err(Column::Priority, e.0))
             .ok();
-        let status_text = text(Column::Status);
-        let status = if status_text.is_empty() {
-            Some(Status::Open)
-        } else {
-            Status::parse(&status_text)
-                .map_err(|e| err(Column::Status, e.0))
-                .ok()
+        let status = match self.text(Column::Status) {
+            t if t.is_empty() => Some(Status::Open),
+            t => Status::parse(&t).map_err(|e| err(Column::Status, e.0)).ok(),
         };
-        let updated = match sheet.cell(cells, Column::LastUpdated) {
+        let updated = match self.sheet.cell(self.cells, Column::LastUpdated) {
             Some(c) if !c.is_empty() => {
                 let d = parse_date(c);
                 if d.is_none() {
@@ -676,25 +685,41 @@ pub fn import_rows(
         };
         match (state, area, priority, status) {
             (Some(state), Some(area), Some(priority), Some(status)) if errs.is_empty() => {
-                out.push(ImportRow {
-                    row,
-                    need: NewNeed {
-                        id,
-                        state,
-                        area,
-                        description,
-                        priority,
-                        status,
-                        provider: text(Column::Provider),
-                        notes: text(Column::Notes),
-                        updated,
-                    },
+                Ok(NewNeed {
+                    id,
+                    state,
+                    area,
+                    description,
+                    priority,
+                    status,
+                    provider: self.text(Column::Provider),
+                    notes: self.text(Column::Notes),
+                    updated,
                 })
             }
-            _ => errors.extend(errs),
+            _ => Err(errs),
         }
     }
-    (out, errors)
+
+    /// The row's Need ID: none when blank (a new need); refused beyond what an import
+    /// may set, or when an earlier row has it.
+    fn id(&self, first_seen: &mut BTreeMap<NeedId, usize>) -> Result<Option<NeedId>, String> {
+        let t = self.text(Column::NeedId);
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let id = NeedId::parse(&t).map_err(|e| e.0)?;
+        if id.number() > MAX_IMPORTED_ID {
+            return Err(format!(
+                "{id} is beyond the highest Need ID an import may set (MN-{MAX_IMPORTED_ID})"
+            ));
+        }
+        if let Some(first) = first_seen.get(&id) {
+            return Err(format!("{id} is also on row {first}"));
+        }
+        first_seen.insert(id.clone(), self.row);
+        Ok(Some(id))
+    }
 }
 
 /// The stamp of a circulated copy, from the hidden `_needsd` sheet.
@@ -778,18 +803,7 @@ pub fn read_reply_with(
             "needsd" => {
                 reply.stamp = Some(Stamp::from_pairs(&key_values(g)));
             }
-            "about" => {
-                let kv = key_values(g);
-                reply.no_changes = kv
-                    .iter()
-                    .find(|(k, _)| normalize_word(k) == "nochangesthismonth")
-                    .map(|(_, v)| {
-                        matches!(
-                            normalize_word(v).as_str(),
-                            "yes" | "y" | "oui" | "si" | "true"
-                        )
-                    });
-            }
+            "about" => reply.no_changes = says_no_changes(g),
             _ => {}
         }
     }
@@ -816,69 +830,93 @@ pub fn read_reply_with(
         })
         .collect();
     for (row, cells) in &sheet.rows {
-        let row = *row;
         if cells.iter().all(Cell::is_empty) {
             continue;
         }
-        let mut err = |c: Column, message: String| {
-            reply.errors.push(RowError {
-                row,
-                column: Some(c.header().into()),
-                message,
-            })
-        };
-        let id_text = sheet
-            .cell(cells, Column::NeedId)
-            .map(Cell::text)
-            .unwrap_or_default();
-        let id = if id_text.is_empty() {
-            None
-        } else {
-            match NeedId::parse(&id_text) {
-                Ok(id) => Some(id),
-                Err(e) => {
-                    err(Column::NeedId, e.0);
-                    continue;
-                }
+        match reply_row(&sheet, cells, *row, parties, &area_index) {
+            Ok((r, errors)) => {
+                reply.rows.push(r);
+                reply.errors.extend(errors);
             }
-        };
-        let mut fields = BTreeMap::new();
-        for (col, field) in [
-            (Column::State, Field::State),
-            (Column::Area, Field::Area),
-            (Column::Description, Field::Description),
-            (Column::Priority, Field::Priority),
-            (Column::Status, Field::Status),
-            (Column::Provider, Field::Provider),
-            (Column::Notes, Field::Notes),
-        ] {
-            let Some(cell) = sheet.cell(cells, col) else {
-                continue;
-            };
-            let text = cell.text();
-            let value = if text.is_empty() {
-                Ok(String::new())
-            } else {
-                match field {
-                    Field::State => parties.resolve_state(&text).map(|c| c.to_string()),
-                    Field::Area => area_index.resolve(&text).map(|c| c.to_string()),
-                    Field::Priority => Priority::parse(&text)
-                        .map(|p| p.to_string())
-                        .map_err(|e| e.0),
-                    Field::Status => Status::parse(&text).map(|s| s.to_string()).map_err(|e| e.0),
-                    Field::Description | Field::Provider | Field::Notes => Ok(text),
-                }
-            };
-            match value {
-                Ok(v) => {
-                    fields.insert(field, v);
-                }
-                Err(m) => err(col, m),
-            }
+            Err(e) => reply.errors.push(e),
         }
-        reply.rows.push(ReplyRow { row, id, fields });
     }
     Ok(reply)
+}
+
+/// The About sheet's answer to "No changes this month": `None` when it has none.
+fn says_no_changes(about: &Grid) -> Option<bool> {
+    key_values(about)
+        .iter()
+        .find(|(k, _)| normalize_word(k) == "nochangesthismonth")
+        .map(|(_, v)| {
+            matches!(
+                normalize_word(v).as_str(),
+                "yes" | "y" | "oui" | "si" | "true"
+            )
+        })
+}
+
+/// One row of a reply: its Need ID and each field it holds, in canonical form, with the
+/// problems of the cells that could not be read (the row's other fields still count). A
+/// row whose Need ID does not parse is not read further.
+fn reply_row(
+    sheet: &MatrixSheet,
+    cells: &[Cell],
+    row: usize,
+    parties: &PartyIndex,
+    areas: &AreaIndex,
+) -> Result<(ReplyRow, Vec<RowError>), RowError> {
+    let error = |c: Column, message: String| RowError {
+        row,
+        column: Some(c.header().into()),
+        message,
+    };
+    let id_text = sheet
+        .cell(cells, Column::NeedId)
+        .map(Cell::text)
+        .unwrap_or_default();
+    let id = if id_text.is_empty() {
+        None
+    } else {
+        Some(NeedId::parse(&id_text).map_err(|e| error(Column::NeedId, e.0))?)
+    };
+    let mut fields = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (col, field) in [
+        (Column::State, Field::State),
+        (Column::Area, Field::Area),
+        (Column::Description, Field::Description),
+        (Column::Priority, Field::Priority),
+        (Column::Status, Field::Status),
+        (Column::Provider, Field::Provider),
+        (Column::Notes, Field::Notes),
+    ] {
+        let Some(cell) = sheet.cell(cells, col) else {
+            continue;
+        };
+        let text = cell.text();
+        let value = if text.is_empty() {
+            Ok(String::new())
+        } else {
+            match field {
+                Field::State => parties.resolve_state(&text).map(|c| c.to_string()),
+                Field::Area => areas.resolve(&text).map(|c| c.to_string()),
+                Field::Priority => Priority::parse(&text)
+                    .map(|p| p.to_string())
+                    .map_err(|e| e.0),
+                Field::Status => Status::parse(&text).map(|s| s.to_string()).map_err(|e| e.0),
+                Field::Description | Field::Provider | Field::Notes => Ok(text),
+            }
+        };
+        match value {
+            Ok(v) => {
+                fields.insert(field, v);
+            }
+            Err(m) => errors.push(error(col, m)),
+        }
+    }
+    Ok((ReplyRow { row, id, fields }, errors))
 }
 
 #[cfg(test)]

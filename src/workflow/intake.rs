@@ -275,30 +275,7 @@ pub async fn record(
         Kind::Bounce(b) => {
             out.bounces += 1;
             reading.classification = Some("bounce".into());
-            let mut matched = None;
-            for t in &tags {
-                if let Tag::Bounce(token) = t {
-                    matched = matched.or(store.recipient_by_token(token).await?);
-                }
-            }
-            if matched.is_none()
-                && let Some(id) = &b.returned_message_id
-            {
-                // The remote server dropped our envelope: the report may still return the
-                // message needsd sent, and name that message's recipient as failed.
-                matched = store.recipient_by_signed_message_id(id).await?.filter(|m| {
-                    let address = contacts
-                        .iter()
-                        .find(|c| c.id == m.contact_id)
-                        .map(|c| c.email.key());
-                    b.recipients.is_empty()
-                        || b.recipients
-                            .iter()
-                            .any(|r| Some(r.to_ascii_lowercase()) == address)
-                });
-            }
-            // Anything else is recorded, unattributed: a report that names an address
-            // proves nothing (anyone can write one), and must not silence a contact.
+            let matched = bounced(store, b, &tags, contacts).await?;
             writes.bouncing.extend(matched.iter().map(|m| m.contact_id));
             reading.matched = matched.map(|m| (m.cycle, m.contact_id));
         }
@@ -348,6 +325,40 @@ pub async fn record(
         out.receipts += 1;
     }
     Ok(out)
+}
+
+/// The recipient a bounce is about, on evidence only: the bounce token of its envelope,
+/// or the message needsd signed, returned inside the report and naming that message's
+/// recipient as failed. Anything else is recorded, unattributed: a report that names an
+/// address proves nothing (anyone can write one), and must not silence a contact.
+async fn bounced(
+    store: &crate::store::Store,
+    b: &crate::mail::classify::Bounce,
+    tags: &[Tag],
+    contacts: &[Contact],
+) -> Result<Option<Match>> {
+    for t in tags {
+        if let Tag::Bounce(token) = t
+            && let Some(m) = store.recipient_by_token(token).await?
+        {
+            return Ok(Some(m));
+        }
+    }
+    let Some(id) = &b.returned_message_id else {
+        return Ok(None);
+    };
+    // The remote server dropped our envelope: the report may still return the message
+    // needsd sent, and name that message's recipient as failed.
+    Ok(store.recipient_by_signed_message_id(id).await?.filter(|m| {
+        let address = contacts
+            .iter()
+            .find(|c| c.id == m.contact_id)
+            .map(|c| c.email.key());
+        b.recipients.is_empty()
+            || b.recipients
+                .iter()
+                .any(|r| Some(r.to_ascii_lowercase()) == address)
+    }))
 }
 
 /// What reading one message will write, committed together at its end.
@@ -402,6 +413,16 @@ async fn match_reply(
     Ok(None)
 }
 
+/// The recipient token stamped in the first workbook that has one.
+fn stamped_token(parsed: &[(String, Result<read::Reply, String>)]) -> Option<String> {
+    parsed.iter().find_map(|(_, r)| {
+        r.as_ref()
+            .ok()
+            .and_then(|r| r.stamp.as_ref())
+            .and_then(|s| s.token.clone())
+    })
+}
+
 /// Matches a reply to its cycle and recipient, checks who sent it, and turns each of its
 /// workbooks (or its text) into a submission. Reads the database, writes nothing.
 #[allow(
@@ -421,12 +442,7 @@ async fn understand(
 ) -> Result<Understood> {
     let contacts = &run.contacts;
     // A stamped token in a workbook may be the only way to match the reply.
-    let stamped = parsed.iter().find_map(|(_, r)| {
-        r.as_ref()
-            .ok()
-            .and_then(|r| r.stamp.as_ref())
-            .and_then(|s| s.token.clone())
-    });
+    let stamped = stamped_token(&parsed);
     let Some((m, token_verified)) =
         match_reply(store, facts, tags, contacts, stamped.as_deref()).await?
     else {
@@ -460,14 +476,14 @@ async fn understand(
     );
     let late = is_late(cfg, m.cycle, received_at);
     let sender = index.get(&party).cloned();
-    let base = |state: SubmissionState| NewSubmission {
+    let template = NewSubmission {
         inbox_id,
         party: party.to_string(),
         contact_id: Some(contact.id),
         cycle: m.cycle,
         attachment: None,
         late,
-        state,
+        state: SubmissionState::Pending,
         note: (!note.is_empty()).then(|| note.join("; ")),
         changes: Vec::new(),
         errors: Vec::new(),
@@ -475,32 +491,34 @@ async fn understand(
     };
     let mut submissions = Vec::new();
     for (name, reply) in parsed {
-        let mut s = base(SubmissionState::Pending);
-        s.attachment = Some(name.clone());
         let report = match reply {
-            Ok(reply) => assess(
-                cfg,
-                store,
-                index,
-                &run.bases,
-                reply,
-                &run.needs,
-                &name,
-                sender.as_ref(),
-                Some(m.cycle),
-            )
-            .await
-            .map_err(|e| format!("{e:#}")),
+            Ok(reply) => {
+                let (bases, needs) = (&run.bases, &run.needs);
+                assess(
+                    cfg,
+                    store,
+                    index,
+                    bases,
+                    reply,
+                    needs,
+                    &name,
+                    sender.as_ref(),
+                    Some(m.cycle),
+                )
+                .await
+                .map_err(|e| format!("{e:#}"))
+            }
             Err(e) => Err(e),
+        };
+        let mut s = NewSubmission {
+            attachment: Some(name),
+            ..template.clone()
         };
         take_report(&mut s, report);
         submissions.push(s);
     }
     if submissions.is_empty() {
-        submissions.push(without_workbook(
-            base(SubmissionState::Pending),
-            &facts.text,
-        ));
+        submissions.push(without_workbook(template, &facts.text));
     }
     if !verified {
         for s in submissions.iter_mut() {

@@ -3,18 +3,11 @@
 //! the mail lab, approves one change, rejects another, and sees the Matrix and the need's
 //! history follow.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::review::*;
-use common::*;
+use crate::common::review::*;
+use crate::common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 /// chromedriver on a free port, killed when dropped.

@@ -4,18 +4,13 @@
 //! with a genuine reply queued behind them, and through a running daemon, which must go
 //! on answering. Each gets one sentence; none takes needsd down.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use needsd::clock::{Clock, SystemClock};
 
 /// The hostile files, and what each must be refused for.

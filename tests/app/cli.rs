@@ -1,11 +1,6 @@
 //! Drives the real `needsd` binary on a temporary folder with the embedded defaults, as an
 //! operator would: init, directories, matrix import and export, and bad input.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,17 +1,10 @@
 //! Circulation over real SMTP: `needsd dispatch` against the mail lab (real Postfix and
 //! Dovecot on loopback), read back over IMAP as the respondents would read it.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
-mod common;
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use mail_parser::MimeHeaders;
 
 const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status,Assistance provider,Notes,Last updated\n\

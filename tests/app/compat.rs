@@ -2,11 +2,6 @@
 //! (headless, converting it to CSV) and Python's openpyxl (what many scripts use).
 //! scripts/test.sh installs both; without them these tests fail and say so.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
 use std::path::Path;
 use std::process::Command;
 

@@ -2,16 +2,9 @@
 //! through March 2027 (daylight saving time starts in New York on the 14th) while the
 //! daemon's scheduler, inbox watcher and sender run for real.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use needsd::clock::TestClock;
 
 const MATRIX: &str = "Need ID,State,Area,Need,Priority,Status\n\

@@ -1,16 +1,9 @@
 //! Ingestion over real IMAP (the lab's Dovecot) and from a Maildir: every message stored
 //! exactly once, then moved out of the inbox; kills, copies and UIDVALIDITY changes.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// A project that sends through the lab's SMTP and reads the lab's IMAP, as
 /// `needs-TAG@ctc.test`; `mail_extra` goes into its `[mail]` section.
@@ -263,7 +256,10 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
     };
     let kenya = find("KEN", &grace);
     assert_eq!(kenya.state, "pending", "{kenya:?}");
-    assert_eq!(kenya.pending_changes, 1, "Status of MN-00001 to Met: {kenya:?}");
+    assert_eq!(
+        kenya.pending_changes, 1,
+        "Status of MN-00001 to Met: {kenya:?}"
+    );
     assert_eq!(kenya.cycle.as_deref(), Some(cycle.as_str()));
     assert!(!kenya.late);
     assert_eq!(find("SEN", &amina).state, "no_changes");

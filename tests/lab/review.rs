@@ -1,15 +1,8 @@
 //! Review from the command line, on submissions that came through the mail lab:
 //! `review list|show|approve|reject` and `users add|list`.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
-mod common;
-
-use common::review::*;
-use common::*;
+use crate::common::review::*;
+use crate::common::*;
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -1,17 +1,10 @@
 //! The review UI over HTTP, served by a real daemon, with submissions that came through
 //! the mail lab: every route, logins, CSRF tokens, roles, escaping and the decisions.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::review::*;
-use common::*;
+use crate::common::review::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 

@@ -1,0 +1,195 @@
+//! A whole month in this process, on the harness: the circulation, replies, reminders to
+//! the silent only, the experts' decision, and the next circulation carrying it.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use needsd::model::Cycle;
+use needsd::review::{Confirm, Decision, Pick, Verdict};
+use needsd::schedule::Job;
+use needsd::state::SubmissionState;
+use needsd::store::review::SubmissionFilter;
+
+use crate::harness::{Mail, Reply, TestApp, new_york};
+
+/// A cycle far from today's date: the harness never reads the system clock.
+fn cycle() -> Cycle {
+    Cycle::parse("2031-03").expect("a cycle")
+}
+
+/// The value under `header` in the row of `need` of a workbook's Matrix sheet, read by
+/// openpyxl.
+fn cell(path: &std::path::Path, need: &str, header: &str) -> String {
+    let script = format!(
+        "import openpyxl\nws = openpyxl.load_workbook({p:?})['Matrix']\n\
+         head = [c.value for c in ws[1]]\n\
+         for row in ws.iter_rows(min_row=2):\n    if row[0].value == {need:?}:\n        \
+         print(row[head.index({header:?})].value or '')\n",
+        p = path.display().to_string()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 with openpyxl (scripts/test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string()
+}
+
+fn to(mails: &[Mail]) -> BTreeSet<String> {
+    mails.iter().map(|m| m.to.clone()).collect()
+}
+
+fn jobs(ran: &[(Job, String)]) -> Vec<Job> {
+    ran.iter().map(|(j, _)| *j).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_circulates_reads_replies_reminds_the_silent_and_carries_the_decision() {
+    let c = cycle();
+    let t = TestApp::new(new_york(c, 1, 8)).await;
+
+    // Before 9:00 on the 1st the first pass only catches up on last month's jobs (the
+    // digest); no circulation yet, and a second pass finds nothing.
+    let first = jobs(&t.run_due_jobs().await);
+    assert!(!first.contains(&Job::Dispatch), "{first:?}");
+    assert!(t.run_due_jobs().await.is_empty());
+    t.drain_outbox().await;
+
+    t.advance_to(new_york(c, 1, 9));
+    assert!(jobs(&t.run_due_jobs().await).contains(&Job::Dispatch));
+    let circulated = t.drain_outbox().await;
+    assert!(circulated.len() >= 3, "{} circulations", circulated.len());
+    assert!(
+        circulated.iter().all(|m| m.workbook.is_some()),
+        "every circulation carries its workbook"
+    );
+    // The pass is over: running it again at the same time neither runs nor sends more.
+    assert!(t.run_due_jobs().await.is_empty());
+    assert!(t.drain_outbox().await.is_empty(), "nothing doubled");
+
+    // Kenya edits its workbook; Senegal says no changes in words; the rest stay silent.
+    let kenya = circulated
+        .iter()
+        .find(|m| m.to == "ct.focalpoint@mfa.ke.example.org")
+        .expect("Kenya's focal point receives the matrix");
+    let senegal = circulated
+        .iter()
+        .find(|m| m.to == "a.ndour@diplomatie.sn.example.org")
+        .expect("Senegal's focal point receives the matrix");
+    t.advance_to(new_york(c, 3, 10));
+    let read = t
+        .reply(
+            kenya,
+            Reply::Edited(&[("MN-00003", "Status", "In progress")]),
+        )
+        .await;
+    assert_eq!(read.read.submissions, 1, "{read:?}");
+    let read = t.reply(senegal, Reply::NoChanges).await;
+    assert_eq!(read.read.submissions, 1, "{read:?}");
+    let receipts = t.drain_outbox().await;
+    assert_eq!(
+        to(&receipts),
+        BTreeSet::from([kenya.to.clone(), senegal.to.clone()]),
+        "one receipt to each who replied"
+    );
+
+    let subs = t
+        .app
+        .store
+        .find_submissions(&SubmissionFilter::default())
+        .await
+        .expect("the submissions");
+    let ken = subs
+        .iter()
+        .find(|s| s.party.as_deref() == Some("KEN"))
+        .expect("Kenya's submission");
+    assert_eq!(ken.state, SubmissionState::Pending);
+    assert_eq!(ken.pending_changes, 1, "{ken:?}");
+    let sen = subs
+        .iter()
+        .find(|s| s.party.as_deref() == Some("SEN"))
+        .expect("Senegal's submission");
+    assert_eq!(sen.pending_changes, 0, "{sen:?}");
+
+    // The 8th: a reminder to each recipient whose party has not answered, and no one else.
+    t.advance_to(new_york(c, 8, 9));
+    assert!(jobs(&t.run_due_jobs().await).contains(&Job::Reminder));
+    let reminded = to(&t.drain_outbox().await);
+    let silent: BTreeSet<String> = to(&circulated)
+        .into_iter()
+        .filter(|a| *a != kenya.to && *a != senegal.to)
+        .collect();
+    assert_eq!(reminded, silent);
+
+    // An expert approves Kenya's change; the next circulation carries it.
+    let decided = needsd::workflow::review::decide(
+        &t.app,
+        &Decision {
+            submission: ken.id,
+            pick: Pick::All,
+            verdict: Verdict::Approve,
+            reason: None,
+            reviewer: "expert",
+            confirm: Confirm::No,
+            now: t.now(),
+        },
+    )
+    .await
+    .expect("the decision is written");
+    assert_eq!(decided.approved.len(), 1, "{decided:?}");
+
+    let next = c.next();
+    t.advance_to(new_york(next, 1, 9));
+    assert!(jobs(&t.run_due_jobs().await).contains(&Job::Dispatch));
+    let again = t.drain_outbox().await;
+    let kenya_next = again
+        .iter()
+        .find(|m| m.to == kenya.to && m.workbook.is_some() && m.subject.contains(&next.to_string()))
+        .expect("Kenya's next circulation");
+    let (_, bytes) = kenya_next.workbook.clone().expect("a workbook");
+    let path = t.write("next.xlsx", &bytes);
+    assert_eq!(cell(&path, "MN-00003", "Status"), "In progress");
+    assert_eq!(cell(&path, "MN-00004", "Status"), "Open", "untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_workbook_is_an_error_in_the_submission_and_in_the_receipt() {
+    let c = cycle();
+    let t = TestApp::new(new_york(c, 1, 9)).await;
+    t.run_due_jobs().await;
+    let circulated = t.drain_outbox().await;
+    let kenya = circulated
+        .iter()
+        .find(|m| m.to == "ct.focalpoint@mfa.ke.example.org")
+        .expect("Kenya's focal point receives the matrix");
+
+    // A zip that ends after its first header: what a mail program that cut an attachment
+    // short delivers.
+    let broken = b"PK\x03\x04\x14\x00\x00\x00\x08\x00";
+    let read = t
+        .reply(kenya, Reply::Attached("Matrix KEN.xlsx", broken))
+        .await;
+    assert_eq!(read.read.submissions, 1, "{read:?}");
+    let subs = t
+        .app
+        .store
+        .find_submissions(&SubmissionFilter::default())
+        .await
+        .expect("the submissions");
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].errors, 1, "{:?}", subs[0]);
+    assert_eq!(subs[0].pending_changes, 0);
+
+    let receipts = t.drain_outbox().await;
+    assert_eq!(to(&receipts), BTreeSet::from([kenya.to.clone()]));
+    let text = &receipts[0].text;
+    assert!(text.contains("Matrix KEN.xlsx"), "{text}");
+    assert!(text.contains("  ! "), "the error is marked: {text}");
+}
