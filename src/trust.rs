@@ -126,10 +126,20 @@ pub fn verdict(headers: &[String], serv: &AuthServ, from_domain: &str) -> Verdic
                         .unwrap_or("")
                 })
         };
-        match result("dmarc") {
-            Some("pass") => return Verdict::Pass,
-            Some("fail") => return Verdict::Fail,
-            _ => {}
+        if let Some(dmarc) = result("dmarc") {
+            // A verdict on another domain than the From asked about (a message with two
+            // From fields, a server that checked another) says nothing about this one.
+            let about = lower
+                .split_whitespace()
+                .find_map(|p| p.strip_prefix("header.from="))
+                .map(|d| d.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()));
+            if about.is_none_or(|d| d == from_domain) {
+                match dmarc {
+                    "pass" => return Verdict::Pass,
+                    "fail" => return Verdict::Fail,
+                    _ => {}
+                }
+            }
         }
         if result("dkim") == Some("pass") {
             let signer = lower
@@ -234,6 +244,14 @@ mod tests {
                 "{none}"
             );
         }
+        // A verdict on another From domain vouches for nothing here.
+        let lookalike = h(&["mx.ctc.example; dmarc=pass header.from=lookalike.example"]);
+        assert_eq!(
+            verdict(&lookalike, &ours, "mfa.ke.example"),
+            Verdict::Unknown
+        );
+        let bare = h(&["mx.ctc.example; dmarc=pass"]);
+        assert_eq!(verdict(&bare, &ours, "mfa.ke.example"), Verdict::Pass);
         // Another server's word, or nobody trusted: unknown.
         let other = h(&["evil.example; dmarc=pass header.from=mfa.ke.example"]);
         assert_eq!(verdict(&other, &ours, "mfa.ke.example"), Verdict::Unknown);

@@ -81,7 +81,12 @@ fn read_inner(raw: &[u8]) -> Result<Facts, ClassifyError> {
     let m = MessageParser::default()
         .parse(raw)
         .ok_or(ClassifyError::NotMail)?;
-    if m.headers().is_empty() {
+    // Anything yields some "headers": a message has at least one that mail defines
+    // (From, To, Date, Received, …), where a zip or a picture dropped in the inbox has none.
+    if m.headers()
+        .iter()
+        .all(|h| matches!(h.name, mail_parser::HeaderName::Other(_)))
+    {
         return Err(ClassifyError::NotMail);
     }
     let addresses = |a: Option<&mail_parser::Address<'_>>| -> Vec<String> {
@@ -104,7 +109,12 @@ fn read_inner(raw: &[u8]) -> Result<Facts, ClassifyError> {
             );
         }
     }
-    let from = m.from().and_then(|f| f.first());
+    // RFC 5322 allows one From field. Of a message with more, the sender is not known:
+    // taking either would let a lookalike's authenticated From stand beside a contact's.
+    let from = m
+        .from()
+        .and_then(|f| f.first())
+        .filter(|_| m.header_values("From").count() <= 1);
     let mut refers_to: Vec<String> = Vec::new();
     for v in [m.in_reply_to(), m.references()] {
         if let Some(list) = v.as_text_list() {
@@ -120,7 +130,10 @@ fn read_inner(raw: &[u8]) -> Result<Facts, ClassifyError> {
     let mut attachments = Vec::new();
     collect_attachments(&m, &mut attachments, 0);
     let kind = match bounce(&m, from_address.as_deref(), &subject) {
-        Some(b) => Kind::Bounce(b),
+        Some(Report::Failed(b)) => Kind::Bounce(b),
+        Some(Report::NotFailed(actions)) => Kind::AutoReply {
+            reason: format!("a delivery status notification ({actions})"),
+        },
         None => match auto_reply(&header, &subject) {
             Some(reason) => Kind::AutoReply { reason },
             None => Kind::Reply,
@@ -167,13 +180,26 @@ fn collect_attachments(m: &mail_parser::Message<'_>, out: &mut Vec<Attachment>, 
             })
             .unwrap_or_default()
             .to_ascii_lowercase();
-        if content_type == "message/delivery-status" {
+        // The machine-readable parts of a delivery report are not files anyone sent.
+        if matches!(
+            content_type.as_str(),
+            "message/delivery-status"
+                | "message/global-delivery-status"
+                | "text/rfc822-headers"
+                | "message/global-headers"
+        ) {
+            continue;
+        }
+        let name = part.attachment_name().unwrap_or("").to_string();
+        let bytes = original_bytes(m, part);
+        // Nothing with no name: what a returned message of headers only leaves behind.
+        if name.is_empty() && bytes.is_empty() {
             continue;
         }
         out.push(Attachment {
-            name: part.attachment_name().unwrap_or("").to_string(),
+            name,
             content_type,
-            bytes: original_bytes(m, part),
+            bytes,
         });
     }
 }
@@ -232,14 +258,25 @@ fn is_type(ct: &mail_parser::ContentType<'_>, ctype: &str, subtype: &str) -> boo
             .is_some_and(|s| s.eq_ignore_ascii_case(subtype))
 }
 
-/// An RFC 3464 report with a failed recipient, or a bounce in the older styles (from the
-/// mailer daemon, with a tell-tale subject).
-fn bounce(m: &mail_parser::Message<'_>, from: Option<&str>, subject: &str) -> Option<Bounce> {
+/// What a delivery report says.
+enum Report {
+    /// Delivery failed for good to at least one recipient.
+    Failed(Bounce),
+    /// Only delays, deliveries or relays (the actions reported): nobody to mark.
+    NotFailed(String),
+}
+
+/// An RFC 3464 (or RFC 6533) report, or a bounce in the older styles (from the mailer
+/// daemon, with a tell-tale subject).
+fn bounce(m: &mail_parser::Message<'_>, from: Option<&str>, subject: &str) -> Option<Report> {
     let is_report = m
         .content_type()
         .is_some_and(|c| is_type(c, "multipart", "report"));
     let status_text = m.parts.iter().find_map(|p| {
-        if !is_type(p.content_type()?, "message", "delivery-status") {
+        let c = p.content_type()?;
+        if !(is_type(c, "message", "delivery-status")
+            || is_type(c, "message", "global-delivery-status"))
+        {
             return None;
         }
         Some(match &p.body {
@@ -248,31 +285,7 @@ fn bounce(m: &mail_parser::Message<'_>, from: Option<&str>, subject: &str) -> Op
         })
     });
     if let Some(text) = status_text.filter(|_| is_report) {
-        let mut b = Bounce::default();
-        let mut failed = false;
-        for line in text.lines() {
-            let Some((name, value)) = line.split_once(':') else {
-                continue;
-            };
-            let value = value.trim();
-            match name.trim().to_ascii_lowercase().as_str() {
-                "final-recipient" | "original-recipient" => {
-                    let addr = value.rsplit(';').next().unwrap_or(value).trim().to_string();
-                    if !addr.is_empty() && !b.recipients.contains(&addr) {
-                        b.recipients.push(addr);
-                    }
-                }
-                "action" => failed |= value.eq_ignore_ascii_case("failed"),
-                "status" if b.status.is_none() => b.status = Some(value.to_string()),
-                "diagnostic-code" if b.diagnostic.is_none() => {
-                    b.diagnostic =
-                        Some(value.rsplit(';').next().unwrap_or(value).trim().to_string())
-                }
-                _ => {}
-            }
-        }
-        b.returned_message_id = returned_message_id(m);
-        return failed.then_some(b);
+        return Some(delivery_status(&text, returned_message_id(m)));
     }
     let daemon = from.is_some_and(|f| {
         let local = f.split('@').next().unwrap_or("").to_ascii_lowercase();
@@ -286,11 +299,126 @@ fn bounce(m: &mail_parser::Message<'_>, from: Option<&str>, subject: &str) -> Op
         "mail delivery failed",
         "returned mail",
         "delivery failure",
+        // qmail's
+        "failure notice",
     ];
-    (daemon && tell.iter().any(|t| s.contains(t))).then(|| Bounce {
-        returned_message_id: returned_message_id(m),
-        ..Bounce::default()
+    (daemon && tell.iter().any(|t| s.contains(t))).then(|| {
+        let text = m.body_text(0).unwrap_or_default();
+        let mut b = qmail_bounce(&text);
+        b.returned_message_id = b.returned_message_id.or_else(|| returned_message_id(m));
+        Report::Failed(b)
     })
+}
+
+/// What a plain-text bounce in qmail's format (QSBMF, cr.yp.to/proto/qsbmf.txt) says:
+/// each failed recipient on a line `<address>:`, its status as `(#5.1.1)` in the lines
+/// that follow, and the message returned after `--- Below this line is a copy of the
+/// message.`. Other plain-text bounces give nothing here.
+fn qmail_bounce(text: &str) -> Bounce {
+    let (report, copy) = match text.split_once("--- Below this line is a copy of the message.") {
+        Some((report, copy)) => (report, Some(copy)),
+        None => (text, None),
+    };
+    let mut b = Bounce::default();
+    for line in report.lines().map(str::trim) {
+        if let Some(addr) = line
+            .strip_prefix('<')
+            .and_then(|l| l.strip_suffix(">:"))
+            .filter(|a| a.contains('@') && !a.contains(char::is_whitespace))
+        {
+            b.recipients.push(addr.to_string());
+        } else if b.status.is_none()
+            && let Some((_, rest)) = line.split_once("(#")
+            && let Some((status, _)) = rest.split_once(')')
+            && status.split('.').count() == 3
+        {
+            b.status = Some(status.to_string());
+        }
+    }
+    // The returned message's own Message-ID, from its header lines (up to a blank line).
+    b.returned_message_id = copy.and_then(|copy| {
+        copy.trim_start()
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.trim().eq_ignore_ascii_case("message-id").then(|| {
+                    value
+                        .trim()
+                        .trim_matches(|c| c == '<' || c == '>')
+                        .to_string()
+                })
+            })
+    });
+    b
+}
+
+/// Reads the fields of a `message/delivery-status` part (RFC 3464 §2): a block for the
+/// message, then one per recipient, separated by blank lines; a field may continue on
+/// lines that begin with white space. Only the recipients whose action is `failed` are
+/// the bounce's, with the first of their statuses and diagnostics.
+fn delivery_status(text: &str, returned_message_id: Option<String>) -> Report {
+    let mut b = Bounce {
+        returned_message_id,
+        ..Bounce::default()
+    };
+    let mut actions: Vec<String> = Vec::new();
+    for block in text.replace("\r\n", "\n").split("\n\n") {
+        // Unfolded fields of this block, names lower-cased.
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for line in block.lines() {
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, v)) = fields.last_mut() {
+                    v.push(' ');
+                    v.push_str(line.trim());
+                }
+            } else if let Some((name, value)) = line.split_once(':') {
+                fields.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+            }
+        }
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let Some(action) = field("action") else {
+            continue;
+        };
+        let action = action.to_ascii_lowercase();
+        if !actions.contains(&action) {
+            actions.push(action.clone());
+        }
+        if action != "failed" {
+            continue;
+        }
+        // "rfc822; someone@example.org": the address follows the first semicolon.
+        let after_type = |v: &str| {
+            v.split_once(';')
+                .map_or(v, |(_, rest)| rest)
+                .trim()
+                .to_string()
+        };
+        for name in ["final-recipient", "original-recipient"] {
+            if let Some(addr) = field(name).map(after_type)
+                && !addr.is_empty()
+                && !b.recipients.contains(&addr)
+            {
+                b.recipients.push(addr);
+            }
+        }
+        if b.status.is_none() {
+            b.status = field("status").map(str::to_string);
+        }
+        if b.diagnostic.is_none() {
+            b.diagnostic = field("diagnostic-code").map(after_type);
+        }
+    }
+    if actions.iter().any(|a| a == "failed") {
+        Report::Failed(b)
+    } else {
+        Report::NotFailed(actions.join(", "))
+    }
 }
 
 /// The Message-ID of the message a bounce returns: the header of its `message/rfc822`
@@ -300,7 +428,8 @@ fn returned_message_id(m: &mail_parser::Message<'_>) -> Option<String> {
         if let Some(inner) = p.message() {
             return inner.message_id().map(str::to_string);
         }
-        if !is_type(p.content_type()?, "text", "rfc822-headers") {
+        let c = p.content_type()?;
+        if !(is_type(c, "text", "rfc822-headers") || is_type(c, "message", "global-headers")) {
             return None;
         }
         let text = String::from_utf8_lossy(p.contents()).into_owned();
@@ -489,6 +618,18 @@ mod tests {
         assert_eq!(f.attachments[0].bytes, b"PK\x03\x04");
         let mailbox = EmailAddress::parse("needs@ctc.example").unwrap();
         assert_eq!(tags(&f.recipients, &mailbox), [Tag::Reply("abc123".into())]);
+    }
+
+    #[test]
+    fn a_message_with_two_from_fields_has_no_sender() {
+        let raw = msg(
+            "From: desk@lookalike.example\r\nFrom: Grace <grace@mfa.ke.example>\r\n\
+             To: needs+abc123@ctc.example\r\nSubject: Re: update",
+            "Hello\r\n",
+        );
+        let f = read(&raw).unwrap();
+        assert_eq!(f.from, None);
+        assert_eq!(f.from_name, None);
     }
 
     #[test]
