@@ -165,7 +165,7 @@ pub async fn run(
         return Err(AlreadyRunning {
             database: cfg.database.url.clone(),
             pid: holder.owner.split('/').nth(1).unwrap_or("?").to_string(),
-            since: holder.started_at,
+            since: crate::clock::db_time(holder.started_at),
             listen: holder
                 .listen
                 .map(|l| format!(", web on {l}"))

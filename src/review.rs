@@ -71,7 +71,7 @@ pub struct Proposal {
     pub duplicate_of: Option<String>,
     pub decision: Outcome,
     pub reviewer: Option<String>,
-    pub decided_at: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
 }
 

@@ -30,7 +30,7 @@ pub(super) fn print_dispatch(r: &needsd::workflow::DispatchReport) {
     for k in &r.skipped {
         eprintln!("not circulated to {} <{}>: {}", k.party, k.email, k.reason);
     }
-    if let Some(at) = &s.next_attempt_at {
+    if let Some(at) = s.next_attempt_at.map(needsd::clock::db_time) {
         println!(
             "Deferred messages are queued; the next try is due at {at} (run dispatch again, or let `needsd run` send them)."
         );

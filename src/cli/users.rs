@@ -40,7 +40,7 @@ pub(super) async fn users(app: &App, cmd: UsersCmd) -> Result<()> {
                         u.name.clone(),
                         u.role.as_str().into(),
                         if u.active { "active" } else { "inactive" }.into(),
-                        u.created_at.clone(),
+                        needsd::clock::db_time(u.created_at),
                     ]
                 })
                 .collect();

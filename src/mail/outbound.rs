@@ -77,7 +77,7 @@ pub struct SendReport {
     /// Messages an earlier, killed run had in flight, queued again at start.
     pub resumed: usize,
     /// When messages deferred beyond the wait are next due (RFC 3339), if any.
-    pub next_attempt_at: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
     /// What the server or the network said the last time a message was deferred.
     pub last_deferral: Option<String>,
 }
@@ -207,10 +207,7 @@ impl Sender {
                 Pending::Empty => return Ok(report),
                 Pending::At(t) => t,
             };
-            let due = DateTime::parse_from_rfc3339(&next)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| StoreError::Corrupt(format!("outbox time '{next}': {e}")))?;
-            let delay = (due - clock.now()).to_std().unwrap_or(Duration::ZERO);
+            let delay = (next - clock.now()).to_std().unwrap_or(Duration::ZERO);
             if delay > wait {
                 report.next_attempt_at = Some(next);
                 return Ok(report);

@@ -63,7 +63,7 @@ impl TooLarge {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Unreadable {
     pub id: i64,
-    pub received_at: String,
+    pub received_at: chrono::DateTime<chrono::Utc>,
     pub from: Option<String>,
     pub subject: Option<String>,
     /// Why, in words.
@@ -246,7 +246,7 @@ impl Store {
             .map(|r| {
                 Ok(Unreadable {
                     id: r.try_get(0)?,
-                    received_at: r.try_get(1)?,
+                    received_at: super::time(r, "received_at")?,
                     from: r.try_get(2)?,
                     subject: r.try_get(3)?,
                     error: r.try_get::<Option<String>, _>(4)?.unwrap_or_default(),

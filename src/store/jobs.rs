@@ -287,7 +287,7 @@ impl Store {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
     pub owner: String,
-    pub started_at: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
     pub listen: Option<String>,
 }
 
@@ -325,7 +325,7 @@ impl Store {
         {
             let holder = Holder {
                 owner: r.try_get(0)?,
-                started_at: r.try_get(1)?,
+                started_at: super::time(&r, "started_at")?,
                 listen: r.try_get(2)?,
             };
             if !gone(&holder.owner) {

@@ -84,8 +84,8 @@ pub async fn enqueue(
 pub enum Pending {
     /// Nothing queued and nothing being sent.
     Empty,
-    /// The earliest time a queued or leased message becomes due (RFC 3339).
-    At(String),
+    /// The earliest time a queued or leased message becomes due.
+    At(chrono::DateTime<chrono::Utc>),
 }
 
 /// What became of a message that was sent (or tried).
@@ -172,12 +172,12 @@ impl Store {
     /// When the next queued or leased message becomes due.
     pub async fn outbox_pending(&self) -> Result<Pending, StoreError> {
         let row = sqlx::query(
-            "SELECT MIN(CASE WHEN state = 'queued' THEN next_attempt_at ELSE lease_until END) \
+            "SELECT MIN(CASE WHEN state = 'queued' THEN next_attempt_at ELSE lease_until END) AS due \
              FROM outbox WHERE state IN ('queued', 'sending')",
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(match row.try_get::<Option<String>, _>(0)? {
+        Ok(match super::time_or_null(&row, "due")? {
             Some(t) => Pending::At(t),
             None => Pending::Empty,
         })

@@ -64,7 +64,7 @@ pub struct HistoryEntry {
     pub from: Option<String>,
     pub source: String,
     pub reviewer: Option<String>,
-    pub changed_at: String,
+    pub changed_at: DateTime<Utc>,
 }
 
 pub use crate::review::{Decision, Pick};
@@ -171,7 +171,7 @@ fn proposal_from_row(r: &AnyRow) -> Result<Proposal, StoreError> {
         duplicate_of: r.try_get("duplicate_of")?,
         decision: super::parsed(r, "decision")?,
         reviewer: r.try_get("reviewer")?,
-        decided_at: r.try_get("decided_at")?,
+        decided_at: super::time_or_null(r, "decided_at")?,
         reason: r.try_get("reason")?,
     })
 }
@@ -318,7 +318,7 @@ impl Store {
                     from: r.try_get(4)?,
                     source: r.try_get(5)?,
                     reviewer: r.try_get(6)?,
-                    changed_at: r.try_get(7)?,
+                    changed_at: super::time(r, "changed_at")?,
                 })
             })
             .collect()

@@ -39,7 +39,7 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub active: bool,
-    pub created_at: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     #[serde(skip)]
     pub password_hash: String,
 }
@@ -59,7 +59,7 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         role: Role::parse(&role)
             .ok_or_else(|| StoreError::Corrupt(format!("user role '{role}'")))?,
         active: flag(r, "active")?,
-        created_at: r.try_get("created_at")?,
+        created_at: super::time(r, "created_at")?,
         password_hash: r.try_get("password_hash")?,
     })
 }

@@ -330,7 +330,7 @@ fn proposal(seq: i64, kind: Kind, decision: Outcome) -> Proposal {
         duplicate_of: None,
         decision,
         reviewer: Some("expert.one".into()),
-        decided_at: Some("2026-12-20T16:30:00Z".into()),
+        decided_at: Some(crate::common::at("2026-12-20T16:30:00Z")),
         reason: None,
     }
 }
