@@ -6,8 +6,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -39,8 +38,12 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
     if password.is_empty() {
         return Err(AuthError::EmptyPassword);
     }
+    // A 16-byte salt from the OS random source (RFC 9106 recommends 16).
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| AuthError::Hash(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AuthError::Hash(e.to_string()))?;
     Argon2::default()
-        .hash_password(password.as_bytes())
+        .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| AuthError::Hash(e.to_string()))
 }
@@ -397,6 +400,16 @@ mod tests {
         assert!(!verify_password("correct horse", None));
         assert!(!verify_password("x", Some("not a hash")));
         assert!(hash_password("").is_err());
+        // Two hashes of one password differ by their salt.
+        assert_ne!(h, hash_password("correct horse").unwrap());
+    }
+
+    #[test]
+    fn a_hash_stored_by_an_earlier_version_still_verifies() {
+        // Made by needsd with argon2 0.6 (`users add`), before it moved to argon2 0.5.
+        let stored = "$argon2id$v=19$m=19456,t=2,p=1$bFRFHmzZI3ItTQYHUa5DSA$nfkn86LUyiUBekowluTeuno0rH6HwdLkXjHpZdKWsmQ";
+        assert!(verify_password("correct horse battery", Some(stored)));
+        assert!(!verify_password("correct horse", Some(stored)));
     }
 
     #[test]
