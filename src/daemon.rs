@@ -153,13 +153,15 @@ pub async fn run(
         .await
         .with_context(|| format!("web.listen: cannot listen on {}", cfg.web.listen))?;
     let addr = listener.local_addr()?;
+    // An SQLite file is opened by this machine only: a holder from before its last boot
+    // is gone (a database other machines share could be held from one of them).
+    let gone = if cfg.database.url.starts_with("sqlite:") {
+        crate::lease::local_owner_is_gone
+    } else {
+        crate::lease::owner_is_gone
+    };
     if let Err(holder) = store
-        .acquire_daemon_lock(
-            &me,
-            &addr.to_string(),
-            clock.now(),
-            crate::lease::owner_is_gone,
-        )
+        .acquire_daemon_lock(&me, &addr.to_string(), clock.now(), gone)
         .await?
     {
         return Err(AlreadyRunning {

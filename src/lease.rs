@@ -40,6 +40,17 @@ pub fn owner_is_gone(owner: &str) -> bool {
     }
 }
 
+/// Whether the holder of a lock on a database that only this machine opens (an SQLite
+/// file) is gone: as [`owner_is_gone`], and also when it ran before this machine's last
+/// boot. Without this, a daemon that died with its machine (a power cut) would keep the
+/// database for ever. Not for a database other machines share, whose holder may be
+/// running on another machine.
+pub fn local_owner_is_gone(owner: &str) -> bool {
+    let boot = owner.split('/').next().unwrap_or_default();
+    let our_boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    owner_is_gone(owner) || (!boot.is_empty() && owner.contains('/') && boot != our_boot.trim())
+}
+
 /// The state and start time (fields 3 and 22) of a `/proc/PID/stat` line. The command
 /// name in field 2 may hold spaces and parentheses, so fields count from the last ')'.
 pub fn parse_stat(stat: &str) -> Option<(char, u64)> {
@@ -73,5 +84,9 @@ mod tests {
         // Another machine's lease is never taken as gone.
         assert!(!owner_is_gone("other-boot/1/1"));
         assert!(!owner_is_gone("nonsense"));
+        // On a database only this machine opens, a holder from before the last boot is.
+        assert!(local_owner_is_gone("other-boot/1/1"));
+        assert!(!local_owner_is_gone(&me));
+        assert!(!local_owner_is_gone("nonsense"));
     }
 }

@@ -448,6 +448,26 @@ pub fn superseded(changes: &[Replied]) -> Vec<i64> {
         .collect()
 }
 
+/// What refusing the sender of submission `id` writes: the reason, trimmed. Refused
+/// unless the submission waits in quarantine, or with no reason (the experts' record must
+/// say why a party's reply was set aside).
+#[expect(
+    clippy::result_large_err,
+    reason = "a refusal is rare; one type for every reason a decision is not carried out"
+)]
+pub fn plan_refusal(id: i64, state: SubmissionState, reason: &str) -> Result<String, Refusal> {
+    if state != SubmissionState::Quarantined {
+        return Err(Refusal::NotPending {
+            id,
+            state: state.to_string(),
+        });
+    }
+    match reason.trim() {
+        "" => Err(Refusal::NoReason),
+        reason => Ok(reason.to_string()),
+    }
+}
+
 /// A token naming exactly what a reviewer is asked to confirm: for each moved need, the
 /// change, the value it holds now and the value that would overwrite it. The form that
 /// asks carries it back, so a confirmation is for the values shown and no others.
@@ -902,6 +922,42 @@ mod tests {
                 d.verdict,
                 d.confirm,
                 state
+            );
+        }
+    }
+
+    #[test]
+    fn a_sender_is_refused_only_from_quarantine_and_with_a_reason() {
+        use SubmissionState as S;
+        let cases = [
+            (
+                S::Quarantined,
+                " not the ministry ",
+                Ok("not the ministry".to_string()),
+            ),
+            (S::Quarantined, "  ", Err(Refusal::NoReason)),
+            (
+                S::Pending,
+                "late",
+                Err(Refusal::NotPending {
+                    id: 7,
+                    state: "pending".into(),
+                }),
+            ),
+            (
+                S::Rejected,
+                "again",
+                Err(Refusal::NotPending {
+                    id: 7,
+                    state: "rejected".into(),
+                }),
+            ),
+        ];
+        for (state, reason, expected) in cases {
+            assert_eq!(
+                plan_refusal(7, state, reason),
+                expected,
+                "{state} {reason:?}"
             );
         }
     }

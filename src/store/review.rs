@@ -517,11 +517,12 @@ impl Store {
         reviewer: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DecideError> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(DecideError::Refused(vec![Refusal::NoReason]));
-        }
-        self.quarantined(submission).await?;
+        let s = self
+            .submission(submission)
+            .await?
+            .ok_or(DecideError::NoSuchSubmission(submission))?;
+        let reason = review::plan_refusal(submission, s.state, reason)
+            .map_err(|r| DecideError::Refused(vec![r]))?;
         let now = db_time(now);
         let mut tx = self.write().await?;
         // Checked again under the write lock: another reviewer may have just accepted it.
@@ -546,7 +547,7 @@ impl Store {
         .bind(submission)
         .bind(reviewer)
         .bind(now.as_str())
-        .bind(reason)
+        .bind(reason.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
