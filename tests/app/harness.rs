@@ -19,7 +19,7 @@ use needsd::workflow::{self, IngestReport, SendBy, files};
 use crate::common;
 
 pub struct TestApp {
-    pub app: App,
+    pub app: Arc<App>,
     pub clock: Arc<TestClock>,
     dir: tempfile::TempDir,
     health: Health,
@@ -97,7 +97,8 @@ impl TestApp {
     pub async fn new(now: DateTime<Utc>) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let text = needsd::config::EMBEDDED_DEFAULTS
-            .replace("data/", &format!("{}/data/", dir.path().display()));
+            .replace("data/", &format!("{}/data/", dir.path().display()))
+            .replace("127.0.0.1:8080", "127.0.0.1:0");
         let no_env = std::collections::BTreeMap::<String, String>::new();
         let cfg = Config::from_toml(&text, "the embedded defaults", &no_env)
             .expect("the embedded defaults load");
@@ -106,7 +107,7 @@ impl TestApp {
             .await
             .expect("init");
         let t = TestApp {
-            app,
+            app: Arc::new(app),
             clock,
             dir,
             health: Health::default(),

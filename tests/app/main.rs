@@ -16,6 +16,7 @@ mod harness;
 
 mod cli;
 mod compat;
+mod daemon_lock;
 mod eml_fixtures;
 mod mail_snapshots;
 mod month;
