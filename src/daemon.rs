@@ -153,28 +153,7 @@ pub async fn run(
         .await
         .with_context(|| format!("web.listen: cannot listen on {}", cfg.web.listen))?;
     let addr = listener.local_addr()?;
-    // An SQLite file is opened by this machine only: a holder from before its last boot
-    // is gone (a database other machines share could be held from one of them).
-    let gone = if cfg.database.url.starts_with("sqlite:") {
-        crate::lease::local_owner_is_gone
-    } else {
-        crate::lease::owner_is_gone
-    };
-    if let Err(holder) = store
-        .acquire_daemon_lock(&me, &addr.to_string(), clock.now(), gone)
-        .await?
-    {
-        return Err(AlreadyRunning {
-            database: cfg.database.url.clone(),
-            pid: holder.owner.split('/').nth(1).unwrap_or("?").to_string(),
-            since: crate::clock::db_time(holder.started_at),
-            listen: holder
-                .listen
-                .map(|l| format!(", web on {l}"))
-                .unwrap_or_default(),
-        }
-        .into());
-    }
+    take_database(&app, &me, addr).await?;
     let health = Arc::new(Health::default());
     health
         .started
@@ -244,6 +223,35 @@ pub async fn run(
     store.release_daemon_lock(&me).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Takes the database for this daemon (`daemon_lock`), or says who holds it.
+async fn take_database(app: &App, me: &str, addr: std::net::SocketAddr) -> Result<()> {
+    let cfg = &app.cfg;
+    // An SQLite file is opened by this machine only: a holder from before its last boot
+    // is gone (a database other machines share could be held from one of them).
+    let gone = if cfg.database.url.starts_with("sqlite:") {
+        crate::lease::local_owner_is_gone
+    } else {
+        crate::lease::owner_is_gone
+    };
+    match app
+        .store
+        .acquire_daemon_lock(me, &addr.to_string(), app.clock.now(), gone)
+        .await?
+    {
+        Ok(()) => Ok(()),
+        Err(holder) => Err(AlreadyRunning {
+            database: cfg.database.url.clone(),
+            pid: holder.owner.split('/').nth(1).unwrap_or("?").to_string(),
+            since: crate::clock::db_time(holder.started_at),
+            listen: holder
+                .listen
+                .map(|l| format!(", web on {l}"))
+                .unwrap_or_default(),
+        }
+        .into()),
+    }
 }
 
 /// The scheduler: runs every due job once (catching up at start), then sleeps until the

@@ -117,7 +117,6 @@ pub(super) fn print_check(r: &files::CheckReport) -> Result<()> {
     use std::fmt::Write as _;
     // Built first and written once, so a closed pipe is an error, not a panic.
     let mut text = String::new();
-    use needsd::diff::Change;
     let on = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     writeln!(
         text,
@@ -129,68 +128,7 @@ pub(super) fn print_check(r: &files::CheckReport) -> Result<()> {
     if r.no_changes == Some(true) {
         writeln!(text, "The respondent answered \"No changes this month\".")?;
     }
-    let rows: Vec<Vec<String>> = r
-        .changes
-        .iter()
-        .map(|c| match c {
-            Change::Update {
-                need_id,
-                row,
-                field,
-                base,
-                current,
-                proposed,
-                conflict,
-            } => vec![
-                row.to_string(),
-                "update".into(),
-                need_id.to_string(),
-                field.to_string(),
-                format!(
-                    "{base} → {proposed}{}",
-                    if base == current {
-                        String::new()
-                    } else {
-                        format!(" (now {current})")
-                    }
-                ),
-                if *conflict {
-                    "CONFLICT".into()
-                } else {
-                    String::new()
-                },
-            ],
-            Change::Add {
-                row,
-                fields,
-                duplicate_of,
-                ..
-            } => vec![
-                row.to_string(),
-                "add".into(),
-                "-".into(),
-                String::new(),
-                fields
-                    .get(&needsd::model::Field::Description)
-                    .cloned()
-                    .unwrap_or_default(),
-                duplicate_of
-                    .as_ref()
-                    .map(|d| format!("like {d}?"))
-                    .unwrap_or_default(),
-            ],
-            Change::Withdraw { need_id, row } => {
-                vec![
-                    row.to_string(),
-                    "withdraw".into(),
-                    need_id.to_string(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ]
-            }
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = r.changes.iter().map(change_row).collect();
     if rows.is_empty() {
         writeln!(text, "No changes.")?;
     } else {
@@ -214,6 +152,69 @@ pub(super) fn print_check(r: &files::CheckReport) -> Result<()> {
     }
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// One change as a row of `check`'s table: row, kind, need, field, change, remark.
+fn change_row(c: &needsd::diff::Change) -> Vec<String> {
+    use needsd::diff::Change;
+    match c {
+        Change::Update {
+            need_id,
+            row,
+            field,
+            base,
+            current,
+            proposed,
+            conflict,
+        } => vec![
+            row.to_string(),
+            "update".into(),
+            need_id.to_string(),
+            field.to_string(),
+            format!(
+                "{base} → {proposed}{}",
+                if base == current {
+                    String::new()
+                } else {
+                    format!(" (now {current})")
+                }
+            ),
+            if *conflict {
+                "CONFLICT".into()
+            } else {
+                String::new()
+            },
+        ],
+        Change::Add {
+            row,
+            fields,
+            duplicate_of,
+            ..
+        } => vec![
+            row.to_string(),
+            "add".into(),
+            "-".into(),
+            String::new(),
+            fields
+                .get(&needsd::model::Field::Description)
+                .cloned()
+                .unwrap_or_default(),
+            duplicate_of
+                .as_ref()
+                .map(|d| format!("like {d}?"))
+                .unwrap_or_default(),
+        ],
+        Change::Withdraw { need_id, row } => {
+            vec![
+                row.to_string(),
+                "withdraw".into(),
+                need_id.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]
+        }
+    }
 }
 
 pub(super) fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {

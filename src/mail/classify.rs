@@ -337,18 +337,11 @@ fn qmail_bounce(text: &str) -> Bounce {
     }
     // The returned message's own Message-ID, from its header lines (up to a blank line).
     b.returned_message_id = copy.and_then(|copy| {
-        copy.trim_start()
-            .lines()
-            .take_while(|l| !l.trim().is_empty())
-            .find_map(|l| {
-                let (name, value) = l.split_once(':')?;
-                name.trim().eq_ignore_ascii_case("message-id").then(|| {
-                    value
-                        .trim()
-                        .trim_matches(|c| c == '<' || c == '>')
-                        .to_string()
-                })
-            })
+        header_message_id(
+            copy.trim_start()
+                .lines()
+                .take_while(|l| !l.trim().is_empty()),
+        )
     });
     b
 }
@@ -432,15 +425,19 @@ fn returned_message_id(m: &mail_parser::Message<'_>) -> Option<String> {
         if !(is_type(c, "text", "rfc822-headers") || is_type(c, "message", "global-headers")) {
             return None;
         }
-        let text = String::from_utf8_lossy(p.contents()).into_owned();
-        text.lines().find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.trim().eq_ignore_ascii_case("message-id").then(|| {
-                value
-                    .trim()
-                    .trim_matches(|c| c == '<' || c == '>')
-                    .to_string()
-            })
+        header_message_id(String::from_utf8_lossy(p.contents()).lines())
+    })
+}
+
+/// The Message-ID among header lines of a returned message, without angle brackets.
+fn header_message_id<'a>(mut lines: impl Iterator<Item = &'a str>) -> Option<String> {
+    lines.find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim().eq_ignore_ascii_case("message-id").then(|| {
+            value
+                .trim()
+                .trim_matches(|c| c == '<' || c == '>')
+                .to_string()
         })
     })
 }

@@ -155,50 +155,10 @@ pub async fn prepare(
     }
     let received_at = msg.received_at;
     let (parse_cfg, parse_index) = (Arc::clone(&cfg), Arc::clone(&index));
-    let (facts, parsed) = tokio::task::spawn_blocking(move || {
-        let (cfg, index) = (parse_cfg, parse_index);
-        let mut facts = classify::read(&msg.raw).map_err(|e| e.to_string());
-        let mut parsed = Vec::new();
-        // A workbook is never discarded: mail programs and gateways mark ordinary mail as
-        // bulk or automatic, and a respondent's answer must not be lost.
-        if let Ok(f) = &mut facts
-            && let Kind::AutoReply { reason } = &f.kind
-            && f.attachments.iter().any(is_workbook)
-        {
-            f.auto_reply = Some(reason.clone());
-            f.kind = Kind::Reply;
-        }
-        if let Ok(f) = &facts
-            && f.kind == Kind::Reply
-        {
-            for a in f
-                .attachments
-                .iter()
-                .filter(|a| is_workbook(a))
-                .take(cfg.limits.attachments)
-            {
-                let reply = if a.bytes.len() as u64 > cfg.limits.attachment_bytes {
-                    Err(format!(
-                        "the attachment is over the limit of {} bytes",
-                        cfg.limits.attachment_bytes
-                    ))
-                } else {
-                    read::read_reply_with(
-                        &mut |which| {
-                            crate::reader::shared().read(&a.bytes, &a.name, &cfg.limits, which)
-                        },
-                        &index,
-                        &cfg.areas,
-                    )
-                    .map_err(|e| e.to_string())
-                };
-                parsed.push((a.name.clone(), reply));
-            }
-        }
-        (facts, parsed)
-    })
-    .await
-    .context("the message reader stopped unexpectedly")?;
+    let (facts, parsed) =
+        tokio::task::spawn_blocking(move || read_message(&msg.raw, &parse_cfg, &parse_index))
+            .await
+            .context("the message reader stopped unexpectedly")?;
     // The reading of the untrusted bytes finished: a pass that stops after this point
     // (an error in a message before, a stop signal) does not count against this one.
     store.end_reading(id).await?;
@@ -230,6 +190,53 @@ pub async fn prepare(
         understood,
     }))
 }
+
+/// Classifies a stored message's bytes and reads the workbooks of a reply (each in a
+/// reader worker, within `[limits]`). Blocking.
+fn read_message(raw: &[u8], cfg: &Config, index: &PartyIndex) -> (Result<Facts, String>, Parsed) {
+    let mut facts = classify::read(raw).map_err(|e| e.to_string());
+    let mut parsed = Vec::new();
+    // A workbook is never discarded: mail programs and gateways mark ordinary mail as
+    // bulk or automatic, and a respondent's answer must not be lost.
+    if let Ok(f) = &mut facts
+        && let Kind::AutoReply { reason } = &f.kind
+        && f.attachments.iter().any(is_workbook)
+    {
+        f.auto_reply = Some(reason.clone());
+        f.kind = Kind::Reply;
+    }
+    if let Ok(f) = &facts
+        && f.kind == Kind::Reply
+    {
+        for a in f
+            .attachments
+            .iter()
+            .filter(|a| is_workbook(a))
+            .take(cfg.limits.attachments)
+        {
+            let reply = if a.bytes.len() as u64 > cfg.limits.attachment_bytes {
+                Err(format!(
+                    "the attachment is over the limit of {} bytes",
+                    cfg.limits.attachment_bytes
+                ))
+            } else {
+                read::read_reply_with(
+                    &mut |which| {
+                        crate::reader::shared().read(&a.bytes, &a.name, &cfg.limits, which)
+                    },
+                    index,
+                    &cfg.areas,
+                )
+                .map_err(|e| e.to_string())
+            };
+            parsed.push((a.name.clone(), reply));
+        }
+    }
+    (facts, parsed)
+}
+
+/// The workbooks of a reply by file name, each read or why not.
+type Parsed = Vec<(String, Result<read::Reply, String>)>;
 
 /// Records a prepared message: what it is, its submissions, its receipt.
 pub async fn record(
@@ -414,7 +421,7 @@ async fn match_reply(
 }
 
 /// The recipient token stamped in the first workbook that has one.
-fn stamped_token(parsed: &[(String, Result<read::Reply, String>)]) -> Option<String> {
+fn stamped_token(parsed: &Parsed) -> Option<String> {
     parsed.iter().find_map(|(_, r)| {
         r.as_ref()
             .ok()
@@ -437,7 +444,7 @@ async fn understand(
     inbox_id: i64,
     received_at: DateTime<Utc>,
     facts: &Facts,
-    parsed: Vec<(String, Result<read::Reply, String>)>,
+    parsed: Parsed,
     tags: &[Tag],
 ) -> Result<Understood> {
     let contacts = &run.contacts;
