@@ -21,4 +21,5 @@ mod eml_fixtures;
 mod mail_snapshots;
 mod month;
 mod parties_data;
+mod review_cli;
 mod roundtrip;

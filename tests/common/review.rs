@@ -49,14 +49,63 @@ pub fn reply_saying(from: &str, to: &str, in_reply_to: &str, text: &str, xlsx: &
     .into_bytes()
 }
 
-/// Builds the lab project, its three submissions and two users (an expert and an admin).
+/// Builds the lab project, its three submissions and two users (an expert and an admin):
+/// the circulation goes out through the lab's Postfix, is read over IMAP, and the replies
+/// go back over SMTP.
 pub fn review_lab(tag: &str) -> ReviewLab {
     maillab();
     let secretariat = format!("needs-{tag}");
-    let user = format!("{secretariat}@ctc.test");
     // Its daemon runs on the system clock, so no job may fire (see QUIET_SCHEDULE).
     let config = format!("{}{QUIET_SCHEDULE}", lab_daemon_config(&secretariat));
-    let p = Project::new(&config);
+    let mailbox = format!("{secretariat}@ctc.test");
+    review_project(
+        tag,
+        &config,
+        &|_, who| circulation(who),
+        &|_, from, to, raw| send_raw(from, to, raw),
+        &|_| {
+            wait_for_mail(&mailbox, 3, 20);
+        },
+    )
+}
+
+/// The same project with no mail server: the circulation is written to the file outbox,
+/// and the replies are put in the Maildir inbox.
+pub fn review_files(tag: &str) -> ReviewLab {
+    let config = format!(
+        "{}{QUIET_SCHEDULE}",
+        config_with(
+            &format!("needs-{tag}"),
+            "[outbox]\ndir = \"data/outbox\"",
+            "[maildir]\ndir = \"data/inbox\""
+        )
+    );
+    review_project(
+        tag,
+        &config,
+        &|p, who| circulation_file(p, who),
+        &|p, _, _, raw| deliver_to_maildir(&p.path("data/inbox"), raw),
+        &|_| {},
+    )
+}
+
+/// A respondent's circulation: its Reply-To, its Message-ID and the workbook attached.
+type Circulation<'a> = dyn Fn(&Project, &str) -> (String, String, Vec<u8>) + 'a;
+/// Delivers a reply `raw` from one address to another.
+type Send<'a> = dyn Fn(&Project, &str, &str, &[u8]) + 'a;
+
+/// The project: Grace and Amina reply with edited workbooks, a stranger answers Amina's
+/// circulation; `circulation` gives a respondent's circulation (its Reply-To, Message-ID
+/// and workbook), `send` delivers a reply, and `arrived` waits until all three have.
+fn review_project(
+    tag: &str,
+    config: &str,
+    circulation: &Circulation<'_>,
+    send: &Send<'_>,
+    arrived: &dyn Fn(&Project),
+) -> ReviewLab {
+    let p = Project::new(config);
+    let user = format!("needs-{tag}@ctc.test");
     let grace = format!("grace-{tag}@resp.test");
     let amina = format!("amina-{tag}@resp.test");
     let stranger = format!("mallory-{tag}@elsewhere.test");
@@ -70,7 +119,7 @@ pub fn review_lab(tag: &str) -> ReviewLab {
     let sent = p.json(&["dispatch", "--cycle", &cycle, "--json"]);
     assert_eq!(sent["send"]["sent"], 2, "{sent}");
 
-    let (to, id, workbook) = circulation(&grace);
+    let (to, id, workbook) = circulation(&p, &grace);
     let file = p.path("grace.xlsx");
     std::fs::write(&file, workbook).expect("write");
     edit_workbook(
@@ -81,13 +130,14 @@ pub fn review_lab(tag: &str) -> ReviewLab {
         ],
     );
     let grace_workbook = std::fs::read(&file).expect("read");
-    send_raw(
+    send(
+        &p,
         &grace,
         &to,
         &reply_saying(&grace, &to, &id, HOSTILE_TEXT, &grace_workbook),
     );
 
-    let (to, id, workbook) = circulation(&amina);
+    let (to, id, workbook) = circulation(&p, &amina);
     let file = p.path("amina.xlsx");
     std::fs::write(&file, workbook).expect("write");
     edit_workbook(
@@ -102,19 +152,21 @@ pub fn review_lab(tag: &str) -> ReviewLab {
         ],
     );
     let edited = std::fs::read(&file).expect("read");
-    send_raw(
+    send(
+        &p,
         &amina,
         &to,
         &reply_saying(&amina, &to, &id, "Mise à jour ci-jointe.", &edited),
     );
 
     // A stranger answers Amina's circulation with the same workbook: quarantine.
-    send_raw(
+    send(
+        &p,
         &stranger,
         &user,
         &reply_saying(&stranger, &user, &id, "Update.", &edited),
     );
-    wait_for_mail(&user, 3, 20);
+    arrived(&p);
     let out = p.json(&["ingest", "--once", "--json"]);
     assert_eq!(out["submissions"], 3, "{out}");
     assert_eq!(out["quarantined"], 1, "{out}");
@@ -150,6 +202,44 @@ pub fn review_lab(tag: &str) -> ReviewLab {
         stranger_submission,
         grace_workbook,
     }
+}
+
+/// The circulation `who` was sent, from the project's file outbox: its Reply-To address,
+/// its Message-ID (with brackets, as In-Reply-To writes it) and the workbook attached.
+pub fn circulation_file(p: &Project, who: &str) -> (String, String, Vec<u8>) {
+    let dir = p.path("data/outbox");
+    for entry in std::fs::read_dir(&dir).expect("the file outbox") {
+        let raw = std::fs::read(entry.expect("an outbox file").path()).expect("read");
+        let m = parse(&raw);
+        let to = m.to().and_then(|a| a.first()).and_then(|a| a.address());
+        if to != Some(who) || m.attachments().next().is_none() {
+            continue;
+        }
+        let reply_to = m
+            .reply_to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .expect("a Reply-To")
+            .to_string();
+        let id = format!("<{}>", m.message_id().expect("a Message-ID"));
+        let workbook = m
+            .attachments()
+            .next()
+            .map(|a| a.contents().to_vec())
+            .expect("a workbook attached");
+        return (reply_to, id, workbook);
+    }
+    panic!("no circulation to {who} in {}", dir.display());
+}
+
+/// Puts `raw` in the Maildir `dir` as a delivery agent does (tmp, then new).
+pub fn deliver_to_maildir(dir: &Path, raw: &[u8]) {
+    for sub in ["tmp", "new", "cur"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("the Maildir");
+    }
+    let name = format!("{}.test", unique("m"));
+    std::fs::write(dir.join("tmp").join(&name), raw).expect("write to tmp");
+    std::fs::rename(dir.join("tmp").join(&name), dir.join("new").join(&name)).expect("move to new");
 }
 
 /// `needsd users add NAME --role ROLE`, the password on standard input.

@@ -15,5 +15,4 @@ mod browser;
 mod daemon;
 mod inbound;
 mod mail;
-mod review;
 mod web;

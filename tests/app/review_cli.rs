@@ -1,5 +1,6 @@
-//! Review from the command line, on submissions that came through the mail lab:
-//! `review list|show|approve|reject` and `users add|list`.
+//! Review from the command line, on submissions read from a Maildir: `review
+//! list|show|approve|reject` and `users add|list`. No mail server: the circulation and
+//! the decision mail go to the file outbox.
 
 use crate::common::review::*;
 use crate::common::*;
@@ -10,7 +11,7 @@ fn stderr(o: &std::process::Output) -> String {
 
 #[test]
 fn the_cli_lists_shows_approves_and_rejects() {
-    let lab = review_lab(&unique("clireview"));
+    let lab = review_files(&unique("clireview"));
     let p = &lab.p;
     let g = lab.grace_submission.to_string();
 
@@ -167,7 +168,6 @@ fn the_cli_lists_shows_approves_and_rejects() {
 
 #[test]
 fn users_are_added_with_a_password_from_standard_input() {
-    maillab();
     let p = Project::new(&config_with(
         "needs",
         "[outbox]\ndir = \"data/outbox\"",
