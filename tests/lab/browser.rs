@@ -112,7 +112,7 @@ async fn text_on(c: &Client, path: &str, css: &str) -> String {
 
 #[test]
 fn an_expert_approves_and_rejects_in_chromium() {
-    let lab = review_lab(&unique("browser"));
+    let lab = review_files(&unique("browser"));
     let d = Daemon::start(&lab.cfg, std::sync::Arc::new(needsd::clock::SystemClock));
     let driver = chromedriver();
     let base = format!("http://{}", d.addr);
