@@ -226,7 +226,15 @@ impl Store {
         .bind(db_time(now))
         .execute(&mut *tx)
         .await?;
-        settle_on(&mut tx, &db_time(now)).await?;
+        let made: std::collections::BTreeSet<i64> =
+            sqlx::query("SELECT id FROM submissions WHERE inbox_id = $1")
+                .bind(inbox_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<Result<_, _>>()?;
+        settle_on(&mut tx, &db_time(now), &made).await?;
         tx.commit().await?;
         Ok(found)
     }
@@ -349,6 +357,7 @@ pub(crate) async fn supersede_on(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    let theirs = changes.iter().map(|c| c.submission).collect();
     for id in crate::review::superseded(&changes) {
         sqlx::query(
             "UPDATE proposed_changes SET decision = 'superseded', decided_at = $2 \
@@ -359,28 +368,32 @@ pub(crate) async fn supersede_on(
         .execute(&mut *conn)
         .await?;
     }
-    settle_on(conn, &now).await
+    settle_on(conn, &now, &theirs).await
 }
 
-/// Submissions still `pending` that had changes and have no pending one left (all
-/// superseded, or decided) are settled as a decision would settle them
+/// Of `submissions`, those still `pending` that had changes and have no pending one left
+/// (all superseded, or decided) are settled as a decision would settle them
 /// ([`SubmissionState::settled`]).
-pub(crate) async fn settle_on(conn: &mut sqlx::AnyConnection, now: &str) -> Result<(), StoreError> {
-    let rows = sqlx::query(
-        "SELECT c.submission_id, c.decision FROM proposed_changes c \
-         JOIN submissions s ON s.id = c.submission_id WHERE s.state = 'pending'",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut decisions: std::collections::BTreeMap<i64, Vec<crate::state::Decision>> =
-        std::collections::BTreeMap::new();
-    for r in &rows {
-        decisions
-            .entry(r.try_get("submission_id")?)
-            .or_default()
-            .push(super::parsed(r, "decision")?);
-    }
-    for (id, decisions) in decisions {
+pub(crate) async fn settle_on(
+    conn: &mut sqlx::AnyConnection,
+    now: &str,
+    submissions: &std::collections::BTreeSet<i64>,
+) -> Result<(), StoreError> {
+    for &id in submissions {
+        let decisions = sqlx::query(
+            "SELECT c.decision FROM proposed_changes c JOIN submissions s ON s.id = c.submission_id \
+             WHERE s.id = $1 AND s.state = 'pending'",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| super::parsed(r, "decision"))
+        .collect::<Result<Vec<crate::state::Decision>, StoreError>>()?;
+        // A submission with no changes at all is not settled here.
+        if decisions.is_empty() {
+            continue;
+        }
         if let Some(state) = SubmissionState::settled(decisions) {
             sqlx::query(
                 "UPDATE submissions SET decided_at = $2, state = $3 WHERE id = $1 AND state = 'pending'",
