@@ -13,6 +13,7 @@
 mod common;
 
 mod harness;
+mod intake;
 
 mod cli;
 mod compat;
