@@ -420,6 +420,19 @@ async fn match_reply(
     Ok(None)
 }
 
+/// Who the From names, among the party's contacts. The From is spoofable: it counts
+/// only with evidence (the contact's own token, or the receiving server's word).
+fn named_contact<'c>(
+    contacts: &'c [Contact],
+    party: &crate::model::PartyCode,
+    from: Option<&str>,
+) -> Option<&'c Contact> {
+    let key = from.unwrap_or("").to_ascii_lowercase();
+    contacts
+        .iter()
+        .find(|c| &c.party == party && c.email.key() == key)
+}
+
 /// The recipient token stamped in the first workbook that has one.
 fn stamped_token(parsed: &Parsed) -> Option<String> {
     parsed.iter().find_map(|(_, r)| {
@@ -464,12 +477,7 @@ async fn understand(
         });
     };
     let party = contact.party.clone();
-    // Who the From names, among the party's contacts. The From is spoofable: it counts
-    // only with evidence (the contact's own token, or the receiving server's word).
-    let from_key = facts.from.as_deref().unwrap_or("").to_ascii_lowercase();
-    let sender_contact = contacts
-        .iter()
-        .find(|c| c.party == party && c.email.key() == from_key);
+    let sender_contact = named_contact(contacts, &party, facts.from.as_deref());
     let evidence = evidence(cfg, store, facts, tags, stamped.as_deref(), sender_contact).await?;
     let judged = crate::trust::judge(&evidence);
     let verified = judged.is_ok();
