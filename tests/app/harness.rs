@@ -78,7 +78,7 @@ pub enum Reply<'a> {
     Attached(&'a str, &'a [u8]),
 }
 
-/// `t` local time in New York (the embedded defaults' zone), as the schedule reads it.
+/// `hour`:00 on `day` of `cycle`, New York time (the embedded defaults' zone), in UTC.
 pub fn new_york(cycle: Cycle, day: u32, hour: u32) -> DateTime<Utc> {
     let local = cycle
         .day(day)
@@ -200,14 +200,7 @@ impl TestApp {
 
     /// Puts `raw` in the Maildir inbox as a delivery agent does (tmp, then new).
     pub fn deliver(&self, raw: &[u8]) {
-        let dir = self.maildir();
-        for sub in ["tmp", "new", "cur"] {
-            std::fs::create_dir_all(dir.join(sub)).expect("the Maildir");
-        }
-        let name = format!("{}.test", common::unique("m"));
-        std::fs::write(dir.join("tmp").join(&name), raw).expect("write to tmp");
-        std::fs::rename(dir.join("tmp").join(&name), dir.join("new").join(&name))
-            .expect("move to new");
+        common::review::deliver_to_maildir(&self.maildir(), raw);
     }
 
     /// Reads the inbox once, as `needsd ingest --once` does.

@@ -399,8 +399,13 @@ pub fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
 /// The circulation in `who`'s mailbox: its Reply-To address, its Message-ID (with
 /// brackets, as In-Reply-To writes it) and the workbook attached.
 pub fn circulation(who: &str) -> (String, String, Vec<u8>) {
-    let raw = wait_for_mail(who, 1, 10).remove(0);
-    let m = parse(&raw);
+    circulation_in(&wait_for_mail(who, 1, 10).remove(0))
+}
+
+/// A circulation's Reply-To address, its Message-ID (with brackets, as In-Reply-To writes
+/// it) and the workbook attached.
+pub fn circulation_in(raw: &[u8]) -> (String, String, Vec<u8>) {
+    let m = parse(raw);
     let reply_to = m
         .reply_to()
         .and_then(|a| a.first())

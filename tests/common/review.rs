@@ -212,22 +212,9 @@ pub fn circulation_file(p: &Project, who: &str) -> (String, String, Vec<u8>) {
         let raw = std::fs::read(entry.expect("an outbox file").path()).expect("read");
         let m = parse(&raw);
         let to = m.to().and_then(|a| a.first()).and_then(|a| a.address());
-        if to != Some(who) || m.attachments().next().is_none() {
-            continue;
+        if to == Some(who) && m.attachments().next().is_some() {
+            return circulation_in(&raw);
         }
-        let reply_to = m
-            .reply_to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .expect("a Reply-To")
-            .to_string();
-        let id = format!("<{}>", m.message_id().expect("a Message-ID"));
-        let workbook = m
-            .attachments()
-            .next()
-            .map(|a| a.contents().to_vec())
-            .expect("a workbook attached");
-        return (reply_to, id, workbook);
     }
     panic!("no circulation to {who} in {}", dir.display());
 }
