@@ -231,6 +231,15 @@ fn decision_message(
         rejected,
     };
     let domain = cfg.mail.from.address.domain();
+    // The mail asks the contact to reply with a corrected workbook: that reply carries the
+    // contact's token, as one to the circulation does, so it is known to be theirs.
+    let reply_to = match contact {
+        Some(c) => crate::token::plus_address(
+            &cfg.mail.reply_to,
+            &crate::token::recipient_token(&cfg.mail.token_secret, cycle, c.id),
+        ),
+        None => cfg.mail.reply_to.to_string(),
+    };
     let outgoing = compose::receipt(
         t,
         &compose::Receipt {
@@ -238,7 +247,7 @@ fn decision_message(
             context,
             language: crate::model::Language::En,
             from: &cfg.mail.from,
-            reply_to: cfg.mail.reply_to.as_str(),
+            reply_to: &reply_to,
             to_name: contact.map_or("", |c| c.name.as_str()),
             to: &to,
             envelope_from: crate::token::plus_address(&cfg.mail.reply_to, "bounce-decision"),

@@ -116,6 +116,27 @@ fn the_cli_lists_shows_approves_and_rejects() {
         (decision.recipient.as_str(), decision.state.as_str()),
         (lab.grace.as_str(), "sent")
     );
+    // It asks Grace to reply with a corrected workbook: her reply goes to her own token
+    // address, as one to the circulation does.
+    let (circulation_reply_to, _, _) = circulation_file(p, &lab.grace);
+    let decision_reply_to = std::fs::read_dir(p.path("data/outbox"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .find_map(|raw| {
+            let m = parse(&raw);
+            m.message_id()
+                .is_some_and(|id| id.contains(".decision."))
+                .then(|| {
+                    m.reply_to()
+                        .and_then(|a| a.first())
+                        .and_then(|a| a.address())
+                        .map(str::to_string)
+                })
+                .flatten()
+        })
+        .expect("the decision mail in the file outbox, with a Reply-To");
+    assert_eq!(decision_reply_to, circulation_reply_to);
+    assert!(decision_reply_to.contains('+'), "{decision_reply_to}");
 
     // Deciding again is refused, as is a submission that does not exist.
     let again = p.run(&["review", "approve", &g]);
