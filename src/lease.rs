@@ -40,6 +40,13 @@ pub fn owner_is_gone(owner: &str) -> bool {
     }
 }
 
+/// The fields of a `/proc/PID/stat` line from field 3 (the state) on. The command name in
+/// field 2 may hold spaces and parentheses, so they start after its last ')'.
+pub fn stat_fields(stat: &str) -> Option<Vec<&str>> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().collect())
+}
+
 /// Whether the holder of a lock on a database that only this machine opens (an SQLite
 /// file) is gone: as [`owner_is_gone`], and also when it ran before this machine's last
 /// boot. Without this, a daemon that died with its machine (a power cut) would keep the
@@ -51,11 +58,9 @@ pub fn local_owner_is_gone(owner: &str) -> bool {
     owner_is_gone(owner) || (!boot.is_empty() && owner.contains('/') && boot != our_boot.trim())
 }
 
-/// The state and start time (fields 3 and 22) of a `/proc/PID/stat` line. The command
-/// name in field 2 may hold spaces and parentheses, so fields count from the last ')'.
+/// The state and start time (fields 3 and 22) of a `/proc/PID/stat` line.
 pub fn parse_stat(stat: &str) -> Option<(char, u64)> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let fields = stat_fields(stat)?;
     let state = fields.first()?.chars().next()?;
     let start = fields.get(19)?.parse().ok()?;
     Some((state, start))

@@ -376,12 +376,8 @@ fn cpu_seconds_used() -> u64 {
 /// User plus system time in a `/proc/PID/stat` line, in whole seconds rounded up (clock
 /// ticks: 100 a second on Linux); 0 when the line cannot be read.
 fn cpu_seconds_in(stat: &str) -> u64 {
-    // The command name may hold spaces and parentheses; the fields after its last `)`
-    // are plain numbers: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
+    // From field 3 on: utime is field 14 and stime 15 (1-based, man 5 proc).
+    let fields = crate::lease::stat_fields(stat).unwrap_or_default();
     let ticks = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<u64>().ok());
     (ticks(14).unwrap_or(0) + ticks(15).unwrap_or(0)).div_ceil(100)
 }
