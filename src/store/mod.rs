@@ -127,6 +127,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "drop mailbox cursors",
         include_str!("../../migrations/sqlite/0008_drop_mailbox_cursors.sql"),
     ),
+    (
+        9,
+        "outbox recent",
+        include_str!("../../migrations/sqlite/0009_outbox_recent.sql"),
+    ),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {
