@@ -182,7 +182,7 @@ struct Rejected {
 
 /// The message telling a submission's sender what was decided; none when there is no
 /// one to tell or nothing was decided (all superseded by a later reply).
-fn decision_message(
+pub fn decision_message(
     cfg: &Config,
     t: &Templates,
     s: &Submission,

@@ -335,10 +335,10 @@ fn proposal(seq: i64, kind: Kind, decision: Outcome) -> Proposal {
     }
 }
 
-/// The decision on a reply, as `workflow::review::decision_message` builds it: its
-/// context is private there, so its fields are mirrored here.
-fn decision(f: &Fixture, r: &Respondent) -> Outgoing {
-    use needsd::model::{Field, NeedId};
+/// The decision on a reply, built by `workflow::review::decision_message` itself, on a
+/// configuration with this file's sender, reply address and token secret.
+fn decision(r: &Respondent) -> Outgoing {
+    use needsd::model::{Contact, Field, NeedId, PartyCode};
     let need = |s: &str| Some(NeedId::parse(s).expect("a need id"));
     let mut update = proposal(1, Kind::Update, Outcome::Approved);
     update.need_id = need("MN-00042");
@@ -356,66 +356,60 @@ fn decision(f: &Fixture, r: &Respondent) -> Outgoing {
     let mut withdraw = proposal(3, Kind::Withdraw, Outcome::Rejected);
     withdraw.need_id = need("MN-00057");
     let changes = [update, add, withdraw];
-    #[derive(serde::Serialize)]
-    struct Rejected {
-        change: String,
-        reason: Option<String>,
-    }
-    #[derive(serde::Serialize)]
-    struct DecisionContext {
-        cycle: String,
-        contact_name: String,
-        party_name: String,
-        subject: String,
-        summary: String,
-        approved: Vec<String>,
-        rejected: Vec<Rejected>,
-    }
-    let approved: Vec<String> = changes
-        .iter()
-        .filter(|c| c.decision == Outcome::Approved)
-        .map(Proposal::summary)
-        .collect();
-    let rejected: Vec<Rejected> = changes
-        .iter()
-        .filter(|c| c.decision == Outcome::Rejected)
-        .map(|c| Rejected {
-            change: c.summary(),
-            reason: c.reason.clone(),
-        })
-        .collect();
-    let context = DecisionContext {
-        cycle: CYCLE.into(),
-        contact_name: r.name.into(),
-        party_name: r.party_name.into(),
-        subject: format!("Re: [Matrix of Needs {CYCLE}] Please review & reply"),
-        summary: format!(
-            "{} approved, {} not accepted",
-            approved.len(),
-            rejected.len()
-        ),
-        approved,
-        rejected,
+    let config = format!(
+        "[mail]\nfrom = \"{FROM}\"\nreply_to = \"{REPLY_TO}\"\n\
+         [outbox]\ndir = \"unused\"\n[maildir]\ndir = \"unused\"\n"
+    );
+    let env = BTreeMap::from([("NEEDSD_TOKEN_SECRET".to_string(), SECRET.to_string())]);
+    let cfg = needsd::config::Config::from_toml(&config, "snapshots", &env).expect("a config");
+    let sent = at(date(2026, 12, 20), 16, 30);
+    let submission = needsd::store::review::Submission {
+        id: 312,
+        inbox_id: Some(77),
+        cycle: Some(CYCLE.into()),
+        party: Some(r.party.into()),
+        party_name: Some(r.party_name.into()),
+        contact_id: Some(r.id),
+        from: Some(r.email.into()),
+        subject: Some(format!(
+            "Re: [Matrix of Needs {CYCLE}] Please review & reply"
+        )),
+        message_id: Some(format!("reply-77.{}@mail.example", r.party)),
+        received_at: Some(sent),
+        verified: Some(true),
+        attachment: None,
+        late: false,
+        state: needsd::state::SubmissionState::Applied,
+        note: None,
+        created_at: sent,
+        decided_at: Some(sent),
+        pending_changes: 0,
+        errors: 0,
     };
-    let to = EmailAddress::parse(r.email).expect("an address");
-    compose::receipt(
-        &f.templates,
-        &Receipt {
-            kind: "decision",
-            context,
-            // The workflow writes every decision in English.
-            language: Language::En,
-            from: &f.from,
-            reply_to: f.reply_to.as_str(),
-            to_name: r.name,
-            to: &to,
-            envelope_from: token::plus_address(&f.reply_to, "bounce-decision"),
-            message_id: format!("<{CYCLE}.decision.{}@{}>", 312, f.from.address.domain()),
-            in_reply_to: Some(format!("<reply-77.{}@mail.example>", r.party)),
-            date: at(date(2026, 12, 20), 16, 30),
-        },
+    let contact = Contact {
+        id: r.id,
+        party: PartyCode::parse(r.party).expect("a party code"),
+        name: r.name.into(),
+        office: String::new(),
+        email: EmailAddress::parse(r.email).expect("an address"),
+        language: r.language,
+        role: String::new(),
+        receives_matrix: true,
+        active: true,
+        bouncing_since: None,
+    };
+    let templates = Templates::embedded().expect("the embedded templates compile");
+    needsd::workflow::review::decision_message(
+        &cfg,
+        &templates,
+        &submission,
+        &changes,
+        Some(&contact),
+        sent,
     )
     .expect("the decision renders")
+    .expect("something was decided")
+    .outgoing
 }
 
 /// `workflow::chase::short_hash`: twelve hex digits of the address's hash.
@@ -843,14 +837,13 @@ fn receipt_of_a_reply() {
 
 #[test]
 fn decision_on_a_reply() {
-    let f = fixture();
     // The workflow writes decisions in English whatever the contact's language.
     let r = state_contact(Language::Fr);
     check(
         "decision_en",
         "decision on a reply (one approved, two not accepted), to a contact writing in fr; \
          the workflow renders it in en, template decision.en",
-        || decision(&f, &r),
+        || decision(&r),
     );
 }
 
