@@ -258,6 +258,9 @@ fn is_type(ct: &mail_parser::ContentType<'_>, ctype: &str, subtype: &str) -> boo
             .is_some_and(|s| s.eq_ignore_ascii_case(subtype))
 }
 
+/// The most recipients (and distinct actions) a bounce keeps: a real report names a few.
+const MAX_REPORTED: usize = 100;
+
 /// What a delivery report says.
 enum Report {
     /// Delivery failed for good to at least one recipient.
@@ -326,7 +329,9 @@ fn qmail_bounce(text: &str) -> Bounce {
             .and_then(|l| l.strip_suffix(">:"))
             .filter(|a| a.contains('@') && !a.contains(char::is_whitespace))
         {
-            b.recipients.push(addr.to_string());
+            if b.recipients.len() < MAX_REPORTED {
+                b.recipients.push(addr.to_string());
+            }
         } else if b.status.is_none()
             && let Some((_, rest)) = line.split_once("(#")
             && let Some((status, _)) = rest.split_once(')')
@@ -379,7 +384,9 @@ fn delivery_status(text: &str, returned_message_id: Option<String>) -> Report {
             continue;
         };
         let action = action.to_ascii_lowercase();
-        if !actions.contains(&action) {
+        // Each list is bounded: a hostile report of a million blocks, each with another
+        // action or recipient, must not make these checks quadratic.
+        if actions.len() < MAX_REPORTED && !actions.contains(&action) {
             actions.push(action.clone());
         }
         if action != "failed" {
@@ -395,6 +402,7 @@ fn delivery_status(text: &str, returned_message_id: Option<String>) -> Report {
         for name in ["final-recipient", "original-recipient"] {
             if let Some(addr) = field(name).map(after_type)
                 && !addr.is_empty()
+                && b.recipients.len() < MAX_REPORTED
                 && !b.recipients.contains(&addr)
             {
                 b.recipients.push(addr);
@@ -627,6 +635,24 @@ mod tests {
         let f = read(&raw).unwrap();
         assert_eq!(f.from, None);
         assert_eq!(f.from_name, None);
+    }
+
+    #[test]
+    fn a_report_naming_many_recipients_keeps_a_bounded_few() {
+        let mut blocks = String::from("Reporting-MTA: dns; mx.example\r\n");
+        for i in 0..20_000 {
+            blocks.push_str(&format!(
+                "\r\nFinal-Recipient: rfc822; d{i}@x.example\r\nAction: delayed-{i}\r\n\
+                 \r\nFinal-Recipient: rfc822; r{i}@x.example\r\nAction: failed\r\n\
+                 Status: 5.1.1\r\n"
+            ));
+        }
+        let d = delivery_status(&blocks, None);
+        let Report::Failed(b) = d else {
+            panic!("a failed report")
+        };
+        assert_eq!(b.recipients.len(), MAX_REPORTED);
+        assert_eq!(b.recipients[0], "r0@x.example");
     }
 
     #[test]
