@@ -109,10 +109,12 @@ fn read_inner(raw: &[u8]) -> Result<Facts, ClassifyError> {
             );
         }
     }
-    // RFC 5322 allows one From field. Of a message with more, the sender is not known:
-    // taking either would let a lookalike's authenticated From stand beside a contact's.
+    // RFC 5322 allows one From field. Of a message with more, or with one field naming
+    // several authors, the sender is not known: taking either would let a lookalike's
+    // authenticated From stand beside a contact's.
     let from = m
         .from()
+        .filter(|f| f.iter().count() == 1)
         .and_then(|f| f.first())
         .filter(|_| m.header_values("From").count() <= 1);
     let mut refers_to: Vec<String> = Vec::new();
@@ -287,8 +289,12 @@ fn bounce(m: &mail_parser::Message<'_>, from: Option<&str>, subject: &str) -> Op
             _ => String::from_utf8_lossy(p.contents()).into_owned(),
         })
     });
-    if let Some(text) = status_text.filter(|_| is_report) {
-        return Some(delivery_status(&text, returned_message_id(m)));
+    // A report that reports no action is judged like any other message below.
+    if let Some(report) = status_text
+        .filter(|_| is_report)
+        .and_then(|text| delivery_status(&text, returned_message_id(m)))
+    {
+        return Some(report);
     }
     let daemon = from.is_some_and(|f| {
         let local = f.split('@').next().unwrap_or("").to_ascii_lowercase();
@@ -354,13 +360,17 @@ fn qmail_bounce(text: &str) -> Bounce {
 /// Reads the fields of a `message/delivery-status` part (RFC 3464 §2): a block for the
 /// message, then one per recipient, separated by blank lines; a field may continue on
 /// lines that begin with white space. Only the recipients whose action is `failed` are
-/// the bounce's, with the first of their statuses and diagnostics.
-fn delivery_status(text: &str, returned_message_id: Option<String>) -> Report {
+/// the bounce's, with the first of their statuses and diagnostics. None when no block
+/// says what happened (no `Action:` field).
+fn delivery_status(text: &str, returned_message_id: Option<String>) -> Option<Report> {
     let mut b = Bounce {
         returned_message_id,
         ..Bounce::default()
     };
+    // The distinct actions, for people (bounded), and whether any was a failure (whatever
+    // the bound left out).
     let mut actions: Vec<String> = Vec::new();
+    let mut failed = false;
     for block in text.replace("\r\n", "\n").split("\n\n") {
         // Unfolded fields of this block, names lower-cased.
         let mut fields: Vec<(String, String)> = Vec::new();
@@ -392,6 +402,7 @@ fn delivery_status(text: &str, returned_message_id: Option<String>) -> Report {
         if action != "failed" {
             continue;
         }
+        failed = true;
         // "rfc822; someone@example.org": the address follows the first semicolon.
         let after_type = |v: &str| {
             v.split_once(';')
@@ -415,10 +426,12 @@ fn delivery_status(text: &str, returned_message_id: Option<String>) -> Report {
             b.diagnostic = field("diagnostic-code").map(after_type);
         }
     }
-    if actions.iter().any(|a| a == "failed") {
-        Report::Failed(b)
+    if failed {
+        Some(Report::Failed(b))
+    } else if actions.is_empty() {
+        None
     } else {
-        Report::NotFailed(actions.join(", "))
+        Some(Report::NotFailed(actions.join(", ")))
     }
 }
 
@@ -638,6 +651,17 @@ mod tests {
     }
 
     #[test]
+    fn a_from_field_naming_two_authors_has_no_sender() {
+        let raw = msg(
+            "From: desk@lookalike.example, Grace <grace@mfa.ke.example>\r\n\
+             To: needs+abc123@ctc.example\r\nSubject: Re: update",
+            "Hello\r\n",
+        );
+        let f = read(&raw).unwrap();
+        assert_eq!(f.from, None);
+    }
+
+    #[test]
     fn a_report_naming_many_recipients_keeps_a_bounded_few() {
         let mut blocks = String::from("Reporting-MTA: dns; mx.example\r\n");
         for i in 0..20_000 {
@@ -648,11 +672,44 @@ mod tests {
             ));
         }
         let d = delivery_status(&blocks, None);
-        let Report::Failed(b) = d else {
+        let Some(Report::Failed(b)) = d else {
             panic!("a failed report")
         };
         assert_eq!(b.recipients.len(), MAX_REPORTED);
         assert_eq!(b.recipients[0], "r0@x.example");
+    }
+
+    #[test]
+    fn a_failure_after_many_other_actions_still_fails() {
+        // More distinct actions than the list keeps come before the one failure.
+        let mut blocks = String::from("Reporting-MTA: dns; mx.example\r\n");
+        for i in 0..=MAX_REPORTED {
+            blocks.push_str(&format!(
+                "\r\nFinal-Recipient: rfc822; d{i}@x.example\r\nAction: delayed-{i}\r\n"
+            ));
+        }
+        blocks.push_str("\r\nFinal-Recipient: rfc822; gone@x.example\r\nAction: failed\r\n");
+        let Some(Report::Failed(b)) = delivery_status(&blocks, None) else {
+            panic!("a failed report")
+        };
+        assert_eq!(b.recipients, ["gone@x.example"]);
+    }
+
+    #[test]
+    fn a_report_that_reports_no_action_is_not_a_delivery_notification() {
+        let raw = msg(
+            "From: someone@b.example\r\nTo: needs@ctc.example\r\nSubject: hello\r\n\
+             MIME-Version: 1.0\r\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"",
+            "--r\r\nContent-Type: text/plain\r\n\r\nHi\r\n\
+             --r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; b.example\r\n\r\n--r--\r\n",
+        );
+        let f = read(&raw).unwrap();
+        assert!(
+            !matches!(f.kind, Kind::Bounce(_) | Kind::AutoReply { .. }),
+            "{:?}",
+            f.kind
+        );
     }
 
     #[test]

@@ -132,6 +132,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox recent",
         include_str!("../../migrations/sqlite/0009_outbox_recent.sql"),
     ),
+    (
+        10,
+        "reply tokens",
+        include_str!("../../migrations/sqlite/0010_reply_tokens.sql"),
+    ),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {

@@ -22,6 +22,10 @@ pub struct NewMessage {
     /// The local date the message belongs to.
     pub day: chrono::NaiveDate,
     pub outgoing: Outgoing,
+    /// The token its Reply-To carries, given out to (`cycle`, `contact_id`) when the
+    /// message joins the outbox, so that a reply to that address names its contact (a
+    /// receipt or a decision mail; a circulation's token is its recipient's).
+    pub reply_token: Option<String>,
 }
 
 /// A message claimed for sending.
@@ -73,6 +77,20 @@ pub async fn enqueue(
                 .bind(m.outgoing.raw.as_slice())
                 .execute(&mut *conn)
                 .await?;
+            if let (Some(token), Some(cycle), Some(contact)) =
+                (&m.reply_token, m.cycle, m.contact_id)
+            {
+                sqlx::query(
+                    "INSERT INTO reply_tokens (token, cycle_id, contact_id, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (token) DO NOTHING",
+                )
+                .bind(token.as_str())
+                .bind(cycle.to_string())
+                .bind(contact)
+                .bind(now.as_str())
+                .execute(&mut *conn)
+                .await?;
+            }
             added += 1;
         }
     }

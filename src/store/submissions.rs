@@ -123,12 +123,16 @@ impl Store {
         Ok(())
     }
 
-    /// The recipient a token was issued to.
+    /// The recipient a token was issued to: by a circulation, or in the Reply-To of a
+    /// receipt or a decision mail.
     pub async fn recipient_by_token(&self, token: &str) -> Result<Option<Match>, StoreError> {
-        let row = sqlx::query("SELECT cycle_id, contact_id FROM recipients WHERE token = $1")
-            .bind(token)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT cycle_id, contact_id FROM recipients WHERE token = $1 \
+             UNION ALL SELECT cycle_id, contact_id FROM reply_tokens WHERE token = $1 LIMIT 1",
+        )
+        .bind(token)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| match_from(&r)).transpose()
     }
 

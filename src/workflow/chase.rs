@@ -343,6 +343,7 @@ fn team_notice<C: serde::Serialize>(
         contact_id: None,
         day,
         outgoing,
+        reply_token: None,
     })
 }
 

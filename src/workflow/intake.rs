@@ -921,6 +921,9 @@ pub(crate) fn receipt_message(
         contact_id: Some(contact.id),
         day: d.now.with_timezone(&cfg.schedule.timezone).date_naive(),
         outgoing,
+        // Given out with the receipt: a contact an expert added on accepting this reply
+        // was never sent the circulation's.
+        reply_token: Some(token),
     })
 }
 

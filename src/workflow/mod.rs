@@ -405,6 +405,8 @@ impl Plan {
                 contact_id: Some(c.id),
                 day,
                 outgoing,
+                // Stored in recipients with the cycle's other recipients.
+                reply_token: None,
             },
         ))
     }

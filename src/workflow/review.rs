@@ -233,11 +233,9 @@ pub fn decision_message(
     let domain = cfg.mail.from.address.domain();
     // The mail asks the contact to reply with a corrected workbook: that reply carries the
     // contact's token, as one to the circulation does, so it is known to be theirs.
-    let reply_to = match contact {
-        Some(c) => crate::token::plus_address(
-            &cfg.mail.reply_to,
-            &crate::token::recipient_token(&cfg.mail.token_secret, cycle, c.id),
-        ),
+    let token = contact.map(|c| crate::token::recipient_token(&cfg.mail.token_secret, cycle, c.id));
+    let reply_to = match &token {
+        Some(token) => crate::token::plus_address(&cfg.mail.reply_to, token),
         None => cfg.mail.reply_to.to_string(),
     };
     let outgoing = compose::receipt(
@@ -264,6 +262,7 @@ pub fn decision_message(
         contact_id: contact.map(|c| c.id),
         day: now.with_timezone(&cfg.schedule.timezone).date_naive(),
         outgoing,
+        reply_token: token,
     }))
 }
 

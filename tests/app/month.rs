@@ -193,3 +193,93 @@ async fn a_broken_workbook_is_an_error_in_the_submission_and_in_the_receipt() {
     assert!(text.contains("Matrix KEN.xlsx"), "{text}");
     assert!(text.contains("  ! "), "the error is marked: {text}");
 }
+
+/// A colleague an expert vouched for is a contact the cycle never went to. Their receipt
+/// and decision mail give them a token of their own, and a reply to that address is
+/// theirs: trusted as a reply to the circulation is, not held as a made-up token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_added_on_acceptance_is_answered_at_an_address_that_knows_them() {
+    let c = cycle();
+    let t = TestApp::new(new_york(c, 1, 9)).await;
+    t.run_due_jobs().await;
+    let circulated = t.drain_outbox().await;
+    let kenya = circulated
+        .iter()
+        .find(|m| m.to == "ct.focalpoint@mfa.ke.example.org")
+        .expect("Kenya's focal point receives the matrix");
+    let plain = t.app.cfg.mail.reply_to.to_string();
+
+    // The focal point's own reply: the receipt keeps the circulation's token address.
+    t.advance_to(new_york(c, 2, 10));
+    t.reply(kenya, Reply::NoChanges).await;
+    let receipts = t.drain_outbox().await;
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].reply_to, kenya.reply_to);
+
+    // A colleague answers the forwarded circulation: held until an expert vouches.
+    let deputy = "deputy.ct@mfa.ke.example.org";
+    t.advance_to(new_york(c, 3, 10));
+    t.deliver(&t.reply_bytes(
+        kenya,
+        deputy,
+        Reply::Edited(&[("MN-00003", "Status", "In progress")]),
+    ));
+    let read = t.ingest().await;
+    assert_eq!(read.read.quarantined, 1, "{read:?}");
+    let held = t
+        .app
+        .store
+        .find_submissions(&SubmissionFilter::default())
+        .await
+        .expect("the submissions")
+        .into_iter()
+        .find(|s| s.state == SubmissionState::Quarantined)
+        .expect("the colleague's reply waits");
+    needsd::workflow::review::accept(&t.app, held.id, Some("Deputy focal point"), "expert")
+        .await
+        .expect("the sender is accepted");
+    let receipt = t.drain_outbox().await;
+    assert_eq!(to(&receipt), BTreeSet::from([deputy.to_string()]));
+    let own = receipt[0].reply_to.clone().expect("a Reply-To");
+    assert!(
+        own != plain && Some(&own) != kenya.reply_to.as_ref(),
+        "a token of the colleague's own: {own}"
+    );
+
+    needsd::workflow::review::decide(
+        &t.app,
+        &Decision {
+            submission: held.id,
+            pick: Pick::All,
+            verdict: Verdict::Approve,
+            reason: None,
+            reviewer: "expert",
+            confirm: Confirm::No,
+            now: t.now(),
+        },
+    )
+    .await
+    .expect("the decision is written");
+    let decision = t.drain_outbox().await;
+    assert_eq!(to(&decision), BTreeSet::from([deputy.to_string()]));
+    assert_eq!(decision[0].reply_to.as_ref(), Some(&own));
+
+    // The colleague answers the decision at that address: a reply of Kenya's.
+    t.advance_to(new_york(c, 4, 10));
+    t.deliver(&t.reply_bytes(&decision[0], deputy, Reply::NoChanges));
+    let read = t.ingest().await;
+    let notes: Vec<_> = t
+        .app
+        .store
+        .find_submissions(&SubmissionFilter::default())
+        .await
+        .expect("the submissions")
+        .into_iter()
+        .map(|s| (s.state, s.note))
+        .collect();
+    assert_eq!(
+        (read.read.submissions, read.read.quarantined),
+        (1, 0),
+        "{read:?} {notes:?}"
+    );
+}
