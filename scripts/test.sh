@@ -3,8 +3,8 @@
 # beyond the Rust toolchain: LibreOffice (headless) and Python's openpyxl, to prove the
 # exported workbook opens in the programs respondents use, and Postfix and Dovecot for the
 # mail lab the mail tests send through (they start it themselves, in /tmp/needsd-lab), and
-# Chromium with chromedriver for the review UI's browser tests, and swaks to send replies
-# as scripts do.
+# Chromium with chromedriver for the review UI's browser tests, swaks to send replies as
+# scripts do, and PostgreSQL, the second database every store test runs on.
 # Needs root for apt-get when something is missing; installs nothing that is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +30,9 @@ if ! python3 -c 'import openpyxl' 2>/dev/null; then
 fi
 
 scripts/maillab.sh install
+# PostgreSQL for the tests that run on both databases: they start the lab themselves in
+# /tmp/needsd-pg (scripts/pglab.sh) and create a database each; it is torn down here.
+scripts/pglab.sh install
+trap 'scripts/pglab.sh stop /tmp/needsd-pg >/dev/null 2>&1 || true' EXIT
 
 cargo test "$@"

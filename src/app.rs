@@ -113,7 +113,7 @@ impl App {
 }
 
 async fn open_store(cfg: &Config) -> Result<Store> {
-    Store::open(&cfg.database.url)
+    Store::open(&cfg.database.connect_url())
         .await
         .with_context(|| format!("opening the database named by database.url in {}", cfg.file))
 }

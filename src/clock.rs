@@ -95,9 +95,12 @@ pub fn db_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// A time the database holds, read back; `None` when the text is not RFC 3339.
+/// A time the database holds, read back: RFC 3339 text as SQLite keeps it, or a
+/// timestamptz as PostgreSQL writes one as text (`2026-12-01 09:00:00+00`, fractions of
+/// a second allowed); `None` for anything else.
 pub fn from_db_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z"))
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }

@@ -127,7 +127,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     #[serde(default)]
-    database: DatabaseConfig,
+    database: database::DatabaseSection,
     #[serde(default)]
     schedule: ScheduleConfig,
     mail: mail::MailSection,
@@ -288,7 +288,7 @@ fn first_line(s: &str) -> String {
 fn settle(raw: FileConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigError> {
     Ok(Config {
         file: file.to_string(),
-        database: raw.database,
+        database: raw.database.settle(file, env)?,
         schedule: raw.schedule,
         mail: raw.mail.settle(file, env)?,
         outbound: smtp::outbound(file, raw.outbox, raw.smtp, env)?,

@@ -30,7 +30,7 @@ impl Store {
                 Some(id) => {
                     update_on(&mut tx, id, c, &now).await?;
                     // A re-imported contact is active again.
-                    sqlx::query("UPDATE contacts SET active = 1 WHERE id = $1")
+                    sqlx::query("UPDATE contacts SET active = TRUE WHERE id = $1")
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
@@ -66,8 +66,8 @@ impl Store {
     }
 }
 
-const CONTACT_COLUMNS: &str =
-    "id, party_code, name, office, email, language, role, receives_matrix, active, bouncing_since";
+const CONTACT_COLUMNS: &str = "id, party_code, name, office, email, language, role, receives_matrix, active, \
+     CAST(bouncing_since AS TEXT) AS bouncing_since";
 
 fn contact_from_row(r: &sqlx::any::AnyRow) -> Result<Contact, StoreError> {
     let language: String = r.try_get("language")?;
@@ -81,7 +81,7 @@ fn contact_from_row(r: &sqlx::any::AnyRow) -> Result<Contact, StoreError> {
         role: r.try_get("role")?,
         receives_matrix: flag(r, "receives_matrix")?,
         active: flag(r, "active")?,
-        bouncing_since: r.try_get("bouncing_since")?,
+        bouncing_since: super::time_or_null(r, "bouncing_since")?.map(db_time),
     })
 }
 
@@ -142,9 +142,10 @@ impl Store {
     ) -> Result<(), ContactError> {
         let mut tx = self.write().await?;
         let sql = if active {
-            "UPDATE contacts SET active = 1, bouncing_since = NULL, updated_at = $2 WHERE id = $1"
+            "UPDATE contacts SET active = TRUE, bouncing_since = NULL, updated_at = CAST($2 AS instant_text) \
+             WHERE id = $1"
         } else {
-            "UPDATE contacts SET active = 0, updated_at = $2 WHERE id = $1"
+            "UPDATE contacts SET active = FALSE, updated_at = CAST($2 AS instant_text) WHERE id = $1"
         };
         let n = sqlx::query(sql)
             .bind(id)
@@ -181,7 +182,7 @@ pub(crate) async fn active_on(
     email: &EmailAddress,
 ) -> Result<Option<Contact>, StoreError> {
     let sql = format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE party_code = $1 AND email_key = $2 AND active = 1"
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE party_code = $1 AND email_key = $2 AND active"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(party)
@@ -200,7 +201,8 @@ pub(crate) async fn insert_on(
     let q = sqlx::query(
         "INSERT INTO contacts (party_code, name, office, email, email_key, language, role, \
          receives_matrix, updated_at, active, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $9) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS instant_text), TRUE, CAST($9 AS instant_text)) \
+         RETURNING id",
     );
     Ok(bind_contact(q, c)
         .bind(now)
@@ -218,7 +220,7 @@ async fn update_on(
 ) -> Result<u64, StoreError> {
     let q = sqlx::query(
         "UPDATE contacts SET party_code = $1, name = $2, office = $3, email = $4, email_key = $5, \
-         language = $6, role = $7, receives_matrix = $8, updated_at = $9 WHERE id = $10",
+         language = $6, role = $7, receives_matrix = $8, updated_at = CAST($9 AS instant_text) WHERE id = $10",
     );
     Ok(bind_contact(q, c)
         .bind(now)
@@ -240,8 +242,7 @@ fn bind_contact<'q>(
         .bind(c.email.key())
         .bind(c.language.as_str())
         .bind(c.role.as_str())
-        // An INTEGER column in every schema: a bool would bind as BOOLEAN on PostgreSQL.
-        .bind(i64::from(c.receives_matrix))
+        .bind(c.receives_matrix)
 }
 
 /// Marks a contact as bouncing, on the caller's transaction; the first date stays.
@@ -250,10 +251,13 @@ pub(crate) async fn mark_bouncing(
     contact_id: i64,
     now: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE contacts SET bouncing_since = $2 WHERE id = $1 AND bouncing_since IS NULL")
-        .bind(contact_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE contacts SET bouncing_since = CAST($2 AS instant_text) \
+         WHERE id = $1 AND bouncing_since IS NULL",
+    )
+    .bind(contact_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

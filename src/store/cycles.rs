@@ -20,8 +20,8 @@ impl Store {
             return Ok(None);
         }
         let rows = sqlx::query(
-            "SELECT need_id AS id, state_code, area, description, priority, status, provider, notes, updated_at \
-             FROM cycle_base WHERE cycle_id = $1 ORDER BY need_id",
+            "SELECT need_id AS id, state_code, area, description, priority, status, provider, notes, \
+             CAST(updated_at AS TEXT) AS updated_at FROM cycle_base WHERE cycle_id = $1 ORDER BY need_id",
         )
         .bind(cycle.to_string())
         .fetch_all(&self.pool)
@@ -75,14 +75,16 @@ impl Store {
         // A write first, so that SQLite takes the write lock before anything is read and
         // two dispatches cannot both open the cycle.
         sqlx::query(
-            "INSERT INTO cycles (id, state, deadline) VALUES ($1, 'planned', $2) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO cycles (id, state, deadline) VALUES ($1, 'planned', CAST($2 AS instant_text)) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(id.as_str())
         .bind(db_time(deadline))
         .execute(&mut *tx)
         .await?;
         let opened = sqlx::query(
-            "UPDATE cycles SET state = 'dispatching', opened_at = $2 WHERE id = $1 AND opened_at IS NULL",
+            "UPDATE cycles SET state = 'dispatching', opened_at = CAST($2 AS instant_text) \
+             WHERE id = $1 AND opened_at IS NULL",
         )
         .bind(id.as_str())
         .bind(db_time(now))
@@ -107,25 +109,29 @@ impl Store {
 
     /// When `cycle` was opened (its base stored), if it was.
     pub async fn cycle_opened_at(&self, cycle: Cycle) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query("SELECT opened_at FROM cycles WHERE id = $1")
-            .bind(cycle.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.try_get::<Option<String>, _>(0))
-            .transpose()?
-            .flatten())
+        let row =
+            sqlx::query("SELECT CAST(opened_at AS TEXT) AS opened_at FROM cycles WHERE id = $1")
+                .bind(cycle.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(r) => super::time_or_null(&r, "opened_at")?.map(db_time),
+            None => None,
+        })
     }
 
     pub async fn cycle_counts(&self, cycle: Cycle) -> Result<CycleCounts, StoreError> {
         let id = cycle.to_string();
         let mut counts = CycleCounts::default();
-        if let Some(r) = sqlx::query("SELECT state, deadline FROM cycles WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?
+        if let Some(r) = sqlx::query(
+            "SELECT state, CAST(deadline AS TEXT) AS deadline FROM cycles WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
         {
             counts.state = Some(r.try_get(0)?);
-            counts.deadline = Some(r.try_get(1)?);
+            counts.deadline = Some(db_time(super::time(&r, "deadline")?));
         }
         counts.recipients = sqlx::query("SELECT COUNT(*) FROM recipients WHERE cycle_id = $1")
             .bind(id.as_str())
@@ -150,7 +156,7 @@ impl Store {
         }
         let q = format!(
             "SELECT COUNT(DISTINCT CASE WHEN {} THEN party_code END), \
-             SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) FROM submissions WHERE cycle_id = $1",
+             CAST(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) FROM submissions WHERE cycle_id = $1",
             super::jobs::answered("")
         );
         let r = sqlx::query(sqlx::AssertSqlSafe(q))
@@ -197,8 +203,7 @@ pub async fn add_recipients(
     let now = db_time(now);
     for (contact, token) in recipients {
         sqlx::query(
-            "INSERT INTO recipients (cycle_id, contact_id, token, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO recipients (cycle_id, contact_id, token, created_at) VALUES ($1, $2, $3, CAST($4 AS instant_text)) ON CONFLICT DO NOTHING",
         )
         .bind(id.as_str())
         .bind(*contact)

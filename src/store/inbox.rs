@@ -178,7 +178,8 @@ async fn store_raw_on(
             let row = sqlx::query(
                 "INSERT INTO inbox (sha256, source, mailbox, uidvalidity, uid, maildir_name, received_at, \
                  state, created_at, error, from_addr, subject, message_id, too_large) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $9, $10, $11, $12, $13) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS instant_text), $8, CAST($7 AS instant_text), \
+                 $9, $10, $11, $12, $13) RETURNING id",
             )
             .bind(sha.as_str())
             .bind(source)
@@ -235,7 +236,8 @@ impl Store {
     /// first, at most `limit` of them, and how many there are in all.
     pub async fn unreadable(&self, limit: i64) -> Result<(Vec<Unreadable>, i64), StoreError> {
         let rows = sqlx::query(
-            "SELECT id, received_at, from_addr, subject, error, too_large FROM inbox \
+            "SELECT id, CAST(received_at AS TEXT) AS received_at, from_addr, subject, error, too_large \
+             FROM inbox \
              WHERE state = 'failed' ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)

@@ -43,7 +43,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "INSERT INTO job_runs (job, scheduled_for, started_at) VALUES ($1, $2, $3) \
+            "INSERT INTO job_runs (job, scheduled_for, started_at) VALUES ($1, $2, CAST($3 AS instant_text)) \
              ON CONFLICT (job, scheduled_for) DO UPDATE SET started_at = excluded.started_at \
              WHERE job_runs.finished_at IS NULL",
         )
@@ -67,7 +67,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "UPDATE job_runs SET finished_at = $3, outcome = $4 WHERE job = $1 AND scheduled_for = $2",
+            "UPDATE job_runs SET finished_at = CAST($3 AS instant_text), outcome = $4 WHERE job = $1 AND scheduled_for = $2",
         )
         .bind(job)
         .bind(key)
@@ -124,7 +124,7 @@ impl Store {
         let mut tx = self.write().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO deadlines (title, due, owner_email, alert_offsets, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+             VALUES ($1, $2, $3, $4, CAST($5 AS instant_text)) RETURNING id",
         )
         .bind(title)
         .bind(due.to_string())
@@ -272,12 +272,13 @@ impl Store {
                 (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
             f.bouncing.push(format!("{name} <{email}> ({party})"));
         }
-        if let Some(r) = sqlx::query("SELECT deadline FROM cycles WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?
+        if let Some(r) =
+            sqlx::query("SELECT CAST(deadline AS TEXT) AS deadline FROM cycles WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?
         {
-            f.deadline = r.try_get(0)?;
+            f.deadline = db_time(super::time(&r, "deadline")?);
         }
         Ok(f)
     }
@@ -319,7 +320,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if let Some(r) =
-            sqlx::query("SELECT owner, started_at, listen FROM daemon_lock WHERE id = 1")
+            sqlx::query("SELECT owner, CAST(started_at AS TEXT) AS started_at, listen FROM daemon_lock WHERE id = 1")
                 .fetch_optional(&mut *tx)
                 .await?
         {
@@ -336,7 +337,7 @@ impl Store {
                 .await?;
         }
         sqlx::query(
-            "INSERT INTO daemon_lock (id, owner, started_at, listen) VALUES (1, $1, $2, $3)",
+            "INSERT INTO daemon_lock (id, owner, started_at, listen) VALUES (1, $1, CAST($2 AS instant_text), $3)",
         )
         .bind(owner)
         .bind(db_time(now))

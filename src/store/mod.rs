@@ -42,9 +42,30 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The database a `database.url` names, if needsd speaks it.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
 /// A handle on the database.
 #[derive(Clone)]
 pub struct Store {
+    backend: Backend,
     pool: AnyPool,
     /// One connection for writes that can be derived again from what is already durable
     /// (reading a stored message): on SQLite its commits skip the fsync. Whatever commits
@@ -83,72 +104,95 @@ impl std::ops::DerefMut for WriteTx {
 
 /// The migrations, compiled in: version, description and SQL, as `sqlx migrate` names them
 /// from their file names (`0001_data_model.sql`), so the checksums sqlx records match.
-/// Append-only: a released migration is never edited. Built by hand rather than by
+/// Each has a file per database, under one name. Append-only: a released migration is
+/// never edited. Built by hand rather than by
 /// `sqlx::migrate!`, which would compile sqlx's proc-macros and a second copy of its
 /// drivers into every first build.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "data model",
-        include_str!("../../migrations/sqlite/0001_data_model.sql"),
-    ),
-    (
-        2,
-        "outbox lease owner",
-        include_str!("../../migrations/sqlite/0002_outbox_lease_owner.sql"),
-    ),
-    (
-        3,
-        "daemon lock",
-        include_str!("../../migrations/sqlite/0003_daemon_lock.sql"),
-    ),
-    (
-        4,
-        "submission refused by",
-        include_str!("../../migrations/sqlite/0004_submission_refused_by.sql"),
-    ),
-    (
-        5,
-        "inbox copy key",
-        include_str!("../../migrations/sqlite/0005_inbox_copy_key.sql"),
-    ),
-    (
-        6,
-        "inbox read attempts",
-        include_str!("../../migrations/sqlite/0006_inbox_read_attempts.sql"),
-    ),
-    (
-        7,
-        "inbox too large",
-        include_str!("../../migrations/sqlite/0007_inbox_too_large.sql"),
-    ),
-    (
-        8,
-        "drop mailbox cursors",
-        include_str!("../../migrations/sqlite/0008_drop_mailbox_cursors.sql"),
-    ),
-    (
-        9,
-        "outbox recent",
-        include_str!("../../migrations/sqlite/0009_outbox_recent.sql"),
-    ),
-    (
-        10,
-        "reply tokens",
-        include_str!("../../migrations/sqlite/0010_reply_tokens.sql"),
-    ),
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "data model",
+        sqlite: include_str!("../../migrations/sqlite/0001_data_model.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_data_model.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "outbox lease owner",
+        sqlite: include_str!("../../migrations/sqlite/0002_outbox_lease_owner.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_outbox_lease_owner.sql"),
+    },
+    Migration {
+        version: 3,
+        description: "daemon lock",
+        sqlite: include_str!("../../migrations/sqlite/0003_daemon_lock.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_daemon_lock.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "submission refused by",
+        sqlite: include_str!("../../migrations/sqlite/0004_submission_refused_by.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_submission_refused_by.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "inbox copy key",
+        sqlite: include_str!("../../migrations/sqlite/0005_inbox_copy_key.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_inbox_copy_key.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "inbox read attempts",
+        sqlite: include_str!("../../migrations/sqlite/0006_inbox_read_attempts.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_inbox_read_attempts.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "inbox too large",
+        sqlite: include_str!("../../migrations/sqlite/0007_inbox_too_large.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_inbox_too_large.sql"),
+    },
+    Migration {
+        version: 8,
+        description: "drop mailbox cursors",
+        sqlite: include_str!("../../migrations/sqlite/0008_drop_mailbox_cursors.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_drop_mailbox_cursors.sql"),
+    },
+    Migration {
+        version: 9,
+        description: "outbox recent",
+        sqlite: include_str!("../../migrations/sqlite/0009_outbox_recent.sql"),
+        postgres: include_str!("../../migrations/postgres/0009_outbox_recent.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "reply tokens",
+        sqlite: include_str!("../../migrations/sqlite/0010_reply_tokens.sql"),
+        postgres: include_str!("../../migrations/postgres/0010_reply_tokens.sql"),
+    },
 ];
 
-fn migrator() -> sqlx::migrate::Migrator {
+/// One schema change, in each database's SQL.
+struct Migration {
+    version: i64,
+    description: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
     use sqlx::SqlSafeStr;
-    use sqlx::migrate::{Migration, MigrationType, Migrator};
-    Migrator::with_migrations(
+    use sqlx::migrate::MigrationType;
+    sqlx::migrate::Migrator::with_migrations(
         MIGRATIONS
             .iter()
-            .map(|&(version, description, sql)| {
-                Migration::new(
-                    version,
-                    description.into(),
+            .map(|m| {
+                let sql = match backend {
+                    Backend::Sqlite => m.sqlite,
+                    Backend::Postgres => m.postgres,
+                };
+                sqlx::migrate::Migration::new(
+                    m.version,
+                    m.description.into(),
                     MigrationType::Simple,
                     sql.into_sql_str(),
                     sql.starts_with("-- no-transaction"),
@@ -159,40 +203,68 @@ fn migrator() -> sqlx::migrate::Migrator {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `url` and applies pending migrations.
+    /// Opens (creating a SQLite file if needed) the database at `url` and applies
+    /// pending migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect_to(url).await?;
+        migrator(store.backend).run(&store.pool).await?;
+        Ok(store)
+    }
+
+    /// Opens the database at `url` without touching its schema.
+    async fn connect_to(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let url = prepare_sqlite_url(url)?;
-        let sqlite = url.starts_with("sqlite:");
-        let pool = Self::connect(&url, sqlite, 4, "FULL").await?;
-        migrator().run(&pool).await?;
-        let rederivable = if sqlite {
-            Self::connect(&url, sqlite, 1, "NORMAL").await?
-        } else {
-            pool.clone()
+        let backend = Backend::of_url(url).ok_or_else(|| StoreError::Open {
+            url: url.to_string(),
+            source: sqlx::Error::Configuration(
+                "needsd speaks sqlite:// and postgres:// databases".into(),
+            ),
+        })?;
+        let (pool, rederivable) = match backend {
+            Backend::Sqlite => {
+                let url = prepare_sqlite_url(url)?;
+                (
+                    Self::connect(&url, backend, 4, "FULL").await?,
+                    Self::connect(&url, backend, 1, "NORMAL").await?,
+                )
+            }
+            Backend::Postgres => {
+                let pool = Self::connect(url, backend, 8, "").await?;
+                (pool.clone(), pool)
+            }
         };
         Ok(Self {
+            backend,
             pool,
             rederivable,
             turn: std::sync::Arc::default(),
         })
     }
 
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     async fn connect(
         url: &str,
-        sqlite: bool,
+        backend: Backend,
         connections: u32,
         synchronous: &'static str,
     ) -> Result<AnyPool, StoreError> {
+        let sqlite = backend == Backend::Sqlite;
         AnyPoolOptions::new()
             .max_connections(connections)
             // A connection to a file on this machine does not drop while idle; the ping
             // before every query (sqlx's default) was a round trip to its thread for
-            // nothing.
+            // nothing. A server's connection may have dropped: it is checked.
             .test_before_acquire(!sqlite)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if !sqlite {
+                        // Times come back as text in UTC, whatever the server's zone.
+                        sqlx::query("SET TIME ZONE 'UTC'")
+                            .execute(&mut *conn)
+                            .await?;
                         return Ok(());
                     }
                     // WAL lets the web UI read while the daemon writes; the busy timeout
@@ -218,7 +290,7 @@ impl Store {
             .connect(url)
             .await
             .map_err(|source| StoreError::Open {
-                url: url.to_string(),
+                url: redacted(url),
                 source,
             })
     }
@@ -243,6 +315,20 @@ impl Store {
     pub async fn close(self) {
         self.rederivable.close().await;
         self.pool.close().await;
+    }
+}
+
+/// `url` without the password it may carry, for messages.
+pub fn redacted(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((auth, host)) => {
+                let user = auth.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}@{host}")
+            }
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -273,6 +359,12 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
         "&"
     };
     Ok(format!("sqlite://{path}?{query}{sep}{mode}"))
+}
+
+/// Whether `conn` talks to PostgreSQL: the few statements that differ (claiming with
+/// `FOR UPDATE SKIP LOCKED`, which SQLite, having one writer, neither has nor needs) ask.
+pub(crate) fn is_postgres(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name() == "PostgreSQL"
 }
 
 /// A boolean column: BOOLEAN on PostgreSQL, 0/1 INTEGER on SQLite.
@@ -316,26 +408,43 @@ mod tests {
 
     #[test]
     fn every_migration_file_is_compiled_in_under_its_own_name() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
-        let mut files: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        files.sort();
-        let listed: Vec<String> = MIGRATIONS
-            .iter()
-            .map(|(v, d, _)| format!("{v:04}_{}.sql", d.replace(' ', "_")))
-            .collect();
-        assert_eq!(listed, files);
-        for ((_, _, sql), file) in MIGRATIONS.iter().zip(&files) {
-            let on_disk = std::fs::read_to_string(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("migrations/sqlite")
-                    .join(file),
-            )
-            .unwrap();
-            assert_eq!(*sql, on_disk, "{file}");
+        for (folder, sql_of) in [
+            (
+                "sqlite",
+                (|m: &Migration| m.sqlite) as fn(&Migration) -> &'static str,
+            ),
+            ("postgres", |m: &Migration| m.postgres),
+        ] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(folder);
+            let mut files: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            let listed: Vec<String> = MIGRATIONS
+                .iter()
+                .map(|m| format!("{:04}_{}.sql", m.version, m.description.replace(' ', "_")))
+                .collect();
+            assert_eq!(listed, files, "{folder}");
+            for (m, file) in MIGRATIONS.iter().zip(&files) {
+                let on_disk = std::fs::read_to_string(dir.join(file)).unwrap();
+                assert_eq!(sql_of(m), on_disk, "{folder}/{file}");
+            }
         }
+    }
+
+    #[test]
+    fn a_url_loses_its_password_in_messages() {
+        assert_eq!(
+            redacted("postgres://needsd:s3cret@db.example:5432/needsd"),
+            "postgres://needsd@db.example:5432/needsd"
+        );
+        assert_eq!(
+            redacted("sqlite://data/needsd.db"),
+            "sqlite://data/needsd.db"
+        );
     }
 
     #[test]

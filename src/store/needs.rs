@@ -19,8 +19,8 @@ const NEED_COLUMN_NAMES: [&str; 9] = [
     "notes",
     "updated_at",
 ];
-pub(crate) const NEED_COLUMNS: &str =
-    "id, state_code, area, description, priority, status, provider, notes, updated_at";
+pub(crate) const NEED_COLUMNS: &str = "id, state_code, area, description, priority, status, \
+     provider, notes, CAST(updated_at AS TEXT) AS updated_at";
 
 /// A need from a row whose columns are, in order, those of [`NEED_COLUMNS`]. Columns are
 /// read by position: looking each up by name costs more than the rest of the decoding.
@@ -121,7 +121,7 @@ impl Store {
             insert_row(&mut tx, &id, n, &now, &updated).await?;
             sqlx::query(
                 "INSERT INTO need_history (need_id, field, old_value, new_value, source, changed_at) \
-                 VALUES ($1, 'created', NULL, $2, $3, $4)",
+                 VALUES ($1, 'created', NULL, $2, $3, CAST($4 AS instant_text))",
             )
             .bind(id.as_str())
             .bind(n.description.as_str())
@@ -159,7 +159,8 @@ async fn insert_row(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO needs (id, number, state_code, area, description, priority, status, provider, notes, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS instant_text), \
+         CAST($11 AS instant_text))",
     )
     .bind(id.as_str())
     .bind(id.number() as i64)

@@ -54,7 +54,8 @@ pub async fn enqueue(
         let row = sqlx::query(
             "INSERT INTO outbox (dedupe_key, kind, cycle_id, contact_id, recipient, day, message_id, \
              envelope_from, subject, raw, state, attempts, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', 0, $11, $11) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', 0, CAST($11 AS instant_text), \
+             CAST($11 AS instant_text)) \
              ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         )
         .bind(m.dedupe_key.as_str())
@@ -82,7 +83,7 @@ pub async fn enqueue(
             {
                 sqlx::query(
                     "INSERT INTO reply_tokens (token, cycle_id, contact_id, created_at) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (token) DO NOTHING",
+                     VALUES ($1, $2, $3, CAST($4 AS instant_text)) ON CONFLICT (token) DO NOTHING",
                 )
                 .bind(token.as_str())
                 .bind(cycle.to_string())
@@ -176,7 +177,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         let done = sqlx::query(
-            "UPDATE outbox SET state = 'queued', next_attempt_at = $2, lease_owner = NULL, lease_until = NULL, \
+            "UPDATE outbox SET state = 'queued', next_attempt_at = CAST($2 AS instant_text), lease_owner = NULL, \
+             lease_until = NULL, \
              last_error = 'in flight when an earlier needsd stopped; sent again with the same Message-ID' \
              WHERE state = 'sending' AND lease_owner = $1",
         )
@@ -190,7 +192,7 @@ impl Store {
     /// When the next queued or leased message becomes due.
     pub async fn outbox_pending(&self) -> Result<Pending, StoreError> {
         let row = sqlx::query(
-            "SELECT MIN(CASE WHEN state = 'queued' THEN next_attempt_at ELSE lease_until END) AS due \
+            "SELECT CAST(MIN(CASE WHEN state = 'queued' THEN next_attempt_at ELSE lease_until END) AS TEXT) AS due \
              FROM outbox WHERE state IN ('queued', 'sending')",
         )
         .fetch_one(&self.pool)
@@ -209,7 +211,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query(
             "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt' AND LOWER(recipient) LIKE $1 ESCAPE '\\' \
-             AND created_at >= $2",
+             AND created_at >= CAST($2 AS instant_text)",
         )
         // The domain matched as written: `_` (legal in some domains) and `%` escaped.
         .bind(format!(
@@ -234,7 +236,8 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query(
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt' AND LOWER(recipient) = LOWER($1) AND created_at >= $2",
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt' AND LOWER(recipient) = LOWER($1) \
+             AND created_at >= CAST($2 AS instant_text)",
         )
         .bind(recipient)
         .bind(db_time(since))
@@ -270,20 +273,40 @@ async fn claim_one(
     lease_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<Claimed>, StoreError> {
-    // Each part of the choice has its own index: an OR in one WHERE would make SQLite
-    // scan the table, reading every message's bytes, for each claim. Circulations,
-    // reminders and alerts go before answers to replies (receipts, decisions): a flood of
-    // replies must never delay the mail the cycle runs on.
-    let due = "(SELECT MIN(id) FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3 \
-                 AND kind NOT IN ('receipt', 'decision')), \
-               (SELECT MIN(id) FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3), \
-               (SELECT MIN(id) FROM outbox WHERE state = 'sending' AND lease_until < $3)";
-    let sql = format!(
-        "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_owner = $1, lease_until = $2 \
-         WHERE id = COALESCE({due}) \
-         AND ((state = 'queued' AND next_attempt_at <= $3) OR (state = 'sending' AND lease_until < $3)) \
+    // Circulations, reminders and alerts go before answers to replies (receipts,
+    // decisions): a flood of replies must never delay the mail the cycle runs on.
+    let sql = if super::is_postgres(conn) {
+        // Two daemons may claim at once: each skips the rows the other has locked, so
+        // no message is claimed twice and neither waits for the other.
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_owner = $1, \
+         lease_until = CAST($2 AS instant_text) \
+         WHERE id = (SELECT id FROM outbox \
+           WHERE (state = 'queued' AND next_attempt_at <= CAST($3 AS instant_text)) \
+              OR (state = 'sending' AND lease_until < CAST($3 AS instant_text)) \
+           ORDER BY CASE WHEN state = 'sending' THEN 2 \
+                         WHEN kind IN ('receipt', 'decision') THEN 1 ELSE 0 END, id \
+           LIMIT 1 FOR UPDATE SKIP LOCKED) \
          RETURNING id, contact_id, message_id, envelope_from, recipient, attempts"
-    );
+            .to_string()
+    } else {
+        // One writer at a time. Each part of the choice has its own index: an OR in one
+        // WHERE would make SQLite scan the table for each claim.
+        let due = "(SELECT MIN(id) FROM outbox WHERE state = 'queued' \
+                     AND next_attempt_at <= CAST($3 AS instant_text) \
+                     AND kind NOT IN ('receipt', 'decision')), \
+                   (SELECT MIN(id) FROM outbox WHERE state = 'queued' \
+                     AND next_attempt_at <= CAST($3 AS instant_text)), \
+                   (SELECT MIN(id) FROM outbox WHERE state = 'sending' \
+                     AND lease_until < CAST($3 AS instant_text))";
+        format!(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_owner = $1, \
+             lease_until = CAST($2 AS instant_text) \
+             WHERE id = COALESCE({due}) \
+             AND ((state = 'queued' AND next_attempt_at <= CAST($3 AS instant_text)) \
+               OR (state = 'sending' AND lease_until < CAST($3 AS instant_text))) \
+             RETURNING id, contact_id, message_id, envelope_from, recipient, attempts"
+        )
+    };
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(owner)
         .bind(db_time(lease_until))
@@ -323,7 +346,7 @@ async fn settle_one(
     match outcome {
         Settle::Sent => {
             sqlx::query(
-                "UPDATE outbox SET state = 'sent', sent_at = $3, lease_owner = NULL, lease_until = NULL, \
+                "UPDATE outbox SET state = 'sent', sent_at = CAST($3 AS instant_text), lease_owner = NULL, lease_until = NULL, \
                  last_error = NULL WHERE id = $1 AND lease_owner = $2",
             )
             .bind(id)
@@ -334,8 +357,8 @@ async fn settle_one(
         }
         Settle::Retry { error, at } => {
             sqlx::query(
-                "UPDATE outbox SET state = 'queued', next_attempt_at = $3, last_error = $4, lease_owner = NULL, \
-                 lease_until = NULL WHERE id = $1 AND lease_owner = $2",
+                "UPDATE outbox SET state = 'queued', next_attempt_at = CAST($3 AS instant_text), \
+                 last_error = $4, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
             )
             .bind(id)
             .bind(owner)

@@ -98,8 +98,9 @@ impl From<sqlx::Error> for DecideError {
 }
 
 const SUBMISSION_COLUMNS: &str = "s.id, s.inbox_id, s.cycle_id, s.party_code, p.name AS party_name, \
-     s.contact_id, i.from_addr, i.subject, i.message_id, i.received_at, i.sender_verified, s.attachment, \
-     s.late, s.state, s.note, s.created_at, s.decided_at, \
+     s.contact_id, i.from_addr, i.subject, i.message_id, CAST(i.received_at AS TEXT) AS received_at, \
+     i.sender_verified, s.attachment, s.late, s.state, s.note, CAST(s.created_at AS TEXT) AS created_at, \
+     CAST(s.decided_at AS TEXT) AS decided_at, \
      (SELECT COUNT(*) FROM proposed_changes c WHERE c.submission_id = s.id AND c.decision = 'pending') \
      AS pending_changes, \
      (SELECT COUNT(*) FROM submission_issues e WHERE e.submission_id = s.id AND e.severity = 'error') \
@@ -108,12 +109,11 @@ const SUBMISSION_FROM: &str = "submissions s LEFT JOIN inbox i ON i.id = s.inbox
      LEFT JOIN parties p ON p.code = s.party_code";
 
 fn submission_from_row(r: &AnyRow) -> Result<Submission, StoreError> {
-    let verified: Option<i64> = r
-        .try_get::<Option<i64>, _>("sender_verified")
-        .or_else(|_| {
-            r.try_get::<Option<bool>, _>("sender_verified")
-                .map(|b| b.map(i64::from))
-        })?;
+    let verified = match r.try_get::<Option<String>, _>("sender_verified") {
+        // Neither database gives text here: a NULL reads as any type.
+        Ok(None) => None,
+        _ => Some(flag(r, "sender_verified")?),
+    };
     Ok(Submission {
         id: r.try_get("id")?,
         inbox_id: r.try_get("inbox_id")?,
@@ -125,9 +125,9 @@ fn submission_from_row(r: &AnyRow) -> Result<Submission, StoreError> {
         subject: r.try_get("subject")?,
         message_id: r.try_get("message_id")?,
         received_at: super::time_or_null(r, "received_at")?,
-        verified: verified.map(|v| v != 0),
+        verified,
         attachment: r.try_get("attachment")?,
-        late: r.try_get::<i64, _>("late")? != 0,
+        late: flag(r, "late")?,
         state: super::parsed(r, "state")?,
         note: r.try_get("note")?,
         created_at: super::time(r, "created_at")?,
@@ -138,7 +138,7 @@ fn submission_from_row(r: &AnyRow) -> Result<Submission, StoreError> {
 }
 
 const PROPOSAL_COLUMNS: &str = "id, seq, kind, need_id, row_num, field, base_value, current_value, proposed_value, \
-     fields_json, conflict, duplicate_of, decision, reviewer, decided_at, reason";
+     fields_json, conflict, duplicate_of, decision, reviewer, CAST(decided_at AS TEXT) AS decided_at, reason";
 
 fn proposal_from_row(r: &AnyRow) -> Result<Proposal, StoreError> {
     let corrupt = |what: String| StoreError::Corrupt(what);
@@ -194,7 +194,7 @@ impl Store {
         let sql = format!(
             "SELECT {SUBMISSION_COLUMNS} FROM {SUBMISSION_FROM} \
              WHERE ($1 = '' OR s.state = $1) AND ($2 = '' OR s.cycle_id = $2) \
-             AND ($3 = '' OR UPPER(s.party_code) = UPPER($3)) AND ($4 < 0 OR s.late = $4) \
+             AND ($3 = '' OR UPPER(s.party_code) = UPPER($3)) AND ($4 IS NULL OR s.late = $4) \
              ORDER BY s.id DESC"
         );
         let nonempty = |o: &Option<String>| o.as_deref().unwrap_or("").trim().to_string();
@@ -202,7 +202,7 @@ impl Store {
             .bind(f.state.map_or("", SubmissionState::as_str))
             .bind(nonempty(&f.cycle))
             .bind(nonempty(&f.party))
-            .bind(f.late.map_or(-1, i64::from))
+            .bind(f.late)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(submission_from_row).collect()
@@ -302,7 +302,7 @@ impl Store {
     pub async fn need_history(&self, id: &NeedId) -> Result<Vec<HistoryEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT h.field, h.old_value, h.new_value, h.submission_id, i.from_addr, h.source, h.reviewer, \
-             h.changed_at FROM need_history h LEFT JOIN submissions s ON s.id = h.submission_id \
+             CAST(h.changed_at AS TEXT) AS changed_at FROM need_history h LEFT JOIN submissions s ON s.id = h.submission_id \
              LEFT JOIN inbox i ON i.id = s.inbox_id WHERE h.need_id = $1 ORDER BY h.id",
         )
         .bind(id.as_str())
@@ -377,7 +377,8 @@ impl Store {
             }
             // Still pending, or someone else decided it in between: then nothing is written.
             let written = sqlx::query(
-                "UPDATE proposed_changes SET decision = $2, reviewer = $3, decided_at = $4, reason = $5, \
+                "UPDATE proposed_changes SET decision = $2, reviewer = $3, decided_at = CAST($4 AS instant_text), \
+                 reason = $5, \
                  need_id = $6 WHERE id = $1 AND decision = 'pending'",
             )
             .bind(p.id)
@@ -398,7 +399,9 @@ impl Store {
         }
         let after = proposals_on(&mut tx, d.submission).await?;
         if let Some(state) = SubmissionState::settled(after.iter().map(|p| p.decision)) {
-            sqlx::query("UPDATE submissions SET state = $2, decided_at = $3 WHERE id = $1")
+            sqlx::query(
+                "UPDATE submissions SET state = $2, decided_at = CAST($3 AS instant_text) WHERE id = $1",
+            )
                 .bind(d.submission)
                 .bind(state.as_str())
                 .bind(now.as_str())
@@ -527,7 +530,7 @@ impl Store {
         let mut tx = self.write().await?;
         // Checked again under the write lock: another reviewer may have just accepted it.
         let moved = sqlx::query(
-            "UPDATE submissions SET state = 'rejected', decided_at = $2, refused_by = $3 \
+            "UPDATE submissions SET state = 'rejected', decided_at = CAST($2 AS instant_text), refused_by = $3 \
              WHERE id = $1 AND state = 'quarantined'",
         )
         .bind(submission)
@@ -541,7 +544,8 @@ impl Store {
             return Err(self.left_quarantine(submission).await);
         }
         sqlx::query(
-            "UPDATE proposed_changes SET decision = 'rejected', reviewer = $2, decided_at = $3, reason = $4 \
+            "UPDATE proposed_changes SET decision = 'rejected', reviewer = $2, decided_at = CAST($3 AS instant_text), \
+             reason = $4 \
              WHERE submission_id = $1 AND decision = 'pending'",
         )
         .bind(submission)
@@ -597,9 +601,9 @@ impl Store {
     /// its counts are those of the experts' digest ([`Store::digest_facts`]).
     pub async fn replies_per_day(&self, cycle: Cycle) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT SUBSTR(i.received_at, 1, 10) AS day, COUNT(*) FROM submissions s \
-             JOIN inbox i ON i.id = s.inbox_id WHERE s.cycle_id = $1 GROUP BY SUBSTR(i.received_at, 1, 10) \
-             ORDER BY day",
+            "SELECT SUBSTR(CAST(i.received_at AS TEXT), 1, 10) AS day, COUNT(*) FROM submissions s \
+             JOIN inbox i ON i.id = s.inbox_id WHERE s.cycle_id = $1 \
+             GROUP BY SUBSTR(CAST(i.received_at AS TEXT), 1, 10) ORDER BY day",
         )
         .bind(cycle.to_string())
         .fetch_all(&self.pool)
@@ -703,7 +707,8 @@ async fn apply(
                 Field::Notes => "notes",
             };
             let sql = format!(
-                "UPDATE needs SET {column} = $2, updated_at = $3 WHERE id = $1 AND {column} = $4"
+                "UPDATE needs SET {column} = $2, updated_at = CAST($3 AS instant_text) \
+                 WHERE id = $1 AND {column} = $4"
             );
             let written = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(need.as_str())
@@ -768,7 +773,7 @@ async fn history(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO need_history (need_id, field, old_value, new_value, submission_id, source, reviewer, changed_at) \
-         VALUES ($1, $2, $3, $4, $5, 'submission', $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, 'submission', $6, CAST($7 AS instant_text))",
     )
     .bind(need.as_str())
     .bind(field)

@@ -74,7 +74,8 @@ impl Store {
 
     pub async fn stored_message(&self, id: i64) -> Result<Option<StoredMessage>, StoreError> {
         let row = sqlx::query(
-            "SELECT i.id, r.bytes, i.received_at FROM inbox i JOIN raw_messages r ON r.sha256 = i.sha256 WHERE i.id = $1",
+            "SELECT i.id, r.bytes, CAST(i.received_at AS TEXT) AS received_at FROM inbox i \
+             JOIN raw_messages r ON r.sha256 = i.sha256 WHERE i.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -223,7 +224,8 @@ impl Store {
             return Ok(false);
         }
         sqlx::query(
-            "UPDATE proposed_changes SET decision = 'superseded', decided_at = $2 WHERE decision = 'pending' \
+            "UPDATE proposed_changes SET decision = 'superseded', decided_at = CAST($2 AS instant_text) \
+             WHERE decision = 'pending' \
              AND submission_id IN (SELECT id FROM submissions WHERE inbox_id = $1)",
         )
         .bind(inbox_id)
@@ -296,7 +298,7 @@ pub(crate) async fn record_reading_on(
     .bind(r.classification.as_deref())
     .bind(r.matched.map(|m| m.0.to_string()))
     .bind(r.matched.map(|m| m.1))
-    .bind(r.verified.map(i64::from))
+    .bind(r.verified)
     .bind(r.auth_results.as_deref())
     .bind(r.state.as_str())
     .bind(r.error.as_deref())
@@ -364,7 +366,7 @@ pub(crate) async fn supersede_on(
     let theirs = changes.iter().map(|c| c.submission).collect();
     for id in crate::review::superseded(&changes) {
         sqlx::query(
-            "UPDATE proposed_changes SET decision = 'superseded', decided_at = $2 \
+            "UPDATE proposed_changes SET decision = 'superseded', decided_at = CAST($2 AS instant_text) \
              WHERE id = $1 AND decision = 'pending'",
         )
         .bind(id)
@@ -400,7 +402,8 @@ pub(crate) async fn settle_on(
         }
         if let Some(state) = SubmissionState::settled(decisions) {
             sqlx::query(
-                "UPDATE submissions SET decided_at = $2, state = $3 WHERE id = $1 AND state = 'pending'",
+                "UPDATE submissions SET decided_at = CAST($2 AS instant_text), state = $3 \
+                 WHERE id = $1 AND state = 'pending'",
             )
             .bind(id)
             .bind(now)
@@ -420,14 +423,14 @@ async fn insert_submission_rows(
     let now = db_time(now);
     let id: i64 = sqlx::query(
         "INSERT INTO submissions (inbox_id, party_code, contact_id, cycle_id, attachment, late, state, note, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS instant_text)) RETURNING id",
     )
     .bind(s.inbox_id)
     .bind(s.party.as_str())
     .bind(s.contact_id)
     .bind(s.cycle.to_string())
     .bind(s.attachment.as_deref())
-    .bind(i64::from(s.late))
+    .bind(s.late)
     .bind(s.state.as_str())
     .bind(s.note.as_deref())
     .bind(now.as_str())
@@ -451,7 +454,7 @@ async fn insert_submission_rows(
         .bind(r.current)
         .bind(r.proposed)
         .bind(r.fields)
-        .bind(i64::from(r.conflict))
+        .bind(r.conflict)
         .bind(r.duplicate_of)
         .execute(&mut *conn)
         .await?;

@@ -64,7 +64,8 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
     })
 }
 
-const USER_COLUMNS: &str = "u.id, u.name, u.role, u.active, u.created_at, u.password_hash";
+const USER_COLUMNS: &str =
+    "u.id, u.name, u.role, u.active, CAST(u.created_at AS TEXT) AS created_at, u.password_hash";
 
 impl Store {
     /// Adds a user, or sets the role and password of one that exists (and reactivates
@@ -78,7 +79,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let updated = sqlx::query(
-            "UPDATE users SET role = $2, password_hash = $3, active = 1 WHERE name = $1",
+            "UPDATE users SET role = $2, password_hash = $3, active = TRUE WHERE name = $1",
         )
         .bind(name)
         .bind(role.as_str())
@@ -88,7 +89,8 @@ impl Store {
         .rows_affected();
         if updated == 0 {
             sqlx::query(
-                "INSERT INTO users (name, role, password_hash, active, created_at) VALUES ($1, $2, $3, 1, $4)",
+                "INSERT INTO users (name, role, password_hash, active, created_at) \
+                 VALUES ($1, $2, $3, TRUE, CAST($4 AS instant_text))",
             )
             .bind(name)
             .bind(role.as_str())
@@ -131,7 +133,7 @@ impl Store {
         let mut tx = self.write().await?;
         let n = sqlx::query("UPDATE users SET active = $2 WHERE id = $1")
             .bind(id)
-            .bind(i64::from(active))
+            .bind(active)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -156,12 +158,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         // Expired sessions go as new ones come.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        sqlx::query("DELETE FROM sessions WHERE expires_at < CAST($1 AS instant_text)")
             .bind(db_time(now))
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (id, user_id, csrf_token, created_at, expires_at) \
+             VALUES ($1, $2, $3, CAST($4 AS instant_text), CAST($5 AS instant_text))",
         )
         .bind(key)
         .bind(user_id)
@@ -182,7 +185,7 @@ impl Store {
     ) -> Result<Option<Session>, StoreError> {
         let sql = format!(
             "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.expires_at > $2 AND u.active <> 0"
+             WHERE s.id = $1 AND s.expires_at > CAST($2 AS instant_text) AND u.active"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(key)

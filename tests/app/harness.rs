@@ -16,7 +16,7 @@ use needsd::model::Cycle;
 use needsd::schedule::Job;
 use needsd::workflow::{self, IngestReport, SendBy, files};
 
-use crate::common;
+use crate::common::{self, Db};
 
 pub struct TestApp {
     pub app: Arc<App>,
@@ -92,13 +92,34 @@ pub fn new_york(cycle: Cycle, day: u32, hour: u32) -> DateTime<Utc> {
 }
 
 impl TestApp {
-    /// A new installation at `now`: every Party seeded, the demo's contacts and matrix
-    /// imported, nothing sent yet.
+    /// A new installation at `now` on SQLite: every Party seeded, the demo's contacts
+    /// and matrix imported, nothing sent yet.
     pub async fn new(now: DateTime<Utc>) -> TestApp {
+        Self::on(Db::Sqlite, now).await
+    }
+
+    /// [`TestApp::new`] on database `db`.
+    pub async fn on(db: Db, now: DateTime<Utc>) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let text = needsd::config::EMBEDDED_DEFAULTS
+        let url = match db {
+            Db::Sqlite => None,
+            // Created on a thread of its own: `pglab` runs its own runtime.
+            Db::Postgres => Some(
+                tokio::task::spawn_blocking(common::pglab)
+                    .await
+                    .expect("the PostgreSQL lab"),
+            ),
+        };
+        let mut text = needsd::config::EMBEDDED_DEFAULTS
             .replace("data/", &format!("{}/data/", dir.path().display()))
             .replace("127.0.0.1:8080", "127.0.0.1:0");
+        if let Some(url) = url {
+            let at = text
+                .find("url = ")
+                .expect("the defaults name a database url");
+            let end = at + text[at..].find('\n').expect("a line");
+            text.replace_range(at..end, &format!("url = \"{url}\""));
+        }
         let no_env = std::collections::BTreeMap::<String, String>::new();
         let cfg = Config::from_toml(&text, "the embedded defaults", &no_env)
             .expect("the embedded defaults load");

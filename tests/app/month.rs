@@ -10,6 +10,7 @@ use needsd::schedule::Job;
 use needsd::state::SubmissionState;
 use needsd::store::review::SubmissionFilter;
 
+use crate::common::Db;
 use crate::harness::{Mail, Reply, TestApp, new_york};
 
 /// A cycle far from today's date: the harness never reads the system clock.
@@ -52,8 +53,20 @@ fn jobs(ran: &[(Job, String)]) -> Vec<Job> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_month_circulates_reads_replies_reminds_the_silent_and_carries_the_decision() {
+    a_month_circulates_reads_replies_reminds_the_silent_and_carries_the_decision_on(Db::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_circulates_reads_replies_reminds_the_silent_and_carries_the_decision_on_postgres()
+{
+    a_month_circulates_reads_replies_reminds_the_silent_and_carries_the_decision_on(Db::Postgres)
+        .await;
+}
+
+async fn a_month_circulates_reads_replies_reminds_the_silent_and_carries_the_decision_on(db: Db) {
     let c = cycle();
-    let t = TestApp::new(new_york(c, 1, 8)).await;
+    let t = TestApp::on(db, new_york(c, 1, 8)).await;
 
     // Before 9:00 on the 1st the first pass only catches up on last month's jobs (the
     // digest); no circulation yet, and a second pass finds nothing.
@@ -161,8 +174,17 @@ async fn a_month_circulates_reads_replies_reminds_the_silent_and_carries_the_dec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_workbook_is_an_error_in_the_submission_and_in_the_receipt() {
+    a_broken_workbook_is_an_error_in_the_submission_and_in_the_receipt_on(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_workbook_is_an_error_in_the_submission_and_in_the_receipt_on_postgres() {
+    a_broken_workbook_is_an_error_in_the_submission_and_in_the_receipt_on(Db::Postgres).await;
+}
+
+async fn a_broken_workbook_is_an_error_in_the_submission_and_in_the_receipt_on(db: Db) {
     let c = cycle();
-    let t = TestApp::new(new_york(c, 1, 9)).await;
+    let t = TestApp::on(db, new_york(c, 1, 9)).await;
     t.run_due_jobs().await;
     let circulated = t.drain_outbox().await;
     let kenya = circulated
@@ -199,8 +221,17 @@ async fn a_broken_workbook_is_an_error_in_the_submission_and_in_the_receipt() {
 /// theirs: trusted as a reply to the circulation is, not held as a made-up token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contact_added_on_acceptance_is_answered_at_an_address_that_knows_them() {
+    a_contact_added_on_acceptance_is_answered_at_an_address_that_knows_them_on(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_added_on_acceptance_is_answered_at_an_address_that_knows_them_on_postgres() {
+    a_contact_added_on_acceptance_is_answered_at_an_address_that_knows_them_on(Db::Postgres).await;
+}
+
+async fn a_contact_added_on_acceptance_is_answered_at_an_address_that_knows_them_on(db: Db) {
     let c = cycle();
-    let t = TestApp::new(new_york(c, 1, 9)).await;
+    let t = TestApp::on(db, new_york(c, 1, 9)).await;
     t.run_due_jobs().await;
     let circulated = t.drain_outbox().await;
     let kenya = circulated

@@ -60,6 +60,80 @@ pub fn maillab() {
     }
 }
 
+pub const PG_DIR: &str = "/tmp/needsd-pg";
+pub const PG_PORT: u16 = 55432;
+
+/// Starts the PostgreSQL lab (`scripts/pglab.sh`), or reuses the one running, and creates
+/// a new empty database in it for one test; returns its URL. Fails the test, saying how
+/// to start the lab by hand, when that is impossible.
+pub fn pglab() -> String {
+    static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
+    let started = STARTED.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pglab.sh");
+        let log = std::env::temp_dir().join("needsd-pglab-start.log");
+        let file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let err = file.try_clone().map_err(|e| e.to_string())?;
+        let status = Command::new("bash")
+            .arg(&script)
+            .args(["start", PG_DIR])
+            .env("PGLAB_PORT", PG_PORT.to_string())
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(err)
+            .status()
+            .map_err(|e| e.to_string())?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .trim()
+                .to_string())
+        }
+    });
+    if let Err(e) = started {
+        panic!(
+            "the PostgreSQL lab is not running and could not be started ({e}); start it with \
+             `sudo scripts/pglab.sh start {PG_DIR}` (it installs PostgreSQL from Debian's \
+             packages on first use)"
+        );
+    }
+    let name = unique("t").replace('-', "_");
+    let admin = format!("postgres://needsd@127.0.0.1:{PG_PORT}/postgres");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&admin).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await
+        })
+        .unwrap_or_else(|e| panic!("cannot create a database in the PostgreSQL lab: {e}"));
+    format!("postgres://needsd@127.0.0.1:{PG_PORT}/{name}")
+}
+
+/// The databases a test runs on: SQLite, and PostgreSQL in its lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+impl Db {
+    /// The `database.url` for a project in `dir`: a SQLite file there, or a new database
+    /// in the PostgreSQL lab.
+    pub fn url(self, dir: &Path) -> String {
+        match self {
+            Db::Sqlite => format!("sqlite://{}/data/needsd.db", dir.display()),
+            Db::Postgres => pglab(),
+        }
+    }
+}
+
 /// A name no earlier run of the lab has used, for mailboxes of one test.
 pub fn unique(prefix: &str) -> String {
     let mut b = [0u8; 5];

@@ -1,0 +1,2 @@
+-- As migrations/sqlite/0004.
+ALTER TABLE submissions ADD COLUMN refused_by TEXT;

@@ -1,0 +1,2 @@
+-- As migrations/sqlite/0008.
+DROP TABLE mailbox_cursors;

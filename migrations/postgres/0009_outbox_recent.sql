@@ -1,0 +1,2 @@
+-- As migrations/sqlite/0009.
+CREATE INDEX outbox_recent ON outbox (kind, created_at, recipient);
