@@ -14,6 +14,7 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::model::Cycle;
 use crate::schedule::{Due, Job};
+use crate::store::Backend;
 use crate::workflow::{self, Chase, chase};
 
 /// Another daemon holds the database.
@@ -153,7 +154,10 @@ pub async fn run(
         .await
         .with_context(|| format!("web.listen: cannot listen on {}", cfg.web.listen))?;
     let addr = listener.local_addr()?;
-    take_database(&app, &me, addr).await?;
+    let shared = store.backend() == Backend::Postgres;
+    if !shared {
+        take_database(&app, &me, addr).await?;
+    }
     let health = Arc::new(Health::default());
     health
         .started
@@ -193,18 +197,16 @@ pub async fn run(
             }
         }
     }));
-    tasks.spawn(parts.supervised("scheduler", {
-        let p = parts.clone();
-        move || schedule(p.clone())
-    }));
-    tasks.spawn(parts.supervised("inbox watcher", {
-        let p = parts.clone();
-        move || watch(p.clone())
-    }));
-    tasks.spawn(parts.supervised("sender", {
-        let p = parts.clone();
-        move || send(p.clone())
-    }));
+    if shared {
+        // Every daemon on the database serves the review UI; one at a time leads.
+        tasks.spawn(parts.supervised("election", {
+            let (p, me) = (parts.clone(), me.clone());
+            move || lead(p.clone(), me.clone(), addr.to_string())
+        }));
+    } else {
+        health.leading.store(true, Ordering::Relaxed);
+        spawn_leader_tasks(&parts, &mut tasks);
+    }
     tracing::info!(listen = %addr, "needsd is running");
     if let Some(r) = ready {
         let _ = r.send(addr);
@@ -223,6 +225,111 @@ pub async fn run(
     store.release_daemon_lock(&me).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts what only one daemon on a database runs: the scheduler, the inbox watcher and
+/// the sender.
+fn spawn_leader_tasks(parts: &Parts, tasks: &mut tokio::task::JoinSet<()>) {
+    tasks.spawn(parts.supervised("scheduler", {
+        let p = parts.clone();
+        move || schedule(p.clone())
+    }));
+    tasks.spawn(parts.supervised("inbox watcher", {
+        let p = parts.clone();
+        move || watch(p.clone())
+    }));
+    tasks.spawn(parts.supervised("sender", {
+        let p = parts.clone();
+        move || send(p.clone())
+    }));
+}
+
+/// On PostgreSQL: asks for the lead every third of `daemon.failover_seconds` until it
+/// is given, then runs the leader's tasks while renewing it at the same pace. When the
+/// lead cannot be renewed (its connection or the database went away) they stop at once:
+/// another daemon may already lead. Messages the previous leader was sending when it
+/// stopped are queued again at once, with the same Message-ID: it no longer sends.
+async fn lead(p: Parts, me: String, listen: String) -> Result<()> {
+    let (app, health) = (&p.app, &p.health);
+    let failover = app.cfg.daemon.failover();
+    let every = failover / 3;
+    let stop = p.stop();
+    tokio::pin!(stop);
+    loop {
+        let lead = match app.store.try_lead(failover).await {
+            Ok(lead) => lead,
+            Err(e) => {
+                tracing::warn!("cannot ask for the lead: {e}");
+                None
+            }
+        };
+        let Some(mut lead) = lead else {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => continue,
+                _ = &mut stop => return Ok(()),
+            }
+        };
+        lead.renew(&app.store, &me, &listen, app.clock.now())
+            .await
+            .context("recording the lead")?;
+        health.leading.store(true, Ordering::Relaxed);
+        health.lead_taken.fetch_add(1, Ordering::Relaxed);
+        health
+            .lead_renewed
+            .store(app.clock.now().timestamp(), Ordering::Relaxed);
+        tracing::warn!(
+            listen,
+            "this daemon now leads: it runs the scheduler, the inbox watcher and the sender"
+        );
+        let resent = resume_after_leader(&app.store, &me, app.clock.now()).await?;
+        if resent > 0 {
+            tracing::warn!(
+                messages = resent,
+                "resending what the previous leader was sending when it stopped (same Message-IDs)"
+            );
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        spawn_leader_tasks(&p, &mut tasks);
+        let lost = loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = &mut stop => {
+                    // The tasks see the stop too; the lead goes once they have finished.
+                    while tasks.join_next().await.is_some() {}
+                    health.leading.store(false, Ordering::Relaxed);
+                    lead.resign().await;
+                    return Ok(());
+                }
+            }
+            match lead.renew(&app.store, &me, &listen, app.clock.now()).await {
+                Ok(()) => health
+                    .lead_renewed
+                    .store(app.clock.now().timestamp(), Ordering::Relaxed),
+                Err(e) => break e,
+            }
+        };
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        health.leading.store(false, Ordering::Relaxed);
+        lead.resign().await;
+        tracing::warn!("this daemon no longer leads: {lost}; it asks again");
+    }
+}
+
+/// Queues again, due now, every message another daemon was sending: when this daemon
+/// takes the lead, no other sends any more.
+async fn resume_after_leader(
+    store: &crate::store::Store,
+    me: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    let mut resent = 0;
+    for owner in store.lease_owners().await? {
+        if owner != me {
+            resent += store.release_leases(&owner, now).await?;
+        }
+    }
+    Ok(resent)
 }
 
 /// Takes the database for this daemon (`daemon_lock`), or says who holds it.

@@ -1,7 +1,7 @@
 //! What the daemon knows about itself beyond the database, for `/healthz` and `/metrics`:
 //! the last inbox pass, job outcomes, when it started, and how each of its tasks is doing.
 
-use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 
 /// What the daemon tells `/healthz` and `/metrics`.
 #[derive(Debug, Default)]
@@ -14,6 +14,13 @@ pub struct Health {
     pub started: AtomicI64,
     /// Looks the scheduler finished (every due job run or found already run).
     pub scheduler_passes: AtomicU64,
+    /// Whether this daemon runs the scheduler, the inbox watcher and the sender: always
+    /// on SQLite, only while it holds the lead on PostgreSQL.
+    pub leading: AtomicBool,
+    /// Unix seconds this daemon last renewed its lead; 0 = never.
+    pub lead_renewed: AtomicI64,
+    /// Times this daemon took the lead.
+    pub lead_taken: AtomicU64,
     /// The daemon's tasks, by name.
     tasks: std::sync::Mutex<std::collections::BTreeMap<&'static str, TaskHealth>>,
 }

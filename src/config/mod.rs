@@ -8,6 +8,7 @@
 //! the file itself, and print as `[redacted]`. The core does not use this module: it
 //! takes the plain values of [`crate::settings`].
 
+mod daemon;
 mod database;
 mod imap;
 mod limits;
@@ -29,6 +30,7 @@ use thiserror::Error;
 use crate::model::{Area, AreaCode, DEFAULT_AREAS};
 
 pub use crate::settings::{Cidr, Limits, Mailbox, PolicyConfig, Secret};
+pub use daemon::DaemonConfig;
 pub use database::DatabaseConfig;
 pub use imap::{ImapConfig, Inbound};
 pub use mail::MailConfig;
@@ -112,6 +114,7 @@ pub struct Config {
     /// Where this configuration came from, for messages.
     pub file: String,
     pub database: DatabaseConfig,
+    pub daemon: DaemonConfig,
     pub schedule: ScheduleConfig,
     pub mail: MailConfig,
     pub outbound: Outbound,
@@ -128,6 +131,8 @@ pub struct Config {
 struct FileConfig {
     #[serde(default)]
     database: database::DatabaseSection,
+    #[serde(default)]
+    daemon: DaemonConfig,
     #[serde(default)]
     schedule: ScheduleConfig,
     mail: mail::MailSection,
@@ -289,6 +294,7 @@ fn settle(raw: FileConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigEr
     Ok(Config {
         file: file.to_string(),
         database: raw.database.settle(file, env)?,
+        daemon: raw.daemon,
         schedule: raw.schedule,
         mail: raw.mail.settle(file, env)?,
         outbound: smtp::outbound(file, raw.outbox, raw.smtp, env)?,

@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod cycles;
 pub mod inbox;
 pub mod jobs;
+pub mod leader;
 pub mod needs;
 pub mod outbox;
 pub mod parties;
@@ -66,6 +67,9 @@ impl Backend {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// What the store connected with (password included: never shown), for the
+    /// leader's connection of its own.
+    url: std::sync::Arc<str>,
     pool: AnyPool,
     /// One connection for writes that can be derived again from what is already durable
     /// (reading a stored message): on SQLite its commits skip the fsync. Whatever commits
@@ -169,6 +173,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0010_reply_tokens.sql"),
         postgres: include_str!("../../migrations/postgres/0010_reply_tokens.sql"),
     },
+    Migration {
+        version: 11,
+        description: "daemon lock renewed",
+        sqlite: include_str!("../../migrations/sqlite/0011_daemon_lock_renewed.sql"),
+        postgres: include_str!("../../migrations/postgres/0011_daemon_lock_renewed.sql"),
+    },
 ];
 
 /// One schema change, in each database's SQL.
@@ -235,6 +245,7 @@ impl Store {
         };
         Ok(Self {
             backend,
+            url: url.into(),
             pool,
             rederivable,
             turn: std::sync::Arc::default(),

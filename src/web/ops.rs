@@ -97,25 +97,41 @@ fn unavailable(e: &dyn std::fmt::Display) -> Response {
         .into_response()
 }
 
-/// `ok` (200) whenever the database answers, then a line per daemon task (`scheduler:
-/// running`, or `sender: restarting, 2 restarts`); `database unavailable` (503) when the
-/// database does not answer.
+/// `ok` (200) whenever the database answers, then who leads (`leader: this daemon`, or
+/// the one that does and when it last renewed its lead) and a line per daemon task
+/// (`scheduler: running`, or `sender: restarting, 2 restarts`); `database unavailable`
+/// (503) when the database does not answer.
 pub async fn healthz(_: Ops, Extract(s): Extract<State>) -> Response {
-    match s.app.store.ping().await {
-        Ok(()) => {
-            let mut body = String::from("ok\n");
-            for (name, t) in s.health.tasks() {
-                let state = if t.running { "running" } else { "restarting" };
-                let _ = match t.restarts {
-                    0 => writeln!(body, "{name}: {state}"),
-                    1 => writeln!(body, "{name}: {state}, 1 restart"),
-                    n => writeln!(body, "{name}: {state}, {n} restarts"),
-                };
-            }
-            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
-        }
-        Err(e) => unavailable(&e),
+    if let Err(e) = s.app.store.ping().await {
+        return unavailable(&e);
     }
+    let mut body = String::from("ok\n");
+    if s.health.leading.load(Ordering::Relaxed) {
+        body.push_str("leader: this daemon\n");
+    } else {
+        match s.app.store.leader().await {
+            Ok(Some(l)) => {
+                let renewed = l.renewed_at.map(crate::clock::db_time).unwrap_or_default();
+                let _ = writeln!(
+                    body,
+                    "leader: {} (web on {}), renewed {renewed}",
+                    l.owner,
+                    l.listen.as_deref().unwrap_or("?")
+                );
+            }
+            Ok(None) => body.push_str("leader: none yet\n"),
+            Err(e) => return unavailable(&e),
+        }
+    }
+    for (name, t) in s.health.tasks() {
+        let state = if t.running { "running" } else { "restarting" };
+        let _ = match t.restarts {
+            0 => writeln!(body, "{name}: {state}"),
+            1 => writeln!(body, "{name}: {state}, 1 restart"),
+            n => writeln!(body, "{name}: {state}, {n} restarts"),
+        };
+    }
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
 /// Prometheus text format.
@@ -124,83 +140,35 @@ pub async fn metrics(_: Ops, Extract(s): Extract<State>) -> Response {
         Ok(g) => g,
         Err(e) => return unavailable(&e),
     };
+    let leader = match s.app.store.leader().await {
+        Ok(l) => l,
+        Err(e) => return unavailable(&e),
+    };
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        exposition(&samples(&g, &s.health)),
+        exposition(&all_metrics(&g, &s.health, leader.as_ref())),
     )
         .into_response()
 }
 
-/// Each metric's name, type and help, in the order of [`samples`].
-const METRICS: [(&str, &str, &str); 12] = [
-    (
-        "needsd_messages_sent_total",
-        "counter",
-        "Outbound messages the server accepted.",
-    ),
-    (
-        "needsd_messages_failed_total",
-        "counter",
-        "Outbound messages refused for good.",
-    ),
-    (
-        "needsd_outbox_messages",
-        "gauge",
-        "Outbound messages by state.",
-    ),
-    (
-        "needsd_replies_ingested_total",
-        "counter",
-        "Inbound messages stored, by classification.",
-    ),
-    (
-        "needsd_submissions_pending",
-        "gauge",
-        "Submissions awaiting an expert's review.",
-    ),
-    (
-        "needsd_submissions_quarantined",
-        "gauge",
-        "Submissions waiting for their sender to be accepted.",
-    ),
-    (
-        "needsd_last_successful_poll_timestamp_seconds",
-        "gauge",
-        "When the inbox was last read without error (0: not yet).",
-    ),
-    (
-        "needsd_inbox_polls_total",
-        "counter",
-        "Inbox passes that worked.",
-    ),
-    (
-        "needsd_jobs_total",
-        "counter",
-        "Scheduled job runs, by outcome.",
-    ),
-    (
-        "needsd_scheduler_passes_total",
-        "counter",
-        "Looks of the scheduler that ran every due job (or found it already run).",
-    ),
-    (
-        "needsd_task_restarts_total",
-        "counter",
-        "Times a daemon task stopped unexpectedly and was started again.",
-    ),
-    (
-        "needsd_start_timestamp_seconds",
-        "gauge",
-        "When this daemon started.",
-    ),
-];
+/// One metric: its name, type, help, and samples (label set, value).
+struct Metric {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    samples: Vec<(String, i64)>,
+}
 
-/// The samples (label set, value) of each of [`METRICS`], from the store's gauges and the
-/// daemon's health.
-fn samples(g: &crate::store::jobs::Gauges, h: &crate::health::Health) -> [Vec<(String, i64)>; 12] {
+/// Every metric, from the store's gauges, the daemon's health and the leader the
+/// database records.
+fn all_metrics(
+    g: &crate::store::jobs::Gauges,
+    h: &crate::health::Health,
+    leader: Option<&crate::store::leader::Leader>,
+) -> Vec<Metric> {
     let one = |v: i64| vec![(String::new(), v)];
     let counter = |a: &std::sync::atomic::AtomicU64| one(a.load(Ordering::Relaxed) as i64);
     let labelled = |key: &str, pairs: &[(String, i64)]| -> Vec<(String, i64)> {
@@ -210,44 +178,138 @@ fn samples(g: &crate::store::jobs::Gauges, h: &crate::health::Health) -> [Vec<(S
             .collect()
     };
     let outbox = |k: &str| g.outbox.iter().find(|(s, _)| s == k).map_or(0, |(_, v)| *v);
-    let jobs = vec![
-        (
-            "{outcome=\"ok\"}".into(),
-            h.jobs_ok.load(Ordering::Relaxed) as i64,
+    let metric = |name, kind, help, samples| Metric {
+        name,
+        kind,
+        help,
+        samples,
+    };
+    vec![
+        metric(
+            "needsd_messages_sent_total",
+            "counter",
+            "Outbound messages the server accepted.",
+            one(outbox("sent")),
         ),
-        (
-            "{outcome=\"failed\"}".into(),
-            h.jobs_failed.load(Ordering::Relaxed) as i64,
+        metric(
+            "needsd_messages_failed_total",
+            "counter",
+            "Outbound messages refused for good.",
+            one(outbox("failed")),
         ),
-    ];
-    let restarts = h
-        .tasks()
-        .iter()
-        .map(|(name, t)| (format!("{{task=\"{name}\"}}"), t.restarts as i64))
-        .collect();
-    [
-        one(outbox("sent")),
-        one(outbox("failed")),
-        labelled("state", &g.outbox),
-        labelled("classification", &g.inbox),
-        one(g.submissions_pending),
-        one(g.submissions_quarantined),
-        one(h.last_poll.load(Ordering::Relaxed)),
-        counter(&h.polls),
-        jobs,
-        counter(&h.scheduler_passes),
-        restarts,
-        one(h.started.load(Ordering::Relaxed)),
+        metric(
+            "needsd_outbox_messages",
+            "gauge",
+            "Outbound messages by state.",
+            labelled("state", &g.outbox),
+        ),
+        metric(
+            "needsd_replies_ingested_total",
+            "counter",
+            "Inbound messages stored, by classification.",
+            labelled("classification", &g.inbox),
+        ),
+        metric(
+            "needsd_submissions_pending",
+            "gauge",
+            "Submissions awaiting an expert's review.",
+            one(g.submissions_pending),
+        ),
+        metric(
+            "needsd_submissions_quarantined",
+            "gauge",
+            "Submissions waiting for their sender to be accepted.",
+            one(g.submissions_quarantined),
+        ),
+        metric(
+            "needsd_last_successful_poll_timestamp_seconds",
+            "gauge",
+            "When the inbox was last read without error (0: not yet).",
+            one(h.last_poll.load(Ordering::Relaxed)),
+        ),
+        metric(
+            "needsd_inbox_polls_total",
+            "counter",
+            "Inbox passes that worked.",
+            counter(&h.polls),
+        ),
+        metric(
+            "needsd_jobs_total",
+            "counter",
+            "Scheduled job runs, by outcome.",
+            vec![
+                (
+                    "{outcome=\"ok\"}".into(),
+                    h.jobs_ok.load(Ordering::Relaxed) as i64,
+                ),
+                (
+                    "{outcome=\"failed\"}".into(),
+                    h.jobs_failed.load(Ordering::Relaxed) as i64,
+                ),
+            ],
+        ),
+        metric(
+            "needsd_scheduler_passes_total",
+            "counter",
+            "Looks of the scheduler that ran every due job (or found it already run).",
+            counter(&h.scheduler_passes),
+        ),
+        metric(
+            "needsd_task_restarts_total",
+            "counter",
+            "Times a daemon task stopped unexpectedly and was started again.",
+            h.tasks()
+                .iter()
+                .map(|(name, t)| (format!("{{task=\"{name}\"}}"), t.restarts as i64))
+                .collect(),
+        ),
+        metric(
+            "needsd_start_timestamp_seconds",
+            "gauge",
+            "When this daemon started.",
+            one(h.started.load(Ordering::Relaxed)),
+        ),
+        metric(
+            "needsd_leading",
+            "gauge",
+            "1 while this daemon runs the scheduler, the inbox watcher and the sender.",
+            one(i64::from(h.leading.load(Ordering::Relaxed))),
+        ),
+        metric(
+            "needsd_lead_taken_total",
+            "counter",
+            "Times this daemon took the lead (PostgreSQL).",
+            counter(&h.lead_taken),
+        ),
+        metric(
+            "needsd_leader_renewed_timestamp_seconds",
+            "gauge",
+            "When the leading daemon, named by its labels, last renewed its lead.",
+            leader
+                .map(|l| {
+                    let labels = format!(
+                        "{{owner=\"{}\",listen=\"{}\"}}",
+                        escape_label(&l.owner),
+                        escape_label(l.listen.as_deref().unwrap_or(""))
+                    );
+                    vec![(labels, l.renewed_at.unwrap_or(l.since).timestamp())]
+                })
+                .unwrap_or_default(),
+        ),
     ]
 }
 
 /// The Prometheus text exposition of every metric with its samples.
-fn exposition(samples: &[Vec<(String, i64)>; 12]) -> String {
+fn exposition(metrics: &[Metric]) -> String {
     let mut out = String::new();
-    for ((name, kind, help), samples) in METRICS.iter().zip(samples) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in samples {
-            let _ = writeln!(out, "{name}{labels} {v}");
+    for m in metrics {
+        let _ = writeln!(
+            out,
+            "# HELP {} {}\n# TYPE {} {}",
+            m.name, m.help, m.name, m.kind
+        );
+        for (labels, v) in &m.samples {
+            let _ = writeln!(out, "{}{labels} {v}", m.name);
         }
     }
     out

@@ -407,7 +407,7 @@ pub fn with_store<T>(
     p: &Project,
     f: impl AsyncFnOnce(needsd::store::Store) -> Result<T, needsd::store::StoreError>,
 ) -> T {
-    let url = format!("sqlite://{}", p.path("data/needsd.db").display());
+    let url = p.in_process_config().database.connect_url();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -13,6 +13,7 @@ mod common;
 mod adversary;
 mod browser;
 mod daemon;
+mod failover;
 mod inbound;
 mod mail;
 mod web;

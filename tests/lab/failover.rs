@@ -1,0 +1,256 @@
+//! Two `needsd run` on one PostgreSQL, as two machines would run them: both serve the
+//! review UI, one leads (runs the scheduler, the inbox watcher and the sender). The
+//! leader is killed with SIGKILL in the middle of a dispatch and in the middle of an
+//! ingest: the other takes over within `daemon.failover_seconds`, nobody is missed,
+//! nothing is stored twice, and the only repeats are messages in flight at the kill,
+//! with their Message-ID.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, Timelike};
+
+use crate::common::review::MATRIX;
+use crate::common::*;
+
+/// How long a leader may be gone before another takes over, in these tests.
+const FAILOVER_SECONDS: u64 = 3;
+
+/// A project on a new database in the PostgreSQL lab, sending through the mail lab and
+/// reading `needs-TAG@ctc.test` over IMAP every second. Its dispatch fires every day at
+/// the minute two minutes ago, whatever today is: the first leader catches today's up at
+/// start, once. Nothing else is scheduled before the year 2100.
+/// Returns the project and the cycle that dispatch opens.
+fn project(tag: &str) -> (Project, String) {
+    use needsd::clock::Clock;
+    maillab();
+    let url = pglab();
+    // The daemons run as processes, on the system's clock.
+    let fired = needsd::clock::SystemClock.now() - chrono::TimeDelta::minutes(2);
+    let schedule = QUIET_SCHEDULE.replace(
+        "dispatch = \"0 0 9 1 1 * 2100\"",
+        &format!(
+            "dispatch = \"0 {} {} * * *\"\ntimezone = \"UTC\"\ninbox_poll = \"* * * * * *\"",
+            fired.minute(),
+            fired.hour(),
+        ),
+    );
+    let config = lab_daemon_config(&format!("needs-{tag}"))
+        .replace("sqlite://data/needsd.db", &url)
+        .replace(
+            "[mail]",
+            &format!("{schedule}\n[daemon]\nfailover_seconds = {FAILOVER_SECONDS}\n[mail]"),
+        );
+    let cycle = format!("{}-{:02}", fired.year(), fired.month());
+    (Project::new(&config), cycle)
+}
+
+/// `needsd run` as a process, its log in a file.
+struct Running {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl Running {
+    fn start(p: &Project, name: &str) -> Running {
+        let log = p.path(&format!("{name}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = p
+            .command(&["run"])
+            .env("NEEDSD_LOG", "needsd=info")
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("start needsd run");
+        let mut addr = None;
+        eventually(&format!("{name} listens"), 30, || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            addr = text.lines().find_map(|l| {
+                let i = l.find("listen=")?;
+                l[i + 7..]
+                    .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
+                    .next()
+                    .map(str::to_string)
+            });
+            addr.is_some()
+        });
+        Running {
+            child,
+            addr: addr.unwrap(),
+            log,
+        }
+    }
+
+    fn healthz(&self) -> Option<String> {
+        http_get(&self.addr, "/healthz")
+    }
+
+    fn leads(&self) -> bool {
+        self.healthz()
+            .is_some_and(|h| h.starts_with("HTTP/1.1 200") && h.contains("leader: this daemon"))
+    }
+
+    fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap needsd");
+    }
+
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(
+            status.success(),
+            "{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts two daemons; returns them leader first, once one leads and the other says
+/// who does.
+fn pair(p: &Project) -> (Running, Running) {
+    let a = Running::start(p, "a");
+    eventually("a daemon leads", 30, || a.leads());
+    let b = Running::start(p, "b");
+    eventually("the second daemon answers and names the leader", 30, || {
+        b.healthz().is_some_and(|h| {
+            h.starts_with("HTTP/1.1 200") && h.contains("leader: ") && !h.contains("this daemon")
+        })
+    });
+    (a, b)
+}
+
+/// Waits for `b` to lead after `a` was killed; returns how long that took.
+fn takeover(b: &Running, killed: Instant) -> Duration {
+    eventually("the other daemon takes the lead", 60, || b.leads());
+    killed.elapsed()
+}
+
+#[test]
+fn the_leader_killed_during_a_dispatch_is_replaced_and_nobody_is_missed() {
+    const N: usize = 200;
+    let tag = unique("fo");
+    let (p, cycle) = project(&tag);
+    let user = format!("fo-{tag}@resp.test");
+    let mut csv = String::from("party,name,email,receives_matrix\n");
+    for i in 0..N {
+        csv.push_str(&format!("KEN,R {i},fo-{tag}+{i:03}@resp.test,yes\n"));
+    }
+    p.load(&csv, MATRIX);
+
+    let (mut a, b) = pair(&p);
+    // Killed once the circulation is on its way but not all delivered.
+    eventually("a part of the circulation delivered", 60, || {
+        count(&user, "INBOX") >= 40
+    });
+    let killed = Instant::now();
+    a.kill();
+    let delivered_at_kill = count(&user, "INBOX") as usize;
+    let took = takeover(&b, killed);
+    eprintln!("failover after a kill during a dispatch: {took:?}");
+    assert!(
+        took <= Duration::from_secs(FAILOVER_SECONDS + 2),
+        "the takeover took {took:?}"
+    );
+    assert!(
+        delivered_at_kill < N,
+        "the dispatch had finished before the kill; the test proved nothing"
+    );
+
+    // Everything recorded sent, then a marker behind it: all that was sent has arrived.
+    eventually("every circulation recorded sent", 120, || {
+        p.json(&["cycle", "status", &cycle, "--json"])["sent"] == N as i64
+    });
+    send_marker(&user, &format!("marker-{tag}"));
+    let mut all = Vec::new();
+    eventually("the marker arrives", 60, || {
+        all = mailbox(&user);
+        all.iter()
+            .any(|m| parse(m).subject() == Some(format!("marker-{tag}").as_str()))
+    });
+    all.retain(|m| parse(m).subject() != Some(format!("marker-{tag}").as_str()));
+    let mut per_recipient: HashMap<String, Vec<String>> = HashMap::new();
+    for raw in &all {
+        let m = parse(raw);
+        let to = m
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap()
+            .to_string();
+        per_recipient
+            .entry(to)
+            .or_default()
+            .push(m.message_id().unwrap_or_default().to_string());
+    }
+    assert_eq!(per_recipient.len(), N, "some recipients got nothing");
+    let mut repeats = 0;
+    for (to, ids) in &per_recipient {
+        assert!(
+            ids.iter().all(|i| i == &ids[0]),
+            "{to} got different messages: {ids:?}"
+        );
+        repeats += ids.len() - 1;
+    }
+    eprintln!("{repeats} repeated messages after the kill");
+    let connections = 4;
+    assert!(repeats <= connections, "{repeats} repeats after one kill");
+    // The cycle was dispatched once, by whichever daemon led.
+    assert_eq!(job_runs(&p, "dispatch").len(), 1);
+    b.stop();
+}
+
+#[test]
+fn the_leader_killed_during_an_ingest_is_replaced_and_nothing_is_stored_twice() {
+    const N: usize = 150;
+    let tag = unique("fi");
+    let (p, _) = project(&tag);
+    p.load(
+        &format!("party,name,email,receives_matrix\nKEN,Wanjiru,ken-{tag}@resp.test,yes\n"),
+        MATRIX,
+    );
+    let inbox = format!("needs-{tag}@ctc.test");
+    let (mut a, b) = pair(&p);
+    wait_for_mail(&format!("ken-{tag}@resp.test"), 1, 60);
+    // Replies arrive while the leader reads them.
+    for i in 0..N {
+        send_raw(
+            &format!("someone{i}@resp.test"),
+            &inbox,
+            &message(i, &format!("fi-{tag}")),
+        );
+    }
+    eventually("a part of the inbox stored", 60, || inbox_rows(&p) >= 30);
+    let killed = Instant::now();
+    a.kill();
+    let stored_at_kill = inbox_rows(&p);
+    let took = takeover(&b, killed);
+    eprintln!("failover after a kill during an ingest: {took:?}");
+    assert!(
+        took <= Duration::from_secs(FAILOVER_SECONDS + 2),
+        "the takeover took {took:?}"
+    );
+    assert!(
+        (stored_at_kill as usize) < N,
+        "the ingest had finished before the kill; the test proved nothing"
+    );
+    eventually("every reply stored", 120, || inbox_rows(&p) as usize >= N);
+    // Once each: the messages' Message-IDs are distinct, and so are their rows.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(inbox_rows(&p) as usize, N);
+    b.stop();
+}
