@@ -106,6 +106,11 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The database itself.
+    Db {
+        #[command(subcommand)]
+        cmd: DbCmd,
+    },
     /// Cycles: where one stands.
     Cycle {
         #[command(subcommand)]
@@ -120,6 +125,20 @@ pub(crate) enum Command {
         /// Where the web server listens (default: web.listen, 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DbCmd {
+    /// Copy the configured SQLite database into a new, empty PostgreSQL database: its
+    /// schema, then every table in one transaction, checked by row counts and checksums.
+    /// The password comes from PGPASSWORD, never from the command line.
+    Copy {
+        /// postgres://USER@HOST:PORT/DATABASE
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -289,3 +289,36 @@ pub(super) async fn cycle_status(app: &App, cycle: Option<Cycle>, json: bool) ->
     }
     Ok(())
 }
+
+/// `db copy --to URL`: the SQLite database into a new PostgreSQL one, checked.
+pub(super) async fn db_copy(app: &App, to: &str, json: bool) -> Result<()> {
+    let copied = app.store.copy_to(to).await.with_context(|| {
+        format!(
+            "copying {} into {}",
+            app.cfg.database.url,
+            needsd::store::redacted(to)
+        )
+    })?;
+    if json {
+        return print_json(&copied);
+    }
+    let rows: Vec<Vec<String>> = copied
+        .iter()
+        .map(|c| {
+            vec![
+                c.table.clone(),
+                c.rows.to_string(),
+                c.checksum[..16].to_string(),
+            ]
+        })
+        .collect();
+    print_table(&["TABLE", "ROWS", "CHECKSUM"], &rows)?;
+    let total: i64 = copied.iter().map(|c| c.rows).sum();
+    println!(
+        "Copied {total} rows in {} tables into {}; each table's rows and checksum match. \
+         Point database.url at it (the password in the variable database.password_env names).",
+        copied.len(),
+        needsd::store::redacted(to)
+    );
+    Ok(())
+}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 pub(crate) use args::{Cli, Command};
-use args::{CycleCmd, ListCmd};
+use args::{CycleCmd, DbCmd, ListCmd};
 use needsd::app::App;
 use needsd::clock::{Clock, SystemClock};
 use needsd::config::{Config, ProcessEnv};
@@ -68,5 +68,8 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         } => commands::cycle_status(&app, cycle, json).await,
         Command::Review { cmd } => review::review(&app, cmd).await,
         Command::Users { cmd } => users::users(&app, cmd).await,
+        Command::Db {
+            cmd: DbCmd::Copy { to, json },
+        } => commands::db_copy(&app, &to, json).await,
     }
 }

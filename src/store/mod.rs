@@ -3,6 +3,7 @@
 //! SQLite-only functions), so PostgreSQL can follow with its own migration folder.
 
 pub mod contacts;
+pub mod copy;
 pub mod cycles;
 pub mod inbox;
 pub mod jobs;

@@ -18,6 +18,7 @@ mod intake;
 mod cli;
 mod compat;
 mod daemon_lock;
+mod db_copy;
 mod eml_fixtures;
 mod mail_snapshots;
 mod month;

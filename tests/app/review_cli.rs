@@ -11,7 +11,16 @@ fn stderr(o: &std::process::Output) -> String {
 
 #[test]
 fn the_cli_lists_shows_approves_and_rejects() {
-    let lab = review_files(&unique("clireview"));
+    the_cli_lists_shows_approves_and_rejects_on(Db::Sqlite);
+}
+
+#[test]
+fn the_cli_lists_shows_approves_and_rejects_on_postgres() {
+    the_cli_lists_shows_approves_and_rejects_on(Db::Postgres);
+}
+
+fn the_cli_lists_shows_approves_and_rejects_on(db: Db) {
+    let lab = review_files_on(&unique("clireview"), db);
     let p = &lab.p;
     let g = lab.grace_submission.to_string();
 

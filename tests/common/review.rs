@@ -72,6 +72,15 @@ pub fn review_lab(tag: &str) -> ReviewLab {
 /// The same project with no mail server: the circulation is written to the file outbox,
 /// and the replies are put in the Maildir inbox.
 pub fn review_files(tag: &str) -> ReviewLab {
+    review_files_on(tag, Db::Sqlite)
+}
+
+/// [`review_files`] on database `db`.
+pub fn review_files_on(tag: &str, db: Db) -> ReviewLab {
+    let url = match db {
+        Db::Sqlite => "sqlite://data/needsd.db".to_string(),
+        Db::Postgres => pglab(),
+    };
     let config = format!(
         "{}{QUIET_SCHEDULE}",
         config_with(
@@ -79,6 +88,7 @@ pub fn review_files(tag: &str) -> ReviewLab {
             "[outbox]\ndir = \"data/outbox\"",
             "[maildir]\ndir = \"data/inbox\""
         )
+        .replace("sqlite://data/needsd.db", &url)
     );
     review_project(
         tag,
