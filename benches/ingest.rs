@@ -4,7 +4,9 @@
 //! the same messages, their attachment taken out of the MIME and a bare calamine read of
 //! it, then Postfix's `smtp-source` sending as many messages of the receipts' size over as
 //! many connections. Needs the mail lab (`scripts/maillab.sh start /tmp/needsd-lab`; this
-//! starts it). Run with `cargo bench --bench ingest`.
+//! starts it). Run with `cargo bench --bench ingest`; with `NEEDSD_BENCH_DATABASE` set to
+//! the URL of an empty PostgreSQL database, needsd keeps everything there instead of in
+//! SQLite (`scripts/bench-pg.sh` runs both, one after the other).
 
 use std::io::Cursor;
 use std::net::TcpStream;
@@ -39,9 +41,11 @@ fn main() -> Result<()> {
     let user = format!("needs-{tag}@ctc.test");
     // The circulation is written to files (the replies are made from them); the receipts
     // go over SMTP into the lab, as they would in production.
+    let database = std::env::var("NEEDSD_BENCH_DATABASE")
+        .unwrap_or_else(|_| "sqlite://data/needsd.db".to_string());
     let config = |outbound: &str| {
         format!(
-            "[database]\nurl = \"sqlite://data/needsd.db\"\n[mail]\nfrom = \"{user}\"\nreply_to = \"{user}\"\n\
+            "[database]\nurl = \"{database}\"\n[mail]\nfrom = \"{user}\"\nreply_to = \"{user}\"\n\
              token_secret_env = \"NEEDSD_TOKEN_SECRET\"\n{outbound}\n\
              [imap]\nhost = \"127.0.0.1\"\nport = 1143\ntls = \"none\"\nusername = \"{user}\"\n\
              password_env = \"NEEDSD_IMAP_PASSWORD\"\n\

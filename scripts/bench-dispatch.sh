@@ -4,6 +4,8 @@
 # messages of the same size into the same lab over as many connections. Prints messages
 # per second (end to end for needsd: opening the cycle, building every workbook and
 # message, the outbox transaction and sending) and needsd's peak memory; medians of 3.
+# DATABASE=postgres keeps needsd's database in the PostgreSQL lab (scripts/pglab.sh), a
+# new database per run, instead of SQLite.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 recipients=${RECIPIENTS:-1000}
@@ -21,9 +23,26 @@ cd "$work"
 tag=bench$(date +%s)
 export NEEDSD_TOKEN_SECRET=benchmark-secret-benchmark-secret
 
+database=${DATABASE:-sqlite}
+pgport=${PGLAB_PORT:-55432}
+psql=""
+if [ "$database" = postgres ]; then
+    "$root/scripts/pglab.sh" start /tmp/needsd-pg >/dev/null
+    psql="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql -q -h 127.0.0.1 -p $pgport -U needsd"
+fi
+# The database of run $1: a SQLite file, or a new PostgreSQL database.
+database_url() {
+    if [ "$database" = postgres ]; then
+        $psql -d postgres -c "CREATE DATABASE ${tag}_$1" >/dev/null
+        echo "postgres://needsd@127.0.0.1:$pgport/${tag}_$1"
+    else
+        echo "sqlite://data/needsd.db"
+    fi
+}
+
 cat > needsd.toml <<TOML
 [database]
-url = "sqlite://data/needsd.db"
+url = "$(database_url 0)"
 [mail]
 from = "Matrix of Needs <needs-$tag@ctc.test>"
 reply_to = "needs-$tag@ctc.test"
@@ -79,6 +98,7 @@ needsd_rates=(); needsd_mem=(); src_rates=(); size=0
 for run in $(seq "$runs"); do
     sed "s/,r-$tag+/,r$run-$tag+/" contacts.csv > contacts-run.csv
     rm -rf data
+    sed -i "s|^url = .*|url = \"$(database_url "$run")\"|" needsd.toml
     "$needsd" init >/dev/null
     "$needsd" contacts import contacts-run.csv >/dev/null
     "$needsd" matrix import matrix.csv >/dev/null
@@ -89,7 +109,11 @@ for run in $(seq "$runs"); do
     grep -q "sent $recipients, failed 0" dispatch.out || { cat dispatch.out; exit 1; }
     needsd_rates+=("$(rate "$start" "$end")")
     needsd_mem+=("$(cat mem.txt)")
-    size=$(python3 -c "import sqlite3; print(int(sqlite3.connect('data/needsd.db').execute('SELECT AVG(LENGTH(raw)) FROM outbox_bodies').fetchone()[0]))")
+    if [ "$database" = postgres ]; then
+        size=$($psql -d "${tag}_$run" -At -c "SELECT CAST(AVG(LENGTH(raw)) AS BIGINT) FROM outbox_bodies")
+    else
+        size=$(python3 -c "import sqlite3; print(int(sqlite3.connect('data/needsd.db').execute('SELECT AVG(LENGTH(raw)) FROM outbox_bodies').fetchone()[0]))")
+    fi
     drain_queue
     start=$(date +%s.%N)
     smtp-source -c -s "$connections" -m "$recipients" -l "$size" -f "bench@ctc.test" \
@@ -101,8 +125,8 @@ done
 n_rate=$(printf '%s\n' "${needsd_rates[@]}" | median)
 s_rate=$(printf '%s\n' "${src_rates[@]}" | median)
 mem=$(printf '%s\n' "${needsd_mem[@]}" | median)
-printf '%d recipients, %d needs, %d connections, messages of %d bytes, medians of %d runs\n' \
-    "$recipients" "$needs" "$connections" "$size" "$runs"
+printf '%d recipients, %d needs, %d connections, messages of %d bytes, medians of %d runs, on %s\n' \
+    "$recipients" "$needs" "$connections" "$size" "$runs" "$database"
 printf '  needsd dispatch (end to end): %6.1f msg/s, peak RSS %d MB\n' "$n_rate" $((mem / 1024))
 printf '  smtp-source:                  %6.1f msg/s\n' "$s_rate"
 awk -v a="$n_rate" -v b="$s_rate" 'BEGIN { printf "  ratio: %.2f (target: at least 0.5)\n", a / b }'

@@ -6,6 +6,8 @@
 #   scripts/maillab.sh start DIR      start a lab in DIR (short path: socket paths < 108 bytes)
 #   scripts/maillab.sh stop DIR       stop it
 #   scripts/maillab.sh status DIR     exit 0 if both servers answer
+#   scripts/maillab.sh kill-smtp DIR  kill Postfix at once (every SMTP session cut), then start it
+#   scripts/maillab.sh restart-imap DIR  stop Dovecot (every IMAP session cut), then start it
 #
 # Ports (override with MAILLAB_SMTP, MAILLAB_SMTPS, MAILLAB_SMTP_IDLE, MAILLAB_IMAP): SMTP
 # 127.0.0.1:2525, SMTP with implicit TLS 2465, SMTP that drops a connection after 2 idle
@@ -280,6 +282,43 @@ stop() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Faults for the tests that prove needsd survives them: a lab of their own (other ports
+# and folder), never the shared one.
+kill_smtp() {
+    local dir=$1
+    # The master and every process it started (the smtpd in the middle of a session
+    # included) die at once, as when the machine's server crashes.
+    local master
+    master=$(tr -d ' ' <"$dir/postfix/spool/pid/master.pid" 2>/dev/null || true)
+    if [ -n "$master" ]; then
+        pkill -KILL -P "$master" 2>/dev/null || true
+        kill -KILL "$master" 2>/dev/null || true
+    fi
+    rm -f "$dir/postfix/spool/pid/master.pid"
+    local deadline=$((SECONDS + 10))
+    while port_open "$smtp_port"; do
+        [ $SECONDS -lt $deadline ] || die "postfix did not stop"
+        sleep 0.05
+    done
+    postfix -c "$dir/postfix/conf" start </dev/null >>"$dir/log/postfix.out" 2>&1 \
+        || die "postfix did not start again; see $dir/log/postfix.out"
+    wait_for 127.0.0.1 "$smtp_port" 220 10 || die "no SMTP greeting on $smtp_port after the restart"
+}
+
+restart_imap() {
+    local dir=$1
+    if [ -f "$dir/run/dovecot/master.pid" ]; then
+        kill "$(cat "$dir/run/dovecot/master.pid")" 2>/dev/null || true
+    fi
+    local deadline=$((SECONDS + 10))
+    while port_open "$imap_port" || [ -f "$dir/run/dovecot/master.pid" ]; do
+        [ $SECONDS -lt $deadline ] || die "dovecot did not stop"
+        sleep 0.05
+    done
+    dovecot -c "$dir/dovecot/dovecot.conf" </dev/null >>"$dir/log/dovecot.out" 2>&1
+    wait_for 127.0.0.1 "$imap_port" "* OK" 10 || die "no IMAP greeting on $imap_port after the restart"
+}
+
 status() {
     wait_for 127.0.0.1 "$smtp_port" 220 1 && wait_for 127.0.0.1 "$imap_port" "* OK" 1
 }
@@ -289,5 +328,7 @@ case "${1:-}" in
     start) [ -n "${2:-}" ] || die "usage: $0 start DIR"; start "$2" ;;
     stop) [ -n "${2:-}" ] || die "usage: $0 stop DIR"; stop "$2" ;;
     status) status ;;
-    *) die "usage: $0 install | start DIR | stop DIR | status" ;;
+    kill-smtp) [ -n "${2:-}" ] || die "usage: $0 kill-smtp DIR"; kill_smtp "$2" ;;
+    restart-imap) [ -n "${2:-}" ] || die "usage: $0 restart-imap DIR"; restart_imap "$2" ;;
+    *) die "usage: $0 install | start DIR | stop DIR | status | kill-smtp DIR | restart-imap DIR" ;;
 esac

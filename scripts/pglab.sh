@@ -5,6 +5,7 @@
 #   scripts/pglab.sh install        install PostgreSQL from Debian when it is missing (as root)
 #   scripts/pglab.sh start DIR      initdb into DIR (as an unprivileged user) and start it
 #   scripts/pglab.sh stop DIR       stop it and remove DIR
+#   scripts/pglab.sh restart DIR    stop the server at once (every session cut) and start it
 #   scripts/pglab.sh status DIR     exit 0 if it answers
 #   scripts/pglab.sh url            the URL of the lab's database, for database.url
 #
@@ -87,11 +88,22 @@ stop() {
     rm -rf "$dir"
 }
 
+restart() {
+    local dir=$1 bin
+    bin=$(bindir) || die "no PostgreSQL server binaries under /usr/lib/postgresql"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir \
+            -c fsync=on -c max_connections=100" >/dev/null \
+        || { tail -20 "$dir/server.log" >&2; die "the server did not start again"; }
+}
+
 case "${1:-}" in
     install) install ;;
+    restart) [ $# -eq 2 ] || die "usage: $0 restart DIR"; restart "$2" ;;
     start) [ $# -eq 2 ] || die "usage: $0 start DIR"; start "$2" ;;
     stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
     status) [ $# -eq 2 ] || die "usage: $0 status DIR"; status "$2" ;;
     url) echo "postgres://needsd@127.0.0.1:$port/needsd" ;;
-    *) die "usage: $0 install | start DIR | stop DIR | status DIR | url" ;;
+    *) die "usage: $0 install | start DIR | stop DIR | restart DIR | status DIR | url" ;;
 esac

@@ -281,11 +281,11 @@ async fn lead(p: Parts, me: String, listen: String) -> Result<()> {
             listen,
             "this daemon now leads: it runs the scheduler, the inbox watcher and the sender"
         );
-        let resent = resume_after_leader(&app.store, &me, app.clock.now()).await?;
+        let resent = resume_after_leader(&app.store, app.clock.now()).await?;
         if resent > 0 {
             tracing::warn!(
                 messages = resent,
-                "resending what the previous leader was sending when it stopped (same Message-IDs)"
+                "resending what was being sent when the lead last changed (same Message-IDs)"
             );
         }
         let mut tasks = tokio::task::JoinSet::new();
@@ -316,18 +316,16 @@ async fn lead(p: Parts, me: String, listen: String) -> Result<()> {
     }
 }
 
-/// Queues again, due now, every message another daemon was sending: when this daemon
-/// takes the lead, no other sends any more.
+/// Queues again, due now, every message being sent: when this daemon takes the lead, no
+/// other daemon sends any more, and its own sender has not started yet (one stopped when
+/// it last lost the lead, in the middle of its messages, leaving them leased).
 async fn resume_after_leader(
     store: &crate::store::Store,
-    me: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize> {
     let mut resent = 0;
     for owner in store.lease_owners().await? {
-        if owner != me {
-            resent += store.release_leases(&owner, now).await?;
-        }
+        resent += store.release_leases(&owner, now).await?;
     }
     Ok(resent)
 }

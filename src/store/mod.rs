@@ -39,9 +39,29 @@ pub enum StoreError {
     #[error("cannot bring the database schema up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
-    Sql(#[from] sqlx::Error),
+    Sql(sqlx::Error),
+    #[error(
+        "the database is locked by another program, and stayed locked for the 30 seconds \
+         needsd waits ({0})"
+    )]
+    Locked(sqlx::Error),
     #[error("the database holds a value needsd cannot read ({0}); was it edited by hand?")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // SQLITE_BUSY once the busy timeout has passed: a writer outside needsd.
+        let busy = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| c == "5" || c == "6");
+        if busy {
+            StoreError::Locked(e)
+        } else {
+            StoreError::Sql(e)
+        }
+    }
 }
 
 /// Which database a store talks to.
@@ -234,6 +254,7 @@ impl Store {
         let (pool, rederivable) = match backend {
             Backend::Sqlite => {
                 let url = prepare_sqlite_url(url)?;
+                probe_sqlite(&url).await?;
                 (
                     Self::connect(&url, backend, 4, "FULL").await?,
                     Self::connect(&url, backend, 1, "NORMAL").await?,
@@ -314,10 +335,13 @@ impl Store {
 
     async fn write_on(&self, pool: &AnyPool) -> Result<WriteTx, StoreError> {
         let turn = std::sync::Arc::clone(&self.turn).lock_owned().await;
-        Ok(WriteTx {
-            tx: pool.begin().await?,
-            _turn: turn,
-        })
+        let tx = match self.backend {
+            // The write lock at BEGIN: a transaction that read first and then found
+            // another process writing would fail at once, without waiting its turn.
+            Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -328,6 +352,42 @@ impl Store {
         self.rederivable.close().await;
         self.pool.close().await;
     }
+}
+
+/// Opens a SQLite database once, as a pool's connections will, before the pools: a file
+/// that cannot be opened for writing fails here at once, with the reason the file
+/// system gives, rather than after the pool's retries.
+async fn probe_sqlite(url: &str) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let opened = async {
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        // As patient as the pool's connections with a writer that holds the file.
+        sqlx::query("PRAGMA busy_timeout = 30000")
+            .execute(&mut conn)
+            .await?;
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut conn)
+            .await?;
+        conn.close().await
+    }
+    .await;
+    let Err(source) = opened else {
+        return Ok(());
+    };
+    let path = url
+        .strip_prefix("sqlite://")
+        .unwrap_or(url)
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let why = match std::fs::OpenOptions::new().append(true).open(path) {
+        Err(e) => format!("{source} ({path} cannot be written: {e})"),
+        Ok(_) => source.to_string(),
+    };
+    Err(StoreError::Open {
+        url: url.to_string(),
+        source: sqlx::Error::Configuration(why.into()),
+    })
 }
 
 /// `url` without the password it may carry, for messages.

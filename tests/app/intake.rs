@@ -5,9 +5,9 @@
 use crate::common::review::{MATRIX, circulation_file, deliver_to_maildir};
 use crate::common::*;
 
-/// A project that writes mail to files and reads the Maildir `data/inbox`, as
-/// `needs-TAG@ctc.test`; `mail_extra` goes into its `[mail]` section.
-fn file_project(tag: &str, mail_extra: &str) -> (Project, String, String) {
+/// A project on database `db` that writes mail to files and reads the Maildir
+/// `data/inbox`, as `needs-TAG@ctc.test`; `mail_extra` goes into its `[mail]` section.
+fn file_project_on(db: Db, tag: &str, mail_extra: &str) -> (Project, String, String) {
     let secretariat = format!("needs-{tag}");
     let user = format!("{secretariat}@ctc.test");
     let config = config_with(
@@ -19,6 +19,10 @@ fn file_project(tag: &str, mail_extra: &str) -> (Project, String, String) {
         "token_secret_env",
         &format!("{mail_extra}\ntoken_secret_env"),
     );
+    let config = match db {
+        Db::Sqlite => config,
+        Db::Postgres => config.replace("sqlite://data/needsd.db", &pglab()),
+    };
     (Project::new(&config), secretariat, user)
 }
 
@@ -29,9 +33,18 @@ fn deliver(p: &Project, raw: &[u8]) {
 
 #[test]
 fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine() {
+    a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine_on(Db::Sqlite);
+}
+
+#[test]
+fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine_on_postgres() {
+    a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine_on(Db::Postgres);
+}
+
+fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine_on(db: Db) {
     let tag = unique("q");
     // Our receiving server is "mx.ctc.test": only its Authentication-Results count.
-    let (p, secretariat, user) = file_project(&tag, "authserv_id = \"mx.ctc.test\"");
+    let (p, secretariat, user) = file_project_on(db, &tag, "authserv_id = \"mx.ctc.test\"");
     let grace = format!("grace-{tag}@resp.test");
     p.load(
         &format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\n"),
@@ -81,8 +94,17 @@ fn a_made_up_token_or_a_failed_dmarc_verdict_waits_in_quarantine() {
 
 #[test]
 fn a_message_id_used_again_by_another_message_is_not_a_copy() {
+    a_message_id_used_again_by_another_message_is_not_a_copy_on(Db::Sqlite);
+}
+
+#[test]
+fn a_message_id_used_again_by_another_message_is_not_a_copy_on_postgres() {
+    a_message_id_used_again_by_another_message_is_not_a_copy_on(Db::Postgres);
+}
+
+fn a_message_id_used_again_by_another_message_is_not_a_copy_on(db: Db) {
     let tag = unique("mid");
-    let (p, _, user) = file_project(&tag, "");
+    let (p, _, user) = file_project_on(db, &tag, "");
     let grace = format!("grace-{tag}@resp.test");
     p.load(
         &format!("party,name,email,receives_matrix\nKEN,Grace,{grace},yes\n"),

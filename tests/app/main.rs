@@ -20,6 +20,7 @@ mod compat;
 mod daemon_lock;
 mod db_copy;
 mod eml_fixtures;
+mod faults;
 mod mail_snapshots;
 mod month;
 mod parties_data;

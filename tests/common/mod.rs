@@ -260,7 +260,12 @@ pub fn next_cycle() -> String {
 
 /// Every message in a lab mailbox, oldest first.
 pub fn mailbox(user: &str) -> Vec<Vec<u8>> {
-    let tcp = TcpStream::connect(("127.0.0.1", IMAP)).expect("IMAP connect");
+    mailbox_on(IMAP, user)
+}
+
+/// [`mailbox`] on the lab whose IMAP port is `port`.
+pub fn mailbox_on(port: u16, user: &str) -> Vec<Vec<u8>> {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).expect("IMAP connect");
     let mut client = imap::Client::new(tcp);
     client.read_greeting().expect("IMAP greeting");
     let mut session = client
@@ -385,7 +390,21 @@ pub fn imap_session(user: &str) -> imap::Session<TcpStream> {
 
 /// How many messages `user`'s `mailbox` holds (0 when it does not exist).
 pub fn count(user: &str, mailbox: &str) -> u32 {
-    let mut s = imap_session(user);
+    count_on(IMAP, user, mailbox)
+}
+
+/// [`count`] on the lab whose IMAP port is `port`; 0 while the server does not answer.
+pub fn count_on(port: u16, user: &str, mailbox: &str) -> u32 {
+    let Ok(tcp) = TcpStream::connect(("127.0.0.1", port)) else {
+        return 0;
+    };
+    let mut client = imap::Client::new(tcp);
+    if client.read_greeting().is_err() {
+        return 0;
+    }
+    let Ok(mut s) = client.login(user, PASSWORD).map_err(|(e, _)| e) else {
+        return 0;
+    };
     let n = s.select(mailbox).map(|m| m.exists).unwrap_or(0);
     let _ = s.logout();
     n
@@ -414,7 +433,10 @@ pub fn with_store<T>(
         .expect("runtime")
         .block_on(async {
             let store = needsd::store::Store::open(&url).await?;
-            f(store).await
+            let out = f(store.clone()).await;
+            // Closed before returning: no file of the database stays open in this process.
+            store.close().await;
+            out
         })
         .expect("read the project's database")
 }
@@ -497,7 +519,12 @@ pub fn circulation_in(raw: &[u8]) -> (String, String, Vec<u8>) {
 
 /// Submits `raw` to the lab over SMTP from `from` to `to`, dot-stuffing as SMTP requires.
 pub fn send_raw(from: &str, to: &str, raw: &[u8]) {
-    let tcp = TcpStream::connect(("127.0.0.1", SMTP)).expect("SMTP connect");
+    send_raw_on(SMTP, from, to, raw);
+}
+
+/// [`send_raw`] through the lab whose SMTP port is `port`.
+pub fn send_raw_on(port: u16, from: &str, to: &str, raw: &[u8]) {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).expect("SMTP connect");
     let mut w = tcp.try_clone().expect("clone");
     let mut r = BufReader::new(tcp);
     let mut expect = |code: &str| {
@@ -709,4 +736,77 @@ pub fn edit_workbook(path: &Path, edits: &[(&str, &str, &str)]) {
         .status()
         .expect("python3 (scripts/test.sh installs it with openpyxl)");
     assert!(ok.success(), "openpyxl could not edit the workbook");
+}
+
+/// `needsd run` as a process, its log in a file.
+pub struct Running {
+    child: std::process::Child,
+    pub addr: String,
+    pub log: PathBuf,
+}
+
+impl Running {
+    pub fn start(p: &Project, name: &str) -> Running {
+        let log = p.path(&format!("{name}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = p
+            .command(&["run"])
+            .env("NEEDSD_LOG", "needsd=info")
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("start needsd run");
+        let mut addr = None;
+        eventually(&format!("{name} listens"), 30, || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            addr = text.lines().find_map(|l| {
+                let i = l.find("listen=")?;
+                l[i + 7..]
+                    .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
+                    .next()
+                    .map(str::to_string)
+            });
+            addr.is_some()
+        });
+        Running {
+            child,
+            addr: addr.unwrap(),
+            log,
+        }
+    }
+
+    pub fn healthz(&self) -> Option<String> {
+        http_get(&self.addr, "/healthz")
+    }
+
+    pub fn leads(&self) -> bool {
+        self.healthz()
+            .is_some_and(|h| h.starts_with("HTTP/1.1 200") && h.contains("leader: this daemon"))
+    }
+
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap needsd");
+    }
+
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(
+            status.success(),
+            "{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -6,8 +6,6 @@
 //! with their Message-ID.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Timelike};
@@ -45,79 +43,6 @@ fn project(tag: &str) -> (Project, String) {
         );
     let cycle = format!("{}-{:02}", fired.year(), fired.month());
     (Project::new(&config), cycle)
-}
-
-/// `needsd run` as a process, its log in a file.
-struct Running {
-    child: Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Running {
-    fn start(p: &Project, name: &str) -> Running {
-        let log = p.path(&format!("{name}.log"));
-        let file = std::fs::File::create(&log).unwrap();
-        let child = p
-            .command(&["run"])
-            .env("NEEDSD_LOG", "needsd=info")
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("start needsd run");
-        let mut addr = None;
-        eventually(&format!("{name} listens"), 30, || {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            addr = text.lines().find_map(|l| {
-                let i = l.find("listen=")?;
-                l[i + 7..]
-                    .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
-                    .next()
-                    .map(str::to_string)
-            });
-            addr.is_some()
-        });
-        Running {
-            child,
-            addr: addr.unwrap(),
-            log,
-        }
-    }
-
-    fn healthz(&self) -> Option<String> {
-        http_get(&self.addr, "/healthz")
-    }
-
-    fn leads(&self) -> bool {
-        self.healthz()
-            .is_some_and(|h| h.starts_with("HTTP/1.1 200") && h.contains("leader: this daemon"))
-    }
-
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reap needsd");
-    }
-
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(
-            status.success(),
-            "{}",
-            std::fs::read_to_string(&self.log).unwrap_or_default()
-        );
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Starts two daemons; returns them leader first, once one leads and the other says
@@ -253,4 +178,48 @@ fn the_leader_killed_during_an_ingest_is_replaced_and_nothing_is_stored_twice() 
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(inbox_rows(&p) as usize, N);
     b.stop();
+}
+
+#[test]
+fn two_senders_at_once_never_send_one_message_twice() {
+    const N: usize = 150;
+    let tag = unique("two");
+    let (p, cycle) = project(&tag);
+    let user = format!("two-{tag}@resp.test");
+    let mut csv = String::from("party,name,email,receives_matrix\n");
+    for i in 0..N {
+        csv.push_str(&format!("KEN,R {i},two-{tag}+{i:03}@resp.test,yes\n"));
+    }
+    p.load(&csv, MATRIX);
+    // Two dispatches of one cycle at once, each sending the whole outbox as it can.
+    let spawn = || {
+        p.command(&["dispatch", "--cycle", &cycle, "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("needsd dispatch")
+    };
+    let (a, b) = (spawn(), spawn());
+    let sent: i64 = [a, b]
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            report["send"]["sent"].as_i64().unwrap()
+        })
+        .sum();
+    assert_eq!(sent, N as i64, "between them, each message sent once");
+    send_marker(&user, &format!("marker-{tag}"));
+    let mut all = Vec::new();
+    eventually("the marker arrives", 60, || {
+        all = mailbox(&user);
+        all.iter()
+            .any(|m| parse(m).subject() == Some(format!("marker-{tag}").as_str()))
+    });
+    assert_eq!(all.len(), N + 1, "each recipient once, and the marker");
 }

@@ -14,6 +14,7 @@ mod adversary;
 mod browser;
 mod daemon;
 mod failover;
+mod faults;
 mod inbound;
 mod mail;
 mod web;
