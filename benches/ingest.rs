@@ -232,16 +232,25 @@ fn main() -> Result<()> {
     if sent != exists as u64 {
         bail!("needsd sent {sent} receipts for {exists} replies: {report}");
     }
-    let size = Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3; print(int(sqlite3.connect('data/needsd.db').execute(\
-             \"SELECT AVG(LENGTH(b.raw)) FROM outbox_bodies b JOIN outbox o ON o.id = b.outbox_id \
-             WHERE o.kind = 'receipt'\").fetchone()[0]))",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .context("python3")?;
+    let average = "SELECT CAST(AVG(LENGTH(b.raw)) AS BIGINT) FROM outbox_bodies b \
+                   JOIN outbox o ON o.id = b.outbox_id WHERE o.kind = 'receipt'";
+    let size = if database.starts_with("postgres") {
+        Command::new("psql")
+            .args(["-At", "-d", &database, "-c", average])
+            .output()
+            .context("psql (scripts/pglab.sh installs PostgreSQL)")?
+    } else {
+        Command::new("python3")
+            .args([
+                "-c",
+                &format!(
+                    "import sqlite3; print(sqlite3.connect('data/needsd.db').execute(\"{average}\").fetchone()[0])"
+                ),
+            ])
+            .current_dir(dir.path())
+            .output()
+            .context("python3")?
+    };
     let size = String::from_utf8_lossy(&size.stdout).trim().to_string();
     let started = Instant::now();
     let ok = Command::new("smtp-source")

@@ -66,8 +66,9 @@ read -r pid_b addr_b < <(start b)
 pids+=("$pid_b")
 times=()
 for i in $(seq "$kills"); do
-    # a leads, b follows.
-    sleep 1
+    # a leads, b follows. Killed at a random moment of b's asking (every third of the
+    # failover time), so that the times sample every phase of it.
+    sleep "$(awk -v f="$failover" -v r="$RANDOM" 'BEGIN { printf "%.2f", 1 + (r / 32768) * f / 3 }')"
     kill -9 "$pid_a"
     wait "$pid_a" 2>/dev/null || true
     start_ns=$(date +%s%N)

@@ -256,10 +256,18 @@ async fn lead(p: Parts, me: String, listen: String) -> Result<()> {
     let stop = p.stop();
     tokio::pin!(stop);
     loop {
-        let lead = match app.store.try_lead(failover).await {
-            Ok(lead) => lead,
-            Err(e) => {
+        // A database that does not answer must not hold the election up.
+        let lead = match tokio::time::timeout(every, app.store.try_lead(failover)).await {
+            Ok(Ok(lead)) => lead,
+            Ok(Err(e)) => {
                 tracing::warn!("cannot ask for the lead: {e}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "cannot ask for the lead: no answer in {} s",
+                    every.as_secs()
+                );
                 None
             }
         };
@@ -301,11 +309,16 @@ async fn lead(p: Parts, me: String, listen: String) -> Result<()> {
                     return Ok(());
                 }
             }
-            match lead.renew(&app.store, &me, &listen, app.clock.now()).await {
-                Ok(()) => health
+            // A connection cut off without a word would keep a check waiting for minutes
+            // of TCP retries: unanswered within the pace, the lead is given up.
+            match tokio::time::timeout(every, lead.renew(&app.store, &me, &listen, app.clock.now()))
+                .await
+            {
+                Ok(Ok(())) => health
                     .lead_renewed
                     .store(app.clock.now().timestamp(), Ordering::Relaxed),
-                Err(e) => break e,
+                Ok(Err(e)) => break e.to_string(),
+                Err(_) => break format!("its check got no answer in {} s", every.as_secs()),
             }
         };
         tasks.abort_all();

@@ -108,7 +108,7 @@ impl Store {
         raw: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Stored, StoreError> {
-        let tx = self.write_on(&self.rederivable).await?;
+        let tx = self.write_rederivable().await?;
         store_raw_on(tx, position, raw, None, now).await
     }
 

@@ -95,7 +95,8 @@ pub struct Store {
     /// One connection for writes that can be derived again from what is already durable
     /// (reading a stored message): on SQLite its commits skip the fsync. Whatever commits
     /// durably after it (a raw message, an outbox state) makes it durable too, because the
-    /// write-ahead log is synced in order. Elsewhere it is the main pool.
+    /// write-ahead log is synced in order. On PostgreSQL its commits are asynchronous
+    /// (`synchronous_commit = off`), to the same end.
     rederivable: AnyPool,
     /// Writers in this process take turns here before they begin: SQLite has one writer at
     /// a time, and its own busy handler waits by sleeping, milliseconds at a time.
@@ -260,10 +261,10 @@ impl Store {
                     Self::connect(&url, backend, 1, "NORMAL").await?,
                 )
             }
-            Backend::Postgres => {
-                let pool = Self::connect(url, backend, 8, "").await?;
-                (pool.clone(), pool)
-            }
+            Backend::Postgres => (
+                Self::connect(url, backend, 8, "FULL").await?,
+                Self::connect(url, backend, 1, "NORMAL").await?,
+            ),
         };
         Ok(Self {
             backend,
@@ -287,10 +288,11 @@ impl Store {
         let sqlite = backend == Backend::Sqlite;
         AnyPoolOptions::new()
             .max_connections(connections)
-            // A connection to a file on this machine does not drop while idle; the ping
-            // before every query (sqlx's default) was a round trip to its thread for
-            // nothing. A server's connection may have dropped: it is checked.
-            .test_before_acquire(!sqlite)
+            // No ping before every query (sqlx's default): a round trip each time, for a
+            // file on this machine nothing to check, and for a server a check that a
+            // failed query makes anyway (sqlx drops a connection whose socket failed, and
+            // the task that ran the query starts again).
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if !sqlite {
@@ -298,6 +300,13 @@ impl Store {
                         sqlx::query("SET TIME ZONE 'UTC'")
                             .execute(&mut *conn)
                             .await?;
+                        if synchronous == "NORMAL" {
+                            // PostgreSQL's way to skip the sync: a commit returns before
+                            // its log is flushed; the next synchronous commit flushes it.
+                            sqlx::query("SET synchronous_commit = off")
+                                .execute(&mut *conn)
+                                .await?;
+                        }
                         return Ok(());
                     }
                     // WAL lets the web UI read while the daemon writes; the busy timeout
@@ -342,6 +351,12 @@ impl Store {
             Backend::Postgres => pool.begin().await?,
         };
         Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// Begins a write whose truth is elsewhere (see `rederivable`): it may be lost in a
+    /// crash, never half-written, and the next durable commit makes it durable.
+    async fn write_rederivable(&self) -> Result<WriteTx, StoreError> {
+        self.write_on(&self.rederivable).await
     }
 
     pub fn pool(&self) -> &AnyPool {

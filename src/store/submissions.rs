@@ -100,7 +100,7 @@ impl Store {
     /// once (and without waiting for the disk: it guards against a process that dies, not
     /// against a machine that does).
     pub async fn begin_reading(&self, id: i64) -> Result<i64, StoreError> {
-        let mut tx = self.write_on(&self.rederivable).await?;
+        let mut tx = self.write_rederivable().await?;
         let row = sqlx::query(
             "UPDATE inbox SET read_attempts = read_attempts + 1 WHERE id = $1 RETURNING read_attempts",
         )
@@ -115,7 +115,7 @@ impl Store {
     /// could take the process down), whatever comes of the message: see
     /// [`Store::begin_reading`].
     pub async fn end_reading(&self, id: i64) -> Result<(), StoreError> {
-        let mut tx = self.write_on(&self.rederivable).await?;
+        let mut tx = self.write_rederivable().await?;
         sqlx::query("UPDATE inbox SET read_attempts = 0 WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -264,7 +264,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         // A reading lost to a power cut is read again from the raw message.
-        let mut tx = self.write_on(&self.rederivable).await?;
+        let mut tx = self.write_rederivable().await?;
         record_reading_on(&mut tx, inbox_id, reading).await?;
         for c in bouncing {
             super::contacts::mark_bouncing(&mut tx, *c, &db_time(now)).await?;

@@ -229,3 +229,55 @@ fn users_are_added_with_a_password_from_standard_input() {
         "hashes stay in the database"
     );
 }
+
+/// Every command that reads or writes the database, once, on PostgreSQL: the ones the
+/// other PostgreSQL tests do not already run.
+#[test]
+fn the_other_commands_answer_on_postgresql() {
+    let lab = review_files_on(&unique("pgcli"), Db::Postgres);
+    let p = &lab.p;
+    let cycle = next_cycle();
+    assert!(
+        p.json(&["parties", "list", "--json"])
+            .as_array()
+            .is_some_and(|a| a.len() > 250)
+    );
+    assert_eq!(
+        p.json(&["contacts", "list", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    p.ok(&[
+        "deadline",
+        "add",
+        "Report to the Committee",
+        "--due",
+        "2031-06-30",
+        "--owner",
+        "experts@ctc.test",
+    ]);
+    let deadlines = p.json(&["deadline", "list", "--json"]);
+    assert_eq!(
+        deadlines[0]["title"], "Report to the Committee",
+        "{deadlines}"
+    );
+    let status = p.json(&["cycle", "status", &cycle, "--json"]);
+    assert_eq!(status["sent"], 2, "{status}");
+    let again = p.json(&["reparse", "--all", "--json"]);
+    assert_eq!(again["submissions"], 3, "{again}");
+    let out = p.path("copy.xlsx");
+    p.ok(&[
+        "matrix",
+        "export",
+        "--out",
+        out.to_str().unwrap(),
+        "--cycle",
+        &cycle,
+        "--recipient",
+        &lab.grace,
+    ]);
+    assert!(std::fs::metadata(&out).unwrap().len() > 1000);
+    let users = p.json(&["users", "list", "--json"]);
+    assert!(users.as_array().is_some_and(|u| !u.is_empty()), "{users}");
+}

@@ -53,10 +53,20 @@ pub fn reply_saying(from: &str, to: &str, in_reply_to: &str, text: &str, xlsx: &
 /// the circulation goes out through the lab's Postfix, is read over IMAP, and the replies
 /// go back over SMTP.
 pub fn review_lab(tag: &str) -> ReviewLab {
+    review_lab_on(tag, Db::Sqlite)
+}
+
+/// [`review_lab`] on database `db`.
+pub fn review_lab_on(tag: &str, db: Db) -> ReviewLab {
     maillab();
     let secretariat = format!("needs-{tag}");
+    let url = match db {
+        Db::Sqlite => "sqlite://data/needsd.db".to_string(),
+        Db::Postgres => pglab(),
+    };
     // Its daemon runs on the system clock, so no job may fire (see QUIET_SCHEDULE).
-    let config = format!("{}{QUIET_SCHEDULE}", lab_daemon_config(&secretariat));
+    let config = format!("{}{QUIET_SCHEDULE}", lab_daemon_config(&secretariat))
+        .replace("sqlite://data/needsd.db", &url);
     let mailbox = format!("{secretariat}@ctc.test");
     review_project(
         tag,

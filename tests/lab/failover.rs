@@ -56,6 +56,15 @@ fn pair(p: &Project) -> (Running, Running) {
             h.starts_with("HTTP/1.1 200") && h.contains("leader: ") && !h.contains("this daemon")
         })
     });
+    // Its metrics say it follows, and which daemon leads (web address and all).
+    let metrics = http_get(&b.addr, "/metrics").expect("the follower answers");
+    assert!(metrics.contains("\nneedsd_leading 0\n"), "{metrics}");
+    assert!(
+        metrics.contains(&format!("listen=\"{}\"", a.addr)),
+        "the leader named: {metrics}"
+    );
+    let leader = http_get(&a.addr, "/metrics").expect("the leader answers");
+    assert!(leader.contains("\nneedsd_leading 1\n"), "{leader}");
     (a, b)
 }
 

@@ -329,7 +329,16 @@ fn pages_refuse_strangers_forms_need_their_token_and_experts_are_not_admins() {
 
 #[test]
 fn an_expert_reviews_the_submissions_that_came_by_mail() {
-    let lab = review_lab(&unique("webreview"));
+    an_expert_reviews_the_submissions_that_came_by_mail_on(Db::Sqlite);
+}
+
+#[test]
+fn an_expert_reviews_the_submissions_that_came_by_mail_on_postgres() {
+    an_expert_reviews_the_submissions_that_came_by_mail_on(Db::Postgres);
+}
+
+fn an_expert_reviews_the_submissions_that_came_by_mail_on(db: Db) {
+    let lab = review_lab_on(&unique("webreview"), db);
     let d = Daemon::start(&lab.cfg, std::sync::Arc::new(needsd::clock::SystemClock));
     let a = Agent::new(&d);
     assert_eq!(a.login(EXPERT).status(), StatusCode::SEE_OTHER);
@@ -554,7 +563,16 @@ fn an_expert_reviews_the_submissions_that_came_by_mail() {
 
 #[test]
 fn an_admin_manages_users_and_contacts() {
-    let lab = review_lab(&unique("webadmin"));
+    an_admin_manages_users_and_contacts_on(Db::Sqlite);
+}
+
+#[test]
+fn an_admin_manages_users_and_contacts_on_postgres() {
+    an_admin_manages_users_and_contacts_on(Db::Postgres);
+}
+
+fn an_admin_manages_users_and_contacts_on(db: Db) {
+    let lab = review_lab_on(&unique("webadmin"), db);
     let d = Daemon::start(&lab.cfg, std::sync::Arc::new(needsd::clock::SystemClock));
     let a = Agent::new(&d);
     assert_eq!(a.login(ADMIN).status(), StatusCode::SEE_OTHER);
