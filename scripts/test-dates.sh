@@ -8,7 +8,7 @@
 #   scripts/test-dates.sh [FILTER …]   default: the test modules that start a daemon
 #
 # The dates are next month's, ahead of the real date: the mail lab's certificates are
-# valid from the day they were made, so the lab is started first, under the real clock.
+# valid from the day they were made, so the labs are started first, under the real clock.
 # Uses `faketime` (Debian's package of that name; installed when missing, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,11 @@ args=(--test app --test lab)
 cargo test --no-run "${args[@]}" >/dev/null 2>&1 || cargo test --no-run "${args[@]}"
 scripts/maillab.sh start /tmp/needsd-lab >/tmp/needsd-maillab-dates.log 2>&1 \
     || { cat /tmp/needsd-maillab-dates.log >&2; exit 1; }
+# PostgreSQL too, under the real clock: a server started from inside a faked clock would
+# keep that clock, and faketime would wait for it to end.
+scripts/pglab.sh start /tmp/needsd-pg >/tmp/needsd-pglab-dates.log 2>&1 \
+    || { cat /tmp/needsd-pglab-dates.log >&2; exit 1; }
+trap 'scripts/pglab.sh stop /tmp/needsd-pg >/dev/null 2>&1 || true' EXIT
 
 first=$(date -u -d "$(date -u +%Y-%m-01) +1 month" +%Y-%m-%d)
 last=$(date -u -d "$first +1 month -1 day" +%Y-%m-%d)

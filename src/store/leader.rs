@@ -7,9 +7,9 @@
 //! so that every daemon's `/metrics` can say who leads.
 //!
 //! Why not a lease row with a heartbeat: a lease must outlast the longest pause of its
-//! holder (a stalled disk, a long garbage-free but busy SMTP exchange), so a dead leader
-//! would be replaced only after that margin; the lock goes with the session, and no clock
-//! of two machines is compared. See docs/decisions/0044.
+//! holder (a stalled disk, a slow SMTP exchange), so a dead leader would be replaced only
+//! after that margin; the lock goes with the session, and no clock of two machines is
+//! compared. See docs/decisions/0044.
 
 use std::time::Duration;
 

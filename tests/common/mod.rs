@@ -98,8 +98,13 @@ pub fn pglab() -> String {
              packages on first use)"
         );
     }
+    pg_database(PG_PORT)
+}
+
+/// A new, empty database in the PostgreSQL lab on `port`; its URL.
+pub fn pg_database(port: u16) -> String {
     let name = unique("t").replace('-', "_");
-    let admin = format!("postgres://needsd@127.0.0.1:{PG_PORT}/postgres");
+    let admin = format!("postgres://needsd@127.0.0.1:{port}/postgres");
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -113,7 +118,7 @@ pub fn pglab() -> String {
             conn.close().await
         })
         .unwrap_or_else(|e| panic!("cannot create a database in the PostgreSQL lab: {e}"));
-    format!("postgres://needsd@127.0.0.1:{PG_PORT}/{name}")
+    format!("postgres://needsd@127.0.0.1:{port}/{name}")
 }
 
 /// The databases a test runs on: SQLite, and PostgreSQL in its lab.
@@ -809,4 +814,38 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Of the messages `all` (markers, subject `marker-…`, left out), checks that exactly `n`
+/// recipients got something and that each got one message, maybe more than once with its
+/// Message-ID (a message in flight at a fault); returns how many repeats there were.
+pub fn repeats_per_recipient(all: &[Vec<u8>], n: usize) -> usize {
+    let mut per_recipient: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for raw in all {
+        let m = parse(raw);
+        if m.subject().is_some_and(|s| s.starts_with("marker-")) {
+            continue;
+        }
+        let to = m
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .expect("a To address")
+            .to_string();
+        per_recipient
+            .entry(to)
+            .or_default()
+            .push(m.message_id().unwrap_or_default().to_string());
+    }
+    assert_eq!(per_recipient.len(), n, "some recipients got nothing");
+    per_recipient
+        .iter()
+        .map(|(to, ids)| {
+            assert!(
+                ids.iter().all(|i| i == &ids[0]),
+                "{to} got different messages: {ids:?}"
+            );
+            ids.len() - 1
+        })
+        .sum()
 }

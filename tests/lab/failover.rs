@@ -5,7 +5,6 @@
 //! nothing is stored twice, and the only repeats are messages in flight at the kill,
 //! with their Message-ID.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Timelike};
@@ -116,30 +115,7 @@ fn the_leader_killed_during_a_dispatch_is_replaced_and_nobody_is_missed() {
         all.iter()
             .any(|m| parse(m).subject() == Some(format!("marker-{tag}").as_str()))
     });
-    all.retain(|m| parse(m).subject() != Some(format!("marker-{tag}").as_str()));
-    let mut per_recipient: HashMap<String, Vec<String>> = HashMap::new();
-    for raw in &all {
-        let m = parse(raw);
-        let to = m
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap()
-            .to_string();
-        per_recipient
-            .entry(to)
-            .or_default()
-            .push(m.message_id().unwrap_or_default().to_string());
-    }
-    assert_eq!(per_recipient.len(), N, "some recipients got nothing");
-    let mut repeats = 0;
-    for (to, ids) in &per_recipient {
-        assert!(
-            ids.iter().all(|i| i == &ids[0]),
-            "{to} got different messages: {ids:?}"
-        );
-        repeats += ids.len() - 1;
-    }
+    let repeats = repeats_per_recipient(&all, N);
     eprintln!("{repeats} repeated messages after the kill");
     let connections = 4;
     assert!(repeats <= connections, "{repeats} repeats after one kill");

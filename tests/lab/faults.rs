@@ -4,7 +4,6 @@
 //! PostgreSQL of their own (other ports and folders), one test at a time, so that killing
 //! a server never disturbs the other tests.
 
-use std::collections::HashMap;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -64,26 +63,6 @@ fn fault_labs() -> MutexGuard<'static, ()> {
         pglab_script(&["start", PG_DIR_F]);
     });
     guard
-}
-
-/// A new database on the fault PostgreSQL.
-fn fault_database() -> String {
-    let name = unique("f").replace('-', "_");
-    let admin = format!("postgres://needsd@127.0.0.1:{PG_PORT_F}/postgres");
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&admin).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await?;
-            conn.close().await
-        })
-        .unwrap();
-    format!("postgres://needsd@127.0.0.1:{PG_PORT_F}/{name}")
 }
 
 /// A project on `database`, sending through the fault lab's SMTP and reading
@@ -150,34 +129,7 @@ fn every_recipient_once(p: &Project, cycle: &str, user: &str, n: usize, secs: u6
         all.iter()
             .any(|m| parse(m).subject() == Some(marker.as_str()))
     });
-    let mut per_recipient: HashMap<String, Vec<String>> = HashMap::new();
-    for raw in &all {
-        let m = parse(raw);
-        if m.subject() == Some(marker.as_str()) {
-            continue;
-        }
-        let to = m
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap()
-            .to_string();
-        per_recipient
-            .entry(to)
-            .or_default()
-            .push(m.message_id().unwrap_or_default().to_string());
-    }
-    assert_eq!(per_recipient.len(), n, "some recipients got nothing");
-    per_recipient
-        .iter()
-        .map(|(to, ids)| {
-            assert!(
-                ids.iter().all(|i| i == &ids[0]),
-                "{to} got different messages: {ids:?}"
-            );
-            ids.len() - 1
-        })
-        .sum()
+    repeats_per_recipient(&all, n)
 }
 
 #[test]
@@ -185,7 +137,7 @@ fn postgresql_restarted_during_a_dispatch_loses_and_doubles_nothing() {
     const N: usize = 150;
     let _one = fault_labs();
     let tag = unique("pgd");
-    let (p, cycle) = project(&tag, &fault_database());
+    let (p, cycle) = project(&tag, &pg_database(PG_PORT_F));
     let user = many_recipients(&p, &tag, N);
     let d = Running::start(&p, "daemon");
     eventually("a part of the circulation delivered", 60, || {
@@ -206,7 +158,7 @@ fn postgresql_restarted_during_an_ingest_loses_and_doubles_nothing() {
     const N: usize = 120;
     let _one = fault_labs();
     let tag = unique("pgi");
-    let (p, _) = project(&tag, &fault_database());
+    let (p, _) = project(&tag, &pg_database(PG_PORT_F));
     p.load(
         &format!("party,name,email,receives_matrix\nKEN,Wanjiru,ken-{tag}@resp.test,yes\n"),
         MATRIX,

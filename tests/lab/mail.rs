@@ -356,32 +356,7 @@ fn sigkill_at_any_moment_loses_nothing_and_repeats_only_in_flight_messages() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut per_recipient: HashMap<String, Vec<String>> = HashMap::new();
-    for raw in &all {
-        let m = parse(raw);
-        if m.subject().is_some_and(|s| s.starts_with("marker-")) {
-            continue;
-        }
-        let to = m
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap()
-            .to_string();
-        per_recipient
-            .entry(to)
-            .or_default()
-            .push(header(&m, "Message-ID"));
-    }
-    assert_eq!(per_recipient.len(), N, "some recipients got nothing");
-    let mut repeats = 0;
-    for (to, ids) in &per_recipient {
-        assert!(
-            ids.iter().all(|i| i == &ids[0]),
-            "{to} got different messages: {ids:?}"
-        );
-        repeats += ids.len() - 1;
-    }
+    let repeats = repeats_per_recipient(&all, N);
     eprintln!(
         "{kills} kills, {repeats} repeated messages, {} delivered",
         all.len() - 1
