@@ -209,8 +209,9 @@ fn the_smtp_server_killed_in_the_middle_of_data_stalls_nothing() {
 
 #[test]
 fn dovecot_restarted_in_the_middle_of_a_fetch_loses_and_doubles_nothing() {
-    // Large messages, so that fetching them is most of what a pass does.
-    const N: usize = 80;
+    // Large messages, so that fetching them is most of what a pass does: eight FETCHes
+    // of 25 messages, the restart comes once the first is stored.
+    const N: usize = 200;
     let _one = fault_labs();
     let tag = unique("imapr");
     let (p, _) = project(&tag, "sqlite://data/needsd.db");
@@ -219,8 +220,8 @@ fn dovecot_restarted_in_the_middle_of_a_fetch_loses_and_doubles_nothing() {
         MATRIX,
     );
     let inbox = format!("needs-{tag}@ctc.test");
-    let padding = "x".repeat(76) + "\r\n";
-    let body = padding.repeat(13_000);
+    let padding = "x".repeat(990) + "\r\n";
+    let body = padding.repeat(1_000);
     // The replies wait in the inbox before needsd starts: its first passes fetch them.
     for i in 0..N {
         let mut raw = message(i, &tag);
