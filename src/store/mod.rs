@@ -288,11 +288,11 @@ impl Store {
         let sqlite = backend == Backend::Sqlite;
         AnyPoolOptions::new()
             .max_connections(connections)
-            // No ping before every query (sqlx's default): a round trip each time, for a
-            // file on this machine nothing to check, and for a server a check that a
-            // failed query makes anyway (sqlx drops a connection whose socket failed, and
-            // the task that ran the query starts again).
-            .test_before_acquire(false)
+            // A connection to a file on this machine does not drop while idle; the ping
+            // before every query (sqlx's default) was a round trip to its thread for
+            // nothing. A server's connection may have dropped (the server restarted):
+            // it is checked, so that no request or shutdown gets a dead one.
+            .test_before_acquire(!sqlite)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if !sqlite {
