@@ -282,9 +282,6 @@ async fn lead(p: Parts, me: String, listen: String) -> Result<()> {
             .context("recording the lead")?;
         health.leading.store(true, Ordering::Relaxed);
         health.lead_taken.fetch_add(1, Ordering::Relaxed);
-        health
-            .lead_renewed
-            .store(app.clock.now().timestamp(), Ordering::Relaxed);
         tracing::warn!(
             listen,
             "this daemon now leads: it runs the scheduler, the inbox watcher and the sender"
@@ -314,9 +311,7 @@ async fn lead(p: Parts, me: String, listen: String) -> Result<()> {
             match tokio::time::timeout(every, lead.renew(&app.store, &me, &listen, app.clock.now()))
                 .await
             {
-                Ok(Ok(())) => health
-                    .lead_renewed
-                    .store(app.clock.now().timestamp(), Ordering::Relaxed),
+                Ok(Ok(())) => {}
                 Ok(Err(e)) => break e.to_string(),
                 Err(_) => break format!("its check got no answer in {} s", every.as_secs()),
             }

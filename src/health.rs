@@ -17,8 +17,6 @@ pub struct Health {
     /// Whether this daemon runs the scheduler, the inbox watcher and the sender: always
     /// on SQLite, only while it holds the lead on PostgreSQL.
     pub leading: AtomicBool,
-    /// Unix seconds this daemon last renewed its lead; 0 = never.
-    pub lead_renewed: AtomicI64,
     /// Times this daemon took the lead.
     pub lead_taken: AtomicU64,
     /// The daemon's tasks, by name.
