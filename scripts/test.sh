@@ -18,6 +18,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 # Replies attached the way scripts and some mail programs attach them (text/csv, no charset).
 command -v swaks >/dev/null 2>&1 || need_apt+=(swaks)
+# The daemons run as processes live a month ahead, whatever today is (libfaketime).
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need_apt+=(faketime)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "test.sh: installing ${need_apt[*]}" >&2
     apt-get update -qq

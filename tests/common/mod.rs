@@ -341,6 +341,58 @@ pub const QUIET_SCHEDULE: &str = "[schedule]\n\
     deadlines = \"0 0 9 1 1 * 2100\"\n\
     review_alert = \"0 0 9 1 1 * 2100\"\n";
 
+/// How far ahead of the system clock [`Running`] daemons live: they see the 2nd of next
+/// month, 10:00 UTC (and on), whatever today is, so that a circulation caught up at their
+/// start is always before its cycle's deadline (a dispatch after it is refused).
+fn daemon_clock_offset() -> chrono::TimeDelta {
+    use chrono::Datelike;
+    use needsd::clock::Clock;
+    let now = needsd::clock::SystemClock.now();
+    let next = now.date_naive().with_day(1).expect("the 1st exists") + chrono::Months::new(1);
+    let target = next
+        .with_day(2)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .expect("10:00 on the 2nd exists")
+        .and_utc();
+    // Whole seconds, fixed once per test process: every daemon shares one clock.
+    static OFFSET: OnceLock<i64> = OnceLock::new();
+    chrono::TimeDelta::seconds(*OFFSET.get_or_init(|| (target - now).num_seconds()))
+}
+
+/// The time [`Running`] daemons see now.
+pub fn daemon_now() -> chrono::DateTime<chrono::Utc> {
+    use needsd::clock::Clock;
+    needsd::clock::SystemClock.now() + daemon_clock_offset()
+}
+
+/// A `[schedule]` for daemons run as processes ([`Running`], on [`daemon_now`]): its
+/// dispatch fires every day at the minute two minutes ago, so the first daemon to
+/// lead catches today's up at start, once; the inbox is polled every second, in UTC;
+/// nothing else fires before 2100. Returns it with the cycle that dispatch opens.
+pub fn dispatch_caught_up_at_start() -> (String, String) {
+    use chrono::{Datelike, Timelike};
+    let fired = daemon_now() - chrono::TimeDelta::minutes(2);
+    let schedule = QUIET_SCHEDULE.replace(
+        "dispatch = \"0 0 9 1 1 * 2100\"",
+        &format!(
+            "dispatch = \"0 {} {} * * *\"\ntimezone = \"UTC\"\ninbox_poll = \"* * * * * *\"",
+            fired.minute(),
+            fired.hour(),
+        ),
+    );
+    (schedule, format!("{}-{:02}", fired.year(), fired.month()))
+}
+
+/// A contacts file of `n` receiving contacts of KEN, all plus-addresses of the mailbox
+/// `PREFIX@resp.test`.
+pub fn plus_recipients(prefix: &str, n: usize) -> String {
+    let mut csv = String::from("party,name,email,receives_matrix\n");
+    for i in 0..n {
+        csv.push_str(&format!("KEN,R {i},{prefix}+{i:03}@resp.test,yes\n"));
+    }
+    csv
+}
+
 impl Project {
     /// The project's config for a daemon in the test process: the database by its
     /// absolute path (the test's working directory is not the project's), the secrets
@@ -743,6 +795,8 @@ pub fn edit_workbook(path: &Path, edits: &[(&str, &str, &str)]) {
     assert!(ok.success(), "openpyxl could not edit the workbook");
 }
 
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
 /// `needsd run` as a process, its log in a file.
 pub struct Running {
     child: std::process::Child,
@@ -754,9 +808,17 @@ impl Running {
     pub fn start(p: &Project, name: &str) -> Running {
         let log = p.path(&format!("{name}.log"));
         let file = std::fs::File::create(&log).unwrap();
+        // libfaketime (Debian's `faketime`, which scripts/test.sh installs) moves the
+        // daemon's wall clock to [`daemon_now`]; its timers keep the real monotonic clock.
         let child = p
             .command(&["run"])
             .env("NEEDSD_LOG", "needsd=info")
+            .env("LD_PRELOAD", LIBFAKETIME)
+            .env(
+                "FAKETIME",
+                format!("+{}", daemon_clock_offset().num_seconds()),
+            )
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()

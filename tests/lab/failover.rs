@@ -7,8 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{Datelike, Timelike};
-
 use crate::common::review::MATRIX;
 use crate::common::*;
 
@@ -21,26 +19,15 @@ const FAILOVER_SECONDS: u64 = 3;
 /// start, once. Nothing else is scheduled before the year 2100.
 /// Returns the project and the cycle that dispatch opens.
 fn project(tag: &str) -> (Project, String) {
-    use needsd::clock::Clock;
     maillab();
     let url = pglab();
-    // The daemons run as processes, on the system's clock.
-    let fired = needsd::clock::SystemClock.now() - chrono::TimeDelta::minutes(2);
-    let schedule = QUIET_SCHEDULE.replace(
-        "dispatch = \"0 0 9 1 1 * 2100\"",
-        &format!(
-            "dispatch = \"0 {} {} * * *\"\ntimezone = \"UTC\"\ninbox_poll = \"* * * * * *\"",
-            fired.minute(),
-            fired.hour(),
-        ),
-    );
+    let (schedule, cycle) = dispatch_caught_up_at_start();
     let config = lab_daemon_config(&format!("needs-{tag}"))
         .replace("sqlite://data/needsd.db", &url)
         .replace(
             "[mail]",
             &format!("{schedule}\n[daemon]\nfailover_seconds = {FAILOVER_SECONDS}\n[mail]"),
         );
-    let cycle = format!("{}-{:02}", fired.year(), fired.month());
     (Project::new(&config), cycle)
 }
 
@@ -79,11 +66,7 @@ fn the_leader_killed_during_a_dispatch_is_replaced_and_nobody_is_missed() {
     let tag = unique("fo");
     let (p, cycle) = project(&tag);
     let user = format!("fo-{tag}@resp.test");
-    let mut csv = String::from("party,name,email,receives_matrix\n");
-    for i in 0..N {
-        csv.push_str(&format!("KEN,R {i},fo-{tag}+{i:03}@resp.test,yes\n"));
-    }
-    p.load(&csv, MATRIX);
+    p.load(&plus_recipients(&format!("fo-{tag}"), N), MATRIX);
 
     let (mut a, b) = pair(&p);
     // Killed once the circulation is on its way but not all delivered.
@@ -171,11 +154,7 @@ fn two_senders_at_once_never_send_one_message_twice() {
     let tag = unique("two");
     let (p, cycle) = project(&tag);
     let user = format!("two-{tag}@resp.test");
-    let mut csv = String::from("party,name,email,receives_matrix\n");
-    for i in 0..N {
-        csv.push_str(&format!("KEN,R {i},two-{tag}+{i:03}@resp.test,yes\n"));
-    }
-    p.load(&csv, MATRIX);
+    p.load(&plus_recipients(&format!("two-{tag}"), N), MATRIX);
     // Two dispatches of one cycle at once, each sending the whole outbox as it can.
     let spawn = || {
         p.command(&["dispatch", "--cycle", &cycle, "--json"])

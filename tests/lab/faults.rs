@@ -7,8 +7,6 @@
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use chrono::{Datelike, Timelike};
-
 use crate::common::review::MATRIX;
 use crate::common::*;
 
@@ -70,16 +68,7 @@ fn fault_labs() -> MutexGuard<'static, ()> {
 /// minutes ago (caught up once at start), nothing else before 2100. Returns the project
 /// and the cycle its dispatch opens.
 fn project(tag: &str, database: &str) -> (Project, String) {
-    use needsd::clock::Clock;
-    let fired = needsd::clock::SystemClock.now() - chrono::TimeDelta::minutes(2);
-    let schedule = QUIET_SCHEDULE.replace(
-        "dispatch = \"0 0 9 1 1 * 2100\"",
-        &format!(
-            "dispatch = \"0 {} {} * * *\"\ntimezone = \"UTC\"\ninbox_poll = \"* * * * * *\"",
-            fired.minute(),
-            fired.hour(),
-        ),
-    );
+    let (schedule, cycle) = dispatch_caught_up_at_start();
     let secretariat = format!("needs-{tag}");
     let config = format!(
         "[database]\nurl = \"{database}\"\n{schedule}\n\
@@ -94,18 +83,14 @@ fn project(tag: &str, database: &str) -> (Project, String) {
          processed_mailbox = \"Processed\"\n\
          [web]\nlisten = \"127.0.0.1:0\"\n"
     );
-    let cycle = format!("{}-{:02}", fired.year(), fired.month());
     (Project::new(&config), cycle)
 }
 
 /// `n` receiving contacts, all plus-addresses of one fault-lab mailbox, which is returned.
 fn many_recipients(p: &Project, tag: &str, n: usize) -> String {
-    let mut csv = String::from("party,name,email,receives_matrix\n");
-    for i in 0..n {
-        csv.push_str(&format!("KEN,R {i},r-{tag}+{i:03}@resp.test,yes\n"));
-    }
-    p.load(&csv, MATRIX);
-    format!("r-{tag}@resp.test")
+    let mailbox = format!("r-{tag}");
+    p.load(&plus_recipients(&mailbox, n), MATRIX);
+    format!("{mailbox}@resp.test")
 }
 
 /// Waits until every circulation of `cycle` is recorded sent and has arrived; fails when a
