@@ -68,6 +68,11 @@ fn fault_labs() -> MutexGuard<'static, ()> {
 /// minutes ago (caught up once at start), nothing else before 2100. Returns the project
 /// and the cycle its dispatch opens.
 fn project(tag: &str, database: &str) -> (Project, String) {
+    project_reading(tag, database, IMAP_F)
+}
+
+/// [`project`], reading its mailbox on `imap_port`.
+fn project_reading(tag: &str, database: &str, imap_port: u16) -> (Project, String) {
     let (schedule, cycle) = dispatch_caught_up_at_start();
     let secretariat = format!("needs-{tag}");
     let config = format!(
@@ -77,7 +82,7 @@ fn project(tag: &str, database: &str) -> (Project, String) {
          token_secret_env = \"NEEDSD_TOKEN_SECRET\"\n\
          [smtp]\nhost = \"127.0.0.1\"\nport = {SMTP_F}\ntls = \"none\"\nrate_per_minute = 6000\n\
          max_connections = 3\ntimeout_seconds = 90\nretry_seconds = 1\n\
-         [imap]\nhost = \"127.0.0.1\"\nport = {IMAP_F}\ntls = \"starttls\"\n\
+         [imap]\nhost = \"127.0.0.1\"\nport = {imap_port}\ntls = \"starttls\"\n\
          ca_file = \"{DIR}/tls/ca.pem\"\nusername = \"{secretariat}@ctc.test\"\n\
          password_env = \"NEEDSD_IMAP_PASSWORD\"\nmailbox = \"INBOX\"\n\
          processed_mailbox = \"Processed\"\n\
@@ -192,14 +197,58 @@ fn the_smtp_server_killed_in_the_middle_of_data_stalls_nothing() {
     d.stop();
 }
 
+/// A TCP relay on a free loopback port to the fault lab's IMAP port that passes the
+/// server's bytes at `bytes_per_second` at most: a real Dovecot, slowed down, so that a
+/// fetch takes seconds on any machine. When either side closes, the relay closes both, as
+/// a restarted server does.
+fn slow_imap_relay(bytes_per_second: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port for the relay");
+    let port = listener.local_addr().expect("bound").port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", IMAP_F)) else {
+                continue;
+            };
+            let (Ok(mut client_in), Ok(mut server_out)) = (client.try_clone(), server.try_clone())
+            else {
+                continue;
+            };
+            let (mut client_out, mut server_in) = (client, server);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_in, &mut server_out);
+                let _ = client_in.shutdown(Shutdown::Both);
+                let _ = server_out.shutdown(Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                const CHUNK: usize = 16 * 1024;
+                let pause =
+                    std::time::Duration::from_secs_f64(CHUNK as f64 / bytes_per_second as f64);
+                let mut buf = vec![0; CHUNK];
+                while let Ok(n @ 1..) = server_in.read(&mut buf) {
+                    if client_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(pause.mul_f64(n as f64 / CHUNK as f64));
+                }
+                let _ = server_in.shutdown(Shutdown::Both);
+                let _ = client_out.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
 #[test]
 fn dovecot_restarted_in_the_middle_of_a_fetch_loses_and_doubles_nothing() {
-    // Large messages, so that fetching them is most of what a pass does: eight FETCHes
-    // of 25 messages, the restart comes once the first is stored.
-    const N: usize = 200;
+    // 50 messages of 1 MB read through a relay at 3 MB/s: two FETCHes of about eight
+    // seconds each, the restart comes once the first message is stored, so that it lands
+    // in the middle of a FETCH however fast the machine is.
+    const N: usize = 50;
     let _one = fault_labs();
     let tag = unique("imapr");
-    let (p, _) = project(&tag, "sqlite://data/needsd.db");
+    let (p, _) = project_reading(&tag, "sqlite://data/needsd.db", slow_imap_relay(3 << 20));
     p.load(
         &format!("party,name,email,receives_matrix\nKEN,Wanjiru,ken-{tag}@resp.test,yes\n"),
         MATRIX,
@@ -218,11 +267,11 @@ fn dovecot_restarted_in_the_middle_of_a_fetch_loses_and_doubles_nothing() {
     });
     let d = Running::start(&p, "daemon");
     eventually("a part of the inbox stored", 60, || inbox_rows(&p) >= 1);
-    maillab_script(&["restart-imap", DIR]);
     assert!(
         (inbox_rows(&p) as usize) < N,
         "the ingest finished before the restart"
     );
+    maillab_script(&["restart-imap", DIR]);
     eventually("every reply stored", 120, || inbox_rows(&p) as usize >= N);
     eventually("the inbox emptied into Processed", 60, || {
         count_on(IMAP_F, &inbox, "INBOX") == 0
