@@ -806,6 +806,11 @@ pub struct Running {
 
 impl Running {
     pub fn start(p: &Project, name: &str) -> Running {
+        assert!(
+            Path::new(LIBFAKETIME).exists(),
+            "{LIBFAKETIME} is missing: the daemons run a month ahead under libfaketime; \
+             run scripts/test.sh, which installs it (Debian package faketime)"
+        );
         let log = p.path(&format!("{name}.log"));
         let file = std::fs::File::create(&log).unwrap();
         // libfaketime (Debian's `faketime`, which scripts/test.sh installs) moves the

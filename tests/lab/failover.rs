@@ -22,8 +22,10 @@ fn project(tag: &str) -> (Project, String) {
     maillab();
     let url = pglab();
     let (schedule, cycle) = dispatch_caught_up_at_start();
+    // 20 messages a second: the kill lands in the middle of a dispatch on any machine.
     let config = lab_daemon_config(&format!("needs-{tag}"))
         .replace("sqlite://data/needsd.db", &url)
+        .replace("rate_per_minute = 6000", "rate_per_minute = 1200")
         .replace(
             "[mail]",
             &format!("{schedule}\n[daemon]\nfailover_seconds = {FAILOVER_SECONDS}\n[mail]"),
@@ -119,13 +121,15 @@ fn the_leader_killed_during_an_ingest_is_replaced_and_nothing_is_stored_twice() 
     let inbox = format!("needs-{tag}@ctc.test");
     let (mut a, b) = pair(&p);
     wait_for_mail(&format!("ken-{tag}@resp.test"), 1, 60);
-    // Replies arrive while the leader reads them.
+    // Replies arrive while the leader reads them, 25 a second: the last come seconds
+    // after the kill on any machine.
     for i in 0..N {
         send_raw(
             &format!("someone{i}@resp.test"),
             &inbox,
             &message(i, &format!("fi-{tag}")),
         );
+        std::thread::sleep(Duration::from_millis(40));
     }
     eventually("a part of the inbox stored", 60, || inbox_rows(&p) >= 30);
     let killed = Instant::now();
