@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::directory::{self, PartyIndex};
 use crate::mail::compose::Templates;
 use crate::mail::outbound::Sender;
+use crate::programme::Geography;
 use crate::store::Store;
 
 /// The database was opened before `needsd init` seeded it.
@@ -27,6 +28,8 @@ pub struct App {
     pub store: Store,
     /// The parties the database was seeded with.
     pub index: Arc<PartyIndex>,
+    /// The regions and memberships programmes' eligibility is written in.
+    pub geo: Arc<Geography>,
     pub templates: Arc<Templates>,
     /// Built at the first send: a command that never sends never sets up SMTP. A setup
     /// that failed is tried again at the next send.
@@ -80,6 +83,7 @@ impl App {
             clock,
             store,
             index: Arc::new(index),
+            geo: Arc::new(Geography::embedded()?),
             templates: Arc::new(Templates::embedded()?),
             sender: tokio::sync::Mutex::new(None),
         })

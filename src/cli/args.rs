@@ -41,6 +41,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         cmd: MatrixCmd,
     },
+    /// The Directory of Sources of Assistance: assistance programmes.
+    Programmes {
+        #[command(subcommand)]
+        cmd: ProgrammesCmd,
+    },
     /// Read a reply workbook and print the changes it proposes, storing nothing.
     Check {
         file: PathBuf,
@@ -257,6 +262,23 @@ pub(crate) enum ContactsCmd {
     List {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ProgrammesCmd {
+    /// Load programmes from xlsx, ods or csv (a Programmes sheet); blank Programme IDs
+    /// are assigned.
+    Import {
+        file: PathBuf,
+        /// Import the good rows of a file that has bad ones.
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    /// Write every programme to a workbook (with none yet: the empty template).
+    Export {
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 

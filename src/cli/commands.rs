@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use super::Usage;
-use super::args::{ContactsCmd, DeadlineCmd, MatrixCmd};
+use super::args::{ContactsCmd, DeadlineCmd, MatrixCmd, ProgrammesCmd};
 use super::print::{
     print_check, print_dispatch, print_json, print_status, print_table, report_import,
 };
@@ -92,6 +92,22 @@ pub(super) async fn contacts(app: &App, cmd: ContactsCmd) -> Result<()> {
                     &rows,
                 )?;
             }
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn programmes(app: &App, cmd: ProgrammesCmd) -> Result<()> {
+    match cmd {
+        ProgrammesCmd::Import { file, skip_bad } => {
+            let r = files::import_programmes(app, &file, skip_bad).await?;
+            report_import(&file, "programmes", &r);
+        }
+        ProgrammesCmd::Export { out } => {
+            let bytes = files::export_programmes(app).await?;
+            needsd::fsutil::write_atomic(&out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("Wrote {} ({} bytes).", out.display(), bytes.len());
         }
     }
     Ok(())

@@ -48,6 +48,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         } => commands::parties(&app, json).await,
         Command::Contacts { cmd } => commands::contacts(&app, cmd).await,
         Command::Matrix { cmd } => commands::matrix(&app, cmd).await,
+        Command::Programmes { cmd } => commands::programmes(&app, cmd).await,
         Command::Check {
             file,
             as_party,

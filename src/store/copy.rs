@@ -31,6 +31,8 @@ const TABLES: &[&str] = &[
     "proposed_changes",
     "submission_issues",
     "need_history",
+    "programmes",
+    "programme_history",
     "job_runs",
     "deadlines",
     "users",

@@ -11,6 +11,7 @@ pub mod leader;
 pub mod needs;
 pub mod outbox;
 pub mod parties;
+pub mod programmes;
 pub mod review;
 pub mod submissions;
 pub mod users;
@@ -200,6 +201,12 @@ const MIGRATIONS: &[Migration] = &[
         description: "daemon lock renewed",
         sqlite: include_str!("../../migrations/sqlite/0011_daemon_lock_renewed.sql"),
         postgres: include_str!("../../migrations/postgres/0011_daemon_lock_renewed.sql"),
+    },
+    Migration {
+        version: 12,
+        description: "programmes",
+        sqlite: include_str!("../../migrations/sqlite/0012_programmes.sql"),
+        postgres: include_str!("../../migrations/postgres/0012_programmes.sql"),
     },
 ];
 

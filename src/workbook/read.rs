@@ -531,10 +531,10 @@ fn parse_any_date(c: &Cell) -> Option<NaiveDate> {
 }
 
 /// Finds an area from its code or its label, ignoring case, accents and punctuation.
-struct AreaIndex(HashMap<String, AreaCode>);
+pub(crate) struct AreaIndex(HashMap<String, AreaCode>);
 
 impl AreaIndex {
-    fn new(areas: &[Area]) -> Self {
+    pub(crate) fn new(areas: &[Area]) -> Self {
         Self(
             areas
                 .iter()
@@ -548,7 +548,7 @@ impl AreaIndex {
         )
     }
 
-    fn resolve(&self, text: &str) -> Result<AreaCode, String> {
+    pub(crate) fn resolve(&self, text: &str) -> Result<AreaCode, String> {
         match self.0.get(&normalize_word(text)) {
             Some(code) => Ok(code.clone()),
             None if text.trim().is_empty() => Err("the area is empty".into()),

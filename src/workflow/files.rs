@@ -471,3 +471,103 @@ fn resolve_party(index: &PartyIndex, text: &str) -> Result<crate::model::Party> 
 #[derive(Debug, Error)]
 #[error("unknown party '{0}' (give a code such as KEN or UNODC, or a name)")]
 pub struct UnknownParty(pub String);
+
+/// Loads programmes into the Directory of Sources of Assistance from a workbook or CSV
+/// (its Programmes sheet); blank Programme IDs are assigned, existing ones refused (a
+/// change to a programme goes through review).
+pub async fn import_programmes(app: &App, path: &Path, skip_bad: bool) -> Result<ImportReport> {
+    use crate::programme::{ProgrammeValues, SCHEMA};
+    use crate::register;
+    use crate::store::programmes::NewProgramme;
+    let (cfg, store, clock) = (&app.cfg, &app.store, &app.clock);
+    let bytes = read_file(path, cfg.limits.attachment_bytes)?;
+    let name = file_name(path);
+    let (limits, file) = (cfg.limits, name.clone());
+    let grids = tokio::task::spawn_blocking(move || {
+        crate::reader::shared().read(&bytes, &file, &limits, read::Sheets::All)
+    })
+    .await
+    .context("the workbook reader stopped unexpectedly")?
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+    .grids;
+    let sheet = register::find_sheet(&SCHEMA, grids).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: no sheet has a Programmes header (a row with Provider, Title, Kind, Areas and Status columns)",
+            path.display()
+        )
+    })?;
+    let values = ProgrammeValues::new(&app.index, &cfg.areas, &app.geo);
+    let (rows, mut errors) = register::read_rows(&SCHEMA, &sheet, &values);
+    let mut complete = Vec::with_capacity(rows.len());
+    for r in rows {
+        let lacking = register::missing(&SCHEMA, &r);
+        if lacking.is_empty() {
+            complete.push(r);
+        } else {
+            errors.extend(lacking);
+        }
+    }
+    let numbers: Vec<u64> = complete
+        .iter()
+        .filter_map(|r| r.id.as_deref())
+        .filter_map(|id| SCHEMA.id_number(id).ok())
+        .collect();
+    let taken = store.existing_programme_numbers(&numbers).await?;
+    let mut keep = Vec::with_capacity(complete.len());
+    for r in complete {
+        let number = r.id.as_deref().and_then(|id| SCHEMA.id_number(id).ok());
+        if number.is_some_and(|n| taken.contains(&n)) {
+            errors.push(RowError {
+                row: r.row,
+                column: Some(SCHEMA.id_header.into()),
+                message: format!(
+                    "{} is already in the directory; changes to existing programmes go through review",
+                    r.id.unwrap_or_default()
+                ),
+            });
+        } else if number.is_some_and(|n| n > MAX_IMPORTED_NUMBER) {
+            errors.push(RowError {
+                row: r.row,
+                column: Some(SCHEMA.id_header.into()),
+                message: format!("{} is too high a number", r.id.unwrap_or_default()),
+            });
+        } else {
+            keep.push(NewProgramme {
+                number,
+                fields: r.fields,
+            });
+        }
+    }
+    errors.sort_by_key(|e| e.row);
+    if !errors.is_empty() && !skip_bad {
+        return Err(RowsRefused {
+            file: path.display().to_string(),
+            errors,
+        }
+        .into());
+    }
+    let ids = store
+        .insert_programmes(&keep, &format!("import {name}"), clock.now())
+        .await
+        .context("storing the programmes")?;
+    Ok(ImportReport {
+        added: ids.len(),
+        updated: 0,
+        skipped: errors,
+        warnings: sheet.warnings,
+    })
+}
+
+/// The highest programme number an import may set, so that generated IDs stay valid.
+const MAX_IMPORTED_NUMBER: u64 = 999_999_999;
+
+/// The Programmes workbook: every programme, or the empty template with its headers.
+pub async fn export_programmes(app: &App) -> Result<Vec<u8>> {
+    let records = app
+        .store
+        .programmes()
+        .await
+        .context("reading the programmes")?;
+    crate::register::workbook(&crate::programme::SCHEMA, &records)
+        .context("writing the Programmes workbook")
+}

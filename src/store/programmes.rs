@@ -1,0 +1,205 @@
+//! The Directory of Sources of Assistance: programmes as register records, their history,
+//! and the sequence that numbers them. The store keeps canonical text; what it means is
+//! `crate::programme`'s.
+
+use std::collections::BTreeMap;
+
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreError};
+use crate::clock::db_time;
+use crate::programme::SCHEMA;
+use crate::register::Record;
+
+const COUNTER: &str = "programme";
+
+/// The stored columns of a programme besides its ID, in the order of the schema; the
+/// schema's `updated` column is `updated_at`'s date.
+const STORED: [&str; 9] = [
+    "provider",
+    "title",
+    "kind",
+    "areas",
+    "eligible",
+    "languages",
+    "contact",
+    "link",
+    "status",
+];
+
+/// A programme to add: its number when the file gave an ID, and its fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProgramme {
+    pub number: Option<u64>,
+    pub fields: BTreeMap<&'static str, String>,
+}
+
+impl Store {
+    /// Every programme, by ID.
+    pub async fn programmes(&self) -> Result<Vec<Record>, StoreError> {
+        let sql = format!(
+            "SELECT id, {}, CAST(updated_at AS TEXT) AS updated_at FROM programmes ORDER BY number",
+            STORED.join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut fields = BTreeMap::new();
+            for (i, key) in STORED.iter().enumerate() {
+                let key = SCHEMA
+                    .column(key)
+                    .map(|c| c.key)
+                    .ok_or_else(|| StoreError::Corrupt(format!("no programme column {key}")))?;
+                fields.insert(key, r.try_get::<String, _>(i + 1)?);
+            }
+            let updated: String = r.try_get(STORED.len() + 1)?;
+            fields.insert(SCHEMA.updated, updated.get(..10).unwrap_or("").to_string());
+            out.push(Record {
+                id: r.try_get(0)?,
+                fields,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Which of the programme numbers `numbers` are taken.
+    pub async fn existing_programme_numbers(
+        &self,
+        numbers: &[u64],
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut out = Vec::new();
+        for &n in numbers {
+            if sqlx::query("SELECT 1 FROM programmes WHERE number = $1")
+                .bind(n as i64)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some()
+            {
+                out.push(n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds programmes in one transaction, numbering those without one after the highest
+    /// number ever used, and records their creation; returns their IDs in input order.
+    pub async fn insert_programmes(
+        &self,
+        programmes: &[NewProgramme],
+        source: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let now = db_time(now);
+        let mut tx = self.write().await?;
+        let top_given = programmes
+            .iter()
+            .filter_map(|p| p.number)
+            .max()
+            .unwrap_or(0);
+        let mut next = counter(&mut tx).await?.max(top_given as i64);
+        let mut ids = Vec::with_capacity(programmes.len());
+        for p in programmes {
+            let number = match p.number {
+                Some(n) => n as i64,
+                None => {
+                    next += 1;
+                    next
+                }
+            };
+            let id = SCHEMA.id(number as u64);
+            insert_row(&mut tx, &id, number, &p.fields, &now).await?;
+            sqlx::query(
+                "INSERT INTO programme_history (programme_id, field, old_value, new_value, source, \
+                 changed_at) VALUES ($1, 'created', NULL, $2, $3, CAST($4 AS instant_text))",
+            )
+            .bind(id.as_str())
+            .bind(p.fields.get("title").map(String::as_str).unwrap_or(""))
+            .bind(source)
+            .bind(now.as_str())
+            .execute(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        set_counter(&mut tx, next).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// A programme's history, oldest first: (field, old, new, source, when).
+    pub async fn programme_history(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(String, Option<String>, Option<String>, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT field, old_value, new_value, source, CAST(changed_at AS TEXT) AS changed_at \
+             FROM programme_history WHERE programme_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("field")?,
+                    r.try_get("old_value")?,
+                    r.try_get("new_value")?,
+                    r.try_get("source")?,
+                    r.try_get("changed_at")?,
+                ))
+            })
+            .collect()
+    }
+}
+
+async fn insert_row(
+    conn: &mut AnyConnection,
+    id: &str,
+    number: i64,
+    fields: &BTreeMap<&'static str, String>,
+    now: &str,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO programmes (id, number, {}, created_at, updated_at) VALUES ($1, $2, {}, \
+         CAST($12 AS instant_text), CAST($12 AS instant_text))",
+        STORED.join(", "),
+        (3..=11)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(number);
+    for key in STORED {
+        q = q.bind(fields.get(key).cloned().unwrap_or_default());
+    }
+    q.bind(now).execute(&mut *conn).await?;
+    Ok(())
+}
+
+async fn counter(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    let stored: Option<i64> = sqlx::query("SELECT value FROM counters WHERE name = $1")
+        .bind(COUNTER)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get("value"))
+        .transpose()?;
+    // Never below an ID already in the table, whatever happened to the counter.
+    let max: Option<i64> = sqlx::query("SELECT MAX(number) AS m FROM programmes")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("m")?;
+    Ok(stored.unwrap_or(0).max(max.unwrap_or(0)))
+}
+
+async fn set_counter(conn: &mut AnyConnection, value: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ($1, $2) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )
+    .bind(COUNTER)
+    .bind(value)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
