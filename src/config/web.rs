@@ -26,6 +26,9 @@ pub struct WebConfig {
     /// Time a client gets to send a request's headers (or to start the next request on
     /// a kept-alive connection), and again to send its body and get its answer.
     pub client_timeout: Duration,
+    /// Serve the Directory of Sources of Assistance's public pages (`/directory`…) to
+    /// anyone, without a login.
+    pub public_directory: bool,
 }
 
 /// `[web]` as the file has it.
@@ -42,6 +45,7 @@ pub(super) struct WebSection {
     max_connections: Positive<65_536>,
     /// Below the ten minutes a connection lives at most.
     client_timeout_seconds: Positive<300>,
+    public_directory: bool,
 }
 
 fn session_hours<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
@@ -61,6 +65,7 @@ impl Default for WebSection {
             trusted_proxies: Vec::new(),
             max_connections: MAX_CONNECTIONS,
             client_timeout_seconds: CLIENT_TIMEOUT,
+            public_directory: false,
         }
     }
 }
@@ -81,6 +86,7 @@ impl WebSection {
             // At most 65,536.
             max_connections: self.max_connections.get() as usize,
             client_timeout: Duration::from_secs(self.client_timeout_seconds.get()),
+            public_directory: self.public_directory,
         })
     }
 }

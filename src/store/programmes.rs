@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError};
@@ -125,6 +126,28 @@ impl Store {
         set_counter(&mut tx, next).await?;
         tx.commit().await?;
         Ok(ids)
+    }
+
+    /// Each programme's ID with when it was created and last changed, the latest change
+    /// first (for the Atom feed of the public directory).
+    pub async fn programme_times(
+        &self,
+    ) -> Result<Vec<(String, DateTime<Utc>, DateTime<Utc>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, CAST(created_at AS TEXT) AS created_at, CAST(updated_at AS TEXT) AS updated_at \
+             FROM programmes ORDER BY updated_at DESC, number DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    super::time(r, "created_at")?,
+                    super::time(r, "updated_at")?,
+                ))
+            })
+            .collect()
     }
 
     /// A programme's history, oldest first: (field, old, new, source, when).

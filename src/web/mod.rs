@@ -1,7 +1,9 @@
 //! The web server: the experts' review UI (server-rendered minijinja pages, plain forms,
-//! one stylesheet, no JavaScript), and `/healthz` and `/metrics` for operators.
+//! one stylesheet, no JavaScript), `/healthz` and `/metrics` for operators, and, when
+//! `web.public_directory` is on, the public Directory of Sources of Assistance.
 
 pub mod auth;
+pub mod directory;
 mod ops;
 mod pages;
 pub mod serve;
@@ -87,6 +89,18 @@ const PAGES: &[(&str, &str)] = &[
     ),
     ("users.html", include_str!("../../templates/web/users.html")),
     ("error.html", include_str!("../../templates/web/error.html")),
+    (
+        "public.html",
+        include_str!("../../templates/web/public.html"),
+    ),
+    (
+        "directory.html",
+        include_str!("../../templates/web/directory.html"),
+    ),
+    (
+        "programme.html",
+        include_str!("../../templates/web/programme.html"),
+    ),
 ];
 
 const STYLESHEET: &str = include_str!("../../templates/web/style.css");
@@ -145,6 +159,12 @@ pub fn router(state: State) -> Router {
         .route("/contacts/{id}/active", post(pages::contact_active))
         .route("/users", get(pages::users).post(pages::add_user))
         .route("/users/{id}/active", post(pages::user_active))
+        // The public directory: no login; each answers 404 unless web.public_directory.
+        .route("/directory", get(directory::list))
+        .route("/directory.csv", get(directory::csv))
+        .route("/directory.json", get(directory::json))
+        .route("/directory.atom", get(directory::atom))
+        .route("/directory/{id}", get(directory::one))
         .fallback(not_found)
         // Every form is a few fields; nothing a client sends needs more.
         .layer(axum::extract::DefaultBodyLimit::max(REQUEST_BODY_BYTES))

@@ -326,3 +326,24 @@ pub fn reply_again(
     });
     again.expect("found above")
 }
+
+/// Programmes for the public directory's tests, as a provider's office would type them:
+/// one with markup in its title, one closed, one for the members of an organization,
+/// one for named States, one for a region.
+pub const PROGRAMMES: &str = "\
+Programme ID,Provider,Title,Kind,Areas,Eligible,Languages,Contact,Link,Status,Last updated
+,UNODC,Drafting counter-terrorism law <script>alert(1)</script>,Legislative drafting support,LEG; FIN,,en; fr,tpb@unodc.example.org,https://www.unodc.org/tpb,Active,
+,France,Police training for Kenya and Uganda,Training,POL,Kenya; Uganda,fr,,,Active,
+,EU,Border control kit,Implementation kit,CUS,Members of the European Union,en,,,Active,
+,COE,Old seminar,Training,LEG,,en,,,Closed,
+,World Bank,Financial intelligence units,Funding,FIN,Eastern Africa,en; ar,,,Active,
+";
+
+/// `lab`'s configuration with the public directory served, its programmes imported.
+pub fn with_public_directory(lab: &ReviewLab) -> Arc<needsd::config::Config> {
+    lab.p.write("programmes.csv", PROGRAMMES);
+    lab.p.ok(&["programmes", "import", "programmes.csv"]);
+    let mut cfg = (*lab.cfg).clone();
+    cfg.web.public_directory = true;
+    Arc::new(cfg)
+}

@@ -1,7 +1,7 @@
 //! The review UI in a real browser: Debian's headless Chromium, driven over WebDriver
 //! (chromedriver) with fantoccini. An expert logs in, opens a submission that came through
 //! the mail lab, approves one change, rejects another, and sees the Matrix and the need's
-//! history follow.
+//! history follow; and a visitor searches the public Directory of Sources of Assistance.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -208,5 +208,68 @@ fn an_expert_approves_and_rejects_in_chromium() {
         c.close().await.unwrap();
     });
     assert_eq!(need(&lab.p, "MN-00001").status.as_str(), "Met");
+    d.stop();
+}
+
+#[test]
+fn a_visitor_searches_the_public_directory_in_chromium() {
+    let lab = review_files(&unique("pubdirb"));
+    let cfg = with_public_directory(&lab);
+    let d = Daemon::start(&cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+    let driver = chromedriver();
+    let base = format!("http://{}", d.addr);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = browser(driver.port).await;
+        c.goto(&format!("{base}/directory")).await.unwrap();
+        let count = text_when(&c, "#count", |t| !t.is_empty()).await;
+        assert_eq!(count, "4 of 4 active programmes.");
+        // The markup in a title is text on the page; no script of it ran.
+        let table = text_when(&c, "#programmes", |_| true).await;
+        assert!(table.contains("<script>alert(1)</script>"), "{table}");
+        // Kenya, chosen from the list: what it may receive.
+        c.find(Locator::Css("select[name=state] option[value=KEN]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.find(Locator::Css("form.filters button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let count = text_when(&c, "#count", |t| t.starts_with("3 ")).await;
+        assert_eq!(count, "3 of 4 active programmes.");
+        assert!(
+            c.current_url()
+                .await
+                .unwrap()
+                .as_str()
+                .contains("state=KEN")
+        );
+        // One programme's page, from its link.
+        c.find(Locator::LinkText("SA-00002"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(
+            text_on(&c, "/directory/SA-00002", "#programme-id").await,
+            "SA-00002"
+        );
+        let h1 = text_when(&c, "main h1", |_| true).await;
+        assert_eq!(h1, "Police training for Kenya and Uganda");
+        // The visitor holds no session, and the review UI still wants a login.
+        assert!(c.get_all_cookies().await.unwrap().is_empty());
+        c.goto(&format!("{base}/matrix")).await.unwrap();
+        assert_eq!(c.current_url().await.unwrap().path(), "/login");
+        c.close().await.unwrap();
+    });
     d.stop();
 }

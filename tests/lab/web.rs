@@ -806,3 +806,223 @@ fn needsd_contacts(p: &Project) -> Vec<serde_json::Value> {
         .unwrap()
         .clone()
 }
+
+#[test]
+fn the_public_directory_is_open_to_anyone_and_shows_nothing_else() {
+    the_public_directory_is_open_to_anyone_on(Db::Sqlite);
+}
+
+#[test]
+fn the_public_directory_is_open_to_anyone_and_shows_nothing_else_on_postgres() {
+    the_public_directory_is_open_to_anyone_on(Db::Postgres);
+}
+
+fn the_public_directory_is_open_to_anyone_on(db: Db) {
+    let lab = review_files_on(&unique("pubdir"), db);
+    let public = [
+        "/directory",
+        "/directory/SA-00001",
+        "/directory.csv",
+        "/directory.json",
+        "/directory.atom",
+    ];
+    // Off by default: no such pages.
+    {
+        let d = Daemon::start(&lab.cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+        let anon = Agent::new(&d);
+        for path in public {
+            assert_eq!(anon.get(path).status(), StatusCode::NOT_FOUND, "{path}");
+        }
+        d.stop();
+    }
+    let cfg = with_public_directory(&lab);
+    let d = Daemon::start(&cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+    let anon = Agent::new(&d);
+    for path in public {
+        let r = anon.get(path);
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        // The review UI's security headers, and no session handed out.
+        let h = r.headers();
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'"),
+            "{path}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert!(h.get("set-cookie").is_none(), "{path}");
+        // Nothing about needs, contacts, users or submissions.
+        let body = r.text().unwrap();
+        for secret in [
+            "MN-0",
+            "grace",
+            "amina",
+            "/matrix",
+            "/submissions",
+            "/contacts",
+        ] {
+            assert!(
+                !body.to_lowercase().contains(secret),
+                "{path} shows {secret}"
+            );
+        }
+    }
+    // Every page of the review UI still wants a login, and every form refuses a stranger.
+    for path in ["/", "/matrix", "/needs/MN-00001", "/contacts", "/users"] {
+        assert_eq!(anon.get(path).status(), StatusCode::SEE_OTHER, "{path}");
+    }
+    assert_eq!(
+        anon.post("/contacts", &[("party", "KEN")]).status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // The list: active programmes only, markup shown as text.
+    let page = anon.get("/directory").text().unwrap();
+    assert!(page.contains("4 of 4 active programmes"), "{page}");
+    assert!(page.contains("&lt;script&gt;alert(1)") && !page.contains("<script>"));
+    assert!(!page.contains("Old seminar"));
+    // Filters: the programmes Kenya may receive (named, its region, every State) …
+    let titles = |q: &str| -> Vec<String> {
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(&anon.get(&format!("/directory.json{q}")).text().unwrap())
+                .unwrap();
+        rows.iter()
+            .map(|r| r["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        titles("?state=KEN"),
+        [
+            "Drafting counter-terrorism law <script>alert(1)</script>",
+            "Police training for Kenya and Uganda",
+            "Financial intelligence units"
+        ]
+    );
+    // … France, a member of the EU, gets the border kit and what is for every State.
+    assert_eq!(
+        titles("?state=FRA"),
+        [
+            "Drafting counter-terrorism law <script>alert(1)</script>",
+            "Border control kit"
+        ]
+    );
+    assert_eq!(
+        titles("?area=FIN&language=ar"),
+        ["Financial intelligence units"]
+    );
+    assert_eq!(
+        titles("?kind=training"),
+        ["Police training for Kenya and Uganda"]
+    );
+    assert_eq!(titles("?provider=EU"), ["Border control kit"]);
+    assert_eq!(titles("?q=border"), ["Border control kit"]);
+    assert!(
+        titles("?q=seminar").is_empty(),
+        "a closed programme is not listed"
+    );
+    let html = anon.get("/directory?state=FRA&area=CUS").text().unwrap();
+    assert!(html.contains("1 of 4 active programmes"), "{html}");
+
+    // The JSON shape.
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&anon.get("/directory.json?provider=UNODC").text().unwrap()).unwrap();
+    let r = &rows[0];
+    assert_eq!(r["id"], "SA-00001");
+    assert_eq!(r["provider"], "UNODC");
+    assert_eq!(r["kind"], "Legislative drafting support");
+    assert_eq!(r["areas"], serde_json::json!(["LEG", "FIN"]));
+    assert_eq!(r["eligible"], "Every State");
+    assert_eq!(r["languages"], serde_json::json!(["en", "fr"]));
+    assert_eq!(r["contact"], "tpb@unodc.example.org");
+    assert_eq!(r["status"], "Active");
+
+    // One programme's page; a closed one says so; an unknown one is no page.
+    let one = anon.get("/directory/SA-00002").text().unwrap();
+    assert!(one.contains("Police training for Kenya and Uganda") && one.contains("KEN; UGA"));
+    let closed = anon.get("/directory/sa-00004").text().unwrap();
+    assert!(closed.contains("Closed"), "{closed}");
+    for path in [
+        "/directory/SA-00099",
+        "/directory/nonsense",
+        "/directory/SA-1",
+    ] {
+        assert_eq!(anon.get(path).status(), StatusCode::NOT_FOUND, "{path}");
+    }
+
+    // The CSV reads back as a Programmes sheet: check proposes nothing new for it.
+    let csv = anon.get("/directory.csv").text().unwrap();
+    assert!(csv.starts_with("Programme ID,Provider,Title,Kind,Areas,Eligible,Languages,"));
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    lab.p.write("again.csv", &csv);
+    let again = lab.p.run(&["programmes", "import", "again.csv"]);
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success() && said.matches("already in the directory").count() == 4,
+        "{said}"
+    );
+
+    // The Atom feed is well-formed RFC 4287, every programme an entry.
+    let feed = anon.get("/directory.atom");
+    assert_eq!(
+        feed.headers()["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    assert_valid_atom(&feed.text().unwrap(), 5);
+    d.stop();
+}
+
+/// Checks `feed` with Python's XML parser against what RFC 4287 requires of a feed and
+/// its entries (id, title, updated as RFC 3339; an author; a link or content per entry).
+fn assert_valid_atom(feed: &str, entries: usize) {
+    let script = r#"
+import sys, re, xml.etree.ElementTree as ET
+A = "{http://www.w3.org/2005/Atom}"
+root = ET.fromstring(sys.stdin.buffer.read())
+assert root.tag == A + "feed", root.tag
+stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+def need(e, name, where):
+    found = e.findall(A + name)
+    assert len(found) == 1, f"{where}: {len(found)} <{name}>"
+    assert (found[0].text or "").strip(), f"{where}: empty <{name}>"
+    return found[0].text
+for name in ("id", "title", "updated"):
+    need(root, name, "feed")
+assert stamp.match(need(root, "updated", "feed"))
+assert root.findall(A + "author"), "feed: no <author>"
+ids = set()
+entries = root.findall(A + "entry")
+for i, e in enumerate(entries):
+    ids.add(need(e, "id", f"entry {i}"))
+    need(e, "title", f"entry {i}")
+    assert stamp.match(need(e, "updated", f"entry {i}"))
+    assert e.findall(A + "link") or e.findall(A + "content"), f"entry {i}: no link"
+assert len(ids) == len(entries), "entry ids repeat"
+print(len(entries))
+"#;
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 (scripts/test.sh installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(feed.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the Atom feed is not valid: {}\n{feed}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        entries.to_string()
+    );
+}
