@@ -995,3 +995,104 @@ fn demo_runs_a_month_leaves_the_web_server_up_stops_on_sigterm_and_runs_again() 
     assert!(second.contains("Done: 14 submissions"), "{second}");
     assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 54);
 }
+
+#[test]
+fn programmes_import_from_a_filled_in_template_and_export_again() {
+    let lab = Lab::initialised();
+    // With no programme yet, the export is the empty template with its headers.
+    lab.ok(&["programmes", "export", "--out", "empty.xlsx"]);
+    let mut wb: Xlsx<_> = calamine::open_workbook(lab.path("empty.xlsx")).unwrap();
+    let rows = read_sheet(&mut wb, "Programmes");
+    assert_eq!(
+        rows,
+        [[
+            "Programme ID",
+            "Provider",
+            "Title",
+            "Kind",
+            "Areas",
+            "Eligible",
+            "Languages",
+            "Contact",
+            "Link",
+            "Status",
+            "Last updated"
+        ]]
+    );
+    // A provider's office fills it in with openpyxl, two good rows and two bad ones.
+    let script = format!(
+        "import openpyxl\nwb = openpyxl.load_workbook({:?})\nws = wb['Programmes']\n\
+         ws.append([None, 'unodc', 'Drafting support', 'legislative drafting', 'LEG, FIN', 'Eastern Africa', 'English, fr', 'tpb@unodc.example.org', 'https://www.unodc.org/tpb', 'active'])\n\
+         ws.append(['SA-00100', 'Republic of Moldova', 'Border guards course', 'Lunch', 'IMM', 'Members of the EU; ', None, None, None, 'Active'])\n\
+         ws.append([None, 'France', 'A kit', 'Implementation kit', 'Nothing', None, None, None, None, 'Active'])\n\
+         ws.append([None, 'France', 'Visits', 'Expert visit', 'POL', 'Narnia', None, 'not mail', None, 'Active'])\n\
+         wb.save({:?})\n",
+        lab.path("empty.xlsx"),
+        lab.path("filled.xlsx")
+    );
+    let ok = Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3 (scripts/test.sh installs it with openpyxl)");
+    assert!(ok.success());
+    let filled = lab.path("filled.xlsx");
+    let filled = filled.to_str().unwrap();
+    let out = lab.run(&["programmes", "import", filled]);
+    assert_eq!(out.status.code(), Some(1), "bad rows: nothing imported");
+    let err = stderr(&out);
+    for said in [
+        "line 3, column Kind: 'Lunch' is not a kind of programme",
+        "line 4, column Areas: unknown area 'Nothing'",
+        "line 5, column Eligible: unknown State 'Narnia'",
+        "line 5, column Contact: 'not mail' is not an email address",
+    ] {
+        assert!(err.contains(said), "{said}: {err}");
+    }
+    lab.ok(&["programmes", "export", "--out", "still-empty.xlsx"]);
+    let mut wb: Xlsx<_> = calamine::open_workbook(lab.path("still-empty.xlsx")).unwrap();
+    assert_eq!(read_sheet(&mut wb, "Programmes").len(), 1);
+
+    let said = lab.ok(&["programmes", "import", filled, "--skip-bad"]);
+    assert!(said.contains("1 programmes added"), "{said}");
+    // An ID already in the directory is refused: changes go through review.
+    let again = lab.write(
+        "again.csv",
+        "Programme ID,Provider,Title,Kind,Areas,Status\nSA-00001,UNODC,x,Training,LEG,Active\n",
+    );
+    let out = lab.run(&["programmes", "import", again.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("SA-00001 is already in the directory"),
+        "{}",
+        stderr(&out)
+    );
+
+    lab.ok(&["programmes", "export", "--out", "out.xlsx"]);
+    let mut wb: Xlsx<_> = calamine::open_workbook(lab.path("out.xlsx")).unwrap();
+    let rows = read_sheet(&mut wb, "Programmes");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        &rows[1][..10],
+        [
+            "SA-00001",
+            "UNODC",
+            "Drafting support",
+            "Legislative drafting support",
+            "LEG; FIN",
+            "Eastern Africa (M49 014)",
+            "en; fr",
+            "tpb@unodc.example.org",
+            "https://www.unodc.org/tpb",
+            "Active"
+        ]
+    );
+    // A file with no Programmes header says so.
+    let none = lab.write("none.csv", "Name,Colour\nx,red\n");
+    let out = lab.run(&["programmes", "import", none.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no sheet has a Programmes header"),
+        "{}",
+        stderr(&out)
+    );
+}
