@@ -37,7 +37,7 @@ pub struct Candidate {
     pub helped_before: bool,
 }
 
-/// Is a need still looking for help? Open, and no provider named.
+/// Is a need still looking for help? Open: not yet offered, under way, met or withdrawn.
 pub fn is_open(n: &Need) -> bool {
     n.status == Status::Open
 }

@@ -13,6 +13,7 @@ mod database;
 mod imap;
 mod limits;
 mod mail;
+mod matching;
 mod policy;
 mod schedule;
 mod smtp;
@@ -34,6 +35,7 @@ pub use daemon::DaemonConfig;
 pub use database::DatabaseConfig;
 pub use imap::{ImapConfig, Inbound};
 pub use mail::MailConfig;
+pub use matching::MatchingConfig;
 pub use schedule::ScheduleConfig;
 pub use smtp::{Outbound, SmtpConfig};
 pub use transport::{Auth, Tls};
@@ -115,6 +117,7 @@ pub struct Config {
     pub file: String,
     pub database: DatabaseConfig,
     pub daemon: DaemonConfig,
+    pub matching: MatchingConfig,
     pub schedule: ScheduleConfig,
     pub mail: MailConfig,
     pub outbound: Outbound,
@@ -133,6 +136,8 @@ struct FileConfig {
     database: database::DatabaseSection,
     #[serde(default)]
     daemon: DaemonConfig,
+    #[serde(default)]
+    matching: MatchingConfig,
     #[serde(default)]
     schedule: ScheduleConfig,
     mail: mail::MailSection,
@@ -295,6 +300,7 @@ fn settle(raw: FileConfig, file: &str, env: &dyn Env) -> Result<Config, ConfigEr
         file: file.to_string(),
         database: raw.database.settle(file, env)?,
         daemon: raw.daemon,
+        matching: raw.matching,
         schedule: raw.schedule,
         mail: raw.mail.settle(file, env)?,
         outbound: smtp::outbound(file, raw.outbox, raw.smtp, env)?,

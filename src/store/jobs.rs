@@ -188,6 +188,9 @@ pub struct DigestFacts {
     pub silent: Vec<String>,
     /// "name <email> (PARTY)" for each active contact whose mail bounces.
     pub bouncing: Vec<String>,
+    /// Each need still Open with no provider after `[matching] unmet_cycles`
+    /// circulations, with the programmes that could meet it (filled in by the digest).
+    pub unmet: Vec<String>,
 }
 
 impl Store {

@@ -208,3 +208,51 @@ async fn set_counter(tx: &mut AnyConnection, value: i64) -> Result<(), StoreErro
     .await?;
     Ok(())
 }
+
+impl Store {
+    /// The needs Open with no provider named in each of the last `n` circulations up to
+    /// `cycle` (the bases of the last `n` cycles that were circulated); none when fewer
+    /// than `n` cycles were.
+    pub async fn open_unprovided_for(
+        &self,
+        cycle: crate::model::Cycle,
+        n: usize,
+    ) -> Result<Vec<NeedId>, StoreError> {
+        let cycles: Vec<String> = sqlx::query(
+            "SELECT DISTINCT cycle_id FROM cycle_base WHERE cycle_id <= $1 ORDER BY cycle_id DESC",
+        )
+        .bind(cycle.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .take(n)
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<Result<_, _>>()?;
+        if n == 0 || cycles.len() < n {
+            return Ok(Vec::new());
+        }
+        let marks = (2..cycles.len() + 2)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT need_id FROM cycle_base WHERE status = 'Open' AND TRIM(provider) = '' \
+             AND cycle_id IN ({marks}) GROUP BY need_id HAVING COUNT(*) = $1"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(n as i64);
+        for c in &cycles {
+            q = q.bind(c.as_str());
+        }
+        let mut ids = q
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                NeedId::parse(&id).map_err(|e| StoreError::Corrupt(e.0))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.sort();
+        Ok(ids)
+    }
+}

@@ -79,6 +79,7 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../templates/web/matrix.html"),
     ),
     ("need.html", include_str!("../../templates/web/need.html")),
+    ("unmet.html", include_str!("../../templates/web/unmet.html")),
     (
         "contacts.html",
         include_str!("../../templates/web/contacts.html"),
@@ -151,6 +152,7 @@ pub fn router(state: State) -> Router {
         .route("/matrix", get(pages::matrix))
         .route("/matrix.xlsx", get(pages::matrix_xlsx))
         .route("/needs/{id}", get(pages::need))
+        .route("/unmet", get(pages::unmet))
         .route("/contacts", get(pages::contacts).post(pages::add_contact))
         .route(
             "/contacts/{id}",

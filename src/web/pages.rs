@@ -299,11 +299,18 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
         })
         .collect();
     let (unreadable, unreadable_total) = s.app.store.unreadable(UNREADABLE_SHOWN).await?;
+    let matched = crate::workflow::matching::current(&s.app).await?;
+    let coverage = crate::workflow::matching::coverage_of(&s.app, &matched, cycle).await?;
+    // A whole percentage, rounded; none of nothing is 0 %.
+    let share = |part: usize, of: usize| (part * 100 + of / 2).checked_div(of).unwrap_or(0);
     page(
         "dashboard.html",
         &a,
         "dashboard",
         context! {
+            coverage => v(&coverage),
+            candidate_share => share(coverage.with_candidate, coverage.open),
+            provider_share => share(coverage.with_provider, coverage.total),
             unreadable => v(&unreadable),
             unreadable_total => unreadable_total,
             cycle => cycle.to_string(),
@@ -761,11 +768,56 @@ pub async fn need(Extract(s): Extract<State>, a: Authed, Path(id): Path<String>)
         .iter()
         .map(|f| context! { name => f.header(), value => crate::diff::field_value(&need, *f) })
         .collect();
+    let matched = crate::workflow::matching::current(&s.app).await?;
+    let candidates = matched.shown(&s.app, &id);
     page(
         "need.html",
         &a,
         "matrix",
-        context! { id => id.as_str(), fields => fields, updated => need.updated_at.to_string(), history => v(&history) },
+        context! { id => id.as_str(), fields => fields, updated => need.updated_at.to_string(), history => v(&history),
+        open => crate::matching::is_open(&need), candidates => v(&candidates) },
+    )
+}
+
+/// The open needs with no provider, each with the programmes that could meet it; those
+/// open for `[matching] unmet_cycles` circulations are marked.
+pub async fn unmet(Extract(s): Extract<State>, a: Authed) -> Page {
+    let matched = crate::workflow::matching::current(&s.app).await?;
+    let cycle = match s.app.store.latest_cycle().await? {
+        Some(c) => c,
+        None => Cycle::of_date(
+            s.app
+                .clock
+                .now()
+                .with_timezone(&s.app.cfg.schedule.timezone)
+                .date_naive(),
+        ),
+    };
+    let stuck: std::collections::HashSet<String> =
+        crate::workflow::matching::unmet(&s.app, &matched, cycle)
+            .await?
+            .into_iter()
+            .map(|u| u.need.to_string())
+            .collect();
+    let rows: Vec<minijinja::Value> = matched
+        .needs
+        .iter()
+        .filter(|n| crate::matching::is_open(n) && n.provider.trim().is_empty())
+        .map(|n| {
+            context! { id => n.id.as_str(), state => n.state.as_str(), area => n.area.as_str(),
+            description => n.description.as_str(), priority => n.priority.as_str(),
+            stuck => stuck.contains(n.id.as_str()), candidates => v(&matched.shown(&s.app, &n.id)) }
+        })
+        .collect();
+    let without = rows
+        .iter()
+        .filter(|r| r.get_attr("candidates").ok().and_then(|c| c.len()) == Some(0))
+        .count();
+    page(
+        "unmet.html",
+        &a,
+        "unmet",
+        context! { rows => rows, without => without, cycles => s.app.cfg.matching.unmet_cycles.get() },
     )
 }
 

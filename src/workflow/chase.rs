@@ -104,6 +104,12 @@ pub async fn digest(app: &App, cycle: Option<Cycle>) -> Result<DigestReport> {
     let cycle = cycle.unwrap_or_else(|| Cycle::of_date(today));
     let mut facts = store.digest_facts(cycle).await?;
     facts.deadline = cfg.deadline_text(cycle);
+    let matched = super::matching::current(app).await?;
+    facts.unmet = super::matching::unmet(app, &matched, cycle)
+        .await?
+        .iter()
+        .map(unmet_line)
+        .collect();
     let mut report = DigestReport {
         cycle,
         enqueued: 0,
@@ -143,6 +149,29 @@ pub async fn digest(app: &App, cycle: Option<Cycle>) -> Result<DigestReport> {
         .collect::<Result<Vec<_>>>()?;
     report.enqueued = enqueue(store, &messages, now).await?;
     Ok(report)
+}
+
+/// One flagged need for the digest: what it is and who could meet it.
+fn unmet_line(u: &super::matching::Unmet) -> String {
+    let mut what: String = u.description.chars().take(80).collect();
+    if what.len() < u.description.len() {
+        what.push('…');
+    }
+    let who = if u.candidates.is_empty() {
+        "no programme in the directory covers it".to_string()
+    } else {
+        let names: Vec<String> = u
+            .candidates
+            .iter()
+            .take(5)
+            .map(|c| format!("{} {} ({})", c.programme, c.title, c.provider_name))
+            .collect();
+        format!("could be met by {}", names.join("; "))
+    };
+    format!(
+        "{} ({}, {}) {what}: open with no provider for {} circulations; {who}",
+        u.need, u.state, u.area, u.cycles
+    )
 }
 
 /// What a review alert run did.

@@ -4,6 +4,7 @@
 pub mod chase;
 pub mod files;
 pub mod intake;
+pub mod matching;
 pub mod review;
 
 use std::collections::{HashMap, HashSet};

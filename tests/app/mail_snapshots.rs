@@ -458,6 +458,12 @@ fn digest(f: &Fixture) -> Outgoing {
         late: 1,
         silent: vec!["Côte d'Ivoire (CIV)".into(), "Chile (CHL)".into()],
         bouncing: vec!["Old Focal Point <focal@gouv.cl.example> (CHL)".into()],
+        unmet: vec![
+            "MN-00007 (CIV, FIN) Training for the financial intelligence unit: open with no \
+             provider for 3 circulations; could be met by SA-00002 Financial intelligence units \
+             (World Bank)"
+                .into(),
+        ],
     };
     team_notice(
         f,

@@ -12,6 +12,7 @@ use needsd::store::review::SubmissionFilter;
 
 use crate::common::Db;
 use crate::harness::{Mail, Reply, TestApp, new_york};
+use needsd::workflow::files;
 
 /// A cycle far from today's date: the harness never reads the system clock.
 fn cycle() -> Cycle {
@@ -313,4 +314,70 @@ async fn a_contact_added_on_acceptance_is_answered_at_an_address_that_knows_them
         (1, 0),
         "{read:?} {notes:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_need_nobody_offers_to_meet_for_three_circulations_is_flagged_in_the_digest() {
+    let c = cycle();
+    let t = TestApp::new(new_york(c, 1, 8)).await;
+    t.run_due_jobs().await;
+    t.drain_outbox().await;
+    // One programme open to every State in every area: each open need has a candidate.
+    let programmes = t.write(
+        "programmes.csv",
+        b"Provider,Title,Kind,Areas,Status\n\
+          UNODC,Counter-terrorism assistance,Training,LEG; FIN; CUS; IMM; EXT; POL; ARM; OTH,Active\n",
+    );
+    files::import_programmes(&t.app, &programmes, false)
+        .await
+        .expect("imported");
+    let open: Vec<String> = t
+        .app
+        .store
+        .needs()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|n| n.status == needsd::model::Status::Open && n.provider.is_empty())
+        .map(|n| n.id.to_string())
+        .collect();
+    assert!(
+        !open.is_empty(),
+        "the demo matrix has open needs with no provider"
+    );
+    let mut cycle = c;
+    for circulation in 1..=3 {
+        t.advance_to(new_york(cycle, 1, 9));
+        assert!(jobs(&t.run_due_jobs().await).contains(&Job::Dispatch));
+        t.drain_outbox().await;
+        t.advance_to(new_york(cycle, 16, 9));
+        assert!(jobs(&t.run_due_jobs().await).contains(&Job::Digest));
+        let mails = t.drain_outbox().await;
+        let digest = mails
+            .iter()
+            .find(|m| m.to == "experts@ctc.example")
+            .expect("the experts' digest");
+        let flagged = digest.text.contains("Needs nobody has offered to meet");
+        assert_eq!(
+            flagged,
+            circulation == 3,
+            "circulation {circulation}: {}",
+            digest.text
+        );
+        if circulation == 3 {
+            for id in &open {
+                let line = digest
+                    .text
+                    .lines()
+                    .find(|l| l.contains(id.as_str()))
+                    .unwrap_or_else(|| panic!("{id} flagged: {}", digest.text));
+                assert!(
+                    line.contains("open with no provider for 3 circulations")
+                        && line.contains("SA-00001 Counter-terrorism assistance ("),
+                    "{line}"
+                );
+            }
+        }
+        cycle = cycle.next();
+    }
 }

@@ -109,6 +109,7 @@ fn pages_refuse_strangers_forms_need_their_token_and_experts_are_not_admins() {
         "/matrix".into(),
         "/matrix.xlsx".into(),
         "/needs/MN-00001".into(),
+        "/unmet".into(),
         "/contacts".into(),
         "/contacts/1".into(),
         "/users".into(),
@@ -1025,4 +1026,47 @@ print(len(entries))
         String::from_utf8_lossy(&out.stdout).trim(),
         entries.to_string()
     );
+}
+
+#[test]
+fn experts_see_who_could_meet_each_need_and_the_unmet_needs() {
+    let lab = review_files(&unique("unmet"));
+    let cfg = with_public_directory(&lab);
+    let d = Daemon::start(&cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+    let ann = Agent::new(&d);
+    assert_eq!(ann.login(EXPERT).status(), StatusCode::SEE_OTHER);
+    // Kenya's need in FIN: the World Bank's programme for Eastern Africa first, then
+    // UNODC's for every State.
+    let need = ann.get("/needs/MN-00001").text().unwrap();
+    let table = &need[need
+        .find("id=\"candidates\"")
+        .expect("a table of candidates")..];
+    let wb = table.find("SA-00005").expect("the World Bank's programme");
+    let unodc = table.find("SA-00001").expect("UNODC's programme");
+    assert!(wb < unodc, "{table}");
+    assert!(table.contains("its region or an organization it belongs to"));
+    // Senegal's police need: nothing in the directory covers it.
+    let need = ann.get("/needs/MN-00002").text().unwrap();
+    assert!(need.contains("No programme in the Directory of Sources of Assistance covers"));
+    // The Unmet needs page lists both open needs, one without any candidate.
+    let unmet = ann.get("/unmet").text().unwrap();
+    assert!(
+        unmet.contains("2 open needs with no provider; 1 with no candidate programme."),
+        "{unmet}"
+    );
+    assert!(unmet.contains("MN-00001") && unmet.contains("MN-00002"));
+    // The dashboard's measure of 7(c): half the open needs have a candidate, none a provider.
+    let dash = ann.get("/").text().unwrap();
+    assert!(
+        dash.contains(">50%</a> <span class=\"muted\">(1 of 2)"),
+        "{dash}"
+    );
+    assert!(
+        dash.contains("id=\"provider-share\">0% <span class=\"muted\">(0 of 2)"),
+        "{dash}"
+    );
+    // Strangers are sent to the login form.
+    let anon = Agent::new(&d);
+    assert_eq!(anon.get("/unmet").status(), StatusCode::SEE_OTHER);
+    d.stop();
 }

@@ -1,0 +1,149 @@
+//! Matching as the UI, the digest and the workbooks use it: the Matrix and the Directory
+//! of Sources of Assistance loaded, and `crate::matching` run over them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::matching::{self, Candidate, Coverage, Helped};
+use crate::model::{Cycle, Need, NeedId};
+use crate::programme::Programme;
+
+/// Every open need's candidates, over the Matrix and the programmes as they are now.
+pub struct Matching {
+    pub needs: Vec<Need>,
+    pub programmes: BTreeMap<String, Programme>,
+    pub candidates: HashMap<NeedId, Vec<Candidate>>,
+    pub coverage: Coverage,
+}
+
+/// A candidate as pages and mails show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shown {
+    pub programme: String,
+    pub title: String,
+    pub provider: String,
+    pub provider_name: String,
+    pub reach: matching::Reach,
+    pub helped_before: bool,
+}
+
+impl Matching {
+    /// The candidates of `need`, with their programmes' titles and providers' names.
+    pub fn shown(&self, app: &App, need: &NeedId) -> Vec<Shown> {
+        self.candidates
+            .get(need)
+            .map(|cs| {
+                cs.iter()
+                    .map(|c| Shown {
+                        programme: c.programme.clone(),
+                        title: self
+                            .programmes
+                            .get(&c.programme)
+                            .map(|p| p.title.clone())
+                            .unwrap_or_default(),
+                        provider: c.provider.to_string(),
+                        provider_name: app
+                            .index
+                            .get(&c.provider)
+                            .map_or_else(|| c.provider.to_string(), |p| p.name.clone()),
+                        reach: c.reach,
+                        helped_before: c.helped_before,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Loads the Matrix and the programmes and matches them. A stored programme that no
+/// longer reads (its area removed from the configuration, say) is left out, logged.
+pub async fn current(app: &App) -> Result<Matching> {
+    let needs = app.store.needs().await.context("reading the matrix")?;
+    let records = app
+        .store
+        .programmes()
+        .await
+        .context("reading the programmes")?;
+    let mut programmes = BTreeMap::new();
+    for r in &records {
+        match Programme::from_record(r, &app.index, &app.geo) {
+            Ok(p) => {
+                programmes.insert(p.id.clone(), p);
+            }
+            Err(e) => tracing::warn!(programme = r.id, "left out of matching: {e}"),
+        }
+    }
+    let helped = helped(app, &needs);
+    let list: Vec<Programme> = programmes.values().cloned().collect();
+    let candidates = matching::candidates(&needs, &list, &app.geo, &helped);
+    let coverage = matching::coverage(&needs, &candidates);
+    Ok(Matching {
+        needs,
+        programmes,
+        candidates,
+        coverage,
+    })
+}
+
+/// Who has helped whom: every need whose provider names a known Party.
+fn helped(app: &App, needs: &[Need]) -> Helped {
+    needs
+        .iter()
+        .filter(|n| !n.provider.trim().is_empty())
+        .flat_map(|n| {
+            n.provider
+                .split([';', ',', '/'])
+                .filter_map(|p| app.index.resolve(p))
+                .map(|p| (p.code.clone(), n.state.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// An open need nobody has offered to meet for `cycles` circulations.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unmet {
+    pub need: NeedId,
+    pub state: String,
+    pub area: String,
+    pub description: String,
+    pub cycles: usize,
+    pub candidates: Vec<Shown>,
+}
+
+/// The needs still Open with no provider now and in each of the last
+/// `[matching] unmet_cycles` circulations up to `cycle`, with their candidates.
+pub async fn unmet(app: &App, m: &Matching, cycle: Cycle) -> Result<Vec<Unmet>> {
+    let n = app.cfg.matching.unmet_cycles.get() as usize;
+    let stuck = app.store.open_unprovided_for(cycle, n).await?;
+    let by_id: HashMap<&NeedId, &Need> = m.needs.iter().map(|x| (&x.id, x)).collect();
+    Ok(stuck
+        .iter()
+        .filter_map(|id| by_id.get(id))
+        .filter(|x| matching::is_open(x) && x.provider.trim().is_empty())
+        .map(|x| Unmet {
+            need: x.id.clone(),
+            state: x.state.to_string(),
+            area: x.area.to_string(),
+            description: x.description.clone(),
+            cycles: n,
+            candidates: m.shown(app, &x.id),
+        })
+        .collect())
+}
+
+/// The measure of 7(c) for `cycle`: over the needs as circulated in it (the Matrix now
+/// when it was not circulated), how many open ones some programme could meet, and how
+/// many have a provider.
+pub async fn coverage_of(app: &App, m: &Matching, cycle: Cycle) -> Result<Coverage> {
+    let Some(base) = app.store.cycle_base(cycle).await? else {
+        return Ok(m.coverage);
+    };
+    let list: Vec<Programme> = m.programmes.values().cloned().collect();
+    let helped = helped(app, &base);
+    let candidates = matching::candidates(&base, &list, &app.geo, &helped);
+    Ok(matching::coverage(&base, &candidates))
+}
