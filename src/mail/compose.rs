@@ -573,7 +573,7 @@ mod tests {
             "cycle": "2026-12", "deadline": "15 December 2026, 23:59 New York time",
             "parties": 3, "answered": 1, "awaiting_review": 1, "changes_pending": 2,
             "conflicts": 1, "quarantined": 0, "unparseable": 0, "late": 1,
-            "silent": ["Kenya (KEN)", "<Narnia> (NAR)"], "bouncing": []
+            "silent": ["Kenya (KEN)", "<Narnia> (NAR)"], "bouncing": [], "unmet": []
         });
         let subject = t
             .render("digest", Language::En, "subject.txt", &facts)
