@@ -6,9 +6,9 @@
 //! need's area and its eligibility covers the need's State. Candidates are ranked: a
 //! provider that has already helped that State first; then the programme that names the
 //! State, then one for its region or an organization it belongs to, then one for every
-//! State; then by programme ID.
+//! State; then in the order the programmes are given (by ID, from the store).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -27,11 +27,10 @@ pub enum Reach {
     Everyone,
 }
 
-/// One programme that could meet a need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One programme that could meet a need: its index in the programmes matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate {
-    pub programme: String,
-    pub provider: PartyCode,
+    pub programme: usize,
     pub reach: Reach,
     /// The provider has helped this State before (it was a need's provider).
     pub helped_before: bool,
@@ -42,24 +41,53 @@ pub fn is_open(n: &Need) -> bool {
     n.status == Status::Open
 }
 
-/// Who has helped whom: (provider, State) pairs from needs a provider was named on.
-pub type Helped = HashSet<(PartyCode, PartyCode)>;
+/// Who has helped whom: for each provider, the States it was a need's provider for.
+pub type Helped = HashMap<PartyCode, HashSet<PartyCode>>;
+
+/// A programme's eligibility resolved once: the States it names, or those of its region
+/// or organization (none when the region or organization is unknown), or every State.
+enum Covers<'a> {
+    Every,
+    Some(&'a BTreeSet<PartyCode>, Reach),
+    Nobody,
+}
+
+fn covers<'a>(e: &'a Eligible, geo: &'a Geography) -> Covers<'a> {
+    match e {
+        Eligible::EveryState => Covers::Every,
+        Eligible::States(s) => Covers::Some(s, Reach::Named),
+        Eligible::Region(code) => geo
+            .region(code)
+            .map_or(Covers::Nobody, |r| Covers::Some(&r.states, Reach::Regional)),
+        Eligible::MembersOf(org) => geo
+            .members
+            .get(org)
+            .map_or(Covers::Nobody, |m| Covers::Some(m, Reach::Regional)),
+    }
+}
 
 /// The candidates of every open need, keyed by need, ranked; needs without a candidate
-/// are absent.
+/// are absent. A candidate names its programme by its index in `programmes`.
 pub fn candidates(
     needs: &[Need],
     programmes: &[Programme],
     geo: &Geography,
     helped: &Helped,
 ) -> HashMap<NeedId, Vec<Candidate>> {
-    let mut by_area: HashMap<&AreaCode, Vec<&Programme>> = HashMap::new();
-    for p in programmes
+    let resolved: Vec<Covers<'_>> = programmes
         .iter()
-        .filter(|p| p.status == ProgrammeStatus::Active)
-    {
-        for a in &p.areas {
-            by_area.entry(a).or_default().push(p);
+        .map(|p| covers(&p.eligible, geo))
+        .collect();
+    let mut by_area: HashMap<&AreaCode, Vec<usize>> = HashMap::new();
+    for (i, p) in programmes.iter().enumerate() {
+        if p.status == ProgrammeStatus::Active {
+            for a in &p.areas {
+                let list = by_area.entry(a).or_default();
+                // An area named twice makes one candidate, not two.
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
         }
     }
     let mut out = HashMap::new();
@@ -69,35 +97,31 @@ pub fn candidates(
         };
         let mut found: Vec<Candidate> = offered
             .iter()
-            .filter_map(|p| {
-                let reach = reach(&p.eligible, &n.state, geo)?;
+            .filter_map(|&i| {
+                let reach = match resolved[i] {
+                    Covers::Every => Reach::Everyone,
+                    Covers::Some(states, reach) if states.contains(&n.state) => reach,
+                    _ => return None,
+                };
+                let helped_before = helped
+                    .get(&programmes[i].provider)
+                    .is_some_and(|s| s.contains(&n.state));
                 Some(Candidate {
-                    programme: p.id.clone(),
-                    provider: p.provider.clone(),
+                    programme: i,
                     reach,
-                    helped_before: helped.contains(&(p.provider.clone(), n.state.clone())),
+                    helped_before,
                 })
             })
             .collect();
         if found.is_empty() {
             continue;
         }
-        found.sort_by(|a, b| {
-            (!a.helped_before, a.reach, id_number(&a.programme)).cmp(&(
-                !b.helped_before,
-                b.reach,
-                id_number(&b.programme),
-            ))
-        });
+        // `offered` is in programme order, so a stable sort keeps that order in a tie;
+        // programmes are in ID order when they come from the store.
+        found.sort_by_key(|c| (!c.helped_before, c.reach));
         out.insert(n.id.clone(), found);
     }
     out
-}
-
-fn id_number(id: &str) -> u64 {
-    id.trim_start_matches(|c: char| !c.is_ascii_digit())
-        .parse()
-        .unwrap_or(u64::MAX)
 }
 
 /// How `eligible` covers `state`, if it does.
@@ -144,8 +168,6 @@ pub fn coverage(needs: &[Need], matched: &HashMap<NeedId, Vec<Candidate>>) -> Co
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
     use crate::programme::{Kind, Region};
 
@@ -207,10 +229,26 @@ mod tests {
         Eligible::States(s.iter().map(|x| code(x)).collect::<BTreeSet<_>>())
     }
 
-    fn ids(m: &HashMap<NeedId, Vec<Candidate>>, need: u64) -> Vec<&str> {
+    fn ids<'a>(
+        m: &HashMap<NeedId, Vec<Candidate>>,
+        programmes: &'a [Programme],
+        need: u64,
+    ) -> Vec<&'a str> {
         m.get(&NeedId::from_number(need))
-            .map(|c| c.iter().map(|c| c.programme.as_str()).collect())
+            .map(|c| {
+                c.iter()
+                    .map(|c| programmes[c.programme].id.as_str())
+                    .collect()
+            })
             .unwrap_or_default()
+    }
+
+    fn helped(pairs: &[(&str, &str)]) -> Helped {
+        let mut h = Helped::new();
+        for (provider, state) in pairs {
+            h.entry(code(provider)).or_default().insert(code(state));
+        }
+        h
     }
 
     #[test]
@@ -264,8 +302,9 @@ mod tests {
             ),
         ];
         for (what, p, expected) in table {
-            let m = candidates(&needs, std::slice::from_ref(p), &geo(), &Helped::new());
-            assert_eq!(!ids(&m, 1).is_empty(), *expected, "{what}");
+            let one = std::slice::from_ref(p);
+            let m = candidates(&needs, one, &geo(), &Helped::new());
+            assert_eq!(!ids(&m, one, 1).is_empty(), *expected, "{what}");
         }
     }
 
@@ -280,13 +319,14 @@ mod tests {
             need(3, "KEN", "LEG", Status::Met),
             need(4, "KEN", "LEG", Status::AssistanceOffered),
         ];
-        let m = candidates(&needs, &[closed, open], &geo(), &Helped::new());
-        assert_eq!(ids(&m, 1), ["SA-00002"]);
-        assert!(ids(&m, 2).is_empty() && ids(&m, 3).is_empty() && ids(&m, 4).is_empty());
+        let programmes = [closed, open];
+        let m = candidates(&needs, &programmes, &geo(), &Helped::new());
+        assert_eq!(ids(&m, &programmes, 1), ["SA-00002"]);
+        assert!((2..=4).all(|n| ids(&m, &programmes, n).is_empty()));
     }
 
     #[test]
-    fn candidates_rank_past_help_then_the_closest_reach_then_the_id() {
+    fn candidates_rank_past_help_then_the_closest_reach_then_the_order_given() {
         let programmes = [
             prog(1, "WORLDBANK", &["LEG"], Eligible::EveryState),
             prog(2, "EU", &["LEG"], Eligible::Region("014".into())),
@@ -297,20 +337,85 @@ mod tests {
         let needs = [need(1, "KEN", "LEG", Status::Open)];
         let none = candidates(&needs, &programmes, &geo(), &Helped::new());
         assert_eq!(
-            ids(&none, 1),
+            ids(&none, &programmes, 1),
             ["SA-00003", "SA-00002", "SA-00004", "SA-00001", "SA-00005"]
         );
-        let helped: Helped = [(code("UNODC"), code("KEN"))].into_iter().collect();
-        let m = candidates(&needs, &programmes, &geo(), &helped);
+        let m = candidates(&needs, &programmes, &geo(), &helped(&[("UNODC", "KEN")]));
         assert_eq!(
-            ids(&m, 1),
+            ids(&m, &programmes, 1),
             ["SA-00005", "SA-00003", "SA-00002", "SA-00004", "SA-00001"]
         );
         assert!(m[&NeedId::from_number(1)][0].helped_before);
         // Help given to another State does not count.
-        let elsewhere: Helped = [(code("UNODC"), code("UGA"))].into_iter().collect();
-        let m = candidates(&needs, &programmes, &geo(), &elsewhere);
-        assert_eq!(ids(&m, 1)[0], "SA-00003");
+        let m = candidates(&needs, &programmes, &geo(), &helped(&[("UNODC", "UGA")]));
+        assert_eq!(ids(&m, &programmes, 1)[0], "SA-00003");
+    }
+
+    #[test]
+    fn candidates_are_exactly_what_a_plain_search_finds_over_the_real_geography() {
+        let geo = Geography::embedded().expect("committed data");
+        let states: Vec<PartyCode> = geo.regions[0].states.iter().cloned().collect();
+        let mut orgs: Vec<PartyCode> = geo.members.keys().cloned().collect();
+        orgs.sort();
+        let areas = ["LEG", "FIN", "CUS", "POL"];
+        let programmes: Vec<Programme> = (0..200usize)
+            .map(|i| {
+                let eligible = match i % 4 {
+                    0 => Eligible::EveryState,
+                    1 => Eligible::States(
+                        (0..1 + i % 4)
+                            .map(|k| states[(i * 31 + k * 17) % states.len()].clone())
+                            .collect(),
+                    ),
+                    2 => Eligible::Region(geo.regions[i % geo.regions.len()].code.clone()),
+                    _ => Eligible::MembersOf(orgs[i % orgs.len()].clone()),
+                };
+                let mut p = prog(
+                    i as u64 + 1,
+                    "UNODC",
+                    &[areas[i % 4], areas[(i / 4) % 4]],
+                    eligible,
+                );
+                if i % 9 == 0 {
+                    p.status = ProgrammeStatus::Closed;
+                }
+                p
+            })
+            .collect();
+        let needs: Vec<Need> = (0..300usize)
+            .map(|i| {
+                let status = if i % 5 == 0 {
+                    Status::Met
+                } else {
+                    Status::Open
+                };
+                need(
+                    i as u64 + 1,
+                    states[(i * 7) % states.len()].as_str(),
+                    areas[i % 4],
+                    status,
+                )
+            })
+            .collect();
+        let m = candidates(&needs, &programmes, &geo, &Helped::new());
+        for n in &needs {
+            let mut expected: Vec<usize> = (0..programmes.len())
+                .filter(|&i| {
+                    let p = &programmes[i];
+                    is_open(n)
+                        && p.status == ProgrammeStatus::Active
+                        && p.areas.contains(&n.area)
+                        && geo.covers(&p.eligible, &n.state)
+                })
+                .collect();
+            let mut got: Vec<usize> = m
+                .get(&n.id)
+                .map(|c| c.iter().map(|c| c.programme).collect())
+                .unwrap_or_default();
+            expected.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, expected, "{}", n.id);
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Matching as the UI, the digest and the workbooks use it: the Matrix and the Directory
 //! of Sources of Assistance loaded, and `crate::matching` run over them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -14,7 +14,8 @@ use crate::programme::Programme;
 /// Every open need's candidates, over the Matrix and the programmes as they are now.
 pub struct Matching {
     pub needs: Vec<Need>,
-    pub programmes: BTreeMap<String, Programme>,
+    /// By ID; candidates name them by index here.
+    pub programmes: Vec<Programme>,
     pub candidates: HashMap<NeedId, Vec<Candidate>>,
     pub coverage: Coverage,
 }
@@ -37,20 +38,19 @@ impl Matching {
             .get(need)
             .map(|cs| {
                 cs.iter()
-                    .map(|c| Shown {
-                        programme: c.programme.clone(),
-                        title: self
-                            .programmes
-                            .get(&c.programme)
-                            .map(|p| p.title.clone())
-                            .unwrap_or_default(),
-                        provider: c.provider.to_string(),
-                        provider_name: app
-                            .index
-                            .get(&c.provider)
-                            .map_or_else(|| c.provider.to_string(), |p| p.name.clone()),
-                        reach: c.reach,
-                        helped_before: c.helped_before,
+                    .filter_map(|c| {
+                        let p = self.programmes.get(c.programme)?;
+                        Some(Shown {
+                            programme: p.id.clone(),
+                            title: p.title.clone(),
+                            provider: p.provider.to_string(),
+                            provider_name: app
+                                .index
+                                .get(&p.provider)
+                                .map_or_else(|| p.provider.to_string(), |x| x.name.clone()),
+                            reach: c.reach,
+                            helped_before: c.helped_before,
+                        })
                     })
                     .collect()
             })
@@ -67,18 +67,15 @@ pub async fn current(app: &App) -> Result<Matching> {
         .programmes()
         .await
         .context("reading the programmes")?;
-    let mut programmes = BTreeMap::new();
+    let mut programmes = Vec::with_capacity(records.len());
     for r in &records {
         match Programme::from_record(r, &app.index, &app.geo) {
-            Ok(p) => {
-                programmes.insert(p.id.clone(), p);
-            }
+            Ok(p) => programmes.push(p),
             Err(e) => tracing::warn!(programme = r.id, "left out of matching: {e}"),
         }
     }
     let helped = helped(app, &needs);
-    let list: Vec<Programme> = programmes.values().cloned().collect();
-    let candidates = matching::candidates(&needs, &list, &app.geo, &helped);
+    let candidates = matching::candidates(&needs, &programmes, &app.geo, &helped);
     let coverage = matching::coverage(&needs, &candidates);
     Ok(Matching {
         needs,
@@ -90,17 +87,20 @@ pub async fn current(app: &App) -> Result<Matching> {
 
 /// Who has helped whom: every need whose provider names a known Party.
 fn helped(app: &App, needs: &[Need]) -> Helped {
-    needs
-        .iter()
-        .filter(|n| !n.provider.trim().is_empty())
-        .flat_map(|n| {
-            n.provider
-                .split([';', ',', '/'])
-                .filter_map(|p| app.index.resolve(p))
-                .map(|p| (p.code.clone(), n.state.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    let mut helped = Helped::new();
+    for n in needs.iter().filter(|n| !n.provider.trim().is_empty()) {
+        for p in n
+            .provider
+            .split([';', ',', '/'])
+            .filter_map(|p| app.index.resolve(p))
+        {
+            helped
+                .entry(p.code.clone())
+                .or_default()
+                .insert(n.state.clone());
+        }
+    }
+    helped
 }
 
 /// An open need nobody has offered to meet for `cycles` circulations.
@@ -142,8 +142,7 @@ pub async fn coverage_of(app: &App, m: &Matching, cycle: Cycle) -> Result<Covera
     let Some(base) = app.store.cycle_base(cycle).await? else {
         return Ok(m.coverage);
     };
-    let list: Vec<Programme> = m.programmes.values().cloned().collect();
     let helped = helped(app, &base);
-    let candidates = matching::candidates(&base, &list, &app.geo, &helped);
+    let candidates = matching::candidates(&base, &m.programmes, &app.geo, &helped);
     Ok(matching::coverage(&base, &candidates))
 }
