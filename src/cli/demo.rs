@@ -13,6 +13,7 @@ use needsd::workflow::files::{self, ExportRequest};
 
 const DEMO_CONTACTS: &[u8] = include_bytes!("../../config/demo/contacts.csv");
 const DEMO_MATRIX: &[u8] = include_bytes!("../../config/demo/matrix.csv");
+const DEMO_PROGRAMMES: &[u8] = include_bytes!("../../config/demo/programmes.csv");
 
 /// Sets up a demo folder on the embedded defaults: database, parties, sample contacts and
 /// matrix, and circulates the coming cycle to the file outbox (one .eml per recipient).
@@ -23,6 +24,8 @@ pub(super) async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>) -> Re
     if let Some(l) = listen {
         cfg.web.listen = l;
     }
+    // The demo shows the one-stop shop too.
+    cfg.web.public_directory = true;
     // The demo's month runs on a clock of its own, starting from now.
     let clock = Arc::new(needsd::clock::TestClock::new(SystemClock.now()));
     let (app, r) = App::init(Arc::new(cfg), Arc::clone(&clock) as Arc<dyn Clock>).await?;
@@ -38,6 +41,20 @@ pub(super) async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>) -> Re
         let m = files::import_matrix(&app, Path::new("sample/matrix.csv"), false).await?;
         println!("  matrix: {} needs imported", m.added);
     }
+    needsd::fsutil::write_atomic(Path::new("sample/programmes.csv"), DEMO_PROGRAMMES)?;
+    if app.store.programmes().await?.is_empty() {
+        let p = files::import_programmes(&app, Path::new("sample/programmes.csv"), false).await?;
+        println!(
+            "  directory of sources of assistance: {} programmes imported",
+            p.added
+        );
+    }
+    let matched = needsd::workflow::matching::current(&app).await?;
+    let c = matched.coverage;
+    println!(
+        "  matching: {} of {} open needs have a programme that could meet them; {} of {} needs have a provider",
+        c.with_candidate, c.open, c.with_provider, c.total
+    );
     let cycle = Cycle::of_date(
         clock
             .now()
@@ -63,6 +80,8 @@ pub(super) async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>) -> Re
     let (user, password) = needsd::demo::expert_login(&app, SystemClock.now()).await?;
     println!("The review UI is running: http://{web}/");
     println!("  log in as {user}, password {password} (an expert; new each run)");
+    println!("  the unmet needs and who could meet them: http://{web}/unmet");
+    println!("  the public directory of programmes (no login): http://{web}/directory");
     println!("  operators: http://{web}/healthz and http://{web}/metrics. Ctrl-C stops it.");
     needsd::workflow::shutdown_signal().await;
     running.stop().await?;

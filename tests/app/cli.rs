@@ -919,6 +919,22 @@ fn demo_runs_a_month_leaves_the_web_server_up_stops_on_sigterm_and_runs_again() 
             7,
             "the demo's submissions await review: {pending}"
         );
+        // The demo shows the one-stop shop, and the unmet needs with their candidates.
+        let directory = reqwest::blocking::get(format!("http://{web}/directory"))
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(
+            directory.contains("6 of 6 active programmes"),
+            "{directory}"
+        );
+        let unmet = ui
+            .get(format!("http://{web}/unmet"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(unmet.contains("(sample)"), "{unmet}");
         let mut s = std::net::TcpStream::connect(web.as_str()).unwrap();
         use std::io::Write;
         write!(
@@ -950,6 +966,7 @@ fn demo_runs_a_month_leaves_the_web_server_up_stops_on_sigterm_and_runs_again() 
     };
     let (first, _) = run(&lab);
     assert!(first.contains("60 needs imported"), "{first}");
+    assert!(first.contains("7 programmes imported"), "{first}");
     let cycle = first
         .split("The month of ")
         .nth(1)
