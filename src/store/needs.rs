@@ -107,7 +107,7 @@ impl Store {
             .map(NeedId::number)
             .max()
             .unwrap_or(0);
-        let mut next = counter(&mut tx).await?.max(top_given as i64);
+        let mut next = NEED_COUNTER.last(&mut tx).await?.max(top_given as i64);
         let mut ids = Vec::with_capacity(needs.len());
         for n in needs {
             let id = match &n.id {
@@ -131,7 +131,7 @@ impl Store {
             .await?;
             ids.push(id);
         }
-        set_counter(&mut tx, next).await?;
+        NEED_COUNTER.set(&mut tx, next).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -143,10 +143,10 @@ pub(crate) async fn insert_need_on(
     n: &NewNeed,
     now: &str,
 ) -> Result<NeedId, StoreError> {
-    let next = counter(conn).await? + 1;
+    let next = NEED_COUNTER.last(conn).await? + 1;
     let id = NeedId::from_number(next as u64);
     insert_row(conn, &id, n, now, now).await?;
-    set_counter(conn, next).await?;
+    NEED_COUNTER.set(conn, next).await?;
     Ok(id)
 }
 
@@ -178,35 +178,47 @@ async fn insert_row(
     Ok(())
 }
 
-const NEED_COUNTER: &str = "need_id";
+/// The sequence of Need IDs, over the `needs` table.
+const NEED_COUNTER: Sequence = Sequence {
+    name: "need_id",
+    table: "needs",
+};
 
-async fn counter(tx: &mut AnyConnection) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT value FROM counters WHERE name = $1")
-        .bind(NEED_COUNTER)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let stored = match row {
-        Some(r) => r.try_get::<i64, _>("value")?,
-        None => 0,
-    };
-    // Never below an ID already in the table, whatever happened to the counter.
-    let max: Option<i64> = sqlx::query("SELECT MAX(number) AS m FROM needs")
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("m")?;
-    Ok(stored.max(max.unwrap_or(0)))
+/// A sequence that never reuses a value: a row of `counters`, never below the highest
+/// `number` already in its table, whatever happened to the counter.
+pub(crate) struct Sequence {
+    pub name: &'static str,
+    pub table: &'static str,
 }
 
-async fn set_counter(tx: &mut AnyConnection, value: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO counters (name, value) VALUES ($1, $2) \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-    )
-    .bind(NEED_COUNTER)
-    .bind(value)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+impl Sequence {
+    /// The highest value used so far.
+    pub(crate) async fn last(&self, conn: &mut AnyConnection) -> Result<i64, StoreError> {
+        let stored: Option<i64> = sqlx::query("SELECT value FROM counters WHERE name = $1")
+            .bind(self.name)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get("value"))
+            .transpose()?;
+        let sql = format!("SELECT MAX(number) AS m FROM {}", self.table);
+        let max: Option<i64> = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("m")?;
+        Ok(stored.unwrap_or(0).max(max.unwrap_or(0)))
+    }
+
+    pub(crate) async fn set(&self, conn: &mut AnyConnection, value: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(self.name)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
 }
 
 impl Store {

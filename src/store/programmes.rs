@@ -7,12 +7,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
+use super::needs::Sequence;
 use super::{Store, StoreError};
 use crate::clock::db_time;
 use crate::programme::SCHEMA;
 use crate::register::Record;
 
-const COUNTER: &str = "programme";
+/// The sequence of Programme IDs, over the `programmes` table.
+const COUNTER: Sequence = Sequence {
+    name: "programme",
+    table: "programmes",
+};
 
 /// The stored columns of a programme besides its ID, in the order of the schema; the
 /// schema's `updated` column is `updated_at`'s date.
@@ -99,7 +104,7 @@ impl Store {
             .filter_map(|p| p.number)
             .max()
             .unwrap_or(0);
-        let mut next = counter(&mut tx).await?.max(top_given as i64);
+        let mut next = COUNTER.last(&mut tx).await?.max(top_given as i64);
         let mut ids = Vec::with_capacity(programmes.len());
         for p in programmes {
             let number = match p.number {
@@ -123,7 +128,7 @@ impl Store {
             .await?;
             ids.push(id);
         }
-        set_counter(&mut tx, next).await?;
+        COUNTER.set(&mut tx, next).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -197,32 +202,5 @@ async fn insert_row(
         q = q.bind(fields.get(key).cloned().unwrap_or_default());
     }
     q.bind(now).execute(&mut *conn).await?;
-    Ok(())
-}
-
-async fn counter(conn: &mut AnyConnection) -> Result<i64, StoreError> {
-    let stored: Option<i64> = sqlx::query("SELECT value FROM counters WHERE name = $1")
-        .bind(COUNTER)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.try_get("value"))
-        .transpose()?;
-    // Never below an ID already in the table, whatever happened to the counter.
-    let max: Option<i64> = sqlx::query("SELECT MAX(number) AS m FROM programmes")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("m")?;
-    Ok(stored.unwrap_or(0).max(max.unwrap_or(0)))
-}
-
-async fn set_counter(conn: &mut AnyConnection, value: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO counters (name, value) VALUES ($1, $2) \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-    )
-    .bind(COUNTER)
-    .bind(value)
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }

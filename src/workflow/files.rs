@@ -111,19 +111,26 @@ pub async fn import_contacts(app: &App, path: &Path, skip_bad: bool) -> Result<I
     })
 }
 
-/// Loads an initial Matrix from a workbook or CSV; blank IDs are assigned.
-pub async fn import_matrix(app: &App, path: &Path, skip_bad: bool) -> Result<ImportReport> {
-    let (cfg, store, index, clock) = (&app.cfg, &app.store, &app.index, &app.clock);
-    let bytes = read_file(path, cfg.limits.attachment_bytes)?;
-    let name = file_name(path);
-    let (limits, file) = (cfg.limits, name.clone());
-    let sheet = tokio::task::spawn_blocking(move || {
+/// Every sheet of the file at `path` (or its one table, for CSV), read by a reader worker
+/// within `[limits]`; a file that cannot be read is one sentence naming it.
+async fn every_sheet(app: &App, path: &Path) -> Result<Vec<read::Grid>> {
+    let bytes = read_file(path, app.cfg.limits.attachment_bytes)?;
+    let (limits, file) = (app.cfg.limits, file_name(path));
+    Ok(tokio::task::spawn_blocking(move || {
         crate::reader::shared().read(&bytes, &file, &limits, read::Sheets::All)
     })
     .await
     .context("the workbook reader stopped unexpectedly")?
-    .and_then(|c| read::find_matrix(c.grids))
-    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+    .grids)
+}
+
+/// Loads an initial Matrix from a workbook or CSV; blank IDs are assigned.
+pub async fn import_matrix(app: &App, path: &Path, skip_bad: bool) -> Result<ImportReport> {
+    let (cfg, store, index, clock) = (&app.cfg, &app.store, &app.index, &app.clock);
+    let name = file_name(path);
+    let sheet = read::find_matrix(every_sheet(app, path).await?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let (rows, mut errors) = read::import_rows(&sheet, index, &cfg.areas);
     let given: Vec<_> = rows.iter().filter_map(|r| r.need.id.clone()).collect();
     let taken = store.existing_need_ids(&given).await?;
@@ -480,17 +487,8 @@ pub async fn import_programmes(app: &App, path: &Path, skip_bad: bool) -> Result
     use crate::register;
     use crate::store::programmes::NewProgramme;
     let (cfg, store, clock) = (&app.cfg, &app.store, &app.clock);
-    let bytes = read_file(path, cfg.limits.attachment_bytes)?;
     let name = file_name(path);
-    let (limits, file) = (cfg.limits, name.clone());
-    let grids = tokio::task::spawn_blocking(move || {
-        crate::reader::shared().read(&bytes, &file, &limits, read::Sheets::All)
-    })
-    .await
-    .context("the workbook reader stopped unexpectedly")?
-    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-    .grids;
-    let sheet = register::find_sheet(&SCHEMA, grids).ok_or_else(|| {
+    let sheet = register::find_sheet(&SCHEMA, every_sheet(app, path).await?).ok_or_else(|| {
         anyhow::anyhow!(
             "{}: no sheet has a Programmes header (a row with Provider, Title, Kind, Areas and Status columns)",
             path.display()
