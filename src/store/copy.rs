@@ -21,6 +21,7 @@ const TABLES: &[&str] = &[
     "needs",
     "cycles",
     "cycle_base",
+    "cycle_programmes",
     "recipients",
     "reply_tokens",
     "outbox",

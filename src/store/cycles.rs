@@ -62,8 +62,8 @@ pub struct Failure {
 }
 
 impl Store {
-    /// Opens `cycle`: records it and stores its base, the matrix as it is now, in one
-    /// transaction. Returns false when the cycle was already open (its base stays).
+    /// Opens `cycle`: records it and stores its base, the matrix and the programmes as
+    /// they are now, in one transaction. Returns false when the cycle was already open (its base stays).
     pub async fn open_cycle(
         &self,
         cycle: Cycle,
@@ -102,6 +102,7 @@ impl Store {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
+            super::programmes::snapshot(&mut tx, &id).await?;
         }
         tx.commit().await?;
         Ok(opened)

@@ -208,6 +208,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0012_programmes.sql"),
         postgres: include_str!("../../migrations/postgres/0012_programmes.sql"),
     },
+    Migration {
+        version: 13,
+        description: "cycle programmes",
+        sqlite: include_str!("../../migrations/sqlite/0013_cycle_programmes.sql"),
+        postgres: include_str!("../../migrations/postgres/0013_cycle_programmes.sql"),
+    },
 ];
 
 /// One schema change, in each database's SQL.

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::needs::Sequence;
@@ -50,26 +51,35 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mut fields = BTreeMap::new();
-            for (i, key) in STORED.iter().enumerate() {
-                let key = SCHEMA
-                    .column(key)
-                    .map(|c| c.key)
-                    .ok_or_else(|| StoreError::Corrupt(format!("no programme column {key}")))?;
-                fields.insert(key, r.try_get::<String, _>(i + 1)?);
-            }
-            let updated: String = r.try_get(STORED.len() + 1)?;
-            fields.insert(SCHEMA.updated, updated.get(..10).unwrap_or("").to_string());
-            out.push(Record {
-                id: r.try_get(0)?,
-                fields,
-            });
-        }
-        Ok(out)
+        records(&rows)
     }
 
+    /// The programmes as circulated in `cycle`, by ID; `None` when it was not circulated.
+    pub async fn cycle_programmes(
+        &self,
+        cycle: crate::model::Cycle,
+    ) -> Result<Option<Vec<Record>>, StoreError> {
+        let id = cycle.to_string();
+        if sqlx::query("SELECT 1 FROM cycles WHERE id = $1 AND opened_at IS NOT NULL")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT c.programme_id AS id, {}, CAST(c.updated_at AS TEXT) AS updated_at \
+             FROM cycle_programmes c LEFT JOIN programmes p ON p.id = c.programme_id \
+             WHERE c.cycle_id = $1 ORDER BY COALESCE(p.number, 0), c.programme_id",
+            STORED.map(|c| format!("c.{c}")).join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        records(&rows).map(Some)
+    }
     /// Which of the programme numbers `numbers` are taken.
     pub async fn existing_programme_numbers(
         &self,
@@ -181,6 +191,28 @@ impl Store {
     }
 }
 
+/// Records from rows whose columns are `id`, the `STORED` columns and `updated_at`.
+fn records(rows: &[AnyRow]) -> Result<Vec<Record>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut fields = BTreeMap::new();
+        for (i, key) in STORED.iter().enumerate() {
+            let key = SCHEMA
+                .column(key)
+                .map(|c| c.key)
+                .ok_or_else(|| StoreError::Corrupt(format!("no programme column {key}")))?;
+            fields.insert(key, r.try_get::<String, _>(i + 1)?);
+        }
+        let updated: String = r.try_get(STORED.len() + 1)?;
+        fields.insert(SCHEMA.updated, updated.get(..10).unwrap_or("").to_string());
+        out.push(Record {
+            id: r.try_get(0)?,
+            fields,
+        });
+    }
+    Ok(out)
+}
+
 async fn insert_row(
     conn: &mut AnyConnection,
     id: &str,
@@ -202,5 +234,19 @@ async fn insert_row(
         q = q.bind(fields.get(key).cloned().unwrap_or_default());
     }
     q.bind(now).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Stores the programmes as they are now as `cycle`'s, on the caller's transaction.
+pub(crate) async fn snapshot(conn: &mut AnyConnection, cycle: &str) -> Result<(), StoreError> {
+    let columns = STORED.join(", ");
+    let sql = format!(
+        "INSERT INTO cycle_programmes (cycle_id, programme_id, {columns}, updated_at) \
+         SELECT $1, id, {columns}, updated_at FROM programmes WHERE 1 = 1 ON CONFLICT DO NOTHING"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(cycle)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -381,3 +381,52 @@ async fn a_need_nobody_offers_to_meet_for_three_circulations_is_flagged_in_the_d
         cycle = cycle.next();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_circulation_keeps_the_programmes_as_they_were_sent() {
+    a_circulation_keeps_the_programmes_as_they_were_sent_on(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_circulation_keeps_the_programmes_as_they_were_sent_on_postgres() {
+    a_circulation_keeps_the_programmes_as_they_were_sent_on(Db::Postgres).await;
+}
+
+async fn a_circulation_keeps_the_programmes_as_they_were_sent_on(db: Db) {
+    let c = cycle();
+    let t = TestApp::on(db, new_york(c, 1, 8)).await;
+    let import = |name: &str, csv: &str| {
+        let path = t.write(name, csv.as_bytes());
+        let app = std::sync::Arc::clone(&t.app);
+        async move {
+            files::import_programmes(&app, &path, false)
+                .await
+                .expect("imported")
+        }
+    };
+    import(
+        "p1.csv",
+        "Provider,Title,Kind,Areas,Eligible,Status\nUNODC,Drafting,Training,LEG,Kenya,Active\n",
+    )
+    .await;
+    assert_eq!(t.app.store.cycle_programmes(c).await.unwrap(), None);
+    t.advance_to(new_york(c, 1, 9));
+    assert!(jobs(&t.run_due_jobs().await).contains(&Job::Dispatch));
+    let sent = t.app.store.programmes().await.unwrap();
+    // A programme added after the circulation is not in its base.
+    import(
+        "p2.csv",
+        "Provider,Title,Kind,Areas,Status\nWCO,Customs,Training,CUS,Active\n",
+    )
+    .await;
+    assert_eq!(t.app.store.programmes().await.unwrap().len(), 2);
+    let base = t
+        .app
+        .store
+        .cycle_programmes(c)
+        .await
+        .unwrap()
+        .expect("circulated");
+    assert_eq!(base, sent);
+    assert_eq!(base[0].get("eligible"), "KEN");
+}
