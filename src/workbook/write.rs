@@ -13,6 +13,7 @@ use rust_xlsxwriter::{
 use thiserror::Error;
 
 use crate::model::{Area, Cycle, Need, PartyCode, Priority, Status};
+use crate::register::Record;
 
 /// The version of the stamp in `_needsd` and the document properties.
 pub const FORMAT_VERSION: &str = "1";
@@ -139,6 +140,9 @@ pub struct Spec<'a> {
     /// Written as the document's creation date, so that output is reproducible.
     pub as_of: NaiveDate,
     pub circulation: Option<&'a Circulation>,
+    /// A Programmes sheet after the Matrix, for a provider, with these programmes. In a
+    /// [`Stencil`] the records given do not matter: each copy gets its recipient's.
+    pub programmes: Option<&'a [Record]>,
 }
 
 /// The workbook's row order: by State, then priority (High first), then ID.
@@ -218,6 +222,9 @@ pub struct Stencil {
     size: usize,
     /// The parts that hold placeholders, by their index in the archive, as text.
     fills: Vec<(usize, String)>,
+    /// The Programmes sheet's part, if the copies have one: its index, its text, and the
+    /// placeholder row each recipient's programmes replace.
+    programmes: Option<(usize, String, String)>,
 }
 
 impl Stencil {
@@ -226,16 +233,27 @@ impl Stencil {
         let Some(c) = spec.circulation else {
             return Err(WriteError::NoCycle);
         };
-        let bytes = build(spec, Some(&RecipientText::markers()))?;
+        let marker = spec.programmes.map(|_| programme_marker());
+        let bytes = build(
+            &Spec {
+                programmes: marker.as_ref().map(std::slice::from_ref),
+                ..*spec
+            },
+            Some(&RecipientText::markers()),
+        )?;
         let size = bytes.len();
         let mut archive = zip::ZipArchive::new(Cursor::new(Arc::<[u8]>::from(bytes)))?;
         let mut fills = Vec::new();
+        let mut programmes = None;
         for i in 0..archive.len() {
             let mut part = archive.by_index(i)?;
             let mut text = String::new();
             // Every part rust_xlsxwriter writes is UTF-8 XML.
             if part.read_to_string(&mut text).is_ok() && text.contains(MARK) {
-                fills.push((i, text));
+                match marker_row(&text) {
+                    Some(row) => programmes = Some((i, text, row)),
+                    None => fills.push((i, text)),
+                }
             }
         }
         Ok(Self {
@@ -243,33 +261,97 @@ impl Stencil {
             archive,
             size,
             fills,
+            programmes,
         })
     }
 
-    /// The copy for one recipient.
+    /// The copy for one recipient (with no programmes in a Programmes sheet).
     pub fn render(&self, r: &Recipient) -> Result<Vec<u8>, WriteError> {
+        self.render_with(r, &[])
+    }
+
+    /// The copy for one recipient, its Programmes sheet (if the copies have one) holding
+    /// `programmes`.
+    pub fn render_with(&self, r: &Recipient, programmes: &[Record]) -> Result<Vec<u8>, WriteError> {
         let text = RecipientText::new(self.cycle, r);
         let mut archive = self.archive.clone();
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(self.size + 4096)));
         let mut fills = self.fills.iter().peekable();
         for i in 0..archive.len() {
             let part = archive.by_index_raw(i)?;
-            match fills.next_if(|(j, _)| *j == i) {
-                Some((_, xml)) => {
-                    let name = part.name()?.into_owned();
-                    let options = zip::write::SimpleFileOptions::default()
-                        .compression_method(zip::CompressionMethod::Deflated)
-                        .last_modified_time(part.last_modified().unwrap_or_default());
-                    drop(part);
-                    out.start_file(name, options)?;
-                    out.write_all(fill(xml, &text).as_bytes())
-                        .map_err(zip::result::ZipError::Io)?;
+            let xml = match (fills.next_if(|(j, _)| *j == i), &self.programmes) {
+                (Some((_, xml)), _) => fill(xml, &text),
+                (None, Some((j, xml, row))) if *j == i => programme_rows(xml, row, programmes),
+                (None, _) => {
+                    out.raw_copy_file(part)?;
+                    continue;
                 }
-                None => out.raw_copy_file(part)?,
-            }
+            };
+            let name = part.name()?.into_owned();
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .last_modified_time(part.last_modified().unwrap_or_default());
+            drop(part);
+            out.start_file(name, options)?;
+            out.write_all(xml.as_bytes())
+                .map_err(zip::result::ZipError::Io)?;
         }
         Ok(out.finish()?.into_inner())
     }
+}
+
+const MARK_PROGRAMME: &str = "\u{27E6}needsd:programme:";
+
+/// The placeholder programme a stencil's Programmes sheet holds in its one row: each
+/// column's text names the column.
+fn programme_marker() -> Record {
+    let schema = &crate::programme::SCHEMA;
+    Record {
+        id: format!("{MARK_PROGRAMME}id\u{27E7}"),
+        fields: schema
+            .columns
+            .iter()
+            .map(|c| (c.key, format!("{MARK_PROGRAMME}{}\u{27E7}", c.key)))
+            .collect(),
+    }
+}
+
+/// The placeholder row of a stencil's Programmes sheet part, if `xml` is that part.
+fn marker_row(xml: &str) -> Option<String> {
+    let at = xml.find(MARK_PROGRAMME)?;
+    let start = xml[..at].rfind("<row ")?;
+    let end = at + xml[at..].find("</row>")? + "</row>".len();
+    Some(xml[start..end].to_string())
+}
+
+/// The Programmes sheet part with the placeholder row replaced by one row per programme
+/// (rows 2, 3, …), each cell's text escaped, and the sheet's dimension to match.
+fn programme_rows(xml: &str, row: &str, programmes: &[Record]) -> String {
+    let schema = &crate::programme::SCHEMA;
+    let columns = schema.columns.len() + 1;
+    let letters: Vec<char> = (0..columns).map(|i| (b'A' + i as u8) as char).collect();
+    let mut rows = String::new();
+    for (i, p) in programmes.iter().enumerate() {
+        let n = i + 2;
+        let mut r = row.replacen("<row r=\"2\"", &format!("<row r=\"{n}\""), 1);
+        for l in &letters {
+            r = r.replacen(&format!(" r=\"{l}2\""), &format!(" r=\"{l}{n}\""), 1);
+        }
+        r = r.replace(&format!("{MARK_PROGRAMME}id\u{27E7}"), &xml_text(&p.id));
+        for c in schema.columns {
+            r = r.replace(
+                &format!("{MARK_PROGRAMME}{}\u{27E7}", c.key),
+                &xml_text(p.get(c.key)),
+            );
+        }
+        rows.push_str(&r);
+    }
+    let last = letters.last().copied().unwrap_or('A');
+    xml.replacen(row, &rows, 1).replacen(
+        &format!("<dimension ref=\"A1:{last}2\"/>"),
+        &format!("<dimension ref=\"A1:{last}{}\"/>", programmes.len() + 1),
+        1,
+    )
 }
 
 /// `xml` with every placeholder replaced by its value, escaped for XML text.
@@ -327,6 +409,12 @@ fn build(spec: &Spec<'_>, recipient: Option<&RecipientText>) -> Result<Vec<u8>, 
 
     let matrix = wb.add_worksheet();
     write_matrix(matrix, spec)?;
+    if let Some(records) = spec.programmes {
+        // Its text inline, not in the shared strings, so that a Stencil writes each
+        // recipient's rows into this part alone.
+        let ws = wb.add_worksheet_with_constant_memory()?;
+        crate::register::write_sheet(ws, &crate::programme::SCHEMA, records)?;
+    }
     // The sheets that name the recipient keep their text inline, not in the shared
     // strings, so that a Stencil rewrites only them.
     let about = wb.add_worksheet_with_constant_memory()?;
@@ -631,6 +719,7 @@ mod tests {
             areas: &[],
             as_of: cycle.day(1),
             circulation: Some(&general),
+            programmes: None,
         };
         let stencil = Stencil::new(&spec).unwrap();
         let recipient = |name: &str, token: &str| Recipient {
@@ -666,6 +755,99 @@ mod tests {
                 "docProps/custom.xml"
             ]
         );
+    }
+
+    #[test]
+    fn a_providers_copy_carries_its_own_programmes_and_reads_back_the_same() {
+        use crate::programme::{Geography, ProgrammeValues, SCHEMA};
+        use crate::register::{self, Record};
+        let cycle = Cycle::parse("2026-12").unwrap();
+        let general = Circulation {
+            cycle,
+            deadline: "15 December 2026, 23:59 New York time".into(),
+            reply_to: "needs@ctc.example".into(),
+            recipient: None,
+        };
+        let areas: Vec<Area> = crate::model::DEFAULT_AREAS
+            .iter()
+            .map(|(c, l)| Area {
+                code: crate::model::AreaCode::parse(c).unwrap(),
+                label: l.to_string(),
+            })
+            .collect();
+        let spec = Spec {
+            needs: &[],
+            states: &[],
+            areas: &areas,
+            as_of: cycle.day(1),
+            circulation: Some(&general),
+            programmes: Some(&[]),
+        };
+        let stencil = Stencil::new(&spec).unwrap();
+        let record = |id: &str, title: &str, eligible: &str| Record {
+            id: id.into(),
+            fields: [
+                ("provider", "UNODC"),
+                ("title", title),
+                ("kind", "Training"),
+                ("areas", "LEG; FIN"),
+                ("eligible", eligible),
+                ("languages", "en; ar"),
+                ("contact", ""),
+                ("link", "https://example.org/a?b=1&c=2"),
+                ("status", "Active"),
+                ("updated", "2026-11-30"),
+            ]
+            .map(|(k, v)| (k, v.to_string()))
+            .into(),
+        };
+        let mine = [
+            record("SA-00001", "Drafting <law> & \"order\"", "KEN; UGA"),
+            record(
+                "SA-00007",
+                "Обучение\nسطر ثان 中文",
+                "Eastern Africa (M49 014)",
+            ),
+        ];
+        let recipient = Recipient {
+            party: PartyCode::parse("UNODC").unwrap(),
+            party_name: "UNODC".into(),
+            contact_name: "Desk".into(),
+            email: "desk@unodc.example".into(),
+            token: "cccccc3333".into(),
+            reply_to: "needs+cccccc3333@ctc.example".into(),
+        };
+        let index = crate::directory::PartyIndex::new(crate::directory::seed_parties().unwrap());
+        let geo = Geography::embedded().unwrap();
+        let values = ProgrammeValues::new(&index, &areas, &geo);
+        let read_back = |bytes: &[u8]| {
+            let grids = crate::workbook::read::read_grids(
+                bytes,
+                "copy.xlsx",
+                &crate::settings::Limits::default(),
+            )
+            .unwrap();
+            assert!(grids.iter().any(|g| g.name == "Matrix"));
+            let sheet = register::find_sheet(&SCHEMA, grids).expect("the Programmes sheet");
+            register::read_rows(&SCHEMA, &sheet, &values)
+        };
+        let copy = stencil.render_with(&recipient, &mine).unwrap();
+        assert!(
+            !part_texts(&copy).iter().any(|(_, t)| t.contains(MARK)),
+            "a placeholder was left"
+        );
+        let (rows, errors) = read_back(&copy);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows.len(), 2);
+        for (row, record) in rows.iter().zip(&mine) {
+            assert_eq!(row.id.as_deref(), Some(record.id.as_str()));
+            for (k, v) in &row.fields {
+                assert_eq!(v, record.get(k), "{k}");
+            }
+        }
+        // A provider with no programme yet gets the sheet with its headers, to add some.
+        let (rows, errors) = read_back(&stencil.render(&recipient).unwrap());
+        assert!(rows.is_empty() && errors.is_empty());
     }
 
     #[test]

@@ -231,6 +231,7 @@ pub async fn export_matrix(app: &App, req: &ExportRequest) -> Result<Vec<u8>> {
         areas: &cfg.areas,
         as_of,
         circulation: circulation.as_ref(),
+        programmes: None,
     };
     Ok(write::write(&spec)?)
 }

@@ -269,6 +269,7 @@ impl Plan {
             areas: &cfg.areas,
             as_of: cycle.day(1),
             circulation: Some(&circulation),
+            programmes: None,
         })?;
         let mut state_needs = HashMap::new();
         for n in &base {
