@@ -29,7 +29,7 @@ pub struct App {
     /// The parties the database was seeded with.
     pub index: Arc<PartyIndex>,
     /// The regions and memberships programmes' eligibility is written in.
-    pub geo: Arc<Geography>,
+    pub geo: &'static Geography,
     pub templates: Arc<Templates>,
     /// Built at the first send: a command that never sends never sets up SMTP. A setup
     /// that failed is tried again at the next send.
@@ -83,7 +83,7 @@ impl App {
             clock,
             store,
             index: Arc::new(index),
-            geo: Arc::new(Geography::embedded()?),
+            geo: Geography::shared()?,
             templates: Arc::new(Templates::embedded()?),
             sender: tokio::sync::Mutex::new(None),
         })

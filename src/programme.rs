@@ -240,7 +240,7 @@ pub struct Region {
     pub states: BTreeSet<PartyCode>,
 }
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 #[error("committed data {file} is invalid: {message}")]
 pub struct GeographyError {
     file: &'static str,
@@ -313,6 +313,17 @@ impl Geography {
             members.insert(org, codes(mf, &raw.states)?);
         }
         Ok(Self::new(regions, members))
+    }
+
+    /// The embedded geography, read once per process: the same committed data wherever
+    /// it is needed (the composition root, and the reading of replies).
+    pub fn shared() -> Result<&'static Self, GeographyError> {
+        static SHARED: std::sync::OnceLock<Result<Geography, GeographyError>> =
+            std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(Self::embedded)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     pub fn new(regions: Vec<Region>, members: HashMap<PartyCode, BTreeSet<PartyCode>>) -> Self {

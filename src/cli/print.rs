@@ -136,6 +136,42 @@ pub(super) fn print_check(r: &files::CheckReport) -> Result<()> {
         text.clear();
         print_table(&["ROW", "KIND", "NEED", "FIELD", "CHANGE", ""], &rows)?;
     }
+    if !r.programme_changes.is_empty() {
+        writeln!(text, "Programmes:")?;
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        text.clear();
+        let rows: Vec<Vec<String>> = r
+            .programme_changes
+            .iter()
+            .map(|c| match c {
+                needsd::register::Change::Update {
+                    id,
+                    row,
+                    field,
+                    base,
+                    proposed,
+                    conflict,
+                    ..
+                } => vec![
+                    row.to_string(),
+                    "update".into(),
+                    id.clone(),
+                    (*field).into(),
+                    format!("{base} -> {proposed}"),
+                    if *conflict { "conflict" } else { "" }.into(),
+                ],
+                needsd::register::Change::Add { row, fields } => vec![
+                    row.to_string(),
+                    "add".into(),
+                    "-".into(),
+                    "-".into(),
+                    fields.get("title").cloned().unwrap_or_default(),
+                    String::new(),
+                ],
+            })
+            .collect();
+        print_table(&["ROW", "KIND", "PROGRAMME", "FIELD", "CHANGE", ""], &rows)?;
+    }
     for e in &r.errors {
         writeln!(text, "error: {e}")?;
     }

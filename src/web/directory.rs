@@ -136,7 +136,7 @@ async fn programmes(s: &State) -> Result<Vec<Programme>, WebError> {
     Ok(records
         .iter()
         .filter_map(
-            |r| match Programme::from_record(r, &s.app.index, &s.app.geo) {
+            |r| match Programme::from_record(r, &s.app.index, s.app.geo) {
                 Ok(p) => Some(p),
                 Err(e) => {
                     tracing::warn!(programme = r.id, "left out of the public directory: {e}");
@@ -171,7 +171,7 @@ fn listed(p: &Programme, index: &PartyIndex, geo: &Geography) -> Listed {
 
 /// The active programmes `q` keeps, as listed.
 async fn selected(s: &State, q: &DirectoryQuery) -> Result<Vec<Listed>, WebError> {
-    let (index, geo) = (&s.app.index, &s.app.geo);
+    let (index, geo) = (&s.app.index, s.app.geo);
     Ok(programmes(s)
         .await?
         .iter()
@@ -190,7 +190,7 @@ pub async fn list(Extract(s): Extract<State>, Query(q): Query<DirectoryQuery>) -
         .iter()
         .filter(|p| p.status == ProgrammeStatus::Active)
         .collect();
-    let (index, geo) = (&s.app.index, &s.app.geo);
+    let (index, geo) = (&s.app.index, s.app.geo);
     let rows: Vec<Listed> = active
         .iter()
         .filter(|p| q.keeps(p, index, geo))
@@ -245,7 +245,7 @@ pub async fn one(Extract(s): Extract<State>, Path(id): Path<String>) -> Answer {
         .iter()
         .map(|a| (a.code.as_str(), a.label.as_str()))
         .collect();
-    let l = listed(p, &s.app.index, &s.app.geo);
+    let l = listed(p, &s.app.index, s.app.geo);
     let area_names: Vec<String> = l
         .areas
         .iter()
@@ -353,7 +353,7 @@ pub async fn atom(Extract(s): Extract<State>) -> Answer {
         .into_iter()
         .filter_map(|(id, created, updated)| {
             let p = by_id.get(id.as_str())?;
-            Some((listed(p, &s.app.index, &s.app.geo), created, updated))
+            Some((listed(p, &s.app.index, s.app.geo), created, updated))
         })
         .take(FEED_ENTRIES)
         .collect();

@@ -96,7 +96,7 @@ pub struct Grid {
 /// Which sheets of a workbook to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Sheets {
-    /// The sheets needsd writes: Matrix, About and the `_needsd` stamp.
+    /// The sheets needsd writes: Matrix, Programmes, About and the `_needsd` stamp.
     Ours,
     All,
 }
@@ -104,9 +104,12 @@ pub enum Sheets {
 impl Sheets {
     fn wanted(self) -> fn(&str) -> bool {
         match self {
-            Sheets::Ours => {
-                |name| matches!(normalize_word(name).as_str(), "needsd" | "about" | "matrix")
-            }
+            Sheets::Ours => |name| {
+                matches!(
+                    normalize_word(name).as_str(),
+                    "needsd" | "about" | "matrix" | "programmes"
+                )
+            },
             Sheets::All => |_| true,
         }
     }
@@ -758,6 +761,9 @@ pub struct Reply {
     pub rows: Vec<ReplyRow>,
     pub errors: Vec<RowError>,
     pub warnings: Vec<RowError>,
+    /// The Programmes sheet a provider's copy carries, as read (its meaning is the
+    /// register's: `crate::register`, `crate::programme`).
+    pub programmes: Option<Grid>,
 }
 
 fn key_values(g: &Grid) -> Vec<(String, String)> {
@@ -795,8 +801,17 @@ pub fn read_reply_with(
 ) -> Result<Reply, ReadError> {
     // The sheets needsd writes are read first; the rest (the Lists behind the drop-downs)
     // only when no sheet among them holds the Matrix header.
-    let Contents { grids, properties } = read(Sheets::Ours)?;
+    let Contents {
+        mut grids,
+        properties,
+    } = read(Sheets::Ours)?;
     let mut reply = Reply::default();
+    if let Some(i) = grids
+        .iter()
+        .position(|g| normalize_word(&g.name) == "programmes")
+    {
+        reply.programmes = Some(grids.remove(i));
+    }
     for g in &grids {
         match normalize_word(&g.name).as_str() {
             // LibreOffice re-saves a very hidden sheet as merely hidden; the name is kept.

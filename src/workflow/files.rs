@@ -288,6 +288,9 @@ pub struct CheckReport {
     pub stamp: Option<read::Stamp>,
     pub no_changes: Option<bool>,
     pub changes: Vec<crate::diff::Change>,
+    /// What the reply's Programmes sheet proposes to the Directory of Sources of
+    /// Assistance (a provider's own programmes).
+    pub programme_changes: Vec<crate::register::Change>,
     pub errors: Vec<RowError>,
     pub warnings: Vec<RowError>,
 }
@@ -441,8 +444,13 @@ pub async fn assess(
             s.code
         )));
     }
+    let (programme_changes, programme_errors) = match reply.programmes {
+        Some(grid) => programme_changes(cfg, store, index, grid, cycle, sender.as_ref()).await?,
+        None => (Vec::new(), Vec::new()),
+    };
     let mut diff = crate::diff::diff(base, ours, &reply.rows);
     diff.errors.extend(reply.errors);
+    diff.errors.extend(programme_errors);
     diff.errors.sort_by_key(|e| e.row);
     diff.warnings.extend(warnings);
     let diff = match &sender {
@@ -462,9 +470,91 @@ pub async fn assess(
         stamp: reply.stamp,
         no_changes: reply.no_changes,
         changes: diff.changes,
+        programme_changes,
         errors: diff.errors,
         warnings: diff.warnings,
     })
+}
+
+/// What a reply's Programmes sheet proposes: the three-way diff against the programmes
+/// as circulated in `cycle` (as they are now, without one) and as they are now, with the
+/// owner policy of the sender (a provider changes and adds only its own programmes; a
+/// new row with no Provider is the sender's). Problems are row errors naming the sheet.
+async fn programme_changes(
+    cfg: &Config,
+    store: &Store,
+    index: &PartyIndex,
+    grid: read::Grid,
+    cycle: Option<Cycle>,
+    sender: Option<&crate::model::Party>,
+) -> Result<(Vec<crate::register::Change>, Vec<RowError>)> {
+    use crate::programme::{Geography, ProgrammeValues, SCHEMA};
+    use crate::register::{self, Change, Record};
+    let sheet_error = |mut e: RowError| {
+        e.message = format!("Programmes sheet: {}", e.message);
+        e
+    };
+    let Some(sheet) = register::find_sheet(&SCHEMA, vec![grid]) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let geo = Geography::shared()?;
+    let values = ProgrammeValues::new(index, &cfg.areas, geo);
+    let (mut rows, mut errors) = register::read_rows(&SCHEMA, &sheet, &values);
+    let by_id = |list: Vec<Record>| -> std::collections::BTreeMap<String, Record> {
+        list.into_iter().map(|r| (r.id.clone(), r)).collect()
+    };
+    let ours = by_id(store.programmes().await?);
+    let base = match cycle {
+        Some(c) => store.cycle_programmes(c).await?.map(by_id),
+        None => None,
+    }
+    .unwrap_or_else(|| ours.clone());
+    if let Some(p) = sender {
+        for r in rows.iter_mut().filter(|r| r.id.is_none()) {
+            let provider = r.fields.entry(SCHEMA.owner).or_default();
+            if provider.is_empty() {
+                *provider = p.code.to_string();
+            }
+        }
+    }
+    let (changes, diff_errors) = register::diff(&SCHEMA, &base, &ours, &rows);
+    errors.extend(diff_errors);
+    let mut allowed = Vec::with_capacity(changes.len());
+    for c in changes {
+        match sender {
+            Some(p) if !register::owner_may(&SCHEMA, p.code.as_str(), &ours, &c) => {
+                let (row, message) = match &c {
+                    Change::Update { id, row, field, .. } => (
+                        *row,
+                        match ours.get(id).map(|r| r.get(SCHEMA.owner)) {
+                            Some(owner) if owner != p.code.as_str() => format!(
+                                "{id} is {owner}'s programme; {} may change only its own",
+                                p.code
+                            ),
+                            _ => format!(
+                                "the {field} of a programme is not for its provider to change"
+                            ),
+                        },
+                    ),
+                    Change::Add { row, .. } => (
+                        *row,
+                        format!(
+                            "{} may add only its own programmes (leave Provider blank or name it)",
+                            p.code
+                        ),
+                    ),
+                };
+                errors.push(RowError {
+                    row,
+                    column: None,
+                    message,
+                });
+            }
+            _ => allowed.push(c),
+        }
+    }
+    errors.sort_by_key(|e| e.row);
+    Ok((allowed, errors.into_iter().map(sheet_error).collect()))
 }
 
 /// The party a code or name means, or [`UnknownParty`].
@@ -495,7 +585,7 @@ pub async fn import_programmes(app: &App, path: &Path, skip_bad: bool) -> Result
             path.display()
         )
     })?;
-    let values = ProgrammeValues::new(&app.index, &cfg.areas, &app.geo);
+    let values = ProgrammeValues::new(&app.index, &cfg.areas, app.geo);
     let (rows, mut errors) = register::read_rows(&SCHEMA, &sheet, &values);
     let mut complete = Vec::with_capacity(rows.len());
     for r in rows {

@@ -658,6 +658,34 @@ fn take_report(s: &mut NewSubmission, report: Result<super::files::CheckReport, 
             s.changes = r.changes;
             s.errors = r.errors;
             s.warnings = r.warnings;
+            // Programme changes are not put to review yet (the Directory of Sources of
+            // Assistance's review is the next step of its issue): say so where the experts
+            // look rather than drop them.
+            if !r.programme_changes.is_empty() {
+                let ids: Vec<String> = r
+                    .programme_changes
+                    .iter()
+                    .map(|c| match c {
+                        crate::register::Change::Update { id, field, .. } => {
+                            format!("{id} {field}")
+                        }
+                        crate::register::Change::Add { row, .. } => {
+                            format!("a new programme on row {row}")
+                        }
+                    })
+                    .collect();
+                s.warnings.push(RowError {
+                    row: 0,
+                    column: None,
+                    message: format!(
+                        "its Programmes sheet proposes {} change(s) to the Directory of Sources of \
+                         Assistance ({}); they are not put to review yet: apply them with \
+                         `needsd programmes import` or by hand",
+                        ids.len(),
+                        ids.join(", ")
+                    ),
+                });
+            }
         }
     }
 }

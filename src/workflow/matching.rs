@@ -69,13 +69,13 @@ pub async fn current(app: &App) -> Result<Matching> {
         .context("reading the programmes")?;
     let mut programmes = Vec::with_capacity(records.len());
     for r in &records {
-        match Programme::from_record(r, &app.index, &app.geo) {
+        match Programme::from_record(r, &app.index, app.geo) {
             Ok(p) => programmes.push(p),
             Err(e) => tracing::warn!(programme = r.id, "left out of matching: {e}"),
         }
     }
     let helped = helped(app, &needs);
-    let candidates = matching::candidates(&needs, &programmes, &app.geo, &helped);
+    let candidates = matching::candidates(&needs, &programmes, app.geo, &helped);
     let coverage = matching::coverage(&needs, &candidates);
     Ok(Matching {
         needs,
@@ -143,6 +143,6 @@ pub async fn coverage_of(app: &App, m: &Matching, cycle: Cycle) -> Result<Covera
         return Ok(m.coverage);
     };
     let helped = helped(app, &base);
-    let candidates = matching::candidates(&base, &m.programmes, &app.geo, &helped);
+    let candidates = matching::candidates(&base, &m.programmes, app.geo, &helped);
     Ok(matching::coverage(&base, &candidates))
 }

@@ -1113,3 +1113,86 @@ fn programmes_import_from_a_filled_in_template_and_export_again() {
         stderr(&out)
     );
 }
+
+#[test]
+fn check_reads_a_providers_programmes_sheet_with_its_owner_policy() {
+    let lab = Lab::initialised();
+    import_sample(&lab);
+    let programmes = lab.write(
+        "programmes.csv",
+        "Provider,Title,Kind,Areas,Status\n\
+         UNODC,Drafting support,Legislative drafting support,LEG,Active\n\
+         WCO,Customs course,Training,CUS,Active\n",
+    );
+    lab.ok(&["programmes", "import", programmes.to_str().unwrap()]);
+    lab.ok(&["matrix", "export", "--out", "m.xlsx"]);
+    // UNODC's office adds a Programmes sheet to the workbook with openpyxl.
+    let script = format!(
+        "import openpyxl\nwb = openpyxl.load_workbook({:?})\nws = wb.create_sheet('Programmes')\n\
+         ws.append(['Programme ID', 'Provider', 'Title', 'Kind', 'Areas', 'Status'])\n\
+         ws.append(['SA-00001', 'UNODC', 'Drafting support, in French too', 'Legislative drafting support', 'LEG', 'Active'])\n\
+         ws.append(['SA-00002', 'WCO', 'Customs course', 'Training', 'CUS', 'Closed'])\n\
+         ws.append([None, None, 'Guide to freezing assets', 'guidance', 'FIN', 'Active'])\n\
+         ws.append([None, 'WCO', 'Not ours to add', 'Training', 'CUS', 'Active'])\n\
+         wb.save({:?})\n",
+        lab.path("m.xlsx"),
+        lab.path("reply.xlsx")
+    );
+    let ok = Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3 (scripts/test.sh installs it with openpyxl)");
+    assert!(ok.success());
+    let reply = lab.path("reply.xlsx");
+    let r = lab.json(&["check", reply.to_str().unwrap(), "--as", "unodc", "--json"]);
+    assert!(
+        r["changes"].as_array().unwrap().is_empty(),
+        "{}",
+        r["changes"]
+    );
+    let changes = r["programme_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(
+        changes[0],
+        serde_json::json!({"kind":"update","id":"SA-00001","row":2,"field":"title",
+                           "base":"Drafting support","current":"Drafting support",
+                           "proposed":"Drafting support, in French too","conflict":false})
+    );
+    assert_eq!(changes[1]["kind"], "add");
+    assert_eq!(
+        changes[1]["fields"]["provider"], "UNODC",
+        "a blank provider is the sender"
+    );
+    assert_eq!(
+        changes[1]["fields"]["kind"],
+        "Guidance or self-help package"
+    );
+    let errors: Vec<String> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e["row"], e["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "3 Programmes sheet: SA-00002 is WCO's programme; UNODC may change only its own",
+            "5 Programmes sheet: UNODC may add only its own programmes (leave Provider blank or name it)"
+        ]
+    );
+    // WCO may close its own programme from the same file.
+    let r = lab.json(&["check", reply.to_str().unwrap(), "--as", "WCO", "--json"]);
+    let changes = r["programme_changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["id"] == "SA-00002" && c["proposed"] == "Closed"),
+        "{changes:?}"
+    );
+    // The text report lists them too.
+    let text = lab.ok(&["check", reply.to_str().unwrap(), "--as", "unodc"]);
+    assert!(
+        text.contains("Programmes:") && text.contains("SA-00001"),
+        "{text}"
+    );
+}

@@ -430,3 +430,57 @@ async fn a_circulation_keeps_the_programmes_as_they_were_sent_on(db: Db) {
     assert_eq!(base, sent);
     assert_eq!(base[0].get("eligible"), "KEN");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_programmes_sheet_in_a_reply_is_named_to_the_experts_not_dropped() {
+    let c = cycle();
+    let t = TestApp::new(new_york(c, 1, 9)).await;
+    let programmes = t.write(
+        "programmes.csv",
+        b"Provider,Title,Kind,Areas,Status\nKEN,Police exchange,Expert visit,POL,Active\n",
+    );
+    files::import_programmes(&t.app, &programmes, false)
+        .await
+        .expect("imported");
+    t.run_due_jobs().await;
+    let circulated = t.drain_outbox().await;
+    let kenya = circulated
+        .iter()
+        .find(|m| m.to == "ct.focalpoint@mfa.ke.example.org")
+        .expect("Kenya's focal point receives the matrix");
+    // Kenya's office adds a Programmes sheet to its copy with openpyxl and closes its
+    // programme there.
+    let (_, bytes) = kenya.workbook.clone().expect("a workbook");
+    let copy = t.write("copy.xlsx", &bytes);
+    let edited = t.path("edited.xlsx");
+    let script = format!(
+        "import openpyxl\nwb = openpyxl.load_workbook({copy:?})\nws = wb.create_sheet('Programmes')\n\
+         ws.append(['Programme ID', 'Provider', 'Title', 'Kind', 'Areas', 'Status'])\n\
+         ws.append(['SA-00001', 'KEN', 'Police exchange', 'Expert visit', 'POL', 'Closed'])\n\
+         wb.save({edited:?})\n"
+    );
+    let ok = Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3 (scripts/test.sh installs it with openpyxl)");
+    assert!(ok.success());
+    let edited = std::fs::read(&edited).unwrap();
+    let read = t
+        .reply(kenya, Reply::Attached("Matrix KEN.xlsx", &edited))
+        .await;
+    assert_eq!(read.read.submissions, 1, "{read:?}");
+    let subs = t
+        .app
+        .store
+        .find_submissions(&SubmissionFilter::default())
+        .await
+        .expect("the submissions");
+    let issues = t.app.store.issues(subs[0].id).await.unwrap();
+    assert!(
+        issues.iter().any(|i| i.severity == "warning"
+            && i.message.contains(
+                "proposes 1 change(s) to the Directory of Sources of Assistance (SA-00001 status)"
+            )),
+        "{issues:?}"
+    );
+}
