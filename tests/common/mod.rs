@@ -696,10 +696,17 @@ impl Daemon {
             },
             Some(ready),
         ));
-        let addr = rt
+        let addr = match rt
             .block_on(async { tokio::time::timeout(Duration::from_secs(30), started).await })
             .expect("the daemon started within 30 s")
-            .expect("the daemon reported its address");
+        {
+            Ok(addr) => addr,
+            // It stopped before it listened: say why.
+            Err(_) => match rt.block_on(done) {
+                Ok(Err(e)) => panic!("the daemon stopped at start: {e:#}"),
+                other => panic!("the daemon stopped at start without an address: {other:?}"),
+            },
+        };
         Self {
             rt,
             stop: Some(stop),

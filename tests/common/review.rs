@@ -96,7 +96,8 @@ pub fn review_files_on(tag: &str, db: Db) -> ReviewLab {
         config_with(
             &format!("needs-{tag}"),
             "[outbox]\ndir = \"data/outbox\"",
-            "[maildir]\ndir = \"data/inbox\""
+            // A port of its own: several of these labs run daemons at once.
+            "[maildir]\ndir = \"data/inbox\"\n[web]\nlisten = \"127.0.0.1:0\""
         )
         .replace("sqlite://data/needsd.db", &url)
     );
