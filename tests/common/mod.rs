@@ -575,6 +575,26 @@ pub fn circulation_in(raw: &[u8]) -> (String, String, Vec<u8>) {
 }
 
 /// Submits `raw` to the lab over SMTP from `from` to `to`, dot-stuffing as SMTP requires.
+/// Sends `n` messages to `to` through the SMTP server on `port`, `per_second` a second,
+/// from a thread of its own, so that a test can break something while they still arrive;
+/// `message(i)` gives message `i` and its sender. Join the handle to wait for the last.
+pub fn send_paced(
+    port: u16,
+    to: &str,
+    n: usize,
+    per_second: u64,
+    message: impl Fn(usize) -> (String, Vec<u8>) + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    let to = to.to_string();
+    std::thread::spawn(move || {
+        for i in 0..n {
+            let (from, raw) = message(i);
+            send_raw_on(port, &from, &to, &raw);
+            std::thread::sleep(Duration::from_millis(1000 / per_second.max(1)));
+        }
+    })
+}
+
 pub fn send_raw(from: &str, to: &str, raw: &[u8]) {
     send_raw_on(SMTP, from, to, raw);
 }

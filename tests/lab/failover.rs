@@ -123,14 +123,12 @@ fn the_leader_killed_during_an_ingest_is_replaced_and_nothing_is_stored_twice() 
     wait_for_mail(&format!("ken-{tag}@resp.test"), 1, 60);
     // Replies arrive while the leader reads them, 25 a second: the last come seconds
     // after the kill on any machine.
-    for i in 0..N {
-        send_raw(
-            &format!("someone{i}@resp.test"),
-            &inbox,
-            &message(i, &format!("fi-{tag}")),
-        );
-        std::thread::sleep(Duration::from_millis(40));
-    }
+    let sending = {
+        let tag = format!("fi-{tag}");
+        send_paced(SMTP, &inbox, N, 25, move |i| {
+            (format!("someone{i}@resp.test"), message(i, &tag))
+        })
+    };
     eventually("a part of the inbox stored", 60, || inbox_rows(&p) >= 30);
     let killed = Instant::now();
     a.kill();
@@ -145,6 +143,7 @@ fn the_leader_killed_during_an_ingest_is_replaced_and_nothing_is_stored_twice() 
         (stored_at_kill as usize) < N,
         "the ingest had finished before the kill; the test proved nothing"
     );
+    sending.join().expect("every reply sent");
     eventually("every reply stored", 120, || inbox_rows(&p) as usize >= N);
     // Once each: the messages' Message-IDs are distinct, and so are their rows.
     std::thread::sleep(Duration::from_secs(2));

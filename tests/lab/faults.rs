@@ -156,22 +156,21 @@ fn postgresql_restarted_during_an_ingest_loses_and_doubles_nothing() {
     );
     let d = Running::start(&p, "daemon");
     let inbox = format!("needs-{tag}@ctc.test");
-    for i in 0..N {
-        send_raw_on(
-            SMTP_F,
-            &format!("someone{i}@resp.test"),
-            &inbox,
-            &message(i, &tag),
-        );
-        // 25 a second: the last arrive after the restart on any machine.
-        std::thread::sleep(std::time::Duration::from_millis(40));
-    }
+    // 25 replies a second while needsd reads them: the last arrive seconds after the
+    // restart on any machine.
+    let sending = {
+        let tag = tag.clone();
+        send_paced(SMTP_F, &inbox, N, 25, move |i| {
+            (format!("someone{i}@resp.test"), message(i, &tag))
+        })
+    };
     eventually("a part of the inbox stored", 60, || inbox_rows(&p) >= 20);
     assert!(
         (inbox_rows(&p) as usize) < N,
         "the ingest finished before the restart"
     );
     pglab_script(&["restart", PG_DIR_F]);
+    sending.join().expect("every reply sent");
     eventually("every reply stored", 120, || inbox_rows(&p) as usize >= N);
     eventually("the inbox emptied into Processed", 60, || {
         count_on(IMAP_F, &inbox, "INBOX") == 0
