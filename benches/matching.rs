@@ -8,6 +8,10 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+#[path = "support/peak.rs"]
+mod peak;
+use peak::peak_kib;
+
 use needsd::directory::{PartyIndex, seed_parties};
 use needsd::matching::{Helped, candidates, coverage};
 use needsd::model::{AreaCode, Need, NeedId, PartyCode, PartyKind, Priority, Status};
@@ -17,16 +21,6 @@ const NEEDS: usize = 10_000;
 const PROGRAMMES: usize = 2_000;
 const RUNS: usize = 5;
 const AREAS: [&str; 8] = ["LEG", "FIN", "CUS", "IMM", "EXT", "POL", "ARM", "OTH"];
-
-/// The process's peak resident memory so far, in KiB.
-fn peak_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 fn main() -> anyhow::Result<()> {
     let index = PartyIndex::new(seed_parties()?);

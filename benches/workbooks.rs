@@ -6,6 +6,10 @@
 
 use std::time::Instant;
 
+#[path = "support/peak.rs"]
+mod peak;
+use peak::peak_kib;
+
 use needsd::model::{
     Area, AreaCode, Cycle, DEFAULT_AREAS, Need, NeedId, PartyCode, Priority, Status,
 };
@@ -15,15 +19,6 @@ use needsd::workbook::write::{Circulation, Recipient, Spec, Stencil};
 const NEEDS: usize = 2_000;
 const PROGRAMMES: usize = 2_000;
 const RECIPIENTS: usize = 300;
-
-fn peak_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 fn main() -> anyhow::Result<()> {
     let areas: Vec<Area> = DEFAULT_AREAS
