@@ -1103,6 +1103,30 @@ fn programmes_import_from_a_filled_in_template_and_export_again() {
             "Active"
         ]
     );
+    // A file that is no spreadsheet, or a truncated one, is one sentence naming it.
+    for (name, bytes) in [
+        ("junk.xlsx", &b"PK\x03\x04 this is not a workbook"[..]),
+        ("picture.xlsx", &b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..]),
+    ] {
+        let path = lab.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = lab.run(&["programmes", "import", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = stderr(&out);
+        assert!(err.contains(name) && err.lines().count() == 1, "{err}");
+    }
+    // A link that is not a web address never reaches the public pages.
+    let script = lab.write(
+        "script.csv",
+        "Provider,Title,Kind,Areas,Link,Status\nUNODC,x,Training,LEG,javascript:alert(1),Active\n",
+    );
+    let out = lab.run(&["programmes", "import", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("column Link: 'javascript:alert(1)' is not a web address"),
+        "{}",
+        stderr(&out)
+    );
     // A file with no Programmes header says so.
     let none = lab.write("none.csv", "Name,Colour\nx,red\n");
     let out = lab.run(&["programmes", "import", none.to_str().unwrap()]);
