@@ -351,13 +351,6 @@ impl Geography {
             .map(|&i| &self.regions[i])
     }
 
-    /// The smallest region holding `state` (its subregion, or intermediate region).
-    pub fn subregions_of<'a>(&'a self, state: &'a PartyCode) -> impl Iterator<Item = &'a Region> {
-        self.regions
-            .iter()
-            .filter(move |r| r.states.contains(state))
-    }
-
     /// Is `state` one of those `eligible` names?
     pub fn covers(&self, eligible: &Eligible, state: &PartyCode) -> bool {
         match eligible {
@@ -413,10 +406,9 @@ pub fn parse_eligible(
                 .resolve(org)
                 .filter(|p| p.kind == PartyKind::Organization)
                 .ok_or_else(|| {
-                    format!(
-                        "'{}' is not an organization needsd knows",
-                        t[prefix.len()..].trim()
-                    )
+                    // `t` from where the prefix ends, if lower-casing kept its length.
+                    let named = t.get(prefix.len()..).map_or(org, str::trim);
+                    format!("'{named}' is not an organization needsd knows")
                 })?;
             return if geo.members.contains_key(&party.code) {
                 Ok(Eligible::MembersOf(party.code.clone()))

@@ -151,12 +151,6 @@ pub struct Sheet {
     pub warnings: Vec<String>,
 }
 
-impl Sheet {
-    pub fn has_id_column(&self) -> bool {
-        self.columns.contains_key(&Header::Id)
-    }
-}
-
 /// The register's sheet: the one named like it if its header is there, else the first
 /// whose header row (within the first rows) names three of its columns, one of them
 /// required.
@@ -295,7 +289,8 @@ pub fn read_rows(schema: &Schema, sheet: &Sheet, values: &dyn Values) -> (Vec<Ro
             message: format!("{id} is on more than one row; keep one"),
         });
     }
-    out.retain(|r| !twice.iter().any(|(row, _)| *row == r.row));
+    let dropped: std::collections::HashSet<usize> = twice.iter().map(|(row, _)| *row).collect();
+    out.retain(|r| !dropped.contains(&r.row));
     errors.sort_by_key(|e| e.row);
     (out, errors)
 }
@@ -380,7 +375,10 @@ pub fn diff(
                 errors.push(RowError {
                     row: r.row,
                     column: column.map(|c| c.header.into()),
-                    message: format!("{} is required; it cannot be blank", key),
+                    message: format!(
+                        "{} is required; it cannot be blank",
+                        column.map_or(key, |c| c.header)
+                    ),
                 });
                 continue;
             }

@@ -20,19 +20,23 @@ const COUNTER: Sequence = Sequence {
     table: "programmes",
 };
 
-/// The stored columns of a programme besides its ID, in the order of the schema; the
-/// schema's `updated` column is `updated_at`'s date.
-const STORED: [&str; 9] = [
-    "provider",
-    "title",
-    "kind",
-    "areas",
-    "eligible",
-    "languages",
-    "contact",
-    "link",
-    "status",
-];
+/// The stored columns of a programme besides its ID, in the order of the schema: every
+/// column but `updated`, which is `updated_at`'s date.
+fn stored() -> impl Iterator<Item = &'static str> {
+    SCHEMA
+        .columns
+        .iter()
+        .map(|c| c.key)
+        .filter(|k| *k != SCHEMA.updated)
+}
+
+/// The stored columns, comma-separated, each with `prefix` (a table alias and its dot).
+fn stored_list(prefix: &str) -> String {
+    stored()
+        .map(|c| format!("{prefix}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A programme to add: its number when the file gave an ID, and its fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +50,7 @@ impl Store {
     pub async fn programmes(&self) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
             "SELECT id, {}, CAST(updated_at AS TEXT) AS updated_at FROM programmes ORDER BY number",
-            STORED.join(", ")
+            stored_list("")
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
@@ -72,7 +76,7 @@ impl Store {
             "SELECT c.programme_id AS id, {}, CAST(c.updated_at AS TEXT) AS updated_at \
              FROM cycle_programmes c LEFT JOIN programmes p ON p.id = c.programme_id \
              WHERE c.cycle_id = $1 ORDER BY COALESCE(p.number, 0), c.programme_id",
-            STORED.map(|c| format!("c.{c}")).join(", ")
+            stored_list("c.")
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
@@ -164,46 +168,19 @@ impl Store {
             })
             .collect()
     }
-
-    /// A programme's history, oldest first: (field, old, new, source, when).
-    pub async fn programme_history(
-        &self,
-        id: &str,
-    ) -> Result<Vec<(String, Option<String>, Option<String>, String, String)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT field, old_value, new_value, source, CAST(changed_at AS TEXT) AS changed_at \
-             FROM programme_history WHERE programme_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("field")?,
-                    r.try_get("old_value")?,
-                    r.try_get("new_value")?,
-                    r.try_get("source")?,
-                    r.try_get("changed_at")?,
-                ))
-            })
-            .collect()
-    }
 }
 
-/// Records from rows whose columns are `id`, the `STORED` columns and `updated_at`.
+/// Records from rows whose columns are `id`, the [`stored`] columns and `updated_at`.
 fn records(rows: &[AnyRow]) -> Result<Vec<Record>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let mut fields = BTreeMap::new();
-        for (i, key) in STORED.iter().enumerate() {
-            let key = SCHEMA
-                .column(key)
-                .map(|c| c.key)
-                .ok_or_else(|| StoreError::Corrupt(format!("no programme column {key}")))?;
-            fields.insert(key, r.try_get::<String, _>(i + 1)?);
+        let mut i = 0;
+        for key in stored() {
+            i += 1;
+            fields.insert(key, r.try_get::<String, _>(i)?);
         }
-        let updated: String = r.try_get(STORED.len() + 1)?;
+        let updated: String = r.try_get(i + 1)?;
         fields.insert(SCHEMA.updated, updated.get(..10).unwrap_or("").to_string());
         out.push(Record {
             id: r.try_get(0)?,
@@ -220,17 +197,19 @@ async fn insert_row(
     fields: &BTreeMap<&'static str, String>,
     now: &str,
 ) -> Result<(), StoreError> {
+    let n = stored().count();
     let sql = format!(
         "INSERT INTO programmes (id, number, {}, created_at, updated_at) VALUES ($1, $2, {}, \
-         CAST($12 AS instant_text), CAST($12 AS instant_text))",
-        STORED.join(", "),
-        (3..=11)
+         CAST(${at} AS instant_text), CAST(${at} AS instant_text))",
+        stored_list(""),
+        (3..n + 3)
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        at = n + 3
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(number);
-    for key in STORED {
+    for key in stored() {
         q = q.bind(fields.get(key).cloned().unwrap_or_default());
     }
     q.bind(now).execute(&mut *conn).await?;
@@ -239,7 +218,7 @@ async fn insert_row(
 
 /// Stores the programmes as they are now as `cycle`'s, on the caller's transaction.
 pub(crate) async fn snapshot(conn: &mut AnyConnection, cycle: &str) -> Result<(), StoreError> {
-    let columns = STORED.join(", ");
+    let columns = stored_list("");
     let sql = format!(
         "INSERT INTO cycle_programmes (cycle_id, programme_id, {columns}, updated_at) \
          SELECT $1, id, {columns}, updated_at FROM programmes WHERE 1 = 1 ON CONFLICT DO NOTHING"
