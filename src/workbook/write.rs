@@ -337,14 +337,16 @@ fn programme_rows(xml: &str, row: &str, programmes: &[Record]) -> String {
         for l in &letters {
             r = r.replacen(&format!(" r=\"{l}2\""), &format!(" r=\"{l}{n}\""), 1);
         }
-        r = r.replace(&format!("{MARK_PROGRAMME}id\u{27E7}"), &xml_text(&p.id));
-        for c in schema.columns {
-            r = r.replace(
-                &format!("{MARK_PROGRAMME}{}\u{27E7}", c.key),
-                &xml_text(p.get(c.key)),
-            );
-        }
-        rows.push_str(&r);
+        rows.push_str(&substitute(&r, |mark| {
+            let key = mark
+                .strip_prefix(MARK_PROGRAMME)?
+                .strip_suffix('\u{27E7}')?;
+            Some(if key == "id" {
+                p.id.as_str()
+            } else {
+                p.get(key)
+            })
+        }));
     }
     let last = letters.last().copied().unwrap_or('A');
     xml.replacen(row, &rows, 1).replacen(
@@ -356,12 +358,35 @@ fn programme_rows(xml: &str, row: &str, programmes: &[Record]) -> String {
 
 /// `xml` with every placeholder replaced by its value, escaped for XML text.
 fn fill(xml: &str, text: &RecipientText) -> String {
-    let mut out = xml.to_string();
-    for (mark, value) in text.substitutions() {
-        if out.contains(mark) {
-            out = out.replace(mark, &xml_text(value));
+    let subs = text.substitutions();
+    substitute(xml, |mark| {
+        subs.iter()
+            .find(|(m, _)| *m == mark)
+            .map(|(_, value)| *value)
+    })
+}
+
+/// `xml` with each placeholder `value` knows replaced by its value, escaped for XML
+/// text, in one pass: a value that itself reads like a placeholder stays as it is.
+fn substitute<'v>(xml: &str, value: impl Fn(&str) -> Option<&'v str>) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find('\u{27E7}').map(|e| e + '\u{27E7}'.len_utf8());
+        match end.and_then(|e| value(&tail[..e]).map(|v| (e, v))) {
+            Some((e, v)) => {
+                out.push_str(&xml_text(v));
+                rest = &tail[e..];
+            }
+            None => {
+                out.push_str(MARK);
+                rest = &tail[MARK.len()..];
+            }
         }
     }
+    out.push_str(rest);
     out
 }
 
@@ -848,6 +873,22 @@ mod tests {
         // A provider with no programme yet gets the sheet with its headers, to add some.
         let (rows, errors) = read_back(&stencil.render(&recipient).unwrap());
         assert!(rows.is_empty() && errors.is_empty());
+    }
+
+    #[test]
+    fn a_value_that_reads_like_a_placeholder_is_written_as_it_is() {
+        let values = [
+            ("\u{27E6}needsd:a\u{27E7}", "<\u{27E6}needsd:b\u{27E7}>"),
+            ("\u{27E6}needsd:b\u{27E7}", "B"),
+        ];
+        let lookup = |mark: &str| values.iter().find(|(m, _)| *m == mark).map(|(_, v)| *v);
+        assert_eq!(
+            substitute(
+                "x \u{27E6}needsd:a\u{27E7} y \u{27E6}needsd:b\u{27E7} \u{27E6}needsd:c\u{27E7} \u{27E6}needsd:",
+                lookup
+            ),
+            "x &lt;\u{27E6}needsd:b\u{27E7}&gt; y B \u{27E6}needsd:c\u{27E7} \u{27E6}needsd:"
+        );
     }
 
     #[test]
