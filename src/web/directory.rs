@@ -129,31 +129,23 @@ fn enabled(s: &State) -> Result<(), WebError> {
     }
 }
 
-/// Every programme, typed; a stored record that no longer reads (an area removed from
-/// the configuration, say) is left out and logged rather than breaking the page.
+/// Every programme, typed (see `workflow::matching::programmes`).
 async fn programmes(s: &State) -> Result<Vec<Programme>, WebError> {
-    let records = s.app.store.programmes().await?;
-    Ok(records
-        .iter()
-        .filter_map(
-            |r| match Programme::from_record(r, &s.app.index, s.app.geo) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    tracing::warn!(programme = r.id, "left out of the public directory: {e}");
-                    None
-                }
-            },
-        )
-        .collect())
+    Ok(crate::workflow::matching::programmes(&s.app).await?)
+}
+
+/// The provider's name, or its code when the directory no longer knows it.
+fn provider_name(p: &Programme, index: &PartyIndex) -> String {
+    index
+        .get(&p.provider)
+        .map_or_else(|| p.provider.to_string(), |x| x.name.clone())
 }
 
 fn listed(p: &Programme, index: &PartyIndex, geo: &Geography) -> Listed {
     Listed {
         id: p.id.clone(),
         provider: p.provider.to_string(),
-        provider_name: index
-            .get(&p.provider)
-            .map_or_else(|| p.provider.to_string(), |x| x.name.clone()),
+        provider_name: provider_name(p, index),
         title: p.title.clone(),
         kind: p.kind.as_str(),
         areas: p.areas.iter().map(|a| a.to_string()).collect(),
@@ -198,10 +190,7 @@ pub async fn list(Extract(s): Extract<State>, Query(q): Query<DirectoryQuery>) -
         .collect();
     let mut providers: Vec<(String, String)> = active
         .iter()
-        .map(|p| {
-            let l = listed(p, index, geo);
-            (l.provider, l.provider_name)
-        })
+        .map(|p| (p.provider.to_string(), provider_name(p, index)))
         .collect();
     providers.sort_by(|a, b| a.1.cmp(&b.1));
     providers.dedup();
@@ -236,8 +225,19 @@ pub async fn one(Extract(s): Extract<State>, Path(id): Path<String>) -> Answer {
     enabled(&s)?;
     let number = SCHEMA.id_number(&id).map_err(|_| WebError::NotFound)?;
     let id = SCHEMA.id(number);
-    let all = programmes(&s).await?;
-    let p = all.iter().find(|p| p.id == id).ok_or(WebError::NotFound)?;
+    let record = s
+        .app
+        .store
+        .programmes()
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(WebError::NotFound)?;
+    // One that no longer reads is left out here as it is from the list.
+    let p = &Programme::from_record(&record, &s.app.index, s.app.geo).map_err(|e| {
+        tracing::warn!(programme = id, "left out: {e}");
+        WebError::NotFound
+    })?;
     let areas: HashMap<&str, &str> = s
         .app
         .cfg

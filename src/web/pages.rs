@@ -299,8 +299,7 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
         })
         .collect();
     let (unreadable, unreadable_total) = s.app.store.unreadable(UNREADABLE_SHOWN).await?;
-    let matched = crate::workflow::matching::current(&s.app).await?;
-    let coverage = crate::workflow::matching::coverage_of(&s.app, &matched, cycle).await?;
+    let coverage = crate::workflow::matching::coverage_of(&s.app, cycle).await?;
     // A whole percentage, rounded; none of nothing is 0 %.
     let share = |part: usize, of: usize| (part * 100 + of / 2).checked_div(of).unwrap_or(0);
     page(
@@ -769,8 +768,7 @@ pub async fn need(Extract(s): Extract<State>, a: Authed, Path(id): Path<String>)
         .iter()
         .map(|f| context! { name => f.header(), value => crate::diff::field_value(&need, *f) })
         .collect();
-    let matched = crate::workflow::matching::current(&s.app).await?;
-    let candidates = matched.shown(&s.app, &id);
+    let candidates = crate::workflow::matching::candidates_of(&s.app, &need).await?;
     page(
         "need.html",
         &a,

@@ -104,12 +104,6 @@ pub async fn digest(app: &App, cycle: Option<Cycle>) -> Result<DigestReport> {
     let cycle = cycle.unwrap_or_else(|| Cycle::of_date(today));
     let mut facts = store.digest_facts(cycle).await?;
     facts.deadline = cfg.deadline_text(cycle);
-    let matched = super::matching::current(app).await?;
-    facts.unmet = super::matching::unmet(app, &matched, cycle)
-        .await?
-        .iter()
-        .map(unmet_line)
-        .collect();
     let mut report = DigestReport {
         cycle,
         enqueued: 0,
@@ -124,6 +118,13 @@ pub async fn digest(app: &App, cycle: Option<Cycle>) -> Result<DigestReport> {
         report.note = Some("no experts to send it to (mail.experts is empty)".into());
         return Ok(report);
     }
+    // Matched only for a digest that goes out.
+    let matched = super::matching::current(app).await?;
+    report.facts.unmet = super::matching::unmet(app, &matched, cycle)
+        .await?
+        .iter()
+        .map(unmet_line)
+        .collect();
     let templates = &app.templates;
     let messages = cfg
         .mail

@@ -58,22 +58,51 @@ impl Matching {
     }
 }
 
-/// Loads the Matrix and the programmes and matches them. A stored programme that no
-/// longer reads (its area removed from the configuration, say) is left out, logged.
-pub async fn current(app: &App) -> Result<Matching> {
-    let needs = app.store.needs().await.context("reading the matrix")?;
+/// Every stored programme, typed. One that no longer reads (its area removed from the
+/// configuration, say) is left out and logged, rather than failing the page or job.
+pub async fn programmes(app: &App) -> Result<Vec<Programme>> {
     let records = app
         .store
         .programmes()
         .await
         .context("reading the programmes")?;
-    let mut programmes = Vec::with_capacity(records.len());
-    for r in &records {
-        match Programme::from_record(r, &app.index, app.geo) {
-            Ok(p) => programmes.push(p),
-            Err(e) => tracing::warn!(programme = r.id, "left out of matching: {e}"),
-        }
-    }
+    Ok(records
+        .iter()
+        .filter_map(|r| match Programme::from_record(r, &app.index, app.geo) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!(programme = r.id, "left out: {e}");
+                None
+            }
+        })
+        .collect())
+}
+
+/// Loads the Matrix and the programmes and matches them.
+pub async fn current(app: &App) -> Result<Matching> {
+    let needs = app.store.needs().await.context("reading the matrix")?;
+    matched(app, needs, programmes(app).await?)
+}
+
+/// The candidates of one need, for its page: matched alone, though who has helped whom
+/// still comes from the whole Matrix.
+pub async fn candidates_of(app: &App, need: &Need) -> Result<Vec<Shown>> {
+    let needs = app.store.needs().await.context("reading the matrix")?;
+    let programmes = programmes(app).await?;
+    let helped = helped(app, &needs);
+    let candidates =
+        matching::candidates(std::slice::from_ref(need), &programmes, app.geo, &helped);
+    let m = Matching {
+        needs: Vec::new(),
+        programmes,
+        candidates,
+        coverage: Coverage::default(),
+    };
+    Ok(m.shown(app, &need.id))
+}
+
+/// `needs` matched against `programmes`.
+fn matched(app: &App, needs: Vec<Need>, programmes: Vec<Programme>) -> Result<Matching> {
     let helped = helped(app, &needs);
     let candidates = matching::candidates(&needs, &programmes, app.geo, &helped);
     let coverage = matching::coverage(&needs, &candidates);
@@ -138,11 +167,10 @@ pub async fn unmet(app: &App, m: &Matching, cycle: Cycle) -> Result<Vec<Unmet>> 
 /// The measure of 7(c) for `cycle`: over the needs as circulated in it (the Matrix now
 /// when it was not circulated), how many open ones some programme could meet, and how
 /// many have a provider.
-pub async fn coverage_of(app: &App, m: &Matching, cycle: Cycle) -> Result<Coverage> {
-    let Some(base) = app.store.cycle_base(cycle).await? else {
-        return Ok(m.coverage);
+pub async fn coverage_of(app: &App, cycle: Cycle) -> Result<Coverage> {
+    let needs = match app.store.cycle_base(cycle).await? {
+        Some(base) => base,
+        None => app.store.needs().await.context("reading the matrix")?,
     };
-    let helped = helped(app, &base);
-    let candidates = matching::candidates(&base, &m.programmes, app.geo, &helped);
-    Ok(matching::coverage(&base, &candidates))
+    Ok(matched(app, needs, programmes(app).await?)?.coverage)
 }
