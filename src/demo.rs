@@ -186,6 +186,7 @@ async fn respond(
         .cycle_base(cycle)
         .await?
         .context("the cycle has no base after its dispatch")?;
+    let directory = store.cycle_programmes(cycle).await?.unwrap_or_default();
     let contacts: Vec<Contact> = store
         .contacts()
         .await?
@@ -198,7 +199,8 @@ async fn respond(
                 let kind = index.get(&c.party).map(|p| p.kind);
                 let mut needs = base.clone();
                 let edited = edit(&mut needs, c, kind);
-                let workbook = crate::workflow::workbook_as_edited(app, cycle, needs, c)?;
+                let workbook =
+                    crate::workflow::workbook_as_edited(app, cycle, needs, directory.clone(), c)?;
                 report.workbooks += 1;
                 letter(cfg, cycle, c, now, Body::Workbook(workbook, edited))?
             }

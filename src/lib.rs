@@ -14,6 +14,7 @@ pub mod lease;
 pub mod mail;
 pub mod matching;
 pub mod model;
+pub mod offer;
 pub mod policy;
 pub mod programme;
 pub mod reader;

@@ -738,7 +738,7 @@ pub async fn matrix_xlsx(
             areas: &cfg.areas,
             as_of: today,
             circulation: None,
-            programmes: None,
+            sheets: &[],
         })
     })
     .await

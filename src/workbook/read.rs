@@ -96,7 +96,8 @@ pub struct Grid {
 /// Which sheets of a workbook to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Sheets {
-    /// The sheets needsd writes: Matrix, Programmes, About and the `_needsd` stamp.
+    /// The sheets needsd writes: Matrix, Programmes, Needs you could meet, About and the
+    /// `_needsd` stamp.
     Ours,
     All,
 }
@@ -107,7 +108,7 @@ impl Sheets {
             Sheets::Ours => |name| {
                 matches!(
                     normalize_word(name).as_str(),
-                    "needsd" | "about" | "matrix" | "programmes"
+                    "needsd" | "about" | "matrix" | "programmes" | "needsyoucouldmeet"
                 )
             },
             Sheets::All => |_| true,
@@ -764,6 +765,9 @@ pub struct Reply {
     /// The Programmes sheet a provider's copy carries, as read (its meaning is the
     /// register's: `crate::register`, `crate::programme`).
     pub programmes: Option<Grid>,
+    /// The rows of the "Needs you could meet" sheet a provider's copy carries, read as
+    /// Matrix rows, with the problems of its cells (see `crate::offer`).
+    pub offers: Option<(Vec<ReplyRow>, Vec<RowError>)>,
 }
 
 fn key_values(g: &Grid) -> Vec<(String, String)> {
@@ -812,6 +816,12 @@ pub fn read_reply_with(
     {
         reply.programmes = Some(grids.remove(i));
     }
+    if let Some(i) = grids
+        .iter()
+        .position(|g| normalize_word(&g.name) == "needsyoucouldmeet")
+    {
+        reply.offers = find_header(grids.remove(i)).map(|sheet| rows_of(&sheet, parties, areas));
+    }
     for g in &grids {
         match normalize_word(&g.name).as_str() {
             // LibreOffice re-saves a very hidden sheet as merely hidden; the name is kept.
@@ -825,8 +835,6 @@ pub fn read_reply_with(
     if reply.stamp.is_none() && !properties.is_empty() {
         reply.stamp = Some(Stamp::from_pairs(&properties));
     }
-    // An area may be written as its code or its label.
-    let area_index = AreaIndex::new(areas);
     let sheet = match find_matrix(grids) {
         Err(ReadError::NoHeader) => find_matrix(read(Sheets::All)?.grids)?,
         found => found?,
@@ -844,19 +852,33 @@ pub fn read_reply_with(
             message: w.clone(),
         })
         .collect();
+    (reply.rows, reply.errors) = rows_of(&sheet, parties, areas);
+    Ok(reply)
+}
+
+/// Every non-blank row of a sheet laid out like the Matrix, read as a reply's rows, with
+/// the problems of the cells that could not be read.
+fn rows_of(
+    sheet: &MatrixSheet,
+    parties: &PartyIndex,
+    areas: &[Area],
+) -> (Vec<ReplyRow>, Vec<RowError>) {
+    // An area may be written as its code or its label.
+    let area_index = AreaIndex::new(areas);
+    let (mut rows, mut errors) = (Vec::new(), Vec::new());
     for (row, cells) in &sheet.rows {
         if cells.iter().all(Cell::is_empty) {
             continue;
         }
-        match reply_row(&sheet, cells, *row, parties, &area_index) {
-            Ok((r, errors)) => {
-                reply.rows.push(r);
-                reply.errors.extend(errors);
+        match reply_row(sheet, cells, *row, parties, &area_index) {
+            Ok((r, e)) => {
+                rows.push(r);
+                errors.extend(e);
             }
-            Err(e) => reply.errors.push(e),
+            Err(e) => errors.push(e),
         }
     }
-    Ok(reply)
+    (rows, errors)
 }
 
 /// The About sheet's answer to "No changes this month": `None` when it has none.

@@ -13,7 +13,7 @@ use rust_xlsxwriter::{
 use thiserror::Error;
 
 use crate::model::{Area, Cycle, Need, PartyCode, Priority, Status};
-use crate::register::Record;
+use crate::register::{Record, Schema};
 
 /// The version of the stamp in `_needsd` and the document properties.
 pub const FORMAT_VERSION: &str = "1";
@@ -140,9 +140,10 @@ pub struct Spec<'a> {
     /// Written as the document's creation date, so that output is reproducible.
     pub as_of: NaiveDate,
     pub circulation: Option<&'a Circulation>,
-    /// A Programmes sheet after the Matrix, for a provider, with these programmes. In a
-    /// [`Stencil`] the records given do not matter: each copy gets its recipient's.
-    pub programmes: Option<&'a [Record]>,
+    /// Register sheets after the Matrix, for a provider (its Programmes, the Needs it
+    /// could meet), each with its records. In a [`Stencil`] the records given do not
+    /// matter: each copy gets its recipient's.
+    pub sheets: &'a [(&'static Schema, &'a [Record])],
 }
 
 /// The workbook's row order: by State, then priority (High first), then ID.
@@ -199,11 +200,12 @@ pub fn write(spec: &Spec<'_>) -> Result<Vec<u8>, WriteError> {
                     recipient: None,
                     ..c.clone()
                 };
+                let records: Vec<&[Record]> = spec.sheets.iter().map(|(_, r)| *r).collect();
                 Stencil::new(&Spec {
                     circulation: Some(&general),
                     ..*spec
                 })?
-                .render(r)
+                .render_with(r, &records)
             }
             None => build(spec, None),
         },
@@ -213,18 +215,28 @@ pub fn write(spec: &Spec<'_>) -> Result<Vec<u8>, WriteError> {
 
 /// A cycle's workbook built once with placeholders where the recipient goes. Rendering a
 /// recipient's copy copies the compressed parts that are the same for everyone (the
-/// Matrix and Lists sheets, styles, shared strings) and rewrites only the three small
-/// parts that name the recipient: the About sheet, the hidden stamp and the document
-/// properties. So a thousand copies of a thousand-need matrix cost one build.
+/// Matrix and Lists sheets, styles, shared strings) and rewrites only the small parts
+/// that name the recipient: the About sheet, the hidden stamp, the document properties,
+/// and a provider's own register sheets. So a thousand copies of a thousand-need matrix
+/// cost one build.
 pub struct Stencil {
     cycle: Cycle,
     archive: zip::ZipArchive<Cursor<Arc<[u8]>>>,
     size: usize,
     /// The parts that hold placeholders, by their index in the archive, as text.
     fills: Vec<(usize, String)>,
-    /// The Programmes sheet's part, if the copies have one: its index, its text, and the
-    /// placeholder row each recipient's programmes replace.
-    programmes: Option<(usize, String, String)>,
+    /// The register sheets' parts, in the order of `Spec::sheets`.
+    sheets: Vec<SheetPart>,
+}
+
+/// A register sheet's part in a stencil: each recipient's records replace its one
+/// placeholder row.
+struct SheetPart {
+    index: usize,
+    xml: String,
+    row: String,
+    schema: &'static Schema,
+    mark: String,
 }
 
 impl Stencil {
@@ -233,10 +245,24 @@ impl Stencil {
         let Some(c) = spec.circulation else {
             return Err(WriteError::NoCycle);
         };
-        let marker = spec.programmes.map(|_| programme_marker());
+        let marks: Vec<String> = (0..spec.sheets.len())
+            .map(|i| format!("{MARK}sheet{i}:"))
+            .collect();
+        let markers: Vec<[Record; 1]> = spec
+            .sheets
+            .iter()
+            .zip(&marks)
+            .map(|((schema, _), mark)| [marker_record(schema, mark)])
+            .collect();
+        let sheets: Vec<(&'static Schema, &[Record])> = spec
+            .sheets
+            .iter()
+            .zip(&markers)
+            .map(|((schema, _), m)| (*schema, &m[..]))
+            .collect();
         let bytes = build(
             &Spec {
-                programmes: marker.as_ref().map(std::slice::from_ref),
+                sheets: &sheets,
                 ..*spec
             },
             Some(&RecipientText::markers()),
@@ -244,45 +270,63 @@ impl Stencil {
         let size = bytes.len();
         let mut archive = zip::ZipArchive::new(Cursor::new(Arc::<[u8]>::from(bytes)))?;
         let mut fills = Vec::new();
-        let mut programmes = None;
+        let mut parts = Vec::new();
         for i in 0..archive.len() {
             let mut part = archive.by_index(i)?;
             let mut text = String::new();
             // Every part rust_xlsxwriter writes is UTF-8 XML.
             if part.read_to_string(&mut text).is_ok() && text.contains(MARK) {
-                match marker_row(&text) {
-                    Some(row) => programmes = Some((i, text, row)),
+                let sheet = marks
+                    .iter()
+                    .enumerate()
+                    .find_map(|(n, mark)| marker_row(&text, mark).map(|row| (n, row)));
+                match sheet {
+                    Some((n, row)) => parts.push((
+                        n,
+                        SheetPart {
+                            index: i,
+                            xml: text,
+                            row,
+                            schema: spec.sheets[n].0,
+                            mark: marks[n].clone(),
+                        },
+                    )),
                     None => fills.push((i, text)),
                 }
             }
         }
+        parts.sort_by_key(|(n, _)| *n);
         Ok(Self {
             cycle: c.cycle,
             archive,
             size,
             fills,
-            programmes,
+            sheets: parts.into_iter().map(|(_, p)| p).collect(),
         })
     }
 
-    /// The copy for one recipient (with no programmes in a Programmes sheet).
+    /// The copy for one recipient (with no records in its register sheets).
     pub fn render(&self, r: &Recipient) -> Result<Vec<u8>, WriteError> {
         self.render_with(r, &[])
     }
 
-    /// The copy for one recipient, its Programmes sheet (if the copies have one) holding
-    /// `programmes`.
-    pub fn render_with(&self, r: &Recipient, programmes: &[Record]) -> Result<Vec<u8>, WriteError> {
+    /// The copy for one recipient, its register sheets (if the copies have them) holding
+    /// `records`, one list per sheet in the order the stencil was given them; a sheet
+    /// without a list is left with its header alone.
+    pub fn render_with(&self, r: &Recipient, records: &[&[Record]]) -> Result<Vec<u8>, WriteError> {
         let text = RecipientText::new(self.cycle, r);
         let mut archive = self.archive.clone();
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(self.size + 4096)));
         let mut fills = self.fills.iter().peekable();
         for i in 0..archive.len() {
             let part = archive.by_index_raw(i)?;
-            let xml = match (fills.next_if(|(j, _)| *j == i), &self.programmes) {
+            let sheet = self.sheets.iter().position(|s| s.index == i);
+            let xml = match (fills.next_if(|(j, _)| *j == i), sheet) {
                 (Some((_, xml)), _) => fill(xml, &text),
-                (None, Some((j, xml, row))) if *j == i => programme_rows(xml, row, programmes),
-                (None, _) => {
+                (None, Some(n)) => {
+                    record_rows(&self.sheets[n], records.get(n).copied().unwrap_or(&[]))
+                }
+                (None, None) => {
                     out.raw_copy_file(part)?;
                     continue;
                 }
@@ -300,46 +344,45 @@ impl Stencil {
     }
 }
 
-const MARK_PROGRAMME: &str = "\u{27E6}needsd:programme:";
-
-/// The placeholder programme a stencil's Programmes sheet holds in its one row: each
-/// column's text names the column.
-fn programme_marker() -> Record {
-    let schema = &crate::programme::SCHEMA;
+/// The placeholder record a stencil's register sheet holds in its one row: each column's
+/// text names the column, after the sheet's own `mark`.
+fn marker_record(schema: &Schema, mark: &str) -> Record {
     Record {
-        id: format!("{MARK_PROGRAMME}id\u{27E7}"),
+        id: format!("{mark}id\u{27E7}"),
         fields: schema
             .columns
             .iter()
-            .map(|c| (c.key, format!("{MARK_PROGRAMME}{}\u{27E7}", c.key)))
+            .map(|c| (c.key, format!("{mark}{}\u{27E7}", c.key)))
             .collect(),
     }
 }
 
-/// The placeholder row of a stencil's Programmes sheet part, if `xml` is that part.
-fn marker_row(xml: &str) -> Option<String> {
-    let at = xml.find(MARK_PROGRAMME)?;
+/// The placeholder row of a stencil's register sheet part, if `xml` is the part whose
+/// placeholders begin with `mark`.
+fn marker_row(xml: &str, mark: &str) -> Option<String> {
+    let at = xml.find(mark)?;
     let start = xml[..at].rfind("<row ")?;
     let end = at + xml[at..].find("</row>")? + "</row>".len();
     Some(xml[start..end].to_string())
 }
 
-/// The Programmes sheet part with the placeholder row replaced by one row per programme
+/// A register sheet's part with the placeholder row replaced by one row per record
 /// (rows 2, 3, …), each cell's text escaped, and the sheet's dimension to match.
-fn programme_rows(xml: &str, row: &str, programmes: &[Record]) -> String {
-    let schema = &crate::programme::SCHEMA;
-    let columns = schema.columns.len() + 1;
+fn record_rows(part: &SheetPart, records: &[Record]) -> String {
+    let columns = part.schema.columns.len() + 1;
     let letters: Vec<char> = (0..columns).map(|i| (b'A' + i as u8) as char).collect();
     let mut rows = String::new();
-    for (i, p) in programmes.iter().enumerate() {
+    for (i, p) in records.iter().enumerate() {
         let n = i + 2;
-        let mut r = row.replacen("<row r=\"2\"", &format!("<row r=\"{n}\""), 1);
+        let mut r = part
+            .row
+            .replacen("<row r=\"2\"", &format!("<row r=\"{n}\""), 1);
         for l in &letters {
             r = r.replacen(&format!(" r=\"{l}2\""), &format!(" r=\"{l}{n}\""), 1);
         }
         rows.push_str(&substitute(&r, |mark| {
             let key = mark
-                .strip_prefix(MARK_PROGRAMME)?
+                .strip_prefix(part.mark.as_str())?
                 .strip_suffix('\u{27E7}')?;
             Some(if key == "id" {
                 p.id.as_str()
@@ -349,9 +392,9 @@ fn programme_rows(xml: &str, row: &str, programmes: &[Record]) -> String {
         }));
     }
     let last = letters.last().copied().unwrap_or('A');
-    xml.replacen(row, &rows, 1).replacen(
+    part.xml.replacen(&part.row, &rows, 1).replacen(
         &format!("<dimension ref=\"A1:{last}2\"/>"),
-        &format!("<dimension ref=\"A1:{last}{}\"/>", programmes.len() + 1),
+        &format!("<dimension ref=\"A1:{last}{}\"/>", records.len() + 1),
         1,
     )
 }
@@ -434,11 +477,11 @@ fn build(spec: &Spec<'_>, recipient: Option<&RecipientText>) -> Result<Vec<u8>, 
 
     let matrix = wb.add_worksheet();
     write_matrix(matrix, spec)?;
-    if let Some(records) = spec.programmes {
-        // Its text inline, not in the shared strings, so that a Stencil writes each
-        // recipient's rows into this part alone.
+    for (schema, records) in spec.sheets {
+        // Their text inline, not in the shared strings, so that a Stencil writes each
+        // recipient's rows into these parts alone.
         let ws = wb.add_worksheet_with_constant_memory()?;
-        crate::register::write_sheet(ws, &crate::programme::SCHEMA, records)?;
+        crate::register::write_sheet(ws, schema, records)?;
     }
     // The sheets that name the recipient keep their text inline, not in the shared
     // strings, so that a Stencil rewrites only them.
@@ -744,7 +787,7 @@ mod tests {
             areas: &[],
             as_of: cycle.day(1),
             circulation: Some(&general),
-            programmes: None,
+            sheets: &[],
         };
         let stencil = Stencil::new(&spec).unwrap();
         let recipient = |name: &str, token: &str| Recipient {
@@ -806,7 +849,7 @@ mod tests {
             areas: &areas,
             as_of: cycle.day(1),
             circulation: Some(&general),
-            programmes: Some(&[]),
+            sheets: &[(&SCHEMA, &[])],
         };
         let stencil = Stencil::new(&spec).unwrap();
         let record = |id: &str, title: &str, eligible: &str| Record {
@@ -856,7 +899,7 @@ mod tests {
             let sheet = register::find_sheet(&SCHEMA, grids).expect("the Programmes sheet");
             register::read_rows(&SCHEMA, &sheet, &values)
         };
-        let copy = stencil.render_with(&recipient, &mine).unwrap();
+        let copy = stencil.render_with(&recipient, &[&mine]).unwrap();
         assert!(
             !part_texts(&copy).iter().any(|(_, t)| t.contains(MARK)),
             "a placeholder was left"
@@ -873,6 +916,107 @@ mod tests {
         // A provider with no programme yet gets the sheet with its headers, to add some.
         let (rows, errors) = read_back(&stencil.render(&recipient).unwrap());
         assert!(rows.is_empty() && errors.is_empty());
+    }
+
+    #[test]
+    fn the_needs_a_provider_could_meet_read_back_as_the_matrix_rows_they_are() {
+        use crate::model::{AreaCode, NeedId};
+        use crate::programme::{Eligible, Geography, Kind, Programme, ProgrammeStatus};
+        let cycle = Cycle::parse("2026-12").unwrap();
+        let general = Circulation {
+            cycle,
+            deadline: "15 December 2026, 23:59 New York time".into(),
+            reply_to: "needs@ctc.example".into(),
+            recipient: None,
+        };
+        let areas: Vec<Area> = crate::model::DEFAULT_AREAS
+            .iter()
+            .map(|(c, l)| Area {
+                code: AreaCode::parse(c).unwrap(),
+                label: l.to_string(),
+            })
+            .collect();
+        let need = |n: u64, state: &str, area: &str, text: &str| Need {
+            id: NeedId::from_number(n),
+            state: PartyCode::parse(state).unwrap(),
+            area: AreaCode::parse(area).unwrap(),
+            description: text.into(),
+            priority: Priority::High,
+            status: Status::Open,
+            provider: String::new(),
+            notes: "n & <m>".into(),
+            updated_at: cycle.day(1),
+        };
+        let needs = vec![
+            need(1, "KEN", "LEG", "Counter-terrorism law review"),
+            need(2, "UGA", "FIN", "FIU \"analysts\""),
+            need(3, "KEN", "POL", "Not for this programme"),
+        ];
+        let programme = Programme {
+            id: "SA-00001".into(),
+            provider: PartyCode::parse("UNODC").unwrap(),
+            title: "Drafting & finance".into(),
+            kind: Kind::Training,
+            areas: vec![
+                AreaCode::parse("LEG").unwrap(),
+                AreaCode::parse("FIN").unwrap(),
+            ],
+            eligible: Eligible::EveryState,
+            languages: Vec::new(),
+            contact: String::new(),
+            link: String::new(),
+            status: ProgrammeStatus::Active,
+            updated: String::new(),
+        };
+        let geo = Geography::embedded().unwrap();
+        let sheets = crate::offer::by_provider(&needs, &[programme], &geo);
+        let offers = &sheets[&PartyCode::parse("UNODC").unwrap()];
+        assert_eq!(offers.len(), 2);
+        let spec = Spec {
+            needs: &needs,
+            states: &[],
+            areas: &areas,
+            as_of: cycle.day(1),
+            circulation: Some(&general),
+            sheets: &[
+                (&crate::programme::SCHEMA, &[]),
+                (&crate::offer::SCHEMA, &[]),
+            ],
+        };
+        let copy = Stencil::new(&spec)
+            .unwrap()
+            .render_with(
+                &Recipient {
+                    party: PartyCode::parse("UNODC").unwrap(),
+                    party_name: "UNODC".into(),
+                    contact_name: "Desk".into(),
+                    email: "desk@unodc.example".into(),
+                    token: "dddddd4444".into(),
+                    reply_to: "needs+dddddd4444@ctc.example".into(),
+                },
+                &[&[], offers],
+            )
+            .unwrap();
+        let index = crate::directory::PartyIndex::new(crate::directory::seed_parties().unwrap());
+        let reply = crate::workbook::read::read_reply(
+            &copy,
+            "copy.xlsx",
+            &crate::settings::Limits::default(),
+            &index,
+            &areas,
+        )
+        .unwrap();
+        let (rows, errors) = reply.offers.expect("the sheet");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows.len(), 2);
+        for (row, n) in rows.iter().zip(&needs) {
+            assert_eq!(row.id.as_ref(), Some(&n.id));
+            for (f, v) in &row.fields {
+                assert_eq!(v, crate::diff::field_value(n, *f), "{f:?}");
+            }
+        }
+        // The Matrix sheet is still the Matrix, not the sheet laid out like it.
+        assert_eq!(reply.rows.len(), 3);
     }
 
     #[test]

@@ -77,7 +77,8 @@ pub async fn remind(
         .filter(|c| silent.contains(&c.id))
         .collect();
     crate::workbook::write::sort_for_workbook(&mut base);
-    let plan = Arc::new(Plan::new(app, cycle, base, chase, today)?);
+    let directory = store.cycle_programmes(cycle).await?.unwrap_or_default();
+    let plan = Arc::new(Plan::new(app, cycle, base, directory, chase, today)?);
     let (enqueued, skipped) = store_messages(store, plan, contacts, now, false).await?;
     report.enqueued = enqueued;
     report.skipped = skipped;

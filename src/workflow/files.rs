@@ -1,6 +1,7 @@
 //! Files in and out: the directory and the Matrix imported, the workbook exported, and a
 //! reply checked without storing anything (the path inbound mail takes too).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,9 +12,10 @@ use crate::app::App;
 use crate::config::Config;
 use crate::directory::{self, PartyIndex};
 use crate::model::RowError;
-use crate::model::{Contact, Cycle, EmailAddress, Need, PartyCode};
+use crate::model::{Contact, Cycle, EmailAddress, Need, PartyCode, PartyKind};
 use crate::store::Store;
 use crate::workbook::{read, write};
+use crate::workflow::matching::ProviderSheets;
 
 /// A file was refused because of what is in it; the rows say where.
 #[derive(Debug, Error)]
@@ -225,13 +227,39 @@ pub async fn export_matrix(app: &App, req: &ExportRequest) -> Result<Vec<u8>> {
         Some(c) => c.day(1),
         None => clock.now().with_timezone(&tz).date_naive(),
     };
+    // A provider's copy carries its Programmes and "Needs you could meet" sheets, as
+    // dispatch sent them.
+    let recipient = circulation.as_ref().and_then(|c| c.recipient.as_ref());
+    let provider = match (req.cycle, recipient) {
+        (Some(cycle), Some(r)) => {
+            // Until the cycle is circulated, its copy carries the programmes as they are.
+            let directory = match store.cycle_programmes(cycle).await? {
+                Some(d) => d,
+                None => store.programmes().await?,
+            };
+            let geo = crate::programme::Geography::shared()?;
+            let kind = index
+                .get(&r.party)
+                .map_or(PartyKind::Organization, |p| p.kind);
+            Some((
+                ProviderSheets::new(&needs, directory, index, geo),
+                &r.party,
+                kind,
+            ))
+        }
+        _ => None,
+    };
+    let sheets = provider
+        .as_ref()
+        .map(|(s, party, kind)| s.sheets_of(party, *kind))
+        .unwrap_or_default();
     let spec = write::Spec {
         needs: &needs,
         states: &states,
         areas: &cfg.areas,
         as_of,
         circulation: circulation.as_ref(),
-        programmes: None,
+        sheets: &sheets,
     };
     Ok(write::write(&spec)?)
 }
@@ -444,16 +472,39 @@ pub async fn assess(
             s.code
         )));
     }
-    let (programme_changes, programme_errors) = match reply.programmes {
-        Some(grid) => programme_changes(cfg, store, index, grid, cycle, sender.as_ref()).await?,
-        None => (Vec::new(), Vec::new()),
+    // The Directory as circulated in the cycle (as it is now, without one), for the
+    // provider's two sheets.
+    let directory = match (&reply.programmes, &reply.offers) {
+        (None, None) => None,
+        _ => Some(Directory::load(store, cycle).await?),
+    };
+    let (programme_changes, programme_errors) = match (reply.programmes, &directory) {
+        (Some(grid), Some(d)) => programme_changes(cfg, index, d, grid, sender.as_ref())?,
+        _ => (Vec::new(), Vec::new()),
+    };
+    let offers = match (reply.offers, &sender, &directory) {
+        (Some((rows, errors)), Some(p), Some(d)) => {
+            let geo = crate::programme::Geography::shared()?;
+            let listed = crate::offer::listed(base, &d.typed(index, geo), geo, &p.code);
+            let mut offered = crate::diff::diff(base, ours, &rows);
+            offered.errors.extend(errors);
+            Some(crate::offer::apply(p, &listed, offered))
+        }
+        (Some(_), None, _) => {
+            warnings.push(note(format!(
+                "the {} sheet was not read: it needs a sender party (use --as)",
+                crate::offer::SHEET
+            )));
+            None
+        }
+        _ => None,
     };
     let mut diff = crate::diff::diff(base, ours, &reply.rows);
     diff.errors.extend(reply.errors);
     diff.errors.extend(programme_errors);
     diff.errors.sort_by_key(|e| e.row);
     diff.warnings.extend(warnings);
-    let diff = match &sender {
+    let mut diff = match &sender {
         Some(p) => crate::policy::apply(&cfg.policy, p, ours, diff),
         None => {
             let mut d = diff;
@@ -463,6 +514,9 @@ pub async fn assess(
             d
         }
     };
+    if let Some(offered) = offers {
+        crate::offer::merge(&mut diff, offered);
+    }
     Ok(CheckReport {
         file: name.to_string(),
         cycle,
@@ -476,20 +530,53 @@ pub async fn assess(
     })
 }
 
+/// The Directory of Sources of Assistance a reply is read against: its programmes as
+/// circulated in the reply's cycle (as they are now, without one) and as they are now.
+struct Directory {
+    base: BTreeMap<String, crate::register::Record>,
+    ours: BTreeMap<String, crate::register::Record>,
+}
+
+impl Directory {
+    async fn load(store: &Store, cycle: Option<Cycle>) -> Result<Self> {
+        let by_id = |list: Vec<crate::register::Record>| -> BTreeMap<_, _> {
+            list.into_iter().map(|r| (r.id.clone(), r)).collect()
+        };
+        let ours = by_id(store.programmes().await?);
+        let base = match cycle {
+            Some(c) => store.cycle_programmes(c).await?.map(by_id),
+            None => None,
+        }
+        .unwrap_or_else(|| ours.clone());
+        Ok(Self { base, ours })
+    }
+
+    /// The programmes as circulated, typed (one that no longer reads is left out).
+    fn typed(
+        &self,
+        index: &PartyIndex,
+        geo: &crate::programme::Geography,
+    ) -> Vec<crate::programme::Programme> {
+        self.base
+            .values()
+            .filter_map(|r| crate::programme::Programme::from_record(r, index, geo).ok())
+            .collect()
+    }
+}
+
 /// What a reply's Programmes sheet proposes: the three-way diff against the programmes
-/// as circulated in `cycle` (as they are now, without one) and as they are now, with the
-/// owner policy of the sender (a provider changes and adds only its own programmes; a
-/// new row with no Provider is the sender's). Problems are row errors naming the sheet.
-async fn programme_changes(
+/// as circulated and as they are now, with the owner policy of the sender (a provider
+/// changes and adds only its own programmes; a new row with no Provider is the
+/// sender's). Problems are row errors naming the sheet.
+fn programme_changes(
     cfg: &Config,
-    store: &Store,
     index: &PartyIndex,
+    directory: &Directory,
     grid: read::Grid,
-    cycle: Option<Cycle>,
     sender: Option<&crate::model::Party>,
 ) -> Result<(Vec<crate::register::Change>, Vec<RowError>)> {
     use crate::programme::{Geography, ProgrammeValues, SCHEMA};
-    use crate::register::{self, Change, Record};
+    use crate::register::{self, Change};
     let sheet_error = |mut e: RowError| {
         e.message = format!("Programmes sheet: {}", e.message);
         e
@@ -500,15 +587,7 @@ async fn programme_changes(
     let geo = Geography::shared()?;
     let values = ProgrammeValues::new(index, &cfg.areas, geo);
     let (mut rows, mut errors) = register::read_rows(&SCHEMA, &sheet, &values);
-    let by_id = |list: Vec<Record>| -> std::collections::BTreeMap<String, Record> {
-        list.into_iter().map(|r| (r.id.clone(), r)).collect()
-    };
-    let ours = by_id(store.programmes().await?);
-    let base = match cycle {
-        Some(c) => store.cycle_programmes(c).await?.map(by_id),
-        None => None,
-    }
-    .unwrap_or_else(|| ours.clone());
+    let Directory { base, ours } = directory;
     if let Some(p) = sender {
         for r in rows.iter_mut().filter(|r| r.id.is_none()) {
             let provider = r.fields.entry(SCHEMA.owner).or_default();
@@ -517,12 +596,12 @@ async fn programme_changes(
             }
         }
     }
-    let (changes, diff_errors) = register::diff(&SCHEMA, &base, &ours, &rows);
+    let (changes, diff_errors) = register::diff(&SCHEMA, base, ours, &rows);
     errors.extend(diff_errors);
     let mut allowed = Vec::with_capacity(changes.len());
     for c in changes {
         match sender {
-            Some(p) if !register::owner_may(&SCHEMA, p.code.as_str(), &ours, &c) => {
+            Some(p) if !register::owner_may(&SCHEMA, p.code.as_str(), ours, &c) => {
                 let (row, message) = match &c {
                     Change::Update { id, row, field, .. } => (
                         *row,

@@ -7,9 +7,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::app::App;
+use crate::directory::PartyIndex;
 use crate::matching::{self, Candidate, Coverage, Helped};
-use crate::model::{Cycle, Need, NeedId};
-use crate::programme::Programme;
+use crate::model::{Cycle, Need, NeedId, PartyCode, PartyKind};
+use crate::programme::{Geography, Programme};
+use crate::register::{Record, Schema};
 
 /// Every open need's candidates, over the Matrix and the programmes as they are now.
 pub struct Matching {
@@ -173,4 +175,67 @@ pub async fn coverage_of(app: &App, cycle: Cycle) -> Result<Coverage> {
         None => app.store.needs().await.context("reading the matrix")?,
     };
     Ok(matched(app, needs, programmes(app).await?)?.coverage)
+}
+
+/// What each provider's copy of a cycle carries after the Matrix: a Programmes sheet with
+/// its own programmes, and a "Needs you could meet" sheet with the open needs they could
+/// meet. Both come from the cycle's snapshot (its base and its programmes as
+/// circulated), so a reply is read against exactly what was sent.
+pub struct ProviderSheets {
+    programmes: HashMap<PartyCode, Vec<Record>>,
+    offers: HashMap<PartyCode, Vec<Record>>,
+}
+
+/// The sheets a provider's copy carries, in order, as a stencil is built with them.
+pub const PROVIDER_SHEETS: [(&Schema, &[Record]); 2] = [
+    (&crate::programme::SCHEMA, &[]),
+    (&crate::offer::SCHEMA, &[]),
+];
+
+impl ProviderSheets {
+    /// `base` in workbook order; `directory` the programmes as circulated.
+    pub fn new(base: &[Need], directory: Vec<Record>, index: &PartyIndex, geo: &Geography) -> Self {
+        let typed: Vec<Programme> = directory
+            .iter()
+            .filter_map(|r| Programme::from_record(r, index, geo).ok())
+            .collect();
+        let offers = crate::offer::by_provider(base, &typed, geo);
+        let mut programmes: HashMap<PartyCode, Vec<Record>> = HashMap::new();
+        for r in directory {
+            if let Ok(p) = PartyCode::parse(r.get(crate::programme::SCHEMA.owner)) {
+                programmes.entry(p).or_default().push(r);
+            }
+        }
+        Self { programmes, offers }
+    }
+
+    /// The records of `party`'s two sheets, or `None` when its copy carries none: every
+    /// organization provides assistance, a State does when it has a programme.
+    pub fn of(&self, party: &PartyCode, kind: PartyKind) -> Option<[&[Record]; 2]> {
+        let programmes = self.programmes.get(party);
+        if kind == PartyKind::State && programmes.is_none() {
+            return None;
+        }
+        Some([
+            programmes.map_or(&[][..], Vec::as_slice),
+            self.offers.get(party).map_or(&[][..], Vec::as_slice),
+        ])
+    }
+
+    /// [`Self::of`] as the sheets of a workbook's `Spec`: none for a non-provider.
+    pub fn sheets_of(
+        &self,
+        party: &PartyCode,
+        kind: PartyKind,
+    ) -> Vec<(&'static Schema, &[Record])> {
+        self.of(party, kind)
+            .map(|records| {
+                PROVIDER_SHEETS
+                    .iter()
+                    .zip(records)
+                    .map(|((schema, _), r)| (*schema, r))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }

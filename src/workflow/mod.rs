@@ -59,10 +59,19 @@ pub fn workbook_as_edited(
     app: &App,
     cycle: Cycle,
     mut needs: Vec<Need>,
+    directory: Vec<crate::register::Record>,
     contact: &Contact,
 ) -> Result<Vec<u8>> {
     write::sort_for_workbook(&mut needs);
-    Plan::new(app, cycle, needs, Chase::Circulation, cycle.day(1))?.workbook(contact)
+    Plan::new(
+        app,
+        cycle,
+        needs,
+        directory,
+        Chase::Circulation,
+        cycle.day(1),
+    )?
+    .workbook(contact)
 }
 
 /// Circulates `cycle`: opens it (storing its base) if needed, puts one message with its
@@ -103,6 +112,7 @@ pub async fn dispatch_then(
         .await?
         .with_context(|| format!("cycle {cycle} has no base after opening it"))?;
     write::sort_for_workbook(&mut base);
+    let directory = store.cycle_programmes(cycle).await?.unwrap_or_default();
 
     let done: HashSet<i64> = store
         .outbox_contacts(MessageKind::Circulation, cycle)
@@ -122,7 +132,14 @@ pub async fn dispatch_then(
         .collect();
 
     let today = now.with_timezone(&tz).date_naive();
-    let plan = Arc::new(Plan::new(app, cycle, base, Chase::Circulation, today)?);
+    let plan = Arc::new(Plan::new(
+        app,
+        cycle,
+        base,
+        directory,
+        Chase::Circulation,
+        today,
+    )?);
     let (enqueued, skipped) = store_messages(store, plan.clone(), contacts, now, true).await?;
     tracing::info!(%cycle, enqueued, "the circulation is in the outbox");
 
@@ -237,6 +254,9 @@ struct Plan {
     /// reminder (one a day at most).
     day: chrono::NaiveDate,
     stencil: write::Stencil,
+    /// The copy of a provider: with its Programmes and "Needs you could meet" sheets.
+    provider_stencil: write::Stencil,
+    sheets: matching::ProviderSheets,
     templates: Arc<Templates>,
     deadline: DeadlineParts,
     from: crate::settings::Mailbox,
@@ -252,6 +272,7 @@ impl Plan {
         app: &App,
         cycle: Cycle,
         base: Vec<Need>,
+        directory: Vec<crate::register::Record>,
         chase: Chase,
         today: chrono::NaiveDate,
     ) -> Result<Self> {
@@ -263,14 +284,20 @@ impl Plan {
             reply_to: cfg.mail.reply_to.to_string(),
             recipient: None,
         };
-        let stencil = write::Stencil::new(&write::Spec {
+        let spec = write::Spec {
             needs: &base,
             states: &states,
             areas: &cfg.areas,
             as_of: cycle.day(1),
             circulation: Some(&circulation),
-            programmes: None,
+            sheets: &[],
+        };
+        let stencil = write::Stencil::new(&spec)?;
+        let provider_stencil = write::Stencil::new(&write::Spec {
+            sheets: &matching::PROVIDER_SHEETS,
+            ..spec
         })?;
+        let sheets = matching::ProviderSheets::new(&base, directory, index, app.geo);
         let mut state_needs = HashMap::new();
         for n in &base {
             *state_needs.entry(n.state.clone()).or_insert(0) += 1;
@@ -283,6 +310,8 @@ impl Plan {
                 Chase::Reminder | Chase::DeadlineAlert => today,
             },
             stencil,
+            provider_stencil,
+            sheets,
             templates: Arc::clone(&app.templates),
             deadline: DeadlineParts::new(cfg.deadline_local(cycle), cfg.schedule.timezone.name()),
             from: cfg.mail.from.clone(),
@@ -338,14 +367,19 @@ impl Plan {
     /// The contact's own workbook: the stamp, the token and their reply address in it.
     fn workbook(&self, c: &Contact) -> Result<Vec<u8>> {
         let token = token::recipient_token(&self.secret, self.cycle, c.id);
-        Ok(self.stencil.render(&write::Recipient {
+        let (party_name, kind) = self.party(c);
+        let recipient = write::Recipient {
             party: c.party.clone(),
-            party_name: self.party(c).0,
+            party_name,
             contact_name: c.name.clone(),
             email: c.email.to_string(),
             reply_to: token::plus_address(&self.reply_to, &token),
             token,
-        })?)
+        };
+        Ok(match self.sheets.of(&c.party, kind) {
+            Some(records) => self.provider_stencil.render_with(&recipient, &records)?,
+            None => self.stencil.render(&recipient)?,
+        })
     }
 
     fn message(

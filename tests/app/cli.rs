@@ -1220,3 +1220,166 @@ fn check_reads_a_providers_programmes_sheet_with_its_owner_policy() {
         "{text}"
     );
 }
+
+/// A provider's copy of a cycle (an organization, or a State with a programme) carries
+/// its Programmes sheet and the needs its programmes could meet; a State without one gets
+/// neither. On that sheet a provider, a State too, offers to meet another State's need:
+/// what the Matrix sheet would refuse it.
+#[test]
+fn a_providers_copy_lists_the_needs_it_could_meet_and_takes_its_offers() {
+    let lab = Lab::initialised();
+    import_sample(&lab);
+    let more = lab.write(
+        "providers.csv",
+        "party,name,office,email,language,role,receives_matrix\n\
+         UNODC,Desk,TPB,desk@unodc.example.org,en,,yes\n\
+         FRA,Marie Laurent,MFA,marie@diplo.fr.example.org,fr,,yes\n",
+    );
+    lab.ok(&["contacts", "import", more.to_str().unwrap()]);
+    let programmes = lab.write(
+        "programmes.csv",
+        "Provider,Title,Kind,Areas,Eligible,Status\n\
+         UNODC,Drafting support,Legislative drafting support,LEG,,Active\n\
+         FRA,Border guard training,Training,POL,KEN,Active\n\
+         FRA,Closed course,Training,POL,,Closed\n",
+    );
+    lab.ok(&["programmes", "import", programmes.to_str().unwrap()]);
+    let copy = |email: &str, out: &str| {
+        lab.ok(&[
+            "matrix",
+            "export",
+            "--out",
+            out,
+            "--cycle",
+            "2026-12",
+            "--recipient",
+            email,
+        ]);
+        let bytes = std::fs::read(lab.path(out)).unwrap();
+        calamine::open_workbook_from_rs::<Xlsx<_>, _>(std::io::Cursor::new(bytes)).unwrap()
+    };
+    let mut unodc = copy("desk@unodc.example.org", "unodc.xlsx");
+    assert_eq!(
+        unodc.sheet_names(),
+        [
+            "Matrix",
+            "Programmes",
+            "Needs you could meet",
+            "About",
+            "Lists",
+            "_needsd"
+        ]
+    );
+    let rows = read_sheet(&mut unodc, "Needs you could meet");
+    assert_eq!(
+        rows[0],
+        [
+            "Need ID",
+            "State",
+            "Area",
+            "Need",
+            "Priority",
+            "Status",
+            "Assistance provider",
+            "Notes",
+            "Your programmes",
+            "Last updated"
+        ]
+    );
+    assert_eq!(rows.len(), 2, "Moldova's open legal need alone: {rows:?}");
+    assert_eq!(rows[1][1..3], ["MDA", "LEG"]);
+    assert_eq!(rows[1][8], "SA-00001 Drafting support");
+    let programmes = read_sheet(&mut unodc, "Programmes");
+    assert_eq!(programmes.len(), 2, "{programmes:?}");
+    assert_eq!(programmes[1][0], "SA-00001");
+
+    let kenya = copy("grace@mfa.ke.example.org", "ken.xlsx");
+    assert_eq!(
+        kenya.sheet_names(),
+        ["Matrix", "About", "Lists", "_needsd"],
+        "a State with no programme gets no provider's sheets"
+    );
+
+    let mut france = copy("marie@diplo.fr.example.org", "fra.xlsx");
+    let rows = read_sheet(&mut france, "Needs you could meet");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        rows[1][0], "MN-00003",
+        "Kenya's border need, by FRA's open programme"
+    );
+    assert_eq!(rows[1][8], "SA-00002 Border guard training");
+
+    // France's focal point answers in the sheet with openpyxl, and also tries what the
+    // sheet does not allow: a priority, and a need it did not list.
+    let script = format!(
+        "import openpyxl\nwb = openpyxl.load_workbook({:?})\nws = wb['Needs you could meet']\n\
+         ws['F2'] = 'Assistance offered'\nws['G2'] = 'FRA'\nws['H2'] = 'Trainers from March'\n\
+         ws['E2'] = 'High'\n\
+         ws.append(['MN-00007', 'KEN', 'FIN', 'Training for FIU analysts, phase 2', 'High', 'Assistance offered'])\n\
+         m = wb['Matrix']\n\
+         for row in m.iter_rows(min_row=2):\n    if row[0].value == 'MN-00003':\n        row[7].value = 'On the Matrix sheet'\n\
+         wb.save({:?})\n",
+        lab.path("fra.xlsx"),
+        lab.path("fra-reply.xlsx")
+    );
+    let ok = Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3 (scripts/test.sh installs it with openpyxl)");
+    assert!(ok.success());
+    let reply = lab.path("fra-reply.xlsx");
+    let r = lab.json(&["check", reply.to_str().unwrap(), "--json"]);
+    assert_eq!(r["party"], "FRA");
+    let changes: Vec<(String, String, String)> = r["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["need_id"].as_str().unwrap().to_string(),
+                c["field"].as_str().unwrap().to_string(),
+                c["proposed"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                "MN-00003".into(),
+                "status".into(),
+                "Assistance offered".into()
+            ),
+            ("MN-00003".into(), "provider".into(), "FRA".into()),
+            (
+                "MN-00003".into(),
+                "notes".into(),
+                "Trainers from March".into()
+            ),
+        ],
+        "{}",
+        r["errors"]
+    );
+    let errors: Vec<String> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|m| m.contains("belongs to another State")),
+        "the Matrix sheet still refuses it: {errors:?}"
+    );
+    assert!(
+        errors.iter().any(|m| m
+            == "Needs you could meet sheet: here FRA may set only Status, Assistance provider and Notes"),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|m| m
+            == "Needs you could meet sheet: MN-00007 was not among the needs FRA's programmes could meet"),
+        "{errors:?}"
+    );
+}

@@ -107,7 +107,7 @@ proptest! {
             areas: &areas,
             as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("valid"),
             circulation: stamped.then_some(&circulation),
-            programmes: None,
+            sheets: &[],
         };
         let bytes = write::write(&spec).expect("workbook");
         let reply = read::read_reply(&bytes, "m.xlsx", &needsd::config::Limits::default(), &index, &areas)
