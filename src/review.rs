@@ -368,6 +368,232 @@ pub fn plan_decision<'p>(
     }
 }
 
+/// A proposed change to the Directory of Sources of Assistance (a reply's Programmes
+/// sheet) as stored, with its decision so far. Its `seq` follows the submission's need
+/// changes', so one `--change N` names either.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProgrammeProposal {
+    #[serde(skip)]
+    pub id: i64,
+    pub seq: i64,
+    #[serde(flatten)]
+    pub change: crate::register::Change,
+    pub decision: Outcome,
+    pub reviewer: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    /// The programme an approved addition created.
+    pub created: Option<String>,
+}
+
+impl ProgrammeProposal {
+    pub fn is_pending(&self) -> bool {
+        self.decision == Outcome::Pending
+    }
+
+    /// One line for lists and mails: "SA-00042 title: Old → New".
+    pub fn summary(&self) -> String {
+        use crate::register::Change as C;
+        match &self.change {
+            C::Update {
+                id,
+                field,
+                current,
+                proposed,
+                ..
+            } => format!("{id} {field}: {} → {}", shown(current), shown(proposed)),
+            C::Add { fields, .. } => format!(
+                "new programme of {}: {}",
+                fields.get("provider").map_or("?", String::as_str),
+                fields.get("title").map_or("", String::as_str)
+            ),
+        }
+    }
+}
+
+/// What approving a programme change writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgrammeEffect {
+    /// Set one column of a programme (`old` is its value now); nothing to write when
+    /// `old == new`.
+    Set {
+        id: String,
+        field: &'static str,
+        old: String,
+        new: String,
+    },
+    /// Add a programme; it gets the next Programme ID.
+    Create(BTreeMap<&'static str, String>),
+}
+
+/// What approving `p` does, given its programme as it is now (by ID, in `now`). Like a
+/// need's, a field that moved since the reply was read is refused unless `confirmed`.
+#[expect(
+    clippy::result_large_err,
+    reason = "a refusal is rare and carries the values the reviewer must see"
+)]
+fn plan_programme(
+    p: &ProgrammeProposal,
+    now: &BTreeMap<String, crate::register::Record>,
+    confirmed: bool,
+) -> Result<ProgrammeEffect, Refusal> {
+    use crate::register::Change as C;
+    let seq = p.seq;
+    if !p.is_pending() {
+        return Err(Refusal::Decided {
+            seq,
+            decision: p.decision.to_string(),
+        });
+    }
+    match &p.change {
+        C::Add { fields, .. } => Ok(ProgrammeEffect::Create(fields.clone())),
+        C::Update {
+            id,
+            field,
+            current,
+            proposed,
+            ..
+        } => {
+            let record = now.get(id).ok_or_else(|| Refusal::Gone {
+                seq,
+                need: id.clone(),
+            })?;
+            let old = record.get(field).to_string();
+            if !confirmed && *current != old && old != *proposed {
+                return Err(Refusal::Moved {
+                    seq,
+                    need: id.clone(),
+                    field: field.to_string(),
+                    then: current.clone(),
+                    now: old,
+                    proposed: proposed.clone(),
+                });
+            }
+            Ok(ProgrammeEffect::Set {
+                id: id.clone(),
+                field,
+                old,
+                new: proposed.clone(),
+            })
+        }
+    }
+}
+
+/// One decision over a submission's changes to both registers: the needs' (planned by
+/// [`plan_decision`]) and the programmes'. Every change it covers can be taken, or the
+/// decision is refused with every reason; a confirmation shown to the reviewer covers
+/// the moved values of both together.
+#[expect(
+    clippy::type_complexity,
+    reason = "the two plans, as the store applies them"
+)]
+pub fn plan_both<'p, 'q>(
+    d: &Decision<'_>,
+    state: SubmissionState,
+    needs_proposed: &'p [Proposal],
+    needs: &HashMap<NeedId, Need>,
+    programmes_proposed: &'q [ProgrammeProposal],
+    programmes: &BTreeMap<String, crate::register::Record>,
+) -> Result<
+    (
+        Vec<(&'p Proposal, Option<Effect>)>,
+        Vec<(&'q ProgrammeProposal, Option<ProgrammeEffect>)>,
+    ),
+    Vec<Refusal>,
+> {
+    // A picked change is in one register or the other; `All` is both.
+    let (of_needs, of_programmes) = match d.pick {
+        Pick::All => (true, !programmes_proposed.is_empty()),
+        Pick::One(seq) => {
+            let theirs = programmes_proposed.iter().any(|p| p.seq == seq);
+            (!theirs, theirs)
+        }
+    };
+    let programme_plan = |d: &Decision<'_>| -> Result<Vec<_>, Vec<Refusal>> {
+        if !of_programmes {
+            return Ok(Vec::new());
+        }
+        let reason = d.reason.map(str::trim).filter(|r| !r.is_empty());
+        if d.verdict == Verdict::Reject && reason.is_none() {
+            return Err(vec![Refusal::NoReason]);
+        }
+        if state != SubmissionState::Pending {
+            return Err(vec![Refusal::NotPending {
+                id: d.submission,
+                state: state.to_string(),
+            }]);
+        }
+        let picked = programmes_proposed.iter().filter(|p| match d.pick {
+            Pick::All => p.is_pending(),
+            Pick::One(seq) => p.seq == seq,
+        });
+        let confirmed = matches!(d.confirm, Confirm::Any);
+        let (mut plans, mut refusals) = (Vec::new(), Vec::new());
+        for p in picked {
+            match d.verdict {
+                Verdict::Reject if p.is_pending() => plans.push((p, None)),
+                Verdict::Reject => refusals.push(Refusal::Decided {
+                    seq: p.seq,
+                    decision: p.decision.to_string(),
+                }),
+                Verdict::Approve => match plan_programme(p, programmes, confirmed) {
+                    Ok(e) => plans.push((p, Some(e))),
+                    Err(r) => refusals.push(r),
+                },
+            }
+        }
+        if refusals.is_empty() {
+            Ok(plans)
+        } else {
+            Err(refusals)
+        }
+    };
+    let need_plan = |d: &Decision<'_>| {
+        if of_needs {
+            plan_decision(d, state, needs_proposed, needs)
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    // What the reviewer saw is the moved values of both registers: a confirmation of
+    // them is a confirmation of each, asked again if anything moved since.
+    let effective = match d.confirm {
+        Confirm::Seen(token) => {
+            let unconfirmed = Decision {
+                confirm: Confirm::No,
+                ..d.clone()
+            };
+            let moved: Vec<Refusal> = [
+                need_plan(&unconfirmed).err(),
+                programme_plan(&unconfirmed).err(),
+            ]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|r| matches!(r, Refusal::Moved { .. }))
+            .collect();
+            Decision {
+                confirm: if !moved.is_empty() && token == confirmation(&moved) {
+                    Confirm::Any
+                } else {
+                    Confirm::No
+                },
+                ..d.clone()
+            }
+        }
+        _ => d.clone(),
+    };
+    match (need_plan(&effective), programme_plan(&effective)) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (a, b) => {
+            let mut refusals: Vec<Refusal> =
+                [a.err(), b.err()].into_iter().flatten().flatten().collect();
+            refusals.dedup();
+            Err(refusals)
+        }
+    }
+}
+
 /// What accepting a quarantined submission's sender writes: the state it joins the review
 /// in, the note saying who accepted it, and the contact to add when asked to.
 #[derive(Debug, Clone, PartialEq)]
@@ -578,6 +804,139 @@ mod tests {
             decided_at: None,
             reason: None,
         }
+    }
+
+    fn programme_update(seq: i64, current: &str, proposed: &str) -> ProgrammeProposal {
+        ProgrammeProposal {
+            id: seq,
+            seq,
+            change: crate::register::Change::Update {
+                id: "SA-00001".into(),
+                row: 2,
+                field: "status",
+                base: current.into(),
+                current: current.into(),
+                proposed: proposed.into(),
+                conflict: false,
+            },
+            decision: Outcome::Pending,
+            reviewer: None,
+            decided_at: None,
+            reason: None,
+            created: None,
+        }
+    }
+
+    fn directory(status: &str) -> BTreeMap<String, crate::register::Record> {
+        let r = crate::register::Record {
+            id: "SA-00001".into(),
+            fields: [("status", status.to_string())].into(),
+        };
+        [(r.id.clone(), r)].into()
+    }
+
+    fn decision(pick: Pick, verdict: Verdict, confirm: Confirm<'_>) -> Decision<'_> {
+        Decision {
+            submission: 7,
+            pick,
+            verdict,
+            reason: (verdict == Verdict::Reject).then_some("no"),
+            reviewer: "expert",
+            confirm,
+            now: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn one_decision_covers_both_registers_and_a_pick_finds_its_register() {
+        let needs_proposed = [update(Field::Status, "Open", "Met")];
+        let needs: HashMap<NeedId, Need> = [(need().id.clone(), need())].into();
+        let programmes = [programme_update(2, "Active", "Closed")];
+        let plan_for = |d: &Decision<'_>, now: &str| {
+            plan_both(
+                d,
+                SubmissionState::Pending,
+                &needs_proposed,
+                &needs,
+                &programmes,
+                &directory(now),
+            )
+            .map(|(a, b)| {
+                (
+                    a.len(),
+                    b.iter()
+                        .map(|(p, e)| (p.seq, e.clone()))
+                        .collect::<Vec<_>>(),
+                )
+            })
+        };
+        let all = decision(Pick::All, Verdict::Approve, Confirm::No);
+        assert_eq!(
+            plan_for(&all, "Active"),
+            Ok((
+                1,
+                vec![(
+                    2,
+                    Some(ProgrammeEffect::Set {
+                        id: "SA-00001".into(),
+                        field: "status",
+                        old: "Active".into(),
+                        new: "Closed".into()
+                    })
+                )]
+            ))
+        );
+        let second = decision(Pick::One(2), Verdict::Reject, Confirm::No);
+        assert_eq!(plan_for(&second, "Active"), Ok((0, vec![(2, None)])));
+        let first = decision(Pick::One(1), Verdict::Approve, Confirm::No);
+        assert_eq!(
+            plan_for(&first, "Active").map(|(a, b)| (a, b.len())),
+            Ok((1, 0))
+        );
+        let none = decision(Pick::One(3), Verdict::Approve, Confirm::No);
+        assert_eq!(
+            plan_for(&none, "Active"),
+            Err(vec![Refusal::NoSuchChange { id: 7, seq: 3 }])
+        );
+    }
+
+    #[test]
+    fn a_programme_that_moved_is_overwritten_only_as_far_as_the_reviewer_saw() {
+        let needs = HashMap::new();
+        let programmes = [programme_update(1, "Active", "Closed")];
+        let plan_for = |d: &Decision<'_>, now: &str| {
+            plan_both(
+                d,
+                SubmissionState::Pending,
+                &[],
+                &needs,
+                &programmes,
+                &directory(now),
+            )
+            .map(|(_, b)| b.len())
+        };
+        // Someone reopened it as "Active (paused)" meanwhile: the reviewer must see it.
+        let moved = match plan_for(
+            &decision(Pick::All, Verdict::Approve, Confirm::No),
+            "Paused",
+        ) {
+            Err(r) => r,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert!(matches!(&moved[..], [Refusal::Moved { now, .. }] if now == "Paused"));
+        let token = confirmation(&moved);
+        let seen = decision(Pick::All, Verdict::Approve, Confirm::Seen(&token));
+        assert_eq!(plan_for(&seen, "Paused"), Ok(1));
+        // It moved again since the reviewer looked: asked again.
+        assert!(plan_for(&seen, "Elsewhere").is_err());
+        // A change it already has needs no confirmation.
+        assert_eq!(
+            plan_for(
+                &decision(Pick::All, Verdict::Approve, Confirm::No),
+                "Closed"
+            ),
+            Ok(1)
+        );
     }
 
     #[test]

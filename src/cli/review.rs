@@ -100,7 +100,7 @@ async fn show(app: &App, id: i64, json: bool) -> Result<()> {
     if json {
         let mut v = needsd::workflow::review::submission_json(
             &shown.submission,
-            &shown.changes,
+            (&shown.changes, &shown.programme_changes),
             &shown.issues,
         );
         v["text"] = json!(shown.text);
@@ -196,21 +196,38 @@ fn print_submission(s: &needsd::workflow::review::Shown) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     drop(out);
-    if !s.changes.is_empty() {
+    let conflict = |c: bool| if c { "conflict" } else { "" }.to_string();
+    let rows: Vec<Vec<String>> = s
+        .changes
+        .iter()
+        .map(|c| {
+            vec![
+                c.seq.to_string(),
+                c.summary(),
+                conflict(c.conflict),
+                c.decision.to_string(),
+                c.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .chain(s.programme_changes.iter().map(|p| {
+            let conflicted = matches!(
+                p.change,
+                needsd::register::Change::Update { conflict: true, .. }
+            );
+            vec![
+                p.seq.to_string(),
+                match &p.created {
+                    Some(id) => format!("{} (now {id})", p.summary()),
+                    None => p.summary(),
+                },
+                conflict(conflicted),
+                p.decision.to_string(),
+                p.reason.clone().unwrap_or_default(),
+            ]
+        }))
+        .collect();
+    if !rows.is_empty() {
         println!();
-        let rows: Vec<Vec<String>> = s
-            .changes
-            .iter()
-            .map(|c| {
-                vec![
-                    c.seq.to_string(),
-                    c.summary(),
-                    if c.conflict { "conflict" } else { "" }.into(),
-                    c.decision.to_string(),
-                    c.reason.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
         print_table(&["N", "CHANGE", "", "DECISION", "REASON"], &rows)?;
     }
     for i in &s.issues {

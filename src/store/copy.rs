@@ -30,6 +30,7 @@ const TABLES: &[&str] = &[
     "inbox",
     "submissions",
     "proposed_changes",
+    "proposed_programme_changes",
     "submission_issues",
     "need_history",
     "programmes",

@@ -226,8 +226,11 @@ impl Store {
             )
             .await?,
             changes_pending: one(
-                "SELECT COUNT(*) FROM proposed_changes p JOIN submissions s ON s.id = p.submission_id \
-                 WHERE s.cycle_id = $1 AND s.state = 'pending' AND p.decision = 'pending'"
+                "SELECT (SELECT COUNT(*) FROM proposed_changes p JOIN submissions s ON s.id = p.submission_id \
+                 WHERE s.cycle_id = $1 AND s.state = 'pending' AND p.decision = 'pending') \
+                 + (SELECT COUNT(*) FROM proposed_programme_changes p JOIN submissions s \
+                 ON s.id = p.submission_id WHERE s.cycle_id = $1 AND s.state = 'pending' \
+                 AND p.decision = 'pending')"
                     .into(),
             )
             .await?,

@@ -214,6 +214,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0013_cycle_programmes.sql"),
         postgres: include_str!("../../migrations/postgres/0013_cycle_programmes.sql"),
     },
+    Migration {
+        version: 14,
+        description: "proposed programme changes",
+        sqlite: include_str!("../../migrations/sqlite/0014_proposed_programme_changes.sql"),
+        postgres: include_str!("../../migrations/postgres/0014_proposed_programme_changes.sql"),
+    },
 ];
 
 /// One schema change, in each database's SQL.

@@ -12,7 +12,8 @@ use super::needs::Sequence;
 use super::{Store, StoreError};
 use crate::clock::db_time;
 use crate::programme::SCHEMA;
-use crate::register::Record;
+use crate::register::{Change, Record};
+use crate::review::{ProgrammeEffect, ProgrammeProposal};
 
 /// The sequence of Programme IDs, over the `programmes` table.
 const COUNTER: Sequence = Sequence {
@@ -228,4 +229,290 @@ pub(crate) async fn snapshot(conn: &mut AnyConnection, cycle: &str) -> Result<()
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// The columns of `proposed_programme_changes` a [`ProgrammeProposal`] is read from.
+const PROPOSAL_COLUMNS: &str = "id, seq, kind, programme_id, row_num, field, base_value, \
+     current_value, proposed_value, fields_json, conflict, decision, reviewer, \
+     CAST(decided_at AS TEXT) AS decided_at, reason";
+
+impl Store {
+    /// What submission `submission` proposes to the Directory of Sources of Assistance,
+    /// by seq.
+    pub async fn programme_proposals(
+        &self,
+        submission: i64,
+    ) -> Result<Vec<ProgrammeProposal>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        programme_proposals_on(&mut conn, submission).await
+    }
+
+    /// What each of `ids` proposes to the Directory of Sources of Assistance, by seq.
+    pub async fn programme_proposals_of(
+        &self,
+        ids: &[i64],
+    ) -> Result<BTreeMap<i64, Vec<ProgrammeProposal>>, StoreError> {
+        let sql =
+            format!("SELECT submission_id, {PROPOSAL_COLUMNS} FROM proposed_programme_changes");
+        self.by_submission(&sql, "seq", ids, proposal_from_row)
+            .await
+    }
+
+    /// A programme's history, oldest first: (field, old, new, source, reviewer, when).
+    pub async fn programme_history(
+        &self,
+        id: &str,
+    ) -> Result<Vec<super::review::HistoryEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT field, old_value, new_value, submission_id, NULL AS from_address, source, \
+             reviewer, CAST(changed_at AS TEXT) AS changed_at FROM programme_history \
+             WHERE programme_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(super::review::HistoryEntry {
+                    field: r.try_get(0)?,
+                    old: r.try_get(1)?,
+                    new: r.try_get(2)?,
+                    submission: r.try_get(3)?,
+                    from: r.try_get(4)?,
+                    source: r.try_get(5)?,
+                    reviewer: r.try_get(6)?,
+                    changed_at: super::time(r, "changed_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A submission's proposed programme changes, by seq, on the caller's connection.
+pub(crate) async fn programme_proposals_on(
+    conn: &mut AnyConnection,
+    submission: i64,
+) -> Result<Vec<ProgrammeProposal>, StoreError> {
+    let sql = format!(
+        "SELECT {PROPOSAL_COLUMNS} FROM proposed_programme_changes WHERE submission_id = $1 \
+         ORDER BY seq"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(submission)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(proposal_from_row).collect()
+}
+
+fn proposal_from_row(r: &AnyRow) -> Result<ProgrammeProposal, StoreError> {
+    let corrupt = |what: String| StoreError::Corrupt(what);
+    let key = |k: &str| {
+        SCHEMA
+            .column(k)
+            .map(|c| c.key)
+            .ok_or_else(|| corrupt(format!("programme field '{k}'")))
+    };
+    let kind: String = r.try_get("kind")?;
+    let id: Option<String> = r.try_get("programme_id")?;
+    let row = r
+        .try_get::<Option<i64>, _>("row_num")?
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let text = |c: &str| -> Result<String, StoreError> {
+        Ok(r.try_get::<Option<String>, _>(c)?.unwrap_or_default())
+    };
+    let change = match kind.as_str() {
+        "update" => Change::Update {
+            id: id
+                .clone()
+                .ok_or_else(|| corrupt("an update names no programme".into()))?,
+            row,
+            field: key(&text("field")?)?,
+            base: text("base_value")?,
+            current: text("current_value")?,
+            proposed: text("proposed_value")?,
+            conflict: super::flag(r, "conflict")?,
+        },
+        "add" => {
+            let json = text("fields_json")?;
+            let raw: BTreeMap<String, String> =
+                serde_json::from_str(&json).map_err(|e| corrupt(format!("fields_json: {e}")))?;
+            Change::Add {
+                row,
+                fields: raw
+                    .into_iter()
+                    .map(|(k, v)| Ok((key(&k)?, v)))
+                    .collect::<Result<_, StoreError>>()?,
+            }
+        }
+        other => return Err(corrupt(format!("programme change kind '{other}'"))),
+    };
+    Ok(ProgrammeProposal {
+        id: r.try_get("id")?,
+        seq: r.try_get("seq")?,
+        created: match &change {
+            Change::Add { .. } => id,
+            Change::Update { .. } => None,
+        },
+        change,
+        decision: super::parsed(r, "decision")?,
+        reviewer: r.try_get("reviewer")?,
+        decided_at: super::time_or_null(r, "decided_at")?,
+        reason: r.try_get("reason")?,
+    })
+}
+
+/// Stores a submission's programme changes, numbered from `first_seq`.
+pub(crate) async fn insert_proposals(
+    conn: &mut AnyConnection,
+    submission: i64,
+    first_seq: i64,
+    changes: &[Change],
+) -> Result<(), StoreError> {
+    for (i, c) in changes.iter().enumerate() {
+        let (kind, id, row, field, base, current, proposed, fields, conflict) = match c {
+            Change::Update {
+                id,
+                row,
+                field,
+                base,
+                current,
+                proposed,
+                conflict,
+            } => (
+                "update",
+                Some(id.as_str()),
+                *row,
+                Some(*field),
+                Some(base.as_str()),
+                Some(current.as_str()),
+                Some(proposed.as_str()),
+                None,
+                *conflict,
+            ),
+            Change::Add { row, fields } => (
+                "add",
+                None,
+                *row,
+                None,
+                None,
+                None,
+                None,
+                serde_json::to_string(fields).ok(),
+                false,
+            ),
+        };
+        sqlx::query(
+            "INSERT INTO proposed_programme_changes (submission_id, seq, kind, programme_id, \
+             row_num, field, base_value, current_value, proposed_value, fields_json, conflict) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(submission)
+        .bind(first_seq + i as i64)
+        .bind(kind)
+        .bind(id)
+        .bind(row as i64)
+        .bind(field)
+        .bind(base)
+        .bind(current)
+        .bind(proposed)
+        .bind(fields)
+        .bind(conflict)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The programmes `proposals` update, as they are now, by ID.
+pub(crate) async fn touched_on(
+    conn: &mut AnyConnection,
+    proposals: &[ProgrammeProposal],
+) -> Result<BTreeMap<String, Record>, StoreError> {
+    let mut out = BTreeMap::new();
+    for p in proposals {
+        if let Change::Update { id, .. } = &p.change
+            && !out.contains_key(id)
+        {
+            let sql = format!(
+                "SELECT id, {}, CAST(updated_at AS TEXT) AS updated_at FROM programmes WHERE id = $1",
+                stored_list("")
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_str())
+                .fetch_all(&mut *conn)
+                .await?;
+            for r in records(&rows)? {
+                out.insert(r.id.clone(), r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes what an approved programme change does, with its history; returns the ID of a
+/// programme it created.
+pub(crate) async fn apply_on(
+    conn: &mut AnyConnection,
+    effect: &ProgrammeEffect,
+    submission: i64,
+    reviewer: &str,
+    now: &str,
+) -> Result<Option<String>, StoreError> {
+    let history = |id: &str, field: &str, old: Option<&str>, new: &str| {
+        sqlx::query(
+            "INSERT INTO programme_history (programme_id, field, old_value, new_value, \
+             submission_id, source, reviewer, changed_at) \
+             VALUES ($1, $2, $3, $4, $5, 'submission', $6, CAST($7 AS instant_text))",
+        )
+        .bind(id.to_string())
+        .bind(field.to_string())
+        .bind(old.map(str::to_string))
+        .bind(new.to_string())
+        .bind(submission)
+        .bind(reviewer.to_string())
+        .bind(now.to_string())
+    };
+    match effect {
+        ProgrammeEffect::Set { old, new, .. } if old == new => Ok(None),
+        ProgrammeEffect::Set {
+            id,
+            field,
+            old,
+            new,
+        } => {
+            // `field` is a column of the schema (the store read it through `SCHEMA`).
+            let column = stored()
+                .find(|c| c == field)
+                .ok_or_else(|| StoreError::Corrupt(format!("programme field '{field}'")))?;
+            let sql = format!(
+                "UPDATE programmes SET {column} = $2, updated_at = CAST($3 AS instant_text) WHERE id = $1"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_str())
+                .bind(new.as_str())
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            history(id, field, Some(old), new)
+                .execute(&mut *conn)
+                .await?;
+            Ok(None)
+        }
+        ProgrammeEffect::Create(fields) => {
+            let number = COUNTER.last(&mut *conn).await? + 1;
+            let id = SCHEMA.id(number as u64);
+            insert_row(&mut *conn, &id, number, fields, now).await?;
+            COUNTER.set(&mut *conn, number).await?;
+            history(
+                &id,
+                "created",
+                None,
+                fields.get("title").map_or("", String::as_str),
+            )
+            .execute(&mut *conn)
+            .await?;
+            Ok(Some(id))
+        }
+    }
 }

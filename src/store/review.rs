@@ -102,7 +102,8 @@ const SUBMISSION_COLUMNS: &str = "s.id, s.inbox_id, s.cycle_id, s.party_code, p.
      i.sender_verified, s.attachment, s.late, s.state, s.note, CAST(s.created_at AS TEXT) AS created_at, \
      CAST(s.decided_at AS TEXT) AS decided_at, \
      (SELECT COUNT(*) FROM proposed_changes c WHERE c.submission_id = s.id AND c.decision = 'pending') \
-     AS pending_changes, \
+     + (SELECT COUNT(*) FROM proposed_programme_changes c WHERE c.submission_id = s.id \
+     AND c.decision = 'pending') AS pending_changes, \
      (SELECT COUNT(*) FROM submission_issues e WHERE e.submission_id = s.id AND e.severity = 'error') \
      AS errors";
 const SUBMISSION_FROM: &str = "submissions s LEFT JOIN inbox i ON i.id = s.inbox_id \
@@ -259,7 +260,7 @@ impl Store {
     /// Rows of `select` (which names `submission_id` first) for the submissions `ids`,
     /// grouped by submission and ordered by `order`: a few queries for a whole list,
     /// not one per submission.
-    async fn by_submission<T>(
+    pub(crate) async fn by_submission<T>(
         &self,
         select: &str,
         order: &str,
@@ -332,7 +333,12 @@ impl Store {
     /// need is gone, …), nothing is written and every refusal is returned.
     pub async fn decide<F>(&self, d: &Decision<'_>, notify: F) -> Result<Decided, DecideError>
     where
-        F: FnOnce(&Submission, &[Proposal], Option<&Contact>) -> Option<NewMessage>,
+        F: FnOnce(
+            &Submission,
+            &[Proposal],
+            &[crate::review::ProgrammeProposal],
+            Option<&Contact>,
+        ) -> Option<NewMessage>,
     {
         let reason = d.reason.map(str::trim).filter(|r| !r.is_empty());
         let now = db_time(d.now);
@@ -358,9 +364,50 @@ impl Store {
                 }
             }
         }
-        let plans = review::plan_decision(d, submission.state, &all, &needs)
-            .map_err(DecideError::Refused)?;
+        let directory = super::programmes::programme_proposals_on(&mut tx, d.submission).await?;
+        let programmes = super::programmes::touched_on(&mut tx, &directory).await?;
+        let (plans, programme_plans) =
+            review::plan_both(d, submission.state, &all, &needs, &directory, &programmes)
+                .map_err(DecideError::Refused)?;
         let mut out = Decided::default();
+        for (p, effect) in &programme_plans {
+            let mut created = None;
+            match effect {
+                None => out.rejected.push(p.seq),
+                Some(effect) => {
+                    created = super::programmes::apply_on(
+                        &mut tx,
+                        effect,
+                        d.submission,
+                        d.reviewer,
+                        &now,
+                    )
+                    .await?;
+                    out.created.extend(created.clone());
+                    out.approved.push(p.seq);
+                }
+            }
+            let written = sqlx::query(
+                "UPDATE proposed_programme_changes SET decision = $2, reviewer = $3, \
+                 decided_at = CAST($4 AS instant_text), reason = $5, \
+                 programme_id = COALESCE($6, programme_id) WHERE id = $1 AND decision = 'pending'",
+            )
+            .bind(p.id)
+            .bind(d.verdict.decision().as_str())
+            .bind(d.reviewer)
+            .bind(now.as_str())
+            .bind(reason)
+            .bind(created)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if written != 1 {
+                return Err(DecideError::Refused(vec![Refusal::Decided {
+                    seq: p.seq,
+                    decision: "decided by someone else meanwhile".into(),
+                }]));
+            }
+        }
         for (p, effect) in &plans {
             let mut need_id = p.need_id.as_ref().map(|n| n.to_string());
             match effect {
@@ -398,7 +445,13 @@ impl Store {
             }
         }
         let after = proposals_on(&mut tx, d.submission).await?;
-        if let Some(state) = SubmissionState::settled(after.iter().map(|p| p.decision)) {
+        let directory_after =
+            super::programmes::programme_proposals_on(&mut tx, d.submission).await?;
+        let decisions = after
+            .iter()
+            .map(|p| p.decision)
+            .chain(directory_after.iter().map(|p| p.decision));
+        if let Some(state) = SubmissionState::settled(decisions) {
             sqlx::query(
                 "UPDATE submissions SET state = $2, decided_at = CAST($3 AS instant_text) WHERE id = $1",
             )
@@ -411,7 +464,7 @@ impl Store {
             let mut settled = submission.clone();
             settled.state = state;
             let contact = sender_on(&mut tx, &settled).await?;
-            if let Some(m) = notify(&settled, &after, contact.as_ref()) {
+            if let Some(m) = notify(&settled, &after, &directory_after, contact.as_ref()) {
                 super::outbox::enqueue(&mut tx, std::slice::from_ref(&m), d.now).await?;
             }
         }
@@ -441,7 +494,9 @@ impl Store {
         let now_s = db_time(now);
         let mut tx = self.write().await?;
         let pending: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM proposed_changes WHERE submission_id = $1 AND decision = 'pending'",
+            "SELECT (SELECT COUNT(*) FROM proposed_changes WHERE submission_id = $1 AND decision = 'pending') \
+             + (SELECT COUNT(*) FROM proposed_programme_changes WHERE submission_id = $1 \
+             AND decision = 'pending')",
         )
         .bind(submission)
         .fetch_one(&mut *tx)
@@ -543,17 +598,20 @@ impl Store {
             drop(tx);
             return Err(self.left_quarantine(submission).await);
         }
-        sqlx::query(
-            "UPDATE proposed_changes SET decision = 'rejected', reviewer = $2, decided_at = CAST($3 AS instant_text), \
-             reason = $4 \
-             WHERE submission_id = $1 AND decision = 'pending'",
-        )
-        .bind(submission)
-        .bind(reviewer)
-        .bind(now.as_str())
-        .bind(reason.as_str())
-        .execute(&mut *tx)
-        .await?;
+        for table in ["proposed_changes", "proposed_programme_changes"] {
+            let sql = format!(
+                "UPDATE {table} SET decision = 'rejected', reviewer = $2, \
+                 decided_at = CAST($3 AS instant_text), reason = $4 \
+                 WHERE submission_id = $1 AND decision = 'pending'"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(submission)
+                .bind(reviewer)
+                .bind(now.as_str())
+                .bind(reason.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -57,6 +57,9 @@ pub struct NewSubmission {
     pub state: SubmissionState,
     pub note: Option<String>,
     pub changes: Vec<Change>,
+    /// What it proposes to the Directory of Sources of Assistance, numbered after
+    /// `changes`.
+    pub programme_changes: Vec<crate::register::Change>,
     pub errors: Vec<RowError>,
     pub warnings: Vec<RowError>,
 }
@@ -388,7 +391,9 @@ pub(crate) async fn settle_on(
     for &id in submissions {
         let decisions = sqlx::query(
             "SELECT c.decision FROM proposed_changes c JOIN submissions s ON s.id = c.submission_id \
-             WHERE s.id = $1 AND s.state = 'pending'",
+             WHERE s.id = $1 AND s.state = 'pending' \
+             UNION ALL SELECT c.decision FROM proposed_programme_changes c \
+             JOIN submissions s ON s.id = c.submission_id WHERE s.id = $1 AND s.state = 'pending'",
         )
         .bind(id)
         .fetch_all(&mut *conn)
@@ -459,6 +464,8 @@ async fn insert_submission_rows(
         .execute(&mut *conn)
         .await?;
     }
+    super::programmes::insert_proposals(conn, id, s.changes.len() as i64 + 1, &s.programme_changes)
+        .await?;
     for (severity, list) in [("error", &s.errors), ("warning", &s.warnings)] {
         for e in list {
             sqlx::query(

@@ -417,7 +417,12 @@ async fn submission_page(
     let shown = flow::show(&s.app.store, id)
         .await?
         .ok_or(WebError::NotFound)?;
-    let pending = shown.changes.iter().filter(|c| c.is_pending()).count();
+    let pending = shown.changes.iter().filter(|c| c.is_pending()).count()
+        + shown
+            .programme_changes
+            .iter()
+            .filter(|c| c.is_pending())
+            .count();
     // A refusal for a need that moved offers the same decision again, confirming the
     // values shown: one token per change, and one for all of them.
     let moved: Vec<Refusal> = refusals
@@ -444,6 +449,7 @@ async fn submission_page(
         context! {
             s => v(&shown.submission),
             changes => v(&shown.changes),
+            programme_changes => v(&shown.programme_changes),
             issues => v(&shown.issues),
             text => shown.text,
             attachments => v(&shown.attachments),

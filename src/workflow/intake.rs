@@ -501,6 +501,7 @@ async fn understand(
         state: SubmissionState::Pending,
         note: (!note.is_empty()).then(|| note.join("; ")),
         changes: Vec::new(),
+        programme_changes: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -652,40 +653,14 @@ fn take_report(s: &mut NewSubmission, report: Result<super::files::CheckReport, 
             });
         }
         Ok(r) => {
-            if r.changes.is_empty() && (r.no_changes == Some(true) || r.errors.is_empty()) {
+            let nothing = r.changes.is_empty() && r.programme_changes.is_empty();
+            if nothing && (r.no_changes == Some(true) || r.errors.is_empty()) {
                 s.state = SubmissionState::NoChanges;
             }
             s.changes = r.changes;
+            s.programme_changes = r.programme_changes;
             s.errors = r.errors;
             s.warnings = r.warnings;
-            // Programme changes are not put to review yet (the Directory of Sources of
-            // Assistance's review is the next step of its issue): say so where the experts
-            // look rather than drop them.
-            if !r.programme_changes.is_empty() {
-                let ids: Vec<String> = r
-                    .programme_changes
-                    .iter()
-                    .map(|c| match c {
-                        crate::register::Change::Update { id, field, .. } => {
-                            format!("{id} {field}")
-                        }
-                        crate::register::Change::Add { row, .. } => {
-                            format!("a new programme on row {row}")
-                        }
-                    })
-                    .collect();
-                s.warnings.push(RowError {
-                    row: 0,
-                    column: None,
-                    message: format!(
-                        "its Programmes sheet proposes {} change(s) to the Directory of Sources of \
-                         Assistance ({}); they are not put to review yet: apply them with \
-                         `needsd programmes import` or by hand",
-                        ids.len(),
-                        ids.join(", ")
-                    ),
-                });
-            }
         }
     }
 }
@@ -804,7 +779,7 @@ async fn receipt(
     let pending: usize = submissions
         .iter()
         .filter(|s| s.state == SubmissionState::Pending)
-        .map(|s| s.changes.len())
+        .map(|s| s.changes.len() + s.programme_changes.len())
         .sum();
     let draft = ReceiptDraft {
         contact,
@@ -965,15 +940,22 @@ fn receipt_item(s: &NewSubmission) -> ReceiptItem {
         SubmissionState::NoChanges => "no changes".to_string(),
         SubmissionState::Unparseable => "could not be read".to_string(),
         SubmissionState::Quarantined => "awaits confirmation of the sender".to_string(),
-        _ => format!(
-            "{} change{} awaiting review",
-            s.changes.len(),
-            if s.changes.len() == 1 { "" } else { "s" }
-        ),
+        _ => {
+            let n = s.changes.len() + s.programme_changes.len();
+            format!(
+                "{n} change{} awaiting review",
+                if n == 1 { "" } else { "s" }
+            )
+        }
     };
     ReceiptItem {
         title: format!("{what}: {verdict}"),
-        changes: s.changes.iter().map(change_line).collect(),
+        changes: s
+            .changes
+            .iter()
+            .map(change_line)
+            .chain(s.programme_changes.iter().map(programme_change_line))
+            .collect(),
         errors: s
             .errors
             .iter()
@@ -983,6 +965,40 @@ fn receipt_item(s: &NewSubmission) -> ReceiptItem {
                 (row, None) => format!("row {row}: {}", e.message),
             })
             .collect(),
+    }
+}
+
+/// A proposed programme change as the receipt lists it.
+pub(crate) fn programme_change_line(c: &crate::register::Change) -> String {
+    use crate::register::Change as C;
+    let shown = |v: &str| {
+        if v.is_empty() {
+            "(empty)".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    match c {
+        C::Update {
+            id,
+            field,
+            base,
+            proposed,
+            ..
+        } => {
+            let header = crate::programme::SCHEMA
+                .column(field)
+                .map_or(*field, |c| c.header);
+            format!(
+                "{id} {header}: {} \u{2192} {}",
+                shown(base),
+                shown(proposed)
+            )
+        }
+        C::Add { fields, .. } => format!(
+            "new programme: {}",
+            fields.get("title").map_or("", String::as_str)
+        ),
     }
 }
 
@@ -1050,6 +1066,7 @@ mod tests {
             state: SubmissionState::Pending,
             note: None,
             changes: Vec::new(),
+            programme_changes: Vec::new(),
             errors: Vec::new(),
             warnings: Vec::new(),
         }

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::mail::classify;
 use crate::mail::compose::{self, Templates};
 use crate::model::{Contact, Cycle, EmailAddress};
-use crate::review::Proposal;
+use crate::review::{ProgrammeProposal, Proposal};
 use crate::state::Decision as Outcome;
 use crate::store::Store;
 use crate::store::outbox::NewMessage;
@@ -24,11 +24,18 @@ pub async fn decide(app: &App, d: &Decision<'_>) -> Result<Decided, DecideError>
     // The decision goes to the sender's address as the directory lists it, and only to
     // an active contact of the party: never to a From that proves nothing.
     app.store
-        .decide(d, |s, changes, contact| {
+        .decide(d, |s, changes, programmes, contact| {
             if !cfg.mail.notify_decisions {
                 return None;
             }
-            match decision_message(cfg, &app.templates, s, changes, contact, d.now) {
+            match decision_message(
+                cfg,
+                &app.templates,
+                s,
+                (changes, programmes),
+                contact,
+                d.now,
+            ) {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(
@@ -186,7 +193,7 @@ pub fn decision_message(
     cfg: &Config,
     t: &Templates,
     s: &Submission,
-    changes: &[Proposal],
+    (changes, programmes): (&[Proposal], &[ProgrammeProposal]),
     contact: Option<&Contact>,
     now: DateTime<Utc>,
 ) -> Result<Option<NewMessage>> {
@@ -196,19 +203,28 @@ pub fn decision_message(
     let Some(cycle) = s.cycle.as_deref().and_then(|c| Cycle::parse(c).ok()) else {
         return Ok(None);
     };
-    let approved: Vec<String> = changes
+    // Each decided change, the needs' then the programmes', as (decision, line, reason).
+    let decided = changes
         .iter()
-        .filter(|c| c.decision == Outcome::Approved)
-        .map(Proposal::summary)
-        .collect();
-    let rejected: Vec<Rejected> = changes
-        .iter()
-        .filter(|c| c.decision == Outcome::Rejected)
-        .map(|c| Rejected {
-            change: c.summary(),
-            reason: c.reason.clone(),
-        })
-        .collect();
+        .map(|c| (c.decision, c.summary(), &c.reason))
+        .chain(programmes.iter().map(|p| {
+            let line = match &p.created {
+                Some(id) => format!("{} (now {id})", p.summary()),
+                None => p.summary(),
+            };
+            (p.decision, line, &p.reason)
+        }));
+    let (mut approved, mut rejected) = (Vec::new(), Vec::new());
+    for (decision, change, reason) in decided {
+        match decision {
+            Outcome::Approved => approved.push(change),
+            Outcome::Rejected => rejected.push(Rejected {
+                change,
+                reason: reason.clone(),
+            }),
+            _ => {}
+        }
+    }
     if approved.is_empty() && rejected.is_empty() {
         return Ok(None);
     }
@@ -271,6 +287,8 @@ pub fn decision_message(
 pub struct Shown {
     pub submission: Submission,
     pub changes: Vec<Proposal>,
+    /// What it proposes to the Directory of Sources of Assistance.
+    pub programme_changes: Vec<ProgrammeProposal>,
     pub issues: Vec<Issue>,
     /// The plain text of the message (never its HTML).
     pub text: String,
@@ -292,6 +310,7 @@ pub async fn show(store: &Store, id: i64) -> Result<Option<Shown>> {
         return Ok(None);
     };
     let changes = store.proposals(id).await?;
+    let programme_changes = store.programme_proposals(id).await?;
     let issues = store.issues(id).await?;
     let (text, attachments) = match message_facts(store, submission.inbox_id).await? {
         Some(f) => (
@@ -312,6 +331,7 @@ pub async fn show(store: &Store, id: i64) -> Result<Option<Shown>> {
     Ok(Some(Shown {
         submission,
         changes,
+        programme_changes,
         issues,
         text,
         attachments,
@@ -365,7 +385,7 @@ pub fn change_json(p: &Proposal) -> serde_json::Value {
 /// A submission in the JSON shape of `review list --json`.
 pub fn submission_json(
     s: &Submission,
-    changes: &[Proposal],
+    (changes, programmes): (&[Proposal], &[ProgrammeProposal]),
     issues: &[Issue],
 ) -> serde_json::Value {
     let errors: Vec<serde_json::Value> = issues
@@ -378,6 +398,7 @@ pub fn submission_json(
         "verified": s.verified.unwrap_or(false), "state": s.state, "late": s.late,
         "subject": s.subject, "received_at": s.received_at, "attachment": s.attachment,
         "changes": changes.iter().map(change_json).collect::<Vec<_>>(),
+        "programme_changes": programmes,
         "errors": errors,
     })
 }
@@ -386,6 +407,7 @@ pub fn submission_json(
 pub struct Listed {
     pub submission: Submission,
     pub changes: Vec<Proposal>,
+    pub programme_changes: Vec<ProgrammeProposal>,
     pub issues: Vec<Issue>,
 }
 
@@ -397,11 +419,13 @@ pub async fn list(
     let subs = store.find_submissions(filter).await?;
     let ids: Vec<i64> = subs.iter().map(|s| s.id).collect();
     let mut changes = store.proposals_of(&ids).await?;
+    let mut programme_changes = store.programme_proposals_of(&ids).await?;
     let mut issues = store.issues_of(&ids).await?;
     Ok(subs
         .into_iter()
         .map(|s| Listed {
             changes: changes.remove(&s.id).unwrap_or_default(),
+            programme_changes: programme_changes.remove(&s.id).unwrap_or_default(),
             issues: issues.remove(&s.id).unwrap_or_default(),
             submission: s,
         })
@@ -412,7 +436,7 @@ pub async fn list(
 pub fn list_json(list: &[Listed]) -> serde_json::Value {
     let out: Vec<serde_json::Value> = list
         .iter()
-        .map(|l| submission_json(&l.submission, &l.changes, &l.issues))
+        .map(|l| submission_json(&l.submission, (&l.changes, &l.programme_changes), &l.issues))
         .collect();
     serde_json::json!({ "submissions": out })
 }

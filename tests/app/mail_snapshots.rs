@@ -403,7 +403,7 @@ fn decision(r: &Respondent) -> Outgoing {
         &cfg,
         &templates,
         &submission,
-        &changes,
+        (&changes, &[]),
         Some(&contact),
         sent,
     )

@@ -432,9 +432,22 @@ async fn a_circulation_keeps_the_programmes_as_they_were_sent_on(db: Db) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_programmes_sheet_in_a_reply_is_named_to_the_experts_not_dropped() {
+async fn a_providers_programme_changes_are_reviewed_and_applied_sqlite() {
+    a_providers_programme_changes_are_reviewed_and_applied_on(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_providers_programme_changes_are_reviewed_and_applied_postgres() {
+    a_providers_programme_changes_are_reviewed_and_applied_on(Db::Postgres).await;
+}
+
+/// Kenya has a programme, so its copy carries its Programmes sheet; its office closes the
+/// programme there and adds another with openpyxl. Both become proposed changes of the
+/// submission, numbered after its need changes; the expert approves one and rejects the
+/// other, the directory and its history follow, and the decision mail names both.
+async fn a_providers_programme_changes_are_reviewed_and_applied_on(db: Db) {
     let c = cycle();
-    let t = TestApp::new(new_york(c, 1, 9)).await;
+    let t = TestApp::on(db, new_york(c, 1, 9)).await;
     let programmes = t.write(
         "programmes.csv",
         b"Provider,Title,Kind,Areas,Status\nKEN,Police exchange,Expert visit,POL,Active\n",
@@ -448,8 +461,6 @@ async fn a_programmes_sheet_in_a_reply_is_named_to_the_experts_not_dropped() {
         .iter()
         .find(|m| m.to == "ct.focalpoint@mfa.ke.example.org")
         .expect("Kenya's focal point receives the matrix");
-    // Kenya has a programme, so its copy carries its Programmes sheet; its office closes
-    // the programme there with openpyxl.
     let (_, bytes) = kenya.workbook.clone().expect("a workbook");
     let copy = t.write("copy.xlsx", &bytes);
     let edited = t.path("edited.xlsx");
@@ -458,6 +469,9 @@ async fn a_programmes_sheet_in_a_reply_is_named_to_the_experts_not_dropped() {
          assert [c.value for c in ws[1]][9] == 'Status'\n\
          assert ws['A2'].value == 'SA-00001' and ws['C2'].value == 'Police exchange'\n\
          ws['J2'] = 'Closed'\n\
+         ws.append([None, None, 'Forensics course', 'Training', 'POL', None, 'en', None, None, 'Active'])\n\
+         m = wb['Matrix']\n\
+         for row in m.iter_rows(min_row=2):\n    if row[0].value == 'MN-00003':\n        row[7].value = 'Asked again'\n\
          wb.save({edited:?})\n"
     );
     let ok = Command::new("python3")
@@ -470,18 +484,191 @@ async fn a_programmes_sheet_in_a_reply_is_named_to_the_experts_not_dropped() {
         .reply(kenya, Reply::Attached("Matrix KEN.xlsx", &edited))
         .await;
     assert_eq!(read.read.submissions, 1, "{read:?}");
+    let receipt = t.drain_outbox().await;
+    let receipt = receipt
+        .iter()
+        .find(|m| m.to == kenya.to)
+        .expect("the receipt");
+    assert!(
+        receipt.subject.contains("3 changes awaiting review")
+            && receipt
+                .text
+                .contains("SA-00001 Status: Active \u{2192} Closed")
+            && receipt.text.contains("new programme: Forensics course"),
+        "{}\n{}",
+        receipt.subject,
+        receipt.text
+    );
     let subs = t
         .app
         .store
         .find_submissions(&SubmissionFilter::default())
         .await
         .expect("the submissions");
-    let issues = t.app.store.issues(subs[0].id).await.unwrap();
-    assert!(
-        issues.iter().any(|i| i.severity == "warning"
-            && i.message.contains(
-                "proposes 1 change(s) to the Directory of Sources of Assistance (SA-00001 status)"
-            )),
-        "{issues:?}"
+    let sub = &subs[0];
+    assert_eq!(sub.state, SubmissionState::Pending);
+    assert_eq!(
+        sub.pending_changes, 3,
+        "one need change, two programme changes"
     );
+    let shown = needsd::workflow::review::show(&t.app.store, sub.id)
+        .await
+        .unwrap()
+        .expect("shown");
+    assert_eq!(shown.changes.len(), 1);
+    let json = needsd::workflow::review::submission_json(
+        &shown.submission,
+        (&shown.changes, &shown.programme_changes),
+        &shown.issues,
+    );
+    let listed = &json["programme_changes"];
+    assert_eq!(
+        listed[0],
+        serde_json::json!({"seq": 2, "kind": "update", "id": "SA-00001", "row": 2,
+            "field": "status", "base": "Active", "current": "Active", "proposed": "Closed",
+            "conflict": false, "decision": "pending", "reviewer": null, "decided_at": null,
+            "reason": null, "created": null}),
+        "{json}"
+    );
+    assert_eq!(listed[1]["seq"], 3);
+    assert_eq!(listed[1]["kind"], "add");
+    assert_eq!(
+        listed[1]["fields"]["provider"], "KEN",
+        "a blank provider is the sender"
+    );
+    assert_eq!(listed[1]["fields"]["title"], "Forensics course");
+
+    let decide = |pick, verdict, reason| {
+        let app = std::sync::Arc::clone(&t.app);
+        let now = t.now();
+        let id = sub.id;
+        async move {
+            needsd::workflow::review::decide(
+                &app,
+                &Decision {
+                    submission: id,
+                    pick,
+                    verdict,
+                    reason,
+                    reviewer: "expert",
+                    confirm: Confirm::No,
+                    now,
+                },
+            )
+            .await
+        }
+    };
+    // Change 4 is in neither register.
+    let refused = decide(Pick::One(4), Verdict::Approve, None).await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("has no change 4")),
+        "an unknown change is refused"
+    );
+    let closed = decide(Pick::One(2), Verdict::Approve, None)
+        .await
+        .expect("decided");
+    assert_eq!(closed.approved, [2]);
+    let rejected = decide(Pick::One(3), Verdict::Reject, Some("Send its link first"))
+        .await
+        .expect("decided");
+    assert_eq!(rejected.rejected, [3]);
+    let last = decide(Pick::All, Verdict::Approve, None)
+        .await
+        .expect("decided");
+    assert_eq!(last.approved, [1]);
+    assert_eq!(last.settled, Some(SubmissionState::Applied));
+
+    let now = t.app.store.programmes().await.unwrap();
+    assert_eq!(now.len(), 1, "the rejected addition was not added");
+    assert_eq!(now[0].get("status"), "Closed");
+    let history = t.app.store.programme_history("SA-00001").await.unwrap();
+    let last_change = history.last().expect("history");
+    assert_eq!(
+        (
+            last_change.field.as_str(),
+            last_change.old.as_deref(),
+            last_change.new.as_deref()
+        ),
+        ("status", Some("Active"), Some("Closed"))
+    );
+    assert_eq!(last_change.submission, Some(sub.id));
+    assert_eq!(last_change.reviewer.as_deref(), Some("expert"));
+
+    let mails = t.drain_outbox().await;
+    let decision = mails
+        .iter()
+        .find(|m| m.to == kenya.to && m.subject.contains("Decided: 2 approved, 1 not accepted"))
+        .unwrap_or_else(|| {
+            panic!(
+                "the decision mail: {:?}",
+                mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+            )
+        });
+    assert!(
+        decision.text.contains("SA-00001 status: Active → Closed"),
+        "{}",
+        decision.text
+    );
+    assert!(
+        decision
+            .text
+            .contains("new programme of KEN: Forensics course")
+            && decision.text.contains("Send its link first"),
+        "{}",
+        decision.text
+    );
+
+    // The same reply again proposes the addition again (the closing is already so); an
+    // approved addition takes the next Programme ID.
+    t.reply(kenya, Reply::Attached("Matrix KEN again.xlsx", &edited))
+        .await;
+    let subs = t
+        .app
+        .store
+        .find_submissions(&SubmissionFilter::default())
+        .await
+        .unwrap();
+    let second = subs
+        .iter()
+        .find(|s| s.id != sub.id)
+        .expect("the second reply");
+    let shown = needsd::workflow::review::show(&t.app.store, second.id)
+        .await
+        .unwrap()
+        .expect("shown");
+    let add = shown
+        .programme_changes
+        .iter()
+        .find(|p| matches!(p.change, needsd::register::Change::Add { .. }))
+        .expect("the addition, proposed again");
+    let decided = needsd::workflow::review::decide(
+        &t.app,
+        &Decision {
+            submission: second.id,
+            pick: Pick::One(add.seq),
+            verdict: Verdict::Approve,
+            reason: None,
+            reviewer: "expert",
+            confirm: Confirm::No,
+            now: t.now(),
+        },
+    )
+    .await
+    .expect("decided");
+    assert_eq!(decided.created, ["SA-00002"]);
+    let shown = needsd::workflow::review::show(&t.app.store, second.id)
+        .await
+        .unwrap()
+        .expect("shown");
+    assert!(
+        shown
+            .programme_changes
+            .iter()
+            .any(|p| p.created.as_deref() == Some("SA-00002")),
+        "the addition names the programme it created"
+    );
+    let now = t.app.store.programmes().await.unwrap();
+    assert_eq!(now[1].id, "SA-00002");
+    assert_eq!(now[1].get("provider"), "KEN");
+    assert_eq!(now[1].get("title"), "Forensics course");
 }

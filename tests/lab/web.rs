@@ -1070,3 +1070,134 @@ fn experts_see_who_could_meet_each_need_and_the_unmet_needs() {
     assert_eq!(anon.get("/unmet").status(), StatusCode::SEE_OTHER);
     d.stop();
 }
+
+/// The Directory of Sources of Assistance kept by the same monthly mail: UNODC's copy comes
+/// through Postfix with its Programmes sheet and the needs its programme could meet; its
+/// desk answers in both sheets (one more language for the programme, and an offer to meet
+/// Kenya's need), the reply is read over IMAP, and an expert approves everything in the
+/// review UI: the programme and the need change, each with its history.
+#[test]
+fn a_provider_offers_to_meet_a_need_and_updates_its_programme_by_mail() {
+    maillab();
+    let tag = unique("provider");
+    let secretariat = format!("needs-{tag}");
+    let config = format!("{}{QUIET_SCHEDULE}", lab_daemon_config(&secretariat));
+    let p = Project::new(&config);
+    let desk = format!("desk-{tag}@resp.test");
+    p.load(
+        &format!("party,name,email,language,receives_matrix\nUNODC,Desk,{desk},en,yes\n"),
+        MATRIX,
+    );
+    let programmes = p.path("programmes.csv");
+    std::fs::write(
+        &programmes,
+        "Provider,Title,Kind,Areas,Eligible,Languages,Status\n\
+         UNODC,FIU analysts' course,Training,FIN,Eastern Africa,en,Active\n",
+    )
+    .unwrap();
+    p.ok(&["programmes", "import", programmes.to_str().unwrap()]);
+    let sent = p.json(&["dispatch", "--cycle", &next_cycle(), "--json"]);
+    assert_eq!(sent["send"]["sent"], 1, "{sent}");
+
+    let (to, id, workbook) = circulation(&desk);
+    let file = p.path("unodc.xlsx");
+    std::fs::write(&file, workbook).unwrap();
+    let script = format!(
+        "import openpyxl\nwb = openpyxl.load_workbook({file:?})\n\
+         offers = wb['Needs you could meet']\n\
+         assert offers['A2'].value == 'MN-00001' and offers['A3'].value is None, 'Kenya only'\n\
+         assert offers['I2'].value == \"SA-00001 FIU analysts' course\"\n\
+         offers['F2'] = 'Assistance offered'\noffers['G2'] = 'UNODC'\n\
+         offers['H2'] = 'Course in Nairobi, March'\n\
+         ps = wb['Programmes']\nassert ps['A2'].value == 'SA-00001'\nps['G2'] = 'en; fr'\n\
+         wb.save({file:?})\n"
+    );
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3 (scripts/test.sh installs it with openpyxl)");
+    assert!(ok.success(), "the copy did not hold what UNODC should see");
+    let reply = std::fs::read(&file).unwrap();
+    send_raw(
+        &desk,
+        &to,
+        &review::reply_saying(&desk, &to, &id, "We can help Kenya.", &reply),
+    );
+    wait_for_mail(&format!("{secretariat}@ctc.test"), 1, 20);
+    let out = p.json(&["ingest", "--once", "--json"]);
+    assert_eq!(out["submissions"], 1, "{out}");
+    let subs = submissions(&p);
+    let sub = subs[0].id;
+    let shown = p.json(&["review", "show", &sub.to_string(), "--json"]);
+    let changes: Vec<(String, String)> = shown["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["field"].as_str().unwrap_or("").to_string(),
+                c["proposed"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("status".to_string(), "Assistance offered".to_string()),
+            ("provider".into(), "UNODC".into()),
+            ("notes".into(), "Course in Nairobi, March".into()),
+        ],
+        "{shown}"
+    );
+    let programme = &shown["programme_changes"];
+    assert_eq!(programme.as_array().map(Vec::len), Some(1), "{shown}");
+    assert_eq!(programme[0]["seq"], 4);
+    assert_eq!(programme[0]["field"], "languages");
+    assert_eq!(programme[0]["proposed"], "en; fr");
+
+    for ((name, password), role) in [(EXPERT, "expert")] {
+        assert!(add_user(&p, name, role, password).status.success());
+    }
+    let cfg = p.in_process_config();
+    let d = Daemon::start(&cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+    let a = Agent::new(&d);
+    assert_eq!(a.login(EXPERT).status(), StatusCode::SEE_OTHER);
+    let page = a.get(&format!("/submissions/{sub}")).text().unwrap();
+    assert!(
+        page.contains("To the Directory of Sources of Assistance")
+            && page.contains("SA-00001")
+            && page.contains("en; fr")
+            && page.contains("Approve all 4"),
+        "{page}"
+    );
+    let csrf = a.csrf();
+    let r = a.post(
+        &format!("/submissions/{sub}/decide"),
+        &[("csrf", &csrf), ("verdict", "approve")],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let n = review::need(&p, "MN-00001");
+    assert_eq!(
+        (n.status.as_str(), n.provider.as_str(), n.notes.as_str()),
+        ("Assistance offered", "UNODC", "Course in Nairobi, March")
+    );
+    let directory = with_store(&p, async |s| s.programmes().await);
+    assert_eq!(directory[0].get("languages"), "en; fr");
+    let history = with_store(&p, async |s| s.programme_history("SA-00001").await);
+    assert!(
+        history
+            .iter()
+            .any(|h| h.field == "languages" && h.submission == Some(sub)),
+        "{history:?}"
+    );
+    let page = a.get(&format!("/submissions/{sub}")).text().unwrap();
+    assert!(page.contains("state applied"), "{page}");
+    // The desk is told what was decided, programme and need alike.
+    let told = wait_for_mail(&desk, 3, 30);
+    let decision = parse(told.last().unwrap());
+    let text = decision.body_text(0).unwrap_or_default().to_string();
+    assert!(
+        text.contains("SA-00001 languages: en → en; fr") && text.contains("MN-00001 status"),
+        "{text}"
+    );
+}
