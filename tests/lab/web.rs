@@ -1155,9 +1155,7 @@ fn a_provider_offers_to_meet_a_need_and_updates_its_programme_by_mail() {
     assert_eq!(programme[0]["field"], "languages");
     assert_eq!(programme[0]["proposed"], "en; fr");
 
-    for ((name, password), role) in [(EXPERT, "expert")] {
-        assert!(add_user(&p, name, role, password).status.success());
-    }
+    assert!(add_user(&p, EXPERT.0, "expert", EXPERT.1).status.success());
     let cfg = p.in_process_config();
     let d = Daemon::start(&cfg, std::sync::Arc::new(needsd::clock::SystemClock));
     let a = Agent::new(&d);
