@@ -259,6 +259,9 @@ pub struct Geography {
 #[derive(Deserialize)]
 struct RegionsFile {
     regions: Vec<RawRegion>,
+    /// The organizations whose membership CLDR maintains.
+    #[serde(default)]
+    memberships: Vec<RawMembership>,
 }
 #[derive(Deserialize)]
 struct RawRegion {
@@ -283,8 +286,8 @@ fn codes(file: &'static str, list: &[String]) -> Result<BTreeSet<PartyCode>, Geo
 }
 
 impl Geography {
-    /// The regions of `config/parties/regions.toml` and the memberships of
-    /// `config/parties/memberships.toml`, compiled in.
+    /// The regions of `config/parties/regions.toml` and the memberships there (from
+    /// CLDR) and in `config/parties/memberships.toml` (cited), compiled in.
     pub fn embedded() -> Result<Self, GeographyError> {
         let (rf, mf) = (
             "config/parties/regions.toml",
@@ -305,12 +308,16 @@ impl Geography {
             });
         }
         let mut members = HashMap::new();
-        for raw in m.organizations {
-            let org = PartyCode::parse(&raw.id).map_err(|e| GeographyError {
-                file: mf,
-                message: e.0,
-            })?;
-            members.insert(org, codes(mf, &raw.states)?);
+        let sources = r.memberships.into_iter().map(|m| (rf, m));
+        for (file, raw) in sources.chain(m.organizations.into_iter().map(|m| (mf, m))) {
+            let org =
+                PartyCode::parse(&raw.id).map_err(|e| GeographyError { file, message: e.0 })?;
+            if members.insert(org, codes(file, &raw.states)?).is_some() {
+                return Err(GeographyError {
+                    file,
+                    message: format!("the members of {} are given twice", raw.id),
+                });
+            }
         }
         Ok(Self::new(regions, members))
     }
