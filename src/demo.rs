@@ -193,14 +193,20 @@ async fn respond(
         .into_iter()
         .filter(|c| circulated.contains(&c.id))
         .collect();
+    let typed: Vec<crate::programme::Programme> = directory
+        .iter()
+        .filter_map(|r| crate::programme::Programme::from_record(r, index, app.geo).ok())
+        .collect();
     for (i, c) in contacts.iter().enumerate() {
         let reply = match i % 3 {
             0 => {
                 let kind = index.get(&c.party).map(|p| p.kind);
                 let mut needs = base.clone();
-                let edited = edit(&mut needs, c, kind);
+                let mut programmes = directory.clone();
+                let listed = crate::offer::listed(&base, &typed, app.geo, &c.party);
+                let edited = edit(&mut needs, &mut programmes, &listed, c, kind);
                 let workbook =
-                    crate::workflow::workbook_as_edited(app, cycle, needs, directory.clone(), c)?;
+                    crate::workflow::workbook_as_edited(app, cycle, needs, programmes, c)?;
                 report.workbooks += 1;
                 letter(cfg, cycle, c, now, Body::Workbook(workbook, edited))?
             }
@@ -265,9 +271,16 @@ where
 }
 
 /// What a simulated respondent changes: for a State, its first open need is in
-/// progress; for an organization, it offers assistance on the first need without a
-/// provider. Returns the change in words, for the mail's text.
-fn edit(needs: &mut [crate::model::Need], c: &Contact, kind: Option<PartyKind>) -> String {
+/// progress; for an organization, it offers to meet the first need its programmes could
+/// meet (on its "Needs you could meet" sheet; else the first need without a provider)
+/// and adds Spanish to the languages of its first programme that lacks it.
+fn edit(
+    needs: &mut [crate::model::Need],
+    programmes: &mut [crate::register::Record],
+    listed: &std::collections::HashSet<crate::model::NeedId>,
+    c: &Contact,
+    kind: Option<PartyKind>,
+) -> String {
     match kind {
         Some(PartyKind::State) => {
             if let Some(n) = needs
@@ -281,12 +294,32 @@ fn edit(needs: &mut [crate::model::Need], c: &Contact, kind: Option<PartyKind>) 
             "Nothing new this month.".into()
         }
         _ => {
-            if let Some(n) = needs.iter_mut().find(|n| n.provider.is_empty()) {
+            let mut said = Vec::new();
+            let offer = match needs.iter().position(|n| listed.contains(&n.id)) {
+                Some(i) => Some(i),
+                None => needs.iter().position(|n| n.provider.is_empty()),
+            };
+            if let Some(n) = offer.and_then(|i| needs.get_mut(i)) {
                 n.status = Status::AssistanceOffered;
                 n.provider = c.party.to_string();
-                return format!("We can offer assistance on {}.", n.id);
+                said.push(format!("We can offer assistance on {}.", n.id));
             }
-            "Nothing new this month.".into()
+            if let Some(p) = programmes.iter_mut().find(|p| {
+                p.get("provider") == c.party.as_str()
+                    && !p.get("languages").split("; ").any(|l| l == "es")
+            }) {
+                let languages = match p.get("languages") {
+                    "" => "es".to_string(),
+                    some => format!("{some}; es"),
+                };
+                p.fields.insert("languages", languages);
+                said.push(format!("{} is now also given in Spanish.", p.id));
+            }
+            if said.is_empty() {
+                "Nothing new this month.".into()
+            } else {
+                said.join(" ")
+            }
         }
     }
 }
