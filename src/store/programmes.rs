@@ -258,33 +258,21 @@ impl Store {
             .await
     }
 
-    /// A programme's history, oldest first: (field, old, new, source, reviewer, when).
+    /// A programme's history, oldest first, with the address each change came from.
     pub async fn programme_history(
         &self,
         id: &str,
     ) -> Result<Vec<super::review::HistoryEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT field, old_value, new_value, submission_id, NULL AS from_address, source, \
-             reviewer, CAST(changed_at AS TEXT) AS changed_at FROM programme_history \
-             WHERE programme_id = $1 ORDER BY id",
+            "SELECT h.field, h.old_value, h.new_value, h.submission_id, i.from_addr, h.source, \
+             h.reviewer, CAST(h.changed_at AS TEXT) AS changed_at FROM programme_history h \
+             LEFT JOIN submissions s ON s.id = h.submission_id \
+             LEFT JOIN inbox i ON i.id = s.inbox_id WHERE h.programme_id = $1 ORDER BY h.id",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(super::review::HistoryEntry {
-                    field: r.try_get(0)?,
-                    old: r.try_get(1)?,
-                    new: r.try_get(2)?,
-                    submission: r.try_get(3)?,
-                    from: r.try_get(4)?,
-                    source: r.try_get(5)?,
-                    reviewer: r.try_get(6)?,
-                    changed_at: super::time(r, "changed_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(super::review::history_entry).collect()
     }
 }
 

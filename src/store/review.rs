@@ -177,6 +177,58 @@ fn proposal_from_row(r: &AnyRow) -> Result<Proposal, StoreError> {
     })
 }
 
+/// A history row: field, old, new, submission, from, source, reviewer, `changed_at`.
+pub(crate) fn history_entry(r: &AnyRow) -> Result<HistoryEntry, StoreError> {
+    Ok(HistoryEntry {
+        field: r.try_get(0)?,
+        old: r.try_get(1)?,
+        new: r.try_get(2)?,
+        submission: r.try_get(3)?,
+        from: r.try_get(4)?,
+        source: r.try_get(5)?,
+        reviewer: r.try_get(6)?,
+        changed_at: super::time(r, "changed_at")?,
+    })
+}
+
+/// Records the decision on one proposed change of `table` that is still pending: if
+/// someone else decided it in between, the whole decision is refused (and its
+/// transaction dropped). `created` names what an approved addition added, in `column`.
+#[expect(clippy::too_many_arguments, reason = "one row's whole decision")]
+async fn record_decision(
+    conn: &mut sqlx::AnyConnection,
+    (table, column): (&str, &str),
+    change: i64,
+    seq: i64,
+    d: &Decision<'_>,
+    now: &str,
+    reason: Option<&str>,
+    created: Option<String>,
+) -> Result<(), DecideError> {
+    let sql = format!(
+        "UPDATE {table} SET decision = $2, reviewer = $3, decided_at = CAST($4 AS instant_text), \
+         reason = $5, {column} = COALESCE($6, {column}) WHERE id = $1 AND decision = 'pending'"
+    );
+    let written = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(change)
+        .bind(d.verdict.decision().as_str())
+        .bind(d.reviewer)
+        .bind(now)
+        .bind(reason)
+        .bind(created)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if written == 1 {
+        Ok(())
+    } else {
+        Err(DecideError::Refused(vec![Refusal::Decided {
+            seq,
+            decision: "decided by someone else meanwhile".into(),
+        }]))
+    }
+}
+
 /// Filters for the list of submissions; `None` matches everything.
 #[derive(Debug, Clone, Default)]
 pub struct SubmissionFilter {
@@ -309,20 +361,7 @@ impl Store {
         .bind(id.as_str())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(HistoryEntry {
-                    field: r.try_get(0)?,
-                    old: r.try_get(1)?,
-                    new: r.try_get(2)?,
-                    submission: r.try_get(3)?,
-                    from: r.try_get(4)?,
-                    source: r.try_get(5)?,
-                    reviewer: r.try_get(6)?,
-                    changed_at: super::time(r, "changed_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(history_entry).collect()
     }
 
     /// Records an expert's decision: approved changes are applied to the Matrix, with
@@ -387,62 +426,25 @@ impl Store {
                     out.approved.push(p.seq);
                 }
             }
-            let written = sqlx::query(
-                "UPDATE proposed_programme_changes SET decision = $2, reviewer = $3, \
-                 decided_at = CAST($4 AS instant_text), reason = $5, \
-                 programme_id = COALESCE($6, programme_id) WHERE id = $1 AND decision = 'pending'",
-            )
-            .bind(p.id)
-            .bind(d.verdict.decision().as_str())
-            .bind(d.reviewer)
-            .bind(now.as_str())
-            .bind(reason)
-            .bind(created)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if written != 1 {
-                return Err(DecideError::Refused(vec![Refusal::Decided {
-                    seq: p.seq,
-                    decision: "decided by someone else meanwhile".into(),
-                }]));
-            }
+            let table = ("proposed_programme_changes", "programme_id");
+            record_decision(&mut tx, table, p.id, p.seq, d, &now, reason, created).await?;
         }
         for (p, effect) in &plans {
-            let mut need_id = p.need_id.as_ref().map(|n| n.to_string());
+            let mut created = None;
             match effect {
                 None => out.rejected.push(p.seq),
                 Some(effect) => {
-                    if let Some(created) =
+                    if let Some(id) =
                         apply(&mut tx, effect, p.seq, d.submission, d.reviewer, &now).await?
                     {
-                        out.created.push(created.to_string());
-                        need_id = Some(created.to_string());
+                        out.created.push(id.to_string());
+                        created = Some(id.to_string());
                     }
                     out.approved.push(p.seq);
                 }
             }
-            // Still pending, or someone else decided it in between: then nothing is written.
-            let written = sqlx::query(
-                "UPDATE proposed_changes SET decision = $2, reviewer = $3, decided_at = CAST($4 AS instant_text), \
-                 reason = $5, \
-                 need_id = $6 WHERE id = $1 AND decision = 'pending'",
-            )
-            .bind(p.id)
-            .bind(d.verdict.decision().as_str())
-            .bind(d.reviewer)
-            .bind(now.as_str())
-            .bind(reason)
-            .bind(need_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if written != 1 {
-                return Err(DecideError::Refused(vec![Refusal::Decided {
-                    seq: p.seq,
-                    decision: "decided by someone else meanwhile".into(),
-                }]));
-            }
+            let table = ("proposed_changes", "need_id");
+            record_decision(&mut tx, table, p.id, p.seq, d, &now, reason, created).await?;
         }
         let after = proposals_on(&mut tx, d.submission).await?;
         let directory_after =
