@@ -290,16 +290,9 @@ pub struct Decision<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// What one decision writes: each change it covers, with what approving it does (`None`
-/// for a rejection). Planned in full before anything is written: every change can be
-/// taken, or the decision is refused with every reason. `needs` are the needs the
-/// submission's changes touch, as they are now.
-pub fn plan_decision<'p>(
-    d: &Decision<'_>,
-    state: SubmissionState,
-    all: &'p [Proposal],
-    needs: &HashMap<NeedId, Need>,
-) -> Result<Vec<(&'p Proposal, Option<Effect>)>, Vec<Refusal>> {
+/// A decision can be taken at all: a rejection has a reason, and the submission is
+/// pending.
+fn may_decide(d: &Decision<'_>, state: SubmissionState) -> Result<(), Vec<Refusal>> {
     let reason = d.reason.map(str::trim).filter(|r| !r.is_empty());
     if d.verdict == Verdict::Reject && reason.is_none() {
         return Err(vec![Refusal::NoReason]);
@@ -310,6 +303,20 @@ pub fn plan_decision<'p>(
             state: state.to_string(),
         }]);
     }
+    Ok(())
+}
+
+/// What one decision writes: each change it covers, with what approving it does (`None`
+/// for a rejection). Planned in full before anything is written: every change can be
+/// taken, or the decision is refused with every reason. `needs` are the needs the
+/// submission's changes touch, as they are now.
+pub fn plan_decision<'p>(
+    d: &Decision<'_>,
+    state: SubmissionState,
+    all: &'p [Proposal],
+    needs: &HashMap<NeedId, Need>,
+) -> Result<Vec<(&'p Proposal, Option<Effect>)>, Vec<Refusal>> {
+    may_decide(d, state)?;
     let picked: Vec<&Proposal> = match d.pick {
         Pick::All => all.iter().filter(|p| p.is_pending()).collect(),
         Pick::One(seq) => match all.iter().find(|p| p.seq == seq) {
@@ -513,16 +520,7 @@ pub fn plan_both<'p, 'q>(
         if !of_programmes {
             return Ok(Vec::new());
         }
-        let reason = d.reason.map(str::trim).filter(|r| !r.is_empty());
-        if d.verdict == Verdict::Reject && reason.is_none() {
-            return Err(vec![Refusal::NoReason]);
-        }
-        if state != SubmissionState::Pending {
-            return Err(vec![Refusal::NotPending {
-                id: d.submission,
-                state: state.to_string(),
-            }]);
-        }
+        may_decide(d, state)?;
         let picked = programmes_proposed.iter().filter(|p| match d.pick {
             Pick::All => p.is_pending(),
             Pick::One(seq) => p.seq == seq,

@@ -772,6 +772,25 @@ mod tests {
             .collect()
     }
 
+    /// December 2026's general circulation and the default areas.
+    fn december() -> (Cycle, Circulation, Vec<Area>) {
+        let cycle = Cycle::parse("2026-12").unwrap();
+        let general = Circulation {
+            cycle,
+            deadline: "15 December 2026, 23:59 New York time".into(),
+            reply_to: "needs@ctc.example".into(),
+            recipient: None,
+        };
+        let areas = crate::model::DEFAULT_AREAS
+            .iter()
+            .map(|(c, l)| Area {
+                code: crate::model::AreaCode::parse(c).unwrap(),
+                label: l.to_string(),
+            })
+            .collect();
+        (cycle, general, areas)
+    }
+
     #[test]
     fn stencil_fills_every_placeholder_with_escaped_text() {
         let cycle = Cycle::parse("2026-12").unwrap();
@@ -829,20 +848,7 @@ mod tests {
     fn a_providers_copy_carries_its_own_programmes_and_reads_back_the_same() {
         use crate::programme::{Geography, ProgrammeValues, SCHEMA};
         use crate::register::{self, Record};
-        let cycle = Cycle::parse("2026-12").unwrap();
-        let general = Circulation {
-            cycle,
-            deadline: "15 December 2026, 23:59 New York time".into(),
-            reply_to: "needs@ctc.example".into(),
-            recipient: None,
-        };
-        let areas: Vec<Area> = crate::model::DEFAULT_AREAS
-            .iter()
-            .map(|(c, l)| Area {
-                code: crate::model::AreaCode::parse(c).unwrap(),
-                label: l.to_string(),
-            })
-            .collect();
+        let (cycle, general, areas) = december();
         let spec = Spec {
             needs: &[],
             states: &[],
@@ -922,20 +928,7 @@ mod tests {
     fn the_needs_a_provider_could_meet_read_back_as_the_matrix_rows_they_are() {
         use crate::model::{AreaCode, NeedId};
         use crate::programme::{Eligible, Geography, Kind, Programme, ProgrammeStatus};
-        let cycle = Cycle::parse("2026-12").unwrap();
-        let general = Circulation {
-            cycle,
-            deadline: "15 December 2026, 23:59 New York time".into(),
-            reply_to: "needs@ctc.example".into(),
-            recipient: None,
-        };
-        let areas: Vec<Area> = crate::model::DEFAULT_AREAS
-            .iter()
-            .map(|(c, l)| Area {
-                code: AreaCode::parse(c).unwrap(),
-                label: l.to_string(),
-            })
-            .collect();
+        let (cycle, general, areas) = december();
         let need = |n: u64, state: &str, area: &str, text: &str| Need {
             id: NeedId::from_number(n),
             state: PartyCode::parse(state).unwrap(),
