@@ -490,7 +490,12 @@ impl Store {
         receipt: F,
     ) -> Result<Submission, DecideError>
     where
-        F: FnOnce(&Submission, &[Proposal], &[Issue], Option<&Contact>) -> Option<NewMessage>,
+        F: FnOnce(
+            &Submission,
+            (&[Proposal], &[crate::review::ProgrammeProposal]),
+            &[Issue],
+            Option<&Contact>,
+        ) -> Option<NewMessage>,
     {
         let s = self.quarantined(submission).await?;
         let now_s = db_time(now);
@@ -561,8 +566,14 @@ impl Store {
         };
         let contact = sender_on(&mut tx, &accepted).await?;
         let proposals = proposals_on(&mut tx, submission).await?;
+        let programmes = super::programmes::programme_proposals_on(&mut tx, submission).await?;
         let issues = issues_on(&mut tx, submission).await?;
-        if let Some(m) = receipt(&accepted, &proposals, &issues, contact.as_ref()) {
+        if let Some(m) = receipt(
+            &accepted,
+            (&proposals, &programmes),
+            &issues,
+            contact.as_ref(),
+        ) {
             super::outbox::enqueue(&mut tx, std::slice::from_ref(&m), now).await?;
         }
         tx.commit().await?;

@@ -105,7 +105,7 @@ fn accepted_receipt(
     cfg: &Config,
     t: &Templates,
     s: &Submission,
-    proposals: &[Proposal],
+    (proposals, programmes): (&[Proposal], &[ProgrammeProposal]),
     issues: &[Issue],
     contact: &Contact,
     now: DateTime<Utc>,
@@ -120,10 +120,13 @@ fn accepted_receipt(
         return Ok(None);
     }
     let pending: Vec<&Proposal> = proposals.iter().filter(|p| p.is_pending()).collect();
-    if pending.is_empty() && proposals.iter().any(|p| p.decision == Outcome::Superseded) {
+    let pending_programmes: Vec<&ProgrammeProposal> =
+        programmes.iter().filter(|p| p.is_pending()).collect();
+    let all_pending = pending.len() + pending_programmes.len();
+    if all_pending == 0 && proposals.iter().any(|p| p.decision == Outcome::Superseded) {
         return Ok(None);
     }
-    let verdict = match pending.len() {
+    let verdict = match all_pending {
         0 => "no changes".to_string(),
         1 => "1 change awaiting review".to_string(),
         n => format!("{n} changes awaiting review"),
@@ -137,6 +140,11 @@ fn accepted_receipt(
             .iter()
             .filter_map(|p| p.change())
             .map(|c| super::intake::change_line(&c))
+            .chain(
+                pending_programmes
+                    .iter()
+                    .map(|p| super::intake::programme_change_line(&p.change)),
+            )
             .collect(),
         errors: issues
             .iter()
@@ -158,8 +166,8 @@ fn accepted_receipt(
         cycle,
         late: s.late,
         quarantined: false,
-        pending: pending.len(),
-        no_changes: pending.is_empty() && item.errors.is_empty(),
+        pending: all_pending,
+        no_changes: all_pending == 0 && item.errors.is_empty(),
         items: vec![item],
         // The message's one receipt: what reading it would have sent had it been trusted.
         key: inbox.to_string(),
