@@ -63,7 +63,32 @@ data = [[c.replace(" – 完成", "") for c in row] for row in data]
 write("reply-windows1252.csv", "cp1252", ";")
 PY
 
+# An English copy with words of the other UN languages pasted in (issue 18): two headers,
+# statuses, a priority and an area in French, Russian, Chinese and Arabic, an Arabic
+# header in another letter form, a priority in full-width letters. LibreOffice saves it.
+python3 - "$out" "$work" <<'PY'
+import sys, openpyxl
+out, work = sys.argv[1], sys.argv[2]
+wb = openpyxl.load_workbook(f"{out}/circulated.xlsx")
+ws = wb["Matrix"]
+ws.cell(row=1, column=5).value = "Приоритет"            # Priority, Russian
+ws.cell(row=1, column=6).value = "الحاله"                 # Status, Arabic, haa for taa marbuta
+rows = {r[0].value: r for r in ws.iter_rows(min_row=2) if r[0].value}
+rows["MN-00001"][5].value = "Satisfait"                 # Met, French
+rows["MN-00002"][4].value = "Высокий"                   # High, Russian
+rows["MN-00003"][5].value = "قيد التنفيذ"               # In progress, Arabic
+rows["MN-00004"][4].value = "高"                        # High, Chinese
+last = ws.max_row + 1
+for col, v in enumerate(["", "Kenya", "Trafic illicite d’armes", "Marking of small arms", "ＬＯＷ", "Abierta"], start=1):
+    ws.cell(row=last, column=col, value=v or None)
+wb.save(f"{work}/reply-pasted-languages.xlsx")
+PY
+
 profile="$work/lo-profile"
+soffice "-env:UserInstallation=file://$profile" --headless --convert-to xlsx \
+    --outdir "$work/lo" "$work/reply-pasted-languages.xlsx" >/dev/null 2>&1
+mv "$work/lo/reply-pasted-languages.xlsx" "$out/reply-pasted-languages.xlsx"
+
 for fmt in ods xls xlsx; do
     soffice "-env:UserInstallation=file://$profile" --headless --convert-to "$fmt" \
         --outdir "$work/lo" "$out/reply-openpyxl.xlsx" >/dev/null 2>&1

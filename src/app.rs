@@ -78,13 +78,17 @@ impl App {
         store: Store,
         index: PartyIndex,
     ) -> Result<Self> {
+        let templates = Arc::new(Templates::load(
+            cfg.mail.templates_dir.as_deref(),
+            cfg.mail.locales_dir.as_deref(),
+        )?);
         Ok(Self {
             cfg,
             clock,
             store,
             index: Arc::new(index),
             geo: Geography::shared()?,
-            templates: Arc::new(Templates::embedded()?),
+            templates,
             sender: tokio::sync::Mutex::new(None),
         })
     }

@@ -247,7 +247,18 @@ impl Priority {
             "medium" | "m" | "med" | "2" | "moderate" | "normal" | "moyenne" | "media"
             | "medio" => Ok(Priority::Medium),
             "low" | "l" | "3" | "basse" | "faible" | "baja" | "bajo" => Ok(Priority::Low),
-            _ => err(format!("'{s}' is not a priority (High, Medium or Low)")),
+            // Russian adjectives in any gender, Chinese with its noun.
+            "высокая" | "высокое" | "высокии" | "高优先级" => {
+                Ok(Priority::High)
+            }
+            "средняя" | "среднее" | "中等" | "中优先级" => Ok(Priority::Medium),
+            "низкая" | "низкое" | "低优先级" => Ok(Priority::Low),
+            _ => match crate::spelling::lookup(crate::spelling::List::Priority, s) {
+                Some("high") => Ok(Priority::High),
+                Some("medium") => Ok(Priority::Medium),
+                Some("low") => Ok(Priority::Low),
+                _ => err(format!("'{s}' is not a priority (High, Medium or Low)")),
+            },
         }
     }
 }
@@ -298,9 +309,34 @@ impl Status {
             | "satisfecho" | "cumplido" => Ok(Status::Met),
             "withdrawn" | "withdraw" | "cancelled" | "canceled" | "retire" | "retiree"
             | "retirado" => Ok(Status::Withdrawn),
-            _ => err(format!(
-                "'{s}' is not a status (Open, Assistance offered, In progress, Met or Withdrawn)"
-            )),
+            // The other genders and common words of the six languages.
+            "открыт" | "открыто" | "开放" | "待处理" | "مفتوح" | "abierta" => {
+                Ok(Status::Open)
+            }
+            "выполнена"
+            | "удовлетворен"
+            | "удовлетворено"
+            | "满足"
+            | "完成"
+            | "已完成"
+            | "satisfecha"
+            | "cumplida"
+            | "منجزه" => Ok(Status::Met),
+            "отозван" | "отозвано" | "撤回" | "retirada" | "مسحوب" => {
+                Ok(Status::Withdrawn)
+            }
+            "вработе" | "进行" | "encursa" => Ok(Status::InProgress),
+            _ => match crate::spelling::lookup(crate::spelling::List::Status, s) {
+                Some("open") => Ok(Status::Open),
+                Some("assistance-offered") => Ok(Status::AssistanceOffered),
+                Some("in-progress") => Ok(Status::InProgress),
+                Some("met") => Ok(Status::Met),
+                Some("withdrawn") => Ok(Status::Withdrawn),
+                _ => err(format!(
+                    "'{s}' is not a status (Open, Assistance offered, In progress, Met or \
+                     Withdrawn)"
+                )),
+            },
         }
     }
 }
@@ -464,7 +500,8 @@ impl Language {
             // normalize_word strips the breve: "русский" arrives as "русскии".
             "ru" | "rus" | "russian" | "русскии" => Ok(Language::Ru),
             "zh" | "chi" | "zho" | "chinese" | "中文" => Ok(Language::Zh),
-            "ar" | "ara" | "arabic" | "العربية" => Ok(Language::Ar),
+            // normalize_word writes the taa marbuta as haa: "العربية" arrives as "العربيه".
+            "ar" | "ara" | "arabic" | "العربيه" => Ok(Language::Ar),
             _ => err(format!(
                 "'{s}' is not one of the six UN languages (en, fr, es, ru, zh, ar)"
             )),
@@ -642,11 +679,29 @@ pub fn normalize_word(s: &str) -> String {
             .map(|b| b.to_ascii_lowercase() as char)
             .collect();
     }
+    // NFKD splits accents, Arabic hamza and madda from their letters (to be dropped as
+    // marks, as are the Arabic short vowels) and folds full-width forms to ASCII.
     s.nfkd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .flat_map(char::to_lowercase)
+        .filter_map(arabic_form)
         .filter(|c| c.is_alphanumeric())
         .collect()
+}
+
+/// One Arabic letter form for the several people type: alef wasla as alef, taa marbuta as
+/// haa, alef maqsura as yaa, Arabic-Indic digits as ASCII ones; the tatweel (a stretch)
+/// goes.
+fn arabic_form(c: char) -> Option<char> {
+    Some(match c {
+        '\u{0671}' => '\u{0627}',
+        '\u{0629}' => '\u{0647}',
+        '\u{0649}' => '\u{064A}',
+        '\u{0640}' => return None,
+        '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+        '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+        c => c,
+    })
 }
 
 /// A problem with one row of an imported file.
@@ -768,5 +823,16 @@ mod tests {
         assert_eq!(normalize_word("Côte d'Ivoire"), "cotedivoire");
         assert_eq!(normalize_word("  Need-ID "), "needid");
         assert_eq!(normalize_word("Türkiye"), "turkiye");
+        // Full-width letters, digits and punctuation, as East Asian input methods type them.
+        assert_eq!(normalize_word("ＨＩＧＨ（１）"), "high1");
+        // Arabic: hamza and madda forms of alef, taa marbuta, alef maqsura, tatweel, short
+        // vowels and Arabic-Indic digits.
+        assert_eq!(normalize_word("الأولويـة"), normalize_word("الاولويه"));
+        assert_eq!(normalize_word("إلى"), normalize_word("الي"));
+        assert_eq!(normalize_word("مَفْتُوحَة"), normalize_word("مفتوحه"));
+        assert_eq!(normalize_word("٢٠٢٦"), "2026");
+        assert_eq!(normalize_word("۱۲"), "12");
+        // Cyrillic: ё is е.
+        assert_eq!(normalize_word("Отозвано ёж"), "отозваноеж");
     }
 }

@@ -79,6 +79,20 @@ pub(crate) enum Command {
     /// The daemon: scheduler, inbox watcher, outbox sender and web server, until SIGTERM
     /// or Ctrl-C.
     Run,
+    /// Print a message as needsd would write it (subject and text part), sending nothing.
+    Preview {
+        /// circulation, reminder, deadline, receipt, decision, digest or review_alert.
+        kind: String,
+        /// The language (en, fr, es, ru, zh, ar; default: the contact's, else English).
+        #[arg(long = "lang")]
+        lang: Option<String>,
+        /// Write it to this contact of the directory (default: a sample contact).
+        #[arg(long)]
+        contact: Option<String>,
+        /// The cycle (YYYY-MM; default: the latest circulated, else the coming one).
+        #[arg(long)]
+        cycle: Option<Cycle>,
+    },
     /// Review submissions: list them, show one, approve or reject its changes.
     Review {
         #[command(subcommand)]

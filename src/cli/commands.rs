@@ -338,3 +338,38 @@ pub(super) async fn db_copy(app: &App, to: &str, json: bool) -> Result<()> {
     );
     Ok(())
 }
+
+/// `needsd preview`: a message's subject and text part on stdout, as plain UTF-8.
+pub(crate) async fn preview(
+    app: &App,
+    kind: &str,
+    lang: Option<&str>,
+    contact: Option<&str>,
+    cycle: Option<Cycle>,
+) -> Result<()> {
+    use needsd::workflow::preview::{self, Ask, PreviewError};
+    let language = lang
+        .map(needsd::model::Language::parse)
+        .transpose()
+        .map_err(|e| Usage(format!("--lang: {e}")))?;
+    let contact = contact
+        .map(needsd::model::EmailAddress::parse)
+        .transpose()
+        .map_err(|e| Usage(format!("--contact: {e}")))?;
+    let ask = Ask {
+        kind,
+        language,
+        contact: contact.as_ref(),
+        cycle,
+    };
+    let (_, rendered) = match preview::preview(app, ask).await {
+        Ok(r) => r,
+        Err(e) if e.is::<PreviewError>() => return Err(Usage(e.to_string()).into()),
+        Err(e) => return Err(e),
+    };
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Subject: {}\n", rendered.subject)?;
+    write!(out, "{}", rendered.text)?;
+    Ok(())
+}

@@ -62,6 +62,12 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             needsd::daemon::run(Arc::clone(&app), needsd::workflow::shutdown_signal(), None).await
         }
         Command::Deadline { cmd } => commands::deadline(&app, cmd).await,
+        Command::Preview {
+            kind,
+            lang,
+            contact,
+            cycle,
+        } => commands::preview(&app, &kind, lang.as_deref(), contact.as_deref(), cycle).await,
         Command::Ingest { once, json } => commands::ingest(&app, once, json).await,
         Command::Reparse { id, all, json } => commands::reparse(&app, id, all, json).await,
         Command::Cycle {

@@ -6,14 +6,14 @@ use serde::Deserialize;
 
 use super::value::EnvName;
 use super::{ConfigError, Env};
-use crate::model::EmailAddress;
+use crate::model::{EmailAddress, Language};
 use crate::settings::{Mailbox, Secret};
 
 #[derive(Debug, Clone)]
 pub struct MailConfig {
     pub from: Mailbox,
     pub reply_to: EmailAddress,
-    pub experts: Vec<EmailAddress>,
+    pub experts: Vec<Expert>,
     pub token_secret: Secret,
     /// Whose Authentication-Results to trust; without it, DMARC verdicts are not used.
     pub authserv_id: Option<String>,
@@ -22,6 +22,12 @@ pub struct MailConfig {
     pub trust_topmost_auth_results: bool,
     /// Whether the sender of a submission is told by mail once the experts have decided it.
     pub notify_decisions: bool,
+    /// The operator's own mail templates (`circulation.txt`, `receipt.html`…), each
+    /// taking precedence over the built-in one of the same name.
+    pub templates_dir: Option<PathBuf>,
+    /// The operator's own words (`fr.ftl`…), each message taking precedence over the
+    /// built-in one.
+    pub locales_dir: Option<PathBuf>,
 }
 
 /// `[mail]` as the file has it.
@@ -32,7 +38,7 @@ pub(super) struct MailSection {
     #[serde(deserialize_with = "reply_to")]
     reply_to: EmailAddress,
     #[serde(default)]
-    experts: Vec<EmailAddress>,
+    experts: Vec<Expert>,
     #[serde(default = "default_token_env")]
     token_secret_env: EnvName,
     /// Where a generated token secret is kept when the environment variable is not set.
@@ -47,6 +53,46 @@ pub(super) struct MailSection {
     trust_topmost_auth_results: bool,
     #[serde(default = "yes")]
     notify_decisions: bool,
+    templates_dir: Option<PathBuf>,
+    locales_dir: Option<PathBuf>,
+}
+
+/// An expert who receives the team's mail (digest, review alert), in their language: an
+/// address alone (English), or `{ address = "…", language = "fr" }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expert {
+    pub address: EmailAddress,
+    pub language: Language,
+}
+
+impl<'de> Deserialize<'de> for Expert {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Address(String),
+            Table {
+                address: String,
+                #[serde(default)]
+                language: Option<String>,
+            },
+        }
+        let written = Written::deserialize(d).map_err(|_| {
+            D::Error::custom("each expert is an address, or { address = \"…\", language = \"fr\" }")
+        })?;
+        let (address, language) = match written {
+            Written::Address(a) => (a, None),
+            Written::Table { address, language } => (address, language),
+        };
+        Ok(Self {
+            address: EmailAddress::parse(&address).map_err(D::Error::custom)?,
+            language: match language {
+                Some(l) => Language::parse(&l).map_err(D::Error::custom)?,
+                None => Language::En,
+            },
+        })
+    }
 }
 
 fn yes() -> bool {
@@ -114,7 +160,42 @@ impl MailSection {
                  set, remove one of the two",
             ));
         }
+        for (key, dir) in [
+            ("mail.templates_dir", &self.templates_dir),
+            ("mail.locales_dir", &self.locales_dir),
+        ] {
+            if let Some(dir) = dir.as_ref().filter(|d| !d.is_dir()) {
+                return Err(ConfigError::invalid(
+                    file,
+                    key,
+                    dir.display(),
+                    "is not a folder",
+                ));
+            }
+        }
+        if self.templates_dir.is_some() || self.locales_dir.is_some() {
+            // Checked now, so a template or message that would fail on a real mail stops
+            // the start instead, naming its file and line.
+            crate::mail::compose::Templates::load(
+                self.templates_dir.as_deref(),
+                self.locales_dir.as_deref(),
+            )
+            .map_err(|e| {
+                let (key, dir) = match e {
+                    crate::mail::compose::ComposeError::Locale(_) => {
+                        ("mail.locales_dir", &self.locales_dir)
+                    }
+                    _ => ("mail.templates_dir", &self.templates_dir),
+                };
+                let dir = dir
+                    .as_ref()
+                    .map_or(String::new(), |d| d.display().to_string());
+                ConfigError::invalid(file, key, dir, &e.to_string())
+            })?;
+        }
         Ok(MailConfig {
+            templates_dir: self.templates_dir,
+            locales_dir: self.locales_dir,
             from: self.from,
             reply_to: self.reply_to,
             experts: self.experts,

@@ -34,7 +34,7 @@ pub use crate::settings::{Cidr, Limits, Mailbox, PolicyConfig, Secret};
 pub use daemon::DaemonConfig;
 pub use database::DatabaseConfig;
 pub use imap::{ImapConfig, Inbound};
-pub use mail::MailConfig;
+pub use mail::{Expert, MailConfig};
 pub use matching::MatchingConfig;
 pub use schedule::ScheduleConfig;
 pub use smtp::{Outbound, SmtpConfig};
@@ -216,6 +216,17 @@ impl Config {
     /// say it: "15 December 2026, 23:59 New York time".
     pub fn deadline_text(&self, cycle: crate::model::Cycle) -> String {
         crate::workbook::write::deadline_text(
+            self.deadline_local(cycle),
+            self.schedule.timezone.name(),
+        )
+    }
+
+    /// The deadline of `cycle` as mail templates write it, in the recipient's language.
+    pub fn deadline_parts(
+        &self,
+        cycle: crate::model::Cycle,
+    ) -> crate::mail::compose::DeadlineParts {
+        crate::mail::compose::DeadlineParts::new(
             self.deadline_local(cycle),
             self.schedule.timezone.name(),
         )

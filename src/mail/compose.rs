@@ -9,6 +9,13 @@ use lettre::{Address, Message};
 use serde::Serialize;
 use thiserror::Error;
 
+use std::path::Path;
+use std::sync::Arc;
+
+use fluent_bundle::FluentArgs;
+
+use super::samples;
+use crate::locale::{LocaleError, Locales};
 use crate::model::{Cycle, EmailAddress, Language};
 use crate::settings;
 
@@ -20,103 +27,363 @@ pub enum ComposeError {
         #[source]
         source: minijinja::Error,
     },
-    #[error("no template {0} in English either")]
+    #[error("no template {0}")]
     MissingTemplate(String),
+    #[error("cannot read {file}: {reason}")]
+    Read { file: String, reason: String },
+    #[error(transparent)]
+    Locale(#[from] LocaleError),
     #[error("'{address}' cannot be written in a mail header: {reason}")]
     Address { address: String, reason: String },
     #[error("cannot build the message: {0}")]
     Build(#[from] lettre::error::Error),
 }
 
-/// The three parts of template `kind.language`: subject, plain text, HTML.
-macro_rules! templates {
-    ($($kind:literal . $lang:literal),* $(,)?) => {
-        &[$(
-            (
-                concat!($kind, ".", $lang, ".subject.txt"),
-                include_str!(concat!("../../templates/mail/", $kind, ".", $lang, ".subject.txt")),
-            ),
-            (
-                concat!($kind, ".", $lang, ".txt"),
-                include_str!(concat!("../../templates/mail/", $kind, ".", $lang, ".txt")),
-            ),
-            (
-                concat!($kind, ".", $lang, ".html"),
-                include_str!(concat!("../../templates/mail/", $kind, ".", $lang, ".html")),
-            ),
-        )*]
+/// The kinds of message, each one template pair: `{kind}.txt` (which sets `subject`) and
+/// `{kind}.html`.
+pub const KINDS: [&str; 7] = [
+    "circulation",
+    "reminder",
+    "deadline",
+    "receipt",
+    "decision",
+    "digest",
+    "review_alert",
+];
+
+/// Each named file of `templates/mail/`, compiled in.
+macro_rules! embedded {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/mail/", $name)))),*]
     };
 }
 
 /// The mail templates shipped in `templates/mail/`, compiled into the binary.
-const EMBEDDED: &[(&str, &str)] = templates![
-    "circulation"."en",
-    "circulation"."fr",
-    "circulation"."es",
-    "reminder"."en",
-    "reminder"."fr",
-    "reminder"."es",
-    "receipt"."en",
-    "decision"."en",
-    "digest"."en",
-    "deadline"."en",
-    "review_alert"."en",
+const EMBEDDED: &[(&str, &str)] = embedded![
+    "layout.html",
+    "circulation.txt",
+    "circulation.html",
+    "reminder.txt",
+    "reminder.html",
+    "deadline.txt",
+    "deadline.html",
+    "receipt.txt",
+    "receipt.html",
+    "decision.txt",
+    "decision.html",
+    "digest.txt",
+    "digest.html",
+    "review_alert.txt",
+    "review_alert.html",
 ];
 
-/// The compiled templates. `.html` templates escape what they insert; `.txt` ones do not.
+/// One message's three parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The compiled templates and the words they take from `crate::locale`. `.html`
+/// templates escape what they insert, the words included; `.txt` ones do not.
 pub struct Templates {
     env: minijinja::Environment<'static>,
+    locales: Arc<Locales>,
+}
+
+/// The language a template renders in, from its context's `lang`.
+fn language_of(state: &minijinja::State<'_, '_>) -> Language {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(|s| Language::parse(s).ok()))
+        .unwrap_or(Language::En)
+}
+
+fn template_error(e: LocaleError) -> minijinja::Error {
+    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+}
+
+/// A date-like value's (year, month, day).
+fn ymd(value: &minijinja::Value) -> Result<(i32, u32, u32), minijinja::Error> {
+    let part = |name: &str| -> Result<i64, minijinja::Error> {
+        let v = value.get_attr(name)?;
+        i64::try_from(v).map_err(|_| {
+            minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("a date needs a numeric {name}"),
+            )
+        })
+    };
+    let bad = |_| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, "not a date");
+    Ok((
+        i32::try_from(part("year")?).map_err(bad)?,
+        u32::try_from(part("month")?).map_err(bad)?,
+        u32::try_from(part("day")?).map_err(bad)?,
+    ))
+}
+
+/// Adds the functions the templates write with: `t(id, name=value…)` for a message,
+/// `date(d)`, `day_month(d)`, `date_time(d)` and `month_year(year, month)` for dates,
+/// `change(line)` and `row_error(e)` for what a reply proposed and where it went wrong.
+fn add_functions(env: &mut minijinja::Environment<'static>, locales: &Arc<Locales>) {
+    use minijinja::value::{Kwargs, Value};
+    use minijinja::{Error, State};
+    let l = Arc::clone(locales);
+    env.add_function(
+        "t",
+        move |state: &State<'_, '_>, id: String, kwargs: Kwargs| -> Result<String, Error> {
+            let mut args = FluentArgs::new();
+            for key in kwargs.args() {
+                let value: Value = kwargs.get(key)?;
+                args.set(key.to_string(), crate::locale::argument(&value));
+            }
+            l.text(language_of(state), &id, Some(&args))
+                .map_err(template_error)
+        },
+    );
+    let l = Arc::clone(locales);
+    env.add_function(
+        "date",
+        move |state: &State<'_, '_>, d: Value| -> Result<String, Error> {
+            let (y, m, day) = ymd(&d)?;
+            l.date(language_of(state), y, m, day)
+                .map_err(template_error)
+        },
+    );
+    let l = Arc::clone(locales);
+    env.add_function(
+        "day_month",
+        move |state: &State<'_, '_>, d: Value| -> Result<String, Error> {
+            let lang = language_of(state);
+            let (_, m, day) = ymd(&d)?;
+            let mut args = FluentArgs::new();
+            args.set("day", day);
+            args.set(
+                "month",
+                l.text(lang, &format!("month-{m}"), None)
+                    .map_err(template_error)?,
+            );
+            args.set("monthnum", m);
+            l.text(lang, "day-month", Some(&args))
+                .map_err(template_error)
+        },
+    );
+    let l = Arc::clone(locales);
+    env.add_function(
+        "date_time",
+        move |state: &State<'_, '_>, d: Value| -> Result<String, Error> {
+            let lang = language_of(state);
+            let (y, m, day) = ymd(&d)?;
+            let mut args = FluentArgs::new();
+            args.set("date", l.date(lang, y, m, day).map_err(template_error)?);
+            args.set("time", d.get_attr("time")?.to_string());
+            args.set("zone", d.get_attr("zone")?.to_string());
+            l.text(lang, "date-time", Some(&args))
+                .map_err(template_error)
+        },
+    );
+    let l = Arc::clone(locales);
+    env.add_function(
+        "month_year",
+        move |state: &State<'_, '_>, year: i32, month: u32| -> Result<String, Error> {
+            l.month_year(language_of(state), year, month)
+                .map_err(template_error)
+        },
+    );
+    let l = Arc::clone(locales);
+    env.add_function(
+        "change",
+        move |state: &State<'_, '_>, line: Value| -> Result<String, Error> {
+            let lang = language_of(state);
+            let text = |key: &str| -> Result<String, Error> {
+                let v = line.get_attr(key)?;
+                Ok(if v.is_undefined() || v.is_none() {
+                    String::new()
+                } else {
+                    v.to_string()
+                })
+            };
+            let shown = |v: String| -> Result<String, Error> {
+                if v.is_empty() {
+                    l.text(lang, "value-empty", None).map_err(template_error)
+                } else {
+                    Ok(v)
+                }
+            };
+            let field = text("field")?;
+            let mut args = FluentArgs::new();
+            args.set("kind", text("kind")?);
+            args.set("id", text("id")?);
+            args.set(
+                "field",
+                if field.is_empty() {
+                    String::new()
+                } else {
+                    l.text(lang, &format!("column-{}-{field}", text("register")?), None)
+                        .unwrap_or(field)
+                },
+            );
+            args.set("from", shown(text("from")?)?);
+            args.set("to", shown(text("to")?)?);
+            args.set("party", text("party")?);
+            args.set("title", text("title")?);
+            args.set("created", text("created")?);
+            let mut out = l
+                .text(lang, "change", Some(&args))
+                .map_err(template_error)?;
+            if line.get_attr("conflict")?.is_true() {
+                let mut c = FluentArgs::new();
+                c.set("current", shown(text("current")?)?);
+                let note = l
+                    .text(lang, "change-conflict", Some(&c))
+                    .map_err(template_error)?;
+                out.push_str(&format!(" ({note})"));
+            }
+            Ok(out)
+        },
+    );
+    let l = Arc::clone(locales);
+    env.add_function(
+        "row_error",
+        move |state: &State<'_, '_>, e: Value| -> Result<String, Error> {
+            let lang = language_of(state);
+            let row = e.get_attr("row")?;
+            let column = e.get_attr("column")?;
+            let message = e.get_attr("message")?.to_string();
+            if row.is_none() || row.is_undefined() || !row.is_true() {
+                return Ok(message);
+            }
+            let mut args = FluentArgs::new();
+            args.set("row", crate::locale::argument(&row));
+            args.set("message", message);
+            let id = if column.is_none() || column.is_undefined() {
+                "row-error"
+            } else {
+                args.set("column", column.to_string());
+                "row-error-column"
+            };
+            l.text(lang, id, Some(&args)).map_err(template_error)
+        },
+    );
 }
 
 impl Templates {
+    /// The built-in templates and words.
     pub fn embedded() -> Result<Self, ComposeError> {
+        Self::load(None, None)
+    }
+
+    /// The built-in templates and words, with an operator's own taking precedence: any
+    /// of `templates/mail/`'s files in `templates_dir`, any `{lang}.ftl` in `locales_dir`.
+    /// Every kind is then rendered once in every language from a sample, so a template or
+    /// message that would fail on a real one fails here, naming its file and line.
+    pub fn load(
+        templates_dir: Option<&Path>,
+        locales_dir: Option<&Path>,
+    ) -> Result<Self, ComposeError> {
+        let locales = Arc::new(Locales::load(locales_dir)?);
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         for (name, source) in EMBEDDED {
-            env.add_template(name, source)
+            let (label, source) = match templates_dir.map(|d| d.join(name)) {
+                Some(path) if path.exists() => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| ComposeError::Read {
+                        file: path.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                    (path.display().to_string(), text)
+                }
+                _ => (
+                    format!("templates/mail/{name} (built in)"),
+                    source.to_string(),
+                ),
+            };
+            env.add_template_owned(name.to_string(), source)
                 .map_err(|source| ComposeError::Template {
-                    name: name.to_string(),
+                    name: label,
                     source,
                 })?;
         }
-        Ok(Self { env })
+        add_functions(&mut env, &locales);
+        let templates = Self { env, locales };
+        if templates_dir.is_some() || locales_dir.is_some() {
+            templates.check(templates_dir)?;
+        }
+        Ok(templates)
     }
 
-    /// Renders `{kind}.{language}.{part}`, or the English template when the language has
-    /// none.
+    /// Renders every kind in every language from its sample.
+    pub fn check(&self, templates_dir: Option<&Path>) -> Result<(), ComposeError> {
+        for kind in KINDS {
+            for (sample, lang) in samples::contexts(kind)
+                .iter()
+                .flat_map(|s| Language::ALL.map(|l| (s, l)))
+            {
+                self.render(kind, lang, sample).map_err(|e| match e {
+                    ComposeError::Template { name, source } => ComposeError::Template {
+                        name: match templates_dir.map(|d| d.join(&name)) {
+                            Some(path) if path.exists() => path.display().to_string(),
+                            _ => format!("templates/mail/{name} (built in)"),
+                        },
+                        source,
+                    },
+                    other => other,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The words.
+    pub fn locales(&self) -> &Locales {
+        &self.locales
+    }
+
+    /// Renders message `kind` in `language`: its subject and text part from `{kind}.txt`,
+    /// its HTML part from `{kind}.html`.
     pub fn render<S: Serialize>(
         &self,
         kind: &str,
         language: Language,
-        part: &str,
         ctx: &S,
-    ) -> Result<String, ComposeError> {
-        let own = format!("{kind}.{}.{part}", language.as_str());
-        let name = if self.env.get_template(&own).is_ok() {
-            own
-        } else {
-            format!("{kind}.en.{part}")
+    ) -> Result<Rendered, ComposeError> {
+        let ctx = minijinja::context! {
+            lang => language.as_str(),
+            dir => if language == Language::Ar { "rtl" } else { "ltr" },
+            ..minijinja::Value::from(minijinja::value::Serde(ctx))
         };
-        let template = self
-            .env
-            .get_template(&name)
-            .map_err(|_| ComposeError::MissingTemplate(name.clone()))?;
-        template
-            .render(minijinja::value::Value::from(minijinja::value::Serde(ctx)))
-            .map_err(|source| ComposeError::Template { name, source })
-    }
-
-    /// The languages with their own template for `kind`.
-    pub fn languages(&self, kind: &str) -> Vec<&'static str> {
-        EMBEDDED
-            .iter()
-            .filter_map(|(n, _)| n.strip_prefix(kind)?.strip_prefix('.')?.split('.').next())
-            .fold(Vec::new(), |mut v, l| {
-                if !v.contains(&l) {
-                    v.push(l);
-                }
-                v
-            })
+        let get = |name: String| {
+            self.env
+                .get_template(&name)
+                .map_err(|_| ComposeError::MissingTemplate(name.clone()))
+                .map(|t| (name, t))
+        };
+        let fail = |name: &str| {
+            let name = name.to_string();
+            move |source| ComposeError::Template { name, source }
+        };
+        let (name, text) = get(format!("{kind}.txt"))?;
+        let captured = text.render_captured(&ctx).map_err(fail(&name))?;
+        let subject = captured
+            .state()
+            .lookup("subject")
+            .filter(|s| !s.is_undefined())
+            .map(|s| s.to_string())
+            .ok_or_else(|| ComposeError::Template {
+                name: name.clone(),
+                source: minijinja::Error::new(
+                    minijinja::ErrorKind::UndefinedError,
+                    "the template sets no subject ({% set subject = ... %})",
+                ),
+            })?;
+        let (name, html) = get(format!("{kind}.html"))?;
+        let html = html.render(&ctx).map_err(fail(&name))?;
+        Ok(Rendered {
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: captured.output().to_string(),
+            html,
+        })
     }
 }
 
@@ -149,6 +416,24 @@ impl DeadlineParts {
             year: local.year(),
             time: format!("{:02}:{:02}", local.hour(), local.minute()),
             zone: tz.rsplit('/').next().unwrap_or(tz).replace('_', " "),
+        }
+    }
+}
+
+/// A day as templates take it, to write in the recipient's language with `date(d)`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Day {
+    pub day: u32,
+    pub month: u32,
+    pub year: i32,
+}
+
+impl Day {
+    pub fn of(d: chrono::NaiveDate) -> Self {
+        Self {
+            day: d.day(),
+            month: d.month(),
+            year: d.year(),
         }
     }
 }
@@ -273,19 +558,48 @@ pub struct ReceiptContext {
     pub late: bool,
     pub quarantined: bool,
     pub has_errors: bool,
-    /// The deadline written out.
-    pub deadline: String,
-    /// "1 change awaits review", for the subject.
-    pub summary: String,
+    pub deadline: DeadlineParts,
+    /// What the subject says: `quarantined`, `pending` (with `pending` changes),
+    /// `no-changes` or `check`.
+    pub status: &'static str,
+    pub pending: usize,
     pub items: Vec<ReceiptItem>,
 }
 
 /// One workbook (or the message's text) and what was understood from it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReceiptItem {
+    /// The attachment's name; none for the message's own text.
+    pub file: Option<String>,
+    /// `no-changes`, `unreadable`, `quarantined` or `pending` (with `count` changes).
+    pub verdict: &'static str,
+    pub count: usize,
+    pub changes: Vec<ChangeLine>,
+    /// Row 0 for the whole file.
+    pub errors: Vec<crate::model::RowError>,
+}
+
+/// One proposed change as a mail lists it; the words come from the `change` message.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChangeLine {
+    /// `update`, `withdraw`, `add-need`, `add-programme`, or `created` (a programme added
+    /// on approval, `created` its new ID).
+    pub kind: &'static str,
+    /// `need` or `programme`: whose columns `field` names.
+    pub register: &'static str,
+    pub id: String,
+    /// The column's key (`status`, `title`).
+    pub field: String,
+    pub from: String,
+    pub to: String,
+    /// Whether the value changed meanwhile (`current`), so the experts decide.
+    pub conflict: bool,
+    pub current: String,
+    /// The State of a new need, the provider of a new programme.
+    pub party: String,
+    /// A new need's description, a new programme's title.
     pub title: String,
-    pub changes: Vec<String>,
-    pub errors: Vec<String>,
+    pub created: Option<String>,
 }
 
 /// An answer to a respondent's reply: its receipt (`kind` "receipt", saying what was
@@ -333,6 +647,8 @@ pub fn receipt<C: Serialize>(t: &Templates, r: &Receipt<'_, C>) -> Result<Outgoi
 pub struct Notice<'a, C: Serialize> {
     pub kind: &'static str,
     pub context: &'a C,
+    /// The expert's (or owner's) language.
+    pub language: Language,
     pub from: &'a settings::Mailbox,
     pub reply_to: &'a str,
     pub to: &'a EmailAddress,
@@ -341,13 +657,13 @@ pub struct Notice<'a, C: Serialize> {
     pub date: DateTime<Utc>,
 }
 
-/// Renders a notice (English; `Auto-Submitted: auto-generated`).
+/// Renders a notice (`Auto-Submitted: auto-generated`).
 pub fn notice<C: Serialize>(t: &Templates, n: &Notice<'_, C>) -> Result<Outgoing, ComposeError> {
     letter(
         t,
         &Letter {
             kind: n.kind,
-            language: Language::En,
+            language: n.language,
             context: minijinja::value::Value::from(minijinja::value::Serde(n.context)),
             from: n.from,
             reply_to: n.reply_to,
@@ -381,12 +697,11 @@ struct Letter<'a> {
 }
 
 fn letter(t: &Templates, l: &Letter<'_>) -> Result<Outgoing, ComposeError> {
-    let subject = t
-        .render(l.kind, l.language, "subject.txt", &l.context)?
-        .trim()
-        .to_string();
-    let text = t.render(l.kind, l.language, "txt", &l.context)?;
-    let html = t.render(l.kind, l.language, "html", &l.context)?;
+    let Rendered {
+        subject,
+        text,
+        html,
+    } = t.render(l.kind, l.language, &l.context)?;
     let mut builder = Message::builder()
         .from(mailbox(l.from.name.as_deref(), l.from.address.as_str())?)
         .reply_to(mailbox(l.from.name.as_deref(), l.reply_to)?)
@@ -447,44 +762,90 @@ mod tests {
     }
 
     #[test]
-    fn every_language_renders_and_falls_back_to_english() {
+    fn every_language_writes_its_own_dates_and_plurals() {
         let t = Templates::embedded().unwrap();
         let ctx = context();
-        let en = t
-            .render("circulation", Language::En, "subject.txt", &ctx)
-            .unwrap();
+        let en = t.render("circulation", Language::En, &ctx).unwrap();
         assert_eq!(
-            en.trim(),
+            en.subject,
             "[Matrix of Needs 2026-12] Please review and reply by 15 December 2026"
         );
-        let fr = t.render("circulation", Language::Fr, "txt", &ctx).unwrap();
         assert!(
-            fr.contains("15 décembre 2026 à 23:59 (heure de New York)"),
-            "{fr}"
+            en.text.contains("It lists 3 needs of Senegal."),
+            "{}",
+            en.text
         );
-        assert!(fr.contains("3 besoins"));
-        let es = t
-            .render("circulation", Language::Es, "subject.txt", &ctx)
-            .unwrap();
-        assert!(es.contains("15 de diciembre de 2026"), "{es}");
-        // No Russian template yet: English, not an error.
-        let ru = t.render("circulation", Language::Ru, "txt", &ctx).unwrap();
-        assert!(ru.contains("Dear Amina <b>Diallo</b>"));
-        assert_eq!(t.languages("circulation"), ["en", "fr", "es"]);
+        let fr = t.render("circulation", Language::Fr, &ctx).unwrap();
+        assert!(
+            fr.text
+                .contains("15 décembre 2026 à 23:59 (heure de New York)"),
+            "{}",
+            fr.text
+        );
+        assert!(fr.text.contains("3 besoins"), "{}", fr.text);
+        let es = t.render("circulation", Language::Es, &ctx).unwrap();
+        assert!(
+            es.subject.contains("15 de diciembre de 2026"),
+            "{}",
+            es.subject
+        );
+        for (lang, date) in [
+            (Language::Ru, "15 декабря 2026 г."),
+            (Language::Zh, "2026年12月15日"),
+            (Language::Ar, "15 ديسمبر 2026"),
+        ] {
+            let r = t.render("circulation", lang, &ctx).unwrap();
+            assert!(r.subject.contains(date), "{lang}: {}", r.subject);
+            assert!(r.text.contains("Amina <b>Diallo</b>"), "{}", r.text);
+            assert!(
+                !r.text.contains("Dear"),
+                "{lang} has its own greeting: {}",
+                r.text
+            );
+        }
+        let ar = t.render("circulation", Language::Ar, &ctx).unwrap();
+        assert!(
+            ar.html.contains("<html lang=\"ar\" dir=\"rtl\">"),
+            "{}",
+            ar.html
+        );
+        let en_html = &en.html;
+        assert!(
+            en_html.contains("<html lang=\"en\" dir=\"ltr\">"),
+            "{en_html}"
+        );
     }
 
     #[test]
-    fn html_escapes_what_it_inserts_and_text_does_not() {
-        let t = Templates::embedded().unwrap();
-        let html = t
-            .render("circulation", Language::En, "html", &context())
-            .unwrap();
-        assert!(
-            html.contains("Amina &lt;b&gt;Diallo&lt;&#x2f;b&gt;")
-                || html.contains("Amina &lt;b&gt;Diallo&lt;/b&gt;"),
-            "{html}"
-        );
-        assert!(!html.contains("<b>Diallo"));
+    fn an_operators_template_takes_precedence_and_a_broken_one_is_refused_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("reminder.txt"),
+            "{%- set subject = \"Nudge \" ~ cycle -%}\nHello {{ contact_name }}.\n",
+        )
+        .unwrap();
+        let t = Templates::load(Some(dir.path()), None).unwrap();
+        let r = t.render("reminder", Language::Ru, &context()).unwrap();
+        assert_eq!(r.subject, "Nudge 2026-12");
+        assert_eq!(r.text, "Hello Amina <b>Diallo</b>.");
+        // The built-in HTML part still renders beside it.
+        assert!(r.html.contains("Amina"), "{}", r.html);
+        std::fs::write(
+            dir.path().join("receipt.txt"),
+            "{%- set subject = \"Got it\" -%}\nDear {{ contact_name }},\n\n{{ contact_nmae }}\n",
+        )
+        .unwrap();
+        let err = Templates::load(Some(dir.path()), None).err().unwrap();
+        let text = format!("{err:#}");
+        assert!(text.contains("receipt.txt"), "{text}");
+        let ComposeError::Template { source, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(source.line(), Some(4), "{text}");
+        std::fs::remove_file(dir.path().join("receipt.txt")).unwrap();
+        std::fs::write(dir.path().join("digest.txt"), "{{ t(\"digest-nothing\") }}").unwrap();
+        let err = Templates::load(Some(dir.path()), None).err().unwrap();
+        assert!(err.to_string().contains("digest-nothing"), "{err}");
     }
 
     #[test]
@@ -526,7 +887,9 @@ mod tests {
         assert!(raw.contains("Date: Tue, 01 Dec 2026 14:00:00 +0000"));
         assert!(
             out.subject
-                .starts_with("[Matrix of Needs 2026-12] Matrice des besoins")
+                .starts_with("[Matrix of Needs 2026-12] Matrice des besoins"),
+            "{}",
+            out.subject
         );
         assert!(raw.contains(XLSX_TYPE));
     }
@@ -553,17 +916,15 @@ mod tests {
             ),
         ] {
             ctx.final_day = false;
-            let s = t.render("reminder", lang, "subject.txt", &ctx).unwrap();
-            assert!(s.contains(before), "{s}");
+            let r = t.render("reminder", lang, &ctx).unwrap();
+            assert!(r.subject.contains(before), "{}", r.subject);
             ctx.final_day = true;
-            let s = t.render("reminder", lang, "subject.txt", &ctx).unwrap();
-            assert!(s.contains(last), "{s}");
-            for part in ["txt", "html"] {
-                let body = t.render("reminder", lang, part, &ctx).unwrap();
+            let r = t.render("reminder", lang, &ctx).unwrap();
+            assert!(r.subject.contains(last), "{}", r.subject);
+            for body in [&r.text, &r.html] {
                 assert!(body.contains("needs+abc@ctc.example"), "{body}");
             }
         }
-        assert_eq!(t.languages("reminder"), ["en", "fr", "es"]);
     }
 
     #[test]
@@ -571,24 +932,23 @@ mod tests {
         let t = Templates::embedded().unwrap();
         let facts = serde_json::json!({
             "cycle": "2026-12", "deadline": "15 December 2026, 23:59 New York time",
+            "due": {"day": 15, "month": 12, "year": 2026, "time": "23:59", "zone": "New York"},
             "parties": 3, "answered": 1, "awaiting_review": 1, "changes_pending": 2,
             "conflicts": 1, "quarantined": 0, "unparseable": 0, "late": 1,
-            "silent": ["Kenya (KEN)", "<Narnia> (NAR)"], "bouncing": [], "unmet": []
+            "silent": ["Kenya (KEN)", "<Narnia> (NAR)"], "bouncing": [], "unmet": [],
+            "unmet_needs": []
         });
-        let subject = t
-            .render("digest", Language::En, "subject.txt", &facts)
-            .unwrap();
+        let r = t.render("digest", Language::En, &facts).unwrap();
         assert_eq!(
-            subject.trim(),
+            r.subject,
             "[Matrix of Needs 2026-12] Digest: 1 of 3 answered, 1 awaiting review"
         );
-        let text = t.render("digest", Language::En, "txt", &facts).unwrap();
-        assert!(text.contains("  - Kenya (KEN)"), "{text}");
-        assert!(text.contains("2 changes, 1 in conflict"), "{text}");
-        let html = t.render("digest", Language::En, "html", &facts).unwrap();
+        assert!(r.text.contains("  - Kenya (KEN)"), "{}", r.text);
+        assert!(r.text.contains("2 changes, 1 in conflict"), "{}", r.text);
         assert!(
-            html.contains("&lt;Narnia&gt;") && !html.contains("<Narnia>"),
-            "{html}"
+            r.html.contains("&lt;Narnia&gt;") && !r.html.contains("<Narnia>"),
+            "{}",
+            r.html
         );
     }
 }

@@ -4,4 +4,5 @@ pub mod classify;
 pub mod compose;
 pub mod inbound;
 pub mod outbound;
+pub mod samples;
 pub mod tls;

@@ -201,7 +201,19 @@ impl Column {
             "lastupdated" | "updated" | "lastupdate" | "dateupdated" | "updatedon" => {
                 Column::LastUpdated
             }
-            _ => return None,
+            // The workbook's own headers in any of the six languages.
+            _ => match crate::spelling::lookup(crate::spelling::List::Header, h)? {
+                "need-id" => Column::NeedId,
+                "state" => Column::State,
+                "area" => Column::Area,
+                "description" => Column::Description,
+                "priority" => Column::Priority,
+                "status" => Column::Status,
+                "provider" => Column::Provider,
+                "notes" => Column::Notes,
+                "updated" => Column::LastUpdated,
+                _ => return None,
+            },
         })
     }
 }
@@ -538,18 +550,30 @@ fn parse_any_date(c: &Cell) -> Option<NaiveDate> {
 pub(crate) struct AreaIndex(HashMap<String, AreaCode>);
 
 impl AreaIndex {
+    /// Each area by its code, its label, and its name in each of the six languages where
+    /// the code is one of the defaults (`locales/workbook/`); a code or label the
+    /// configuration gives wins over a translation.
     pub(crate) fn new(areas: &[Area]) -> Self {
-        Self(
-            areas
-                .iter()
-                .flat_map(|a| {
-                    [
-                        (normalize_word(a.code.as_str()), a.code.clone()),
-                        (normalize_word(&a.label), a.code.clone()),
-                    ]
-                })
-                .collect(),
-        )
+        use crate::spelling::{List, word};
+        let mut index: HashMap<String, AreaCode> = areas
+            .iter()
+            .flat_map(|a| {
+                [
+                    (normalize_word(a.code.as_str()), a.code.clone()),
+                    (normalize_word(&a.label), a.code.clone()),
+                ]
+            })
+            .collect();
+        for a in areas {
+            for lang in crate::model::Language::ALL {
+                if let Some(name) = word(List::Area, a.code.as_str(), lang) {
+                    index
+                        .entry(normalize_word(&name))
+                        .or_insert_with(|| a.code.clone());
+                }
+            }
+        }
+        Self(index)
     }
 
     pub(crate) fn resolve(&self, text: &str) -> Result<AreaCode, String> {
@@ -890,7 +914,7 @@ fn says_no_changes(about: &Grid) -> Option<bool> {
             matches!(
                 normalize_word(v).as_str(),
                 "yes" | "y" | "oui" | "si" | "true"
-            )
+            ) || crate::spelling::lookup(crate::spelling::List::Answer, v) == Some("yes")
         })
 }
 

@@ -121,11 +121,22 @@ pub async fn digest(app: &App, cycle: Option<Cycle>) -> Result<DigestReport> {
     }
     // Matched only for a digest that goes out.
     let matched = super::matching::current(app).await?;
-    report.facts.unmet = super::matching::unmet(app, &matched, cycle)
-        .await?
-        .iter()
-        .map(unmet_line)
-        .collect();
+    let unmet = super::matching::unmet(app, &matched, cycle).await?;
+    report.facts.unmet = unmet.iter().map(unmet_line).collect();
+    /// The facts as the template takes them: dates and the unmet needs as parts, so
+    /// each expert reads them in their language.
+    #[derive(serde::Serialize)]
+    struct Context<'a> {
+        #[serde(flatten)]
+        facts: &'a crate::store::jobs::DigestFacts,
+        due: compose::DeadlineParts,
+        unmet_needs: Vec<UnmetNeed>,
+    }
+    let context = Context {
+        facts: &report.facts,
+        due: cfg.deadline_parts(cycle),
+        unmet_needs: unmet.iter().map(UnmetNeed::of).collect(),
+    };
     let templates = &app.templates;
     let messages = cfg
         .mail
@@ -133,15 +144,16 @@ pub async fn digest(app: &App, cycle: Option<Cycle>) -> Result<DigestReport> {
         .iter()
         .map(|expert| {
             let to = Addressee {
-                address: expert,
-                message_id: format!("{cycle}.digest.{}", short_hash(expert)),
-                dedupe_key: format!("digest/{cycle}/{}", expert.key()),
+                address: &expert.address,
+                language: expert.language,
+                message_id: format!("{cycle}.digest.{}", short_hash(&expert.address)),
+                dedupe_key: format!("digest/{cycle}/{}", expert.address.key()),
             };
             team_notice(
                 cfg,
                 templates,
                 MessageKind::Digest,
-                &report.facts,
+                &context,
                 to,
                 Some(cycle),
                 today,
@@ -153,26 +165,51 @@ pub async fn digest(app: &App, cycle: Option<Cycle>) -> Result<DigestReport> {
     Ok(report)
 }
 
-/// One flagged need for the digest: what it is and who could meet it.
-fn unmet_line(u: &super::matching::Unmet) -> String {
-    let mut what: String = u.description.chars().take(80).collect();
-    if what.len() < u.description.len() {
-        what.push('…');
+/// One flagged need as the digest's template takes it.
+#[derive(serde::Serialize)]
+struct UnmetNeed {
+    need: String,
+    state: String,
+    area: String,
+    what: String,
+    cycles: usize,
+    candidates: Vec<String>,
+}
+
+impl UnmetNeed {
+    fn of(u: &super::matching::Unmet) -> Self {
+        let mut what: String = u.description.chars().take(80).collect();
+        if what.len() < u.description.len() {
+            what.push('…');
+        }
+        Self {
+            need: u.need.to_string(),
+            state: u.state.to_string(),
+            area: u.area.to_string(),
+            what,
+            cycles: u.cycles,
+            candidates: u
+                .candidates
+                .iter()
+                .take(5)
+                .map(|c| format!("{} {} ({})", c.programme, c.title, c.provider_name))
+                .collect(),
+        }
     }
-    let who = if u.candidates.is_empty() {
+}
+
+/// One flagged need for the digest's facts (in English): what it is and who could meet
+/// it.
+fn unmet_line(u: &super::matching::Unmet) -> String {
+    let n = UnmetNeed::of(u);
+    let who = if n.candidates.is_empty() {
         "no programme in the directory covers it".to_string()
     } else {
-        let names: Vec<String> = u
-            .candidates
-            .iter()
-            .take(5)
-            .map(|c| format!("{} {} ({})", c.programme, c.title, c.provider_name))
-            .collect();
-        format!("could be met by {}", names.join("; "))
+        format!("could be met by {}", n.candidates.join("; "))
     };
     format!(
-        "{} ({}, {}) {what}: open with no provider for {} circulations; {who}",
-        u.need, u.state, u.area, u.cycles
+        "{} ({}, {}) {}: open with no provider for {} circulations; {who}",
+        n.need, n.state, n.area, n.what, n.cycles
     )
 }
 
@@ -221,12 +258,12 @@ pub async fn review_alert(app: &App, at: DateTime<Utc>) -> Result<ReviewAlertRep
     #[derive(serde::Serialize)]
     struct Context {
         pending: i64,
-        next: String,
+        next: compose::Day,
         parties: Vec<String>,
     }
     let context = Context {
         pending: report.pending,
-        next: next_day.format("%-d %B %Y").to_string(),
+        next: compose::Day::of(next_day),
         parties: waiting.iter().map(|(p, n)| format!("{p}: {n}")).collect(),
     };
     let templates = &app.templates;
@@ -237,9 +274,10 @@ pub async fn review_alert(app: &App, at: DateTime<Utc>) -> Result<ReviewAlertRep
         .iter()
         .map(|expert| {
             let to = Addressee {
-                address: expert,
-                message_id: format!("review.{next_day}.{}", short_hash(expert)),
-                dedupe_key: format!("review_alert/{next_day}/{}", expert.key()),
+                address: &expert.address,
+                language: expert.language,
+                message_id: format!("review.{next_day}.{}", short_hash(&expert.address)),
+                dedupe_key: format!("review_alert/{next_day}/{}", expert.address.key()),
             };
             team_notice(
                 cfg,
@@ -294,16 +332,17 @@ pub async fn deadline_alerts(app: &App, day: Option<chrono::NaiveDate>) -> Resul
             #[derive(serde::Serialize)]
             struct Context<'a> {
                 title: &'a str,
-                due: String,
+                due: compose::Day,
                 days: u32,
             }
             let context = Context {
                 title: &d.title,
-                due: d.due.format("%-d %B %Y").to_string(),
+                due: compose::Day::of(d.due),
                 days,
             };
             let to = Addressee {
                 address: &owner,
+                language: owner_language(cfg, &owner),
                 message_id: format!("deadline.{}.{days}.{}", d.id, d.due),
                 dedupe_key: format!("deadline/{}/{days}", d.id),
             };
@@ -331,9 +370,20 @@ pub async fn deadline_alerts(app: &App, day: Option<chrono::NaiveDate>) -> Resul
     })
 }
 
-/// Who a team notice goes to, and the keys that make it one message, ever.
+/// A deadline owner's language: theirs when they are one of `mail.experts`, else English.
+fn owner_language(cfg: &Config, owner: &EmailAddress) -> crate::model::Language {
+    cfg.mail
+        .experts
+        .iter()
+        .find(|e| e.address.key() == owner.key())
+        .map_or(crate::model::Language::En, |e| e.language)
+}
+
+/// Who a team notice goes to, in what language, and the keys that make it one message,
+/// ever.
 struct Addressee<'a> {
     address: &'a EmailAddress,
+    language: crate::model::Language,
     /// The Message-ID's local part; the domain is the sender's.
     message_id: String,
     dedupe_key: String,
@@ -359,6 +409,7 @@ fn team_notice<C: serde::Serialize>(
         &Notice {
             kind: kind.as_str(),
             context,
+            language: to.language,
             from: &cfg.mail.from,
             reply_to: cfg.mail.reply_to.as_str(),
             to: to.address,

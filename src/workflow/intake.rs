@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::diff::Change;
 use crate::directory::PartyIndex;
 use crate::mail::classify::{self, Attachment, Facts, Kind, Tag};
-use crate::mail::compose::{self, ReceiptContext, ReceiptItem, Templates};
+use crate::mail::compose::{self, ChangeLine, ReceiptContext, ReceiptItem, Templates};
 use crate::model::Field;
 use crate::model::RowError;
 use crate::model::{Contact, Cycle};
@@ -869,18 +869,14 @@ pub(crate) fn receipt_message(
 ) -> Result<NewMessage> {
     let ReceiptDraft { contact, cycle, .. } = d;
     let has_errors = d.items.iter().any(|i| !i.errors.is_empty());
-    let summary = if d.quarantined {
-        "awaiting confirmation".to_string()
+    let status = if d.quarantined {
+        "quarantined"
     } else if d.pending > 0 {
-        format!(
-            "{} change{} awaiting review",
-            d.pending,
-            if d.pending == 1 { "" } else { "s" }
-        )
+        "pending"
     } else if d.no_changes {
-        "no changes".to_string()
+        "no-changes"
     } else {
-        "please check the rows marked".to_string()
+        "check"
     };
     let token = crate::token::recipient_token(&cfg.mail.token_secret, cycle, contact.id);
     let reply_to = crate::token::plus_address(&cfg.mail.reply_to, &token);
@@ -891,8 +887,9 @@ pub(crate) fn receipt_message(
         late: d.late,
         quarantined: d.quarantined,
         has_errors,
-        deadline: cfg.deadline_text(cycle),
-        summary,
+        deadline: cfg.deadline_parts(cycle),
+        status,
+        pending: d.pending,
         items: d.items,
     };
     let outgoing = compose::receipt(
@@ -932,52 +929,29 @@ pub(crate) fn receipt_message(
 
 /// One workbook's (or the text's) lines for the receipt.
 fn receipt_item(s: &NewSubmission) -> ReceiptItem {
-    let what = s
-        .attachment
-        .clone()
-        .unwrap_or_else(|| "Your message".to_string());
-    let verdict = match s.state {
-        SubmissionState::NoChanges => "no changes".to_string(),
-        SubmissionState::Unparseable => "could not be read".to_string(),
-        SubmissionState::Quarantined => "awaits confirmation of the sender".to_string(),
-        _ => {
-            let n = s.changes.len() + s.programme_changes.len();
-            format!(
-                "{n} change{} awaiting review",
-                if n == 1 { "" } else { "s" }
-            )
-        }
-    };
+    let count = s.changes.len() + s.programme_changes.len();
     ReceiptItem {
-        title: format!("{what}: {verdict}"),
+        file: s.attachment.clone(),
+        verdict: match s.state {
+            SubmissionState::NoChanges => "no-changes",
+            SubmissionState::Unparseable => "unreadable",
+            SubmissionState::Quarantined => "quarantined",
+            _ => "pending",
+        },
+        count,
         changes: s
             .changes
             .iter()
             .map(change_line)
             .chain(s.programme_changes.iter().map(programme_change_line))
             .collect(),
-        errors: s
-            .errors
-            .iter()
-            .map(|e| match (e.row, &e.column) {
-                (0, _) => e.message.clone(),
-                (row, Some(col)) => format!("row {row}, {col}: {}", e.message),
-                (row, None) => format!("row {row}: {}", e.message),
-            })
-            .collect(),
+        errors: s.errors.clone(),
     }
 }
 
-/// A proposed programme change as the receipt lists it.
-pub(crate) fn programme_change_line(c: &crate::register::Change) -> String {
+/// A proposed programme change as a mail lists it.
+pub(crate) fn programme_change_line(c: &crate::register::Change) -> ChangeLine {
     use crate::register::Change as C;
-    let shown = |v: &str| {
-        if v.is_empty() {
-            "(empty)".to_string()
-        } else {
-            v.to_string()
-        }
-    };
     match c {
         C::Update {
             id,
@@ -985,24 +959,27 @@ pub(crate) fn programme_change_line(c: &crate::register::Change) -> String {
             base,
             proposed,
             ..
-        } => {
-            let header = crate::programme::SCHEMA
-                .column(field)
-                .map_or(*field, |c| c.header);
-            format!(
-                "{id} {header}: {} \u{2192} {}",
-                shown(base),
-                shown(proposed)
-            )
-        }
-        C::Add { fields, .. } => format!(
-            "new programme: {}",
-            fields.get("title").map_or("", String::as_str)
-        ),
+        } => ChangeLine {
+            kind: "update",
+            register: "programme",
+            id: id.clone(),
+            field: (*field).to_string(),
+            from: base.clone(),
+            to: proposed.clone(),
+            ..ChangeLine::default()
+        },
+        C::Add { fields, .. } => ChangeLine {
+            kind: "add-programme",
+            register: "programme",
+            party: fields.get("provider").cloned().unwrap_or_default(),
+            title: fields.get("title").cloned().unwrap_or_default(),
+            ..ChangeLine::default()
+        },
     }
 }
 
-pub(crate) fn change_line(c: &Change) -> String {
+/// A proposed change to the Matrix as a mail lists it.
+pub(crate) fn change_line(c: &Change) -> ChangeLine {
     match c {
         Change::Update {
             need_id,
@@ -1012,37 +989,30 @@ pub(crate) fn change_line(c: &Change) -> String {
             proposed,
             conflict,
             ..
-        } => {
-            let shown = |v: &str| {
-                if v.is_empty() {
-                    "(empty)".to_string()
-                } else {
-                    v.to_string()
-                }
-            };
-            let mut line = format!(
-                "{need_id} {}: {} \u{2192} {}",
-                field.header(),
-                shown(base),
-                shown(proposed)
-            );
-            if *conflict {
-                line.push_str(&format!(
-                    " (changed meanwhile to {}; the experts will decide)",
-                    shown(current)
-                ));
-            }
-            line
-        }
-        Change::Add { fields, .. } => format!(
-            "new need{}: {}",
-            fields
-                .get(&Field::State)
-                .map(|s| format!(" for {s}"))
-                .unwrap_or_default(),
-            fields.get(&Field::Description).cloned().unwrap_or_default()
-        ),
-        Change::Withdraw { need_id, .. } => format!("{need_id} withdrawn"),
+        } => ChangeLine {
+            kind: "update",
+            register: "need",
+            id: need_id.to_string(),
+            field: field.as_str().to_string(),
+            from: base.clone(),
+            to: proposed.clone(),
+            conflict: *conflict,
+            current: current.clone(),
+            ..ChangeLine::default()
+        },
+        Change::Add { fields, .. } => ChangeLine {
+            kind: "add-need",
+            register: "need",
+            party: fields.get(&Field::State).cloned().unwrap_or_default(),
+            title: fields.get(&Field::Description).cloned().unwrap_or_default(),
+            ..ChangeLine::default()
+        },
+        Change::Withdraw { need_id, .. } => ChangeLine {
+            kind: "withdraw",
+            register: "need",
+            id: need_id.to_string(),
+            ..ChangeLine::default()
+        },
     }
 }
 

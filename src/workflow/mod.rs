@@ -5,6 +5,7 @@ pub mod chase;
 pub mod files;
 pub mod intake;
 pub mod matching;
+pub mod preview;
 pub mod review;
 
 use std::collections::{HashMap, HashSet};

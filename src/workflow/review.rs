@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::config::Config;
 use crate::mail::classify;
-use crate::mail::compose::{self, Templates};
+use crate::mail::compose::{self, ChangeLine, Templates};
 use crate::model::{Contact, Cycle, EmailAddress};
 use crate::review::{ProgrammeProposal, Proposal};
 use crate::state::Decision as Outcome;
@@ -126,16 +126,14 @@ fn accepted_receipt(
     if all_pending == 0 && proposals.iter().any(|p| p.decision == Outcome::Superseded) {
         return Ok(None);
     }
-    let verdict = match all_pending {
-        0 => "no changes".to_string(),
-        1 => "1 change awaiting review".to_string(),
-        n => format!("{n} changes awaiting review"),
-    };
     let item = compose::ReceiptItem {
-        title: format!(
-            "{}: {verdict}",
-            s.attachment.as_deref().unwrap_or("Your message")
-        ),
+        file: s.attachment.clone(),
+        verdict: if all_pending == 0 {
+            "no-changes"
+        } else {
+            "pending"
+        },
+        count: all_pending,
         changes: pending
             .iter()
             .filter_map(|p| p.change())
@@ -149,10 +147,10 @@ fn accepted_receipt(
         errors: issues
             .iter()
             .filter(|i| i.severity == "error")
-            .map(|i| match (i.row, &i.column) {
-                (None | Some(0), _) => i.message.clone(),
-                (Some(row), Some(col)) => format!("row {row}, {col}: {}", i.message),
-                (Some(row), None) => format!("row {row}: {}", i.message),
+            .map(|i| crate::model::RowError {
+                row: i.row.map_or(0, |r| usize::try_from(r).unwrap_or(0)),
+                column: i.column.clone(),
+                message: i.message.clone(),
             })
             .collect(),
     };
@@ -183,16 +181,39 @@ struct DecisionContext {
     cycle: String,
     contact_name: String,
     party_name: String,
-    subject: String,
-    summary: String,
-    approved: Vec<String>,
+    /// The reply's subject.
+    subject_line: String,
+    approved: Vec<ChangeLine>,
     rejected: Vec<Rejected>,
 }
 
 #[derive(Debug, Serialize)]
 struct Rejected {
-    change: String,
+    change: ChangeLine,
     reason: Option<String>,
+}
+
+/// A decided change to a need as the decision lists it: from the value it had when
+/// decided.
+fn decided_need(p: &Proposal) -> Option<ChangeLine> {
+    let mut line = super::intake::change_line(&p.change()?);
+    line.from = p.current.clone().unwrap_or_default();
+    line.conflict = false;
+    Some(line)
+}
+
+/// A decided programme change as the decision lists it, with the ID a new one was given.
+fn decided_programme(p: &ProgrammeProposal) -> ChangeLine {
+    use crate::register::Change as C;
+    let mut line = super::intake::programme_change_line(&p.change);
+    if let C::Update { current, .. } = &p.change {
+        line.from = current.clone();
+    }
+    if let Some(id) = &p.created {
+        line.kind = "created";
+        line.created = Some(id.clone());
+    }
+    line
 }
 
 /// The message telling a submission's sender what was decided; none when there is no
@@ -214,14 +235,12 @@ pub fn decision_message(
     // Each decided change, the needs' then the programmes', as (decision, line, reason).
     let decided = changes
         .iter()
-        .map(|c| (c.decision, c.summary(), &c.reason))
-        .chain(programmes.iter().map(|p| {
-            let line = match &p.created {
-                Some(id) => format!("{} (now {id})", p.summary()),
-                None => p.summary(),
-            };
-            (p.decision, line, &p.reason)
-        }));
+        .filter_map(|c| Some((c.decision, decided_need(c)?, &c.reason)))
+        .chain(
+            programmes
+                .iter()
+                .map(|p| (p.decision, decided_programme(p), &p.reason)),
+        );
     let (mut approved, mut rejected) = (Vec::new(), Vec::new());
     for (decision, change, reason) in decided {
         match decision {
@@ -236,11 +255,6 @@ pub fn decision_message(
     if approved.is_empty() && rejected.is_empty() {
         return Ok(None);
     }
-    let summary = match (approved.len(), rejected.len()) {
-        (a, 0) => format!("{a} approved"),
-        (0, r) => format!("{r} not accepted"),
-        (a, r) => format!("{a} approved, {r} not accepted"),
-    };
     let context = DecisionContext {
         cycle: cycle.to_string(),
         contact_name: contact.map_or_else(|| to.to_string(), |c| c.name.clone()),
@@ -249,8 +263,7 @@ pub fn decision_message(
             .clone()
             .or_else(|| s.party.clone())
             .unwrap_or_default(),
-        subject: s.subject.clone().unwrap_or_default(),
-        summary,
+        subject_line: s.subject.clone().unwrap_or_default(),
         approved,
         rejected,
     };
@@ -267,7 +280,7 @@ pub fn decision_message(
         &compose::Receipt {
             kind: "decision",
             context,
-            language: crate::model::Language::En,
+            language: contact.map_or(crate::model::Language::En, |c| c.language),
             from: &cfg.mail.from,
             reply_to: &reply_to,
             to_name: contact.map_or("", |c| c.name.as_str()),

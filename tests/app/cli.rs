@@ -775,6 +775,53 @@ fn replies_saved_by_real_programs_propose_the_same_changes() {
     }
 }
 
+/// A respondent pasted words of other UN languages into the English copy (made by
+/// openpyxl and saved by LibreOffice: scripts/make-fixtures.sh): a Russian and an Arabic
+/// header, French, Russian, Chinese and Arabic statuses and priorities, a French area and a
+/// priority in full-width letters. The reader takes each for what it means.
+#[test]
+fn a_reply_with_words_of_the_six_languages_pasted_in_is_read_for_what_it_means() {
+    let lab = Lab::initialised();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workbooks");
+    let f = |n: &str| fixtures.join(n).to_str().unwrap().to_string();
+    lab.ok(&["contacts", "import", &f("base-contacts.csv")]);
+    lab.ok(&["matrix", "import", &f("base-matrix.csv")]);
+    let r = lab.json(&["check", &f("reply-pasted-languages.xlsx"), "--json"]);
+    assert_eq!(r["errors"], serde_json::json!([]), "{r}");
+    let got: Vec<(String, String, String, String)> = r["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+            (s("kind"), s("need_id"), s("field"), s("proposed"))
+        })
+        .collect();
+    let update = |id: &str, field: &str, value: &str| {
+        (
+            "update".to_string(),
+            id.to_string(),
+            field.to_string(),
+            value.to_string(),
+        )
+    };
+    assert_eq!(
+        got,
+        [
+            update("MN-00001", "status", "Met"),
+            update("MN-00002", "priority", "High"),
+            update("MN-00003", "status", "In progress"),
+            update("MN-00004", "priority", "High"),
+            ("add".into(), String::new(), String::new(), String::new()),
+        ]
+    );
+    let add = &r["changes"][4]["fields"];
+    assert_eq!(add["area"], "ARM", "{add}");
+    assert_eq!(add["priority"], "Low", "{add}");
+    assert_eq!(add["status"], "Open", "{add}");
+    assert_eq!(add["description"], "Marking of small arms", "{add}");
+}
+
 /// Files that are not readable replies, each made by a real program (scripts/make-fixtures.sh):
 /// one clear sentence, exit 1, and no changes.
 #[test]
@@ -1381,5 +1428,149 @@ fn a_providers_copy_lists_the_needs_it_could_meet_and_takes_its_offers() {
         errors.iter().any(|m| m
             == "Needs you could meet sheet: MN-00007 was not among the needs FRA's programmes could meet"),
         "{errors:?}"
+    );
+}
+
+/// `needsd preview` writes a message in the language asked, for the contact named, and
+/// sends nothing; a kind or contact it does not know is a usage error.
+#[test]
+fn preview_prints_a_message_in_the_language_asked_and_sends_nothing() {
+    let lab = Lab::initialised();
+    lab.write("contacts.csv", CONTACTS);
+    lab.ok(&["contacts", "import", "contacts.csv", "--skip-bad"]);
+    let out = lab.ok(&[
+        "preview",
+        "circulation",
+        "--lang",
+        "ru",
+        "--cycle",
+        "2027-03",
+    ]);
+    let (subject, body) = out
+        .split_once("\n\n")
+        .expect("a subject, a blank line, a body");
+    assert!(
+        subject.starts_with("Subject: [Matrix of Needs 2027-03] ")
+            && subject.contains("15 марта 2027 г."),
+        "{out}"
+    );
+    assert!(body.contains("март 2027 года"), "{body}");
+    // For a contact: their party and own reply address; their language by default.
+    let out = lab.ok(&["preview", "reminder", "--contact", "clara@coe.example.org"]);
+    assert!(out.contains("Council of Europe"), "{out}");
+    assert!(out.contains("needs+"), "{out}");
+    assert!(
+        out.contains("Rappel") || out.contains("Dernier jour"),
+        "{out}"
+    );
+    let out = lab.ok(&["preview", "digest", "--lang", "zh", "--cycle", "2027-03"]);
+    assert!(out.contains("2027年3月15日"), "{out}");
+    // Nothing went out.
+    let outbox = lab.path("data/outbox");
+    let sent = std::fs::read_dir(&outbox).map_or(0, |d| d.count());
+    assert_eq!(sent, 0, "preview sent nothing");
+    for (args, says) in [
+        (
+            vec!["preview", "newsletter"],
+            "no message kind 'newsletter'",
+        ),
+        (vec!["preview", "receipt", "--lang", "xx"], "--lang"),
+        (
+            vec!["preview", "receipt", "--contact", "nobody@nowhere.example"],
+            "no contact nobody@nowhere.example",
+        ),
+    ] {
+        let out = lab.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// An operator's words and templates take precedence, and a broken one stops needsd at
+/// start (exit 2) naming the file and line, before anything is done.
+#[test]
+fn operators_words_take_precedence_and_a_bad_one_is_refused_at_start() {
+    let lab = Lab::initialised();
+    let defaults = include_str!("../../config/needsd.toml");
+    std::fs::create_dir_all(lab.path("words")).unwrap();
+    std::fs::create_dir_all(lab.path("layout")).unwrap();
+    let cfg = lab.write(
+        "ours.toml",
+        &defaults.replace(
+            "[outbox]",
+            "locales_dir = \"words\"\ntemplates_dir = \"layout\"\n\n[outbox]",
+        ),
+    );
+    let cfg = cfg.to_str().unwrap();
+    lab.write("words/fr.ftl", "greeting = Chère, cher { $name },\n");
+    let out = lab.ok(&["--config", cfg, "preview", "reminder", "--lang", "fr"]);
+    assert!(out.contains("Chère, cher Amina Diallo,"), "{out}");
+
+    lab.write(
+        "words/ru.ftl",
+        "signature-1 = Матрица\n\n# ours\ngreeting = Уважаемый { $nmae },\n",
+    );
+    let out = lab.run(&["--config", cfg, "preview", "reminder", "--lang", "fr"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("mail.locales_dir"), "{err}");
+    assert!(err.contains("ru.ftl, line 4"), "{err}");
+    assert!(err.contains("$nmae"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    std::fs::remove_file(lab.path("words/ru.ftl")).unwrap();
+
+    lab.write(
+        "layout/decision.txt",
+        "{%- set subject = \"Decided\" -%}\n{{ t(\"greeting\", name=contact_name) }}\n{{ approved_count }}\n",
+    );
+    let out = lab.run(&["--config", cfg, "dispatch"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("mail.templates_dir")
+            && err.contains("layout/decision.txt")
+            && err.contains("decision.txt:3")
+            && err.contains("approved_count"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(lab.path("data/outbox")).map_or(0, |d| d.count()) == 0,
+        "nothing was sent"
+    );
+}
+
+/// Each expert reads the team's mail in their language: `mail.experts` takes an address
+/// or `{ address, language }`, and refuses a language it does not know.
+#[test]
+fn experts_choose_their_language_and_a_bad_one_is_refused() {
+    let lab = Lab::initialised();
+    let defaults = include_str!("../../config/needsd.toml");
+    let cfg = lab.write(
+        "experts.toml",
+        &defaults.replace(
+            "experts = [\"experts@ctc.example\"]",
+            "experts = [\"experts@ctc.example\", { address = \"m.dupont@ctc.example\", language = \"fr\" }]",
+        ),
+    );
+    lab.ok(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "parties",
+        "list",
+        "--json",
+    ]);
+    let cfg = lab.write(
+        "bad-experts.toml",
+        &defaults.replace(
+            "experts = [\"experts@ctc.example\"]",
+            "experts = [{ address = \"m.dupont@ctc.example\", language = \"klingon\" }]",
+        ),
+    );
+    let out = lab.run(&["--config", cfg.to_str().unwrap(), "parties", "list"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("mail.experts") && stderr(&out).contains("klingon"),
+        "{}",
+        stderr(&out)
     );
 }

@@ -494,7 +494,9 @@ async fn a_providers_programme_changes_are_reviewed_and_applied_on(db: Db) {
             && receipt
                 .text
                 .contains("SA-00001 Status: Active \u{2192} Closed")
-            && receipt.text.contains("new programme: Forensics course"),
+            && receipt
+                .text
+                .contains("new programme of KEN: Forensics course"),
         "{}\n{}",
         receipt.subject,
         receipt.text
@@ -605,7 +607,7 @@ async fn a_providers_programme_changes_are_reviewed_and_applied_on(db: Db) {
             )
         });
     assert!(
-        decision.text.contains("SA-00001 status: Active → Closed"),
+        decision.text.contains("SA-00001 Status: Active → Closed"),
         "{}",
         decision.text
     );

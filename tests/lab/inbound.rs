@@ -307,8 +307,9 @@ fn replies_become_submissions_bounces_mark_contacts_and_strangers_wait_in_quaran
     );
     assert_eq!(auto, "auto-replied");
     assert!(in_reply_to.ends_with("@resp.test>"), "{in_reply_to}");
+    // Amina's contact reads French: her receipt is in French.
     let (subject, _, _, _) = receipt(&amina, 2);
-    assert!(subject.contains("no changes"), "{subject}");
+    assert!(subject.contains("Reçu : aucun changement"), "{subject}");
     send_marker(&stranger, &format!("marker-{tag}"));
     assert_eq!(
         wait_for_mail(&stranger, 1, 10).len(),

@@ -124,6 +124,9 @@ fn dispatch_reaches_every_respondent_once_with_their_own_workbook() {
         let greeting = match *lang {
             "fr" => "Madame, Monsieur,",
             "es" => "Estimado/a",
+            "ru" => "Уважаемый(ая) Focal Point",
+            "zh" => "尊敬的Focal Point",
+            "ar" => "السيد/السيدة Focal Point",
             _ => "Dear Focal Point",
         };
         assert!(text.contains(greeting), "{lang}: {text}");

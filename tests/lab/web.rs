@@ -1195,7 +1195,7 @@ fn a_provider_offers_to_meet_a_need_and_updates_its_programme_by_mail() {
     let decision = parse(told.last().unwrap());
     let text = decision.body_text(0).unwrap_or_default().to_string();
     assert!(
-        text.contains("SA-00001 languages: en → en; fr") && text.contains("MN-00001 status"),
+        text.contains("SA-00001 Languages: en → en; fr") && text.contains("MN-00001 Status"),
         "{text}"
     );
 }
