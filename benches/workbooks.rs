@@ -109,6 +109,7 @@ fn main() -> anyhow::Result<()> {
         as_of: day,
         circulation: Some(&general),
         sheets: &PROVIDER_SHEETS,
+        language: needsd::model::Language::En,
     })?;
     let built = start.elapsed();
     let start = Instant::now();

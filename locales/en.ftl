@@ -49,12 +49,13 @@ reference = Reference: { $reference }
 # $address
 replies-reach = Replies to this message reach the team at { $address }.
 
-## The workbook's own words, as the mail quotes them.
-workbook-need-id = Need ID
-workbook-status = Status
-workbook-withdrawn = Withdrawn
-workbook-yes = Yes
-workbook-no-changes = No changes this month
+## The workbook's own words, as the mail quotes them: the recipient's copy is in the
+## same language, but for its sheet names.
+workbook-need-id = { header-need-id }
+workbook-status = { header-status }
+workbook-withdrawn = { status-withdrawn }
+workbook-yes = { answer-yes }
+workbook-no-changes = { about-no-changes }
 workbook-about = About
 
 ## Circulation. $month_year, $deadline (date-time), $deadline_date (date), $party,

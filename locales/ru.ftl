@@ -37,12 +37,13 @@ signature-2 = Контртеррористический комитет
 reference = Ссылка: { $reference }
 replies-reach = Ответы на это сообщение поступают группе по адресу { $address }.
 
-## The workbook's own words, as the mail quotes them (the workbook is still in English).
-workbook-need-id = Need ID
-workbook-status = Status
-workbook-withdrawn = Withdrawn
-workbook-yes = Yes
-workbook-no-changes = No changes this month
+## The workbook's own words, as the mail quotes them: the recipient's copy is in the
+## same language, but for its sheet names.
+workbook-need-id = { header-need-id }
+workbook-status = { header-status }
+workbook-withdrawn = { status-withdrawn }
+workbook-yes = { answer-yes }
+workbook-no-changes = { about-no-changes }
 workbook-about = About
 
 ## Circulation.

@@ -230,6 +230,15 @@ pub enum Priority {
 impl Priority {
     pub const ALL: [Priority; 3] = [Priority::High, Priority::Medium, Priority::Low];
 
+    /// Its name in the workbook's words (`priority-high` in `locales/workbook/`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Medium => "medium",
+            Priority::Low => "low",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Priority::High => "High",
@@ -287,6 +296,17 @@ impl Status {
         Status::Met,
         Status::Withdrawn,
     ];
+
+    /// Its name in the workbook's words (`status-open` in `locales/workbook/`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::AssistanceOffered => "assistance-offered",
+            Status::InProgress => "in-progress",
+            Status::Met => "met",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

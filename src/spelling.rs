@@ -88,14 +88,30 @@ pub fn lookup(list: List, text: &str) -> Option<&'static str> {
     words().0.get(&(list, normalize_word(text))).copied()
 }
 
+/// The built-in words, loaded once.
+pub fn builtin() -> Option<&'static Locales> {
+    static LOCALES: OnceLock<Option<Locales>> = OnceLock::new();
+    LOCALES.get_or_init(|| Locales::embedded().ok()).as_ref()
+}
+
 /// The word for `name` in `list` in `lang`, as the workbook writes it.
 pub fn word(list: List, name: &str, lang: Language) -> Option<String> {
-    static LOCALES: OnceLock<Option<Locales>> = OnceLock::new();
-    LOCALES
-        .get_or_init(|| Locales::embedded().ok())
-        .as_ref()?
+    builtin()?
         .text(lang, &format!("{}{name}", list.prefix()), None)
         .ok()
+}
+
+/// Whether `text` is message `id` (one without variables) in any of the six languages.
+pub fn means(id: &str, text: &str) -> bool {
+    let Some(locales) = builtin() else {
+        return false;
+    };
+    let text = normalize_word(text);
+    Language::ALL.iter().any(|l| {
+        locales
+            .text(*l, id, None)
+            .is_ok_and(|t| normalize_word(&t) == text)
+    })
 }
 
 #[cfg(test)]

@@ -35,3 +35,24 @@ area-OTH = أخرى
 ## Answers.
 answer-yes = نعم
 answer-no = لا
+
+## The About sheet.
+about-title = مصفوفة الاحتياجات
+about-what-label = ما هذه المصفوفة
+about-what = مصفوفة الاحتياجات ذات الأولوية التابعة للجنة مكافحة الإرهاب: احتياجات كل دولة من المساعدة في مجال مكافحة الإرهاب، مع أولويتها النسبية وحالتها والمنظمة التي تقدم المساعدة.
+about-cycle = الدورة
+about-recipient = المرسل إليه
+about-reply-by = الرد في موعد أقصاه
+about-how-label = طريقة الرد
+about-how = يُرجى تعديل ورقة Matrix والرد على الرسالة مع إرفاق هذا الملف (أو إرساله إلى { $address }). عدّلوا الاحتياج في صفه؛ وأضيفوا احتياجًا جديدًا في صف فارغ مع ترك "{ header-need-id }" فارغًا؛ ولسحب احتياج اجعلوا "{ header-status }" الخاصة به "{ status-withdrawn }" (حذف الصفوف أو تصفيتها لا يغير شيئًا). يُرجى الإبقاء على اسم الملف وصيغته (تُقرأ صيغ xlsx وods وcsv).
+about-reference = المرجع
+about-as-of = في تاريخ
+about-no-changes = لا تغييرات هذا الشهر
+about-no-changes-title = لا تغييرات؟
+about-no-changes-help = اختاروا "{ answer-yes }" إذا لم يلزم تغيير أي شيء في المصفوفة يخصكم هذا الشهر، ثم ردوا مع إرفاق هذا الملف.
+
+## The Lists sheet's headers.
+lists-state = رمز الدولة
+lists-state-name = اسم الدولة
+lists-area = رمز المجال
+lists-area-name = اسم المجال

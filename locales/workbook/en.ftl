@@ -38,3 +38,25 @@ area-OTH = Other
 ## Answers.
 answer-yes = Yes
 answer-no = No
+
+## The About sheet.
+about-title = Matrix of Needs
+about-what-label = What this is
+about-what = The Counter-Terrorism Committee's prioritized Matrix of Needs: each State's counter-terrorism assistance needs, with their relative priority, status and assisting organization.
+about-cycle = Cycle
+about-recipient = Recipient
+about-reply-by = Reply by
+about-how-label = How to reply
+# $address
+about-how = Edit the Matrix sheet and reply to the email with this file attached (or send it to { $address }). Change a need in its row; add a new need in an empty row, leaving { header-need-id } blank; to withdraw a need set its { header-status } to { status-withdrawn } (deleting or filtering rows changes nothing). Keep the file name and format (xlsx, ods or csv are all read).
+about-reference = Reference
+about-as-of = As of
+about-no-changes = No changes this month
+about-no-changes-title = No changes?
+about-no-changes-help = Choose { answer-yes } if nothing in the matrix needs to change for you this month, then reply with this file.
+
+## The Lists sheet's headers.
+lists-state = State
+lists-state-name = State name
+lists-area = Area
+lists-area-name = Area name

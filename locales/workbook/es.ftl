@@ -37,3 +37,24 @@ area-OTH = Otros
 ## Answers.
 answer-yes = Sí
 answer-no = No
+
+## The About sheet.
+about-title = Matriz de necesidades
+about-what-label = Qué es
+about-what = La Matriz de necesidades priorizada del Comité contra el Terrorismo: las necesidades de asistencia de cada Estado en la lucha contra el terrorismo, con su prioridad relativa, su situación y la organización que presta asistencia.
+about-cycle = Ciclo
+about-recipient = Destinatario
+about-reply-by = Responder antes del
+about-how-label = Cómo responder
+about-how = Edite la hoja Matrix y responda al mensaje con este archivo adjunto (o envíelo a { $address }). Modifique una necesidad en su fila; añada una necesidad en una fila vacía, dejando «{ header-need-id }» en blanco; para retirar una necesidad ponga su «{ header-status }» en «{ status-withdrawn }» (borrar o filtrar filas no cambia nada). Conserve el nombre y el formato del archivo (se leen xlsx, ods y csv).
+about-reference = Referencia
+about-as-of = A fecha de
+about-no-changes = Sin cambios este mes
+about-no-changes-title = ¿Sin cambios?
+about-no-changes-help = Elija «{ answer-yes }» si nada de la matriz cambia para usted este mes y responda con este archivo.
+
+## The Lists sheet's headers.
+lists-state = Código del Estado
+lists-state-name = Nombre del Estado
+lists-area = Código del ámbito
+lists-area-name = Nombre del ámbito

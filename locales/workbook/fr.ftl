@@ -36,3 +36,24 @@ area-OTH = Autre
 ## Answers.
 answer-yes = Oui
 answer-no = Non
+
+## The About sheet.
+about-title = Matrice des besoins
+about-what-label = De quoi s'agit-il
+about-what = La Matrice des besoins hiérarchisée du Comité contre le terrorisme : les besoins d'assistance de chaque État en matière de lutte contre le terrorisme, avec leur priorité relative, leur statut et l'organisation qui apporte son aide.
+about-cycle = Cycle
+about-recipient = Destinataire
+about-reply-by = Répondre avant le
+about-how-label = Comment répondre
+about-how = Modifiez la feuille Matrix et répondez au message avec ce fichier joint (ou envoyez-le à { $address }). Modifiez un besoin sur sa ligne ; ajoutez un besoin sur une ligne vide en laissant « { header-need-id } » vide ; pour retirer un besoin, mettez son « { header-status } » à « { status-withdrawn } » (supprimer ou filtrer des lignes ne change rien). Gardez le nom et le format du fichier (xlsx, ods et csv sont tous lus).
+about-reference = Référence
+about-as-of = À la date du
+about-no-changes = Aucun changement ce mois-ci
+about-no-changes-title = Aucun changement ?
+about-no-changes-help = Choisissez « { answer-yes } » si rien dans la matrice ne change pour vous ce mois-ci, puis répondez avec ce fichier.
+
+## The Lists sheet's headers.
+lists-state = Code de l'État
+lists-state-name = Nom de l'État
+lists-area = Code du domaine
+lists-area-name = Nom du domaine

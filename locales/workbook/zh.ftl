@@ -36,3 +36,24 @@ area-OTH = 其他
 ## Answers.
 answer-yes = 是
 answer-no = 否
+
+## The About sheet.
+about-title = 需求矩阵
+about-what-label = 说明
+about-what = 反恐怖主义委员会按优先次序排列的需求矩阵：各国的反恐援助需求，以及其相对优先级、状态和提供援助的组织。
+about-cycle = 周期
+about-recipient = 收件人
+about-reply-by = 回复截止
+about-how-label = 如何回复
+about-how = 请编辑Matrix工作表，并回复邮件附上本文件（或发送至{ $address }）。在需求所在行修改该需求；在空行添加新需求，“{ header-need-id }”留空；如需撤回某项需求，请将其“{ header-status }”设为“{ status-withdrawn }”（删除或筛选行不会改变任何内容）。请保留文件名和格式（xlsx、ods和csv均可读取）。
+about-reference = 参考编号
+about-as-of = 截至
+about-no-changes = 本月无变化
+about-no-changes-title = 无变化？
+about-no-changes-help = 如果本月矩阵中与您有关的内容均无需更改，请选择“{ answer-yes }”，然后回复并附上本文件。
+
+## The Lists sheet's headers.
+lists-state = 国家代码
+lists-state-name = 国家名称
+lists-area = 领域代码
+lists-area-name = 领域名称

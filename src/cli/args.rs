@@ -317,5 +317,9 @@ pub(crate) enum MatrixCmd {
         /// The recipient's party, when the address is a contact of several.
         #[arg(long)]
         party: Option<PartyCode>,
+        /// The language of the headers, lists and About sheet (en, fr, es, ru, zh, ar;
+        /// default: the recipient's, else English).
+        #[arg(long = "lang")]
+        lang: Option<String>,
     },
 }

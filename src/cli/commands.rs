@@ -124,11 +124,18 @@ pub(super) async fn matrix(app: &App, cmd: MatrixCmd) -> Result<()> {
             cycle,
             recipient,
             party,
+            lang,
         } => {
+            let language = lang
+                .as_deref()
+                .map(needsd::model::Language::parse)
+                .transpose()
+                .map_err(|e| Usage(format!("--lang: {e}")))?;
             let req = ExportRequest {
                 cycle,
                 recipient,
                 party,
+                language,
             };
             if req.recipient.is_some() && req.cycle.is_none() {
                 return Err(Usage(

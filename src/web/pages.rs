@@ -745,6 +745,7 @@ pub async fn matrix_xlsx(
             as_of: today,
             circulation: None,
             sheets: &[],
+            language: crate::model::Language::En,
         })
     })
     .await

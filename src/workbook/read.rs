@@ -909,7 +909,10 @@ fn rows_of(
 fn says_no_changes(about: &Grid) -> Option<bool> {
     key_values(about)
         .iter()
-        .find(|(k, _)| normalize_word(k) == "nochangesthismonth")
+        .find(|(k, _)| {
+            normalize_word(k) == "nochangesthismonth"
+                || crate::spelling::means("about-no-changes", k)
+        })
         .map(|(_, v)| {
             matches!(
                 normalize_word(v).as_str(),

@@ -12,8 +12,9 @@ use rust_xlsxwriter::{
 };
 use thiserror::Error;
 
-use crate::model::{Area, Cycle, Need, PartyCode, Priority, Status};
+use crate::model::{Area, Cycle, Language, Need, PartyCode, Priority, Status};
 use crate::register::{Record, Schema};
+use crate::spelling::{self, List};
 
 /// The version of the stamp in `_needsd` and the document properties.
 pub const FORMAT_VERSION: &str = "1";
@@ -32,6 +33,64 @@ pub const HEADERS: [&str; 9] = [
     "Notes",
     "Last updated",
 ];
+
+/// The Matrix sheet's columns by their workbook words (`header-*` in `locales/workbook/`),
+/// in the order of [`HEADERS`].
+const HEADER_KEYS: [&str; 9] = [
+    "need-id",
+    "state",
+    "area",
+    "description",
+    "priority",
+    "status",
+    "provider",
+    "notes",
+    "updated",
+];
+
+/// The Matrix sheet's headers in `lang`.
+pub fn headers(lang: Language) -> [String; 9] {
+    std::array::from_fn(|i| {
+        spelling::word(List::Header, HEADER_KEYS[i], lang).unwrap_or_else(|| HEADERS[i].into())
+    })
+}
+
+/// A message of the workbook's words in `lang` (English if it has none).
+fn words(lang: Language, id: &str, args: &[(&str, &str)]) -> String {
+    let mut fluent = fluent_bundle::FluentArgs::new();
+    for (k, v) in args {
+        fluent.set(*k, *v);
+    }
+    spelling::builtin()
+        .and_then(|l| l.text(lang, id, Some(&fluent)).ok())
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// The deadline as the workbook of `lang` writes it: "15 décembre 2026 à 23:59 (heure de
+/// New York)".
+pub fn deadline_in(local: chrono::NaiveDateTime, tz: &str, lang: Language) -> String {
+    use chrono::Timelike;
+    let place = tz.rsplit('/').next().unwrap_or(tz).replace('_', " ");
+    let date = spelling::builtin()
+        .and_then(|l| l.date(lang, local.year(), local.month(), local.day()).ok())
+        .unwrap_or_else(|| local.format("%Y-%m-%d").to_string());
+    let time = format!("{:02}:{:02}", local.hour(), local.minute());
+    words(
+        lang,
+        "date-time",
+        &[("date", &date), ("time", &time), ("zone", &place)],
+    )
+}
+
+/// A priority as the workbook of `lang` writes it.
+fn priority_word(p: Priority, lang: Language) -> String {
+    spelling::word(List::Priority, p.key(), lang).unwrap_or_else(|| p.as_str().into())
+}
+
+/// A status as the workbook of `lang` writes it.
+fn status_word(s: Status, lang: Language) -> String {
+    spelling::word(List::Status, s.key(), lang).unwrap_or_else(|| s.as_str().into())
+}
 
 #[derive(Debug, Error)]
 pub enum WriteError {
@@ -144,6 +203,9 @@ pub struct Spec<'a> {
     /// could meet), each with its records. In a [`Stencil`] the records given do not
     /// matter: each copy gets its recipient's.
     pub sheets: &'a [(&'static Schema, &'a [Record])],
+    /// The language of its headers, About and Lists sheets, and drop-down values (the
+    /// sheet names and the hidden stamp are the same in every language).
+    pub language: Language,
 }
 
 /// The workbook's row order: by State, then priority (High first), then ID.
@@ -564,8 +626,16 @@ fn write_matrix(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
         };
         ws.set_column_format(col, fmt)?;
     }
-    for (col, h) in HEADERS.iter().enumerate() {
-        ws.write_string_with_format(0, col as u16, *h, &header)?;
+    let lang = spec.language;
+    ws.set_right_to_left(lang == Language::Ar);
+    for (col, h) in headers(lang).iter().enumerate() {
+        ws.write_string_with_format(0, col as u16, h, &header)?;
+    }
+    // Each value's word once, not once a cell.
+    let priorities = Priority::ALL.map(|p| (p, priority_word(p, lang)));
+    let statuses = Status::ALL.map(|s| (s, status_word(s, lang)));
+    fn word<T: PartialEq>(list: &[(T, String)], v: T) -> &str {
+        list.iter().find(|(k, _)| *k == v).map_or("", |(_, w)| w)
     }
     for (i, n) in spec.needs.iter().enumerate() {
         let r = i as u32 + 1;
@@ -573,8 +643,8 @@ fn write_matrix(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
         ws.write_string_with_format(r, 1, n.state.as_str(), &open_text)?;
         ws.write_string_with_format(r, 2, n.area.as_str(), &open_text)?;
         ws.write_string_with_format(r, 3, &n.description, &open_wrap)?;
-        ws.write_string_with_format(r, 4, n.priority.as_str(), &open_text)?;
-        ws.write_string_with_format(r, 5, n.status.as_str(), &open_text)?;
+        ws.write_string_with_format(r, 4, word(&priorities, n.priority), &open_text)?;
+        ws.write_string_with_format(r, 5, word(&statuses, n.status), &open_text)?;
         if !n.provider.is_empty() {
             ws.write_string_with_format(r, 6, &n.provider, &open_text)?;
         }
@@ -629,62 +699,62 @@ fn write_about(
         .set_bold()
         .set_border(FormatBorder::Medium)
         .set_background_color(Color::RGB(0xFFF2CC));
+    let lang = spec.language;
+    let t = |id: &str| words(lang, id, &[]);
+    ws.set_right_to_left(lang == Language::Ar);
     ws.set_column_width(0, 26.0)?;
     ws.set_column_width(1, 90.0)?;
-    ws.write_string_with_format(0, 0, "Matrix of Needs", &title)?;
-    let mut rows: Vec<(&str, String)> = vec![(
-        "What this is",
-        "The Counter-Terrorism Committee's prioritized Matrix of Needs: each State's \
-         counter-terrorism assistance needs, with their relative priority, status and \
-         assisting organization."
-            .to_string(),
-    )];
+    ws.write_string_with_format(0, 0, t("about-title"), &title)?;
+    let mut rows: Vec<(String, String)> = vec![(t("about-what-label"), t("about-what"))];
     match spec.circulation {
         Some(c) => {
-            rows.push(("Cycle", cycle_text(c.cycle)));
+            let cycle = spelling::builtin()
+                .and_then(|l| l.month_year(lang, c.cycle.year(), c.cycle.month()).ok())
+                .unwrap_or_else(|| cycle_text(c.cycle));
+            rows.push((t("about-cycle"), cycle));
             if let Some(r) = recipient {
-                rows.push(("Recipient", r.line.clone()));
+                rows.push((t("about-recipient"), r.line.clone()));
             }
-            rows.push(("Reply by", c.deadline.clone()));
+            rows.push((t("about-reply-by"), c.deadline.clone()));
+            let address = recipient.map_or(c.reply_to.as_str(), |r| r.reply_to.as_str());
             rows.push((
-                "How to reply",
-                format!(
-                    "Edit the Matrix sheet and reply to the email with this file attached (or \
-                     send it to {}). Change a need in its row; add a new need in an empty row, \
-                     leaving Need ID blank; to withdraw a need set its Status to Withdrawn \
-                     (deleting or filtering rows changes nothing). Keep the file name and \
-                     format (xlsx, ods or csv are all read).",
-                    recipient.map_or(c.reply_to.as_str(), |r| r.reply_to.as_str())
-                ),
+                t("about-how-label"),
+                words(lang, "about-how", &[("address", address)]),
             ));
             if let Some(r) = recipient {
-                rows.push(("Reference", r.reference.clone()));
+                rows.push((t("about-reference"), r.reference.clone()));
             }
         }
         None => rows.push((
-            "As of",
-            format!(
-                "{} {} {}",
-                spec.as_of.day(),
-                MONTHS[spec.as_of.month0() as usize],
-                spec.as_of.year()
-            ),
+            t("about-as-of"),
+            spelling::builtin()
+                .and_then(|l| {
+                    l.date(
+                        lang,
+                        spec.as_of.year(),
+                        spec.as_of.month(),
+                        spec.as_of.day(),
+                    )
+                    .ok()
+                })
+                .unwrap_or_else(|| spec.as_of.to_string()),
         )),
     }
     let mut r = 2u32;
     for (k, v) in &rows {
-        ws.write_string_with_format(r, 0, *k, &label)?;
+        ws.write_string_with_format(r, 0, k, &label)?;
         ws.write_string_with_format(r, 1, v, &wrap)?;
         r += 1;
     }
     if spec.circulation.is_some() {
         r += 1;
-        ws.write_string_with_format(r, 0, "No changes this month", &label)?;
-        ws.write_string_with_format(r, 1, "No", &answer)?;
+        let (yes, no) = (t("answer-yes"), t("answer-no"));
+        ws.write_string_with_format(r, 0, t("about-no-changes"), &label)?;
+        ws.write_string_with_format(r, 1, &no, &answer)?;
         let yes_no = DataValidation::new()
-            .allow_list_strings(&["Yes", "No"])?
-            .set_input_title("No changes?")?
-            .set_input_message("Choose Yes if nothing in the matrix needs to change for you this month, then reply with this file.")?;
+            .allow_list_strings(&[yes.as_str(), no.as_str()])?
+            .set_input_title(t("about-no-changes-title"))?
+            .set_input_message(t("about-no-changes-help"))?;
         ws.add_data_validation(r, 1, r, 1, &yes_no)?;
     }
     Ok(())
@@ -692,25 +762,28 @@ fn write_about(
 
 fn write_lists(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
     ws.set_name("Lists")?;
+    let lang = spec.language;
+    let t = |id: &str| words(lang, id, &[]);
+    ws.set_right_to_left(lang == Language::Ar);
     let header = header_format();
     let text = Format::new().set_num_format("@");
     for (col, (h, w)) in [
-        ("State", 8.0),
-        ("State name", 40.0),
-        ("", 2.0),
-        ("Area", 7.0),
-        ("Area name", 40.0),
-        ("", 2.0),
-        ("Priority", 10.0),
-        ("", 2.0),
-        ("Status", 18.0),
+        (t("lists-state"), 8.0),
+        (t("lists-state-name"), 40.0),
+        (String::new(), 2.0),
+        (t("lists-area"), 7.0),
+        (t("lists-area-name"), 40.0),
+        (String::new(), 2.0),
+        (headers(lang)[4].clone(), 10.0),
+        (String::new(), 2.0),
+        (headers(lang)[5].clone(), 18.0),
     ]
     .iter()
     .enumerate()
     {
         ws.set_column_width(col as u16, *w)?;
         if !h.is_empty() {
-            ws.write_string_with_format(0, col as u16, *h, &header)?;
+            ws.write_string_with_format(0, col as u16, h, &header)?;
         }
     }
     for (i, (code, name)) in spec.states.iter().enumerate() {
@@ -719,13 +792,23 @@ fn write_lists(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
     }
     for (i, a) in spec.areas.iter().enumerate() {
         ws.write_string_with_format(i as u32 + 1, 3, a.code.as_str(), &text)?;
-        ws.write_string(i as u32 + 1, 4, &a.label)?;
+        // A default area's name in the language; an operator's own area by its label.
+        let name = match crate::model::DEFAULT_AREAS
+            .iter()
+            .find(|(code, label)| *code == a.code.as_str() && *label == a.label)
+        {
+            Some(_) => {
+                spelling::word(List::Area, a.code.as_str(), lang).unwrap_or_else(|| a.label.clone())
+            }
+            None => a.label.clone(),
+        };
+        ws.write_string(i as u32 + 1, 4, &name)?;
     }
     for (i, p) in Priority::ALL.iter().enumerate() {
-        ws.write_string(i as u32 + 1, 6, p.as_str())?;
+        ws.write_string(i as u32 + 1, 6, priority_word(*p, lang))?;
     }
     for (i, s) in Status::ALL.iter().enumerate() {
-        ws.write_string(i as u32 + 1, 8, s.as_str())?;
+        ws.write_string(i as u32 + 1, 8, status_word(*s, lang))?;
     }
     ws.set_freeze_panes(1, 0)?;
     ws.protect();
@@ -807,6 +890,7 @@ mod tests {
             as_of: cycle.day(1),
             circulation: Some(&general),
             sheets: &[],
+            language: Language::En,
         };
         let stencil = Stencil::new(&spec).unwrap();
         let recipient = |name: &str, token: &str| Recipient {
@@ -856,6 +940,7 @@ mod tests {
             as_of: cycle.day(1),
             circulation: Some(&general),
             sheets: &[(&SCHEMA, &[])],
+            language: Language::En,
         };
         let stencil = Stencil::new(&spec).unwrap();
         let record = |id: &str, title: &str, eligible: &str| Record {
@@ -925,6 +1010,70 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_is_written_in_its_recipients_language_and_arabic_right_to_left() {
+        use crate::model::{AreaCode, NeedId};
+        let (cycle, general, areas) = december();
+        let needs = vec![Need {
+            id: NeedId::from_number(1),
+            state: PartyCode::parse("KAZ").unwrap(),
+            area: AreaCode::parse("ARM").unwrap(),
+            description: "Marking of small arms".into(),
+            priority: Priority::High,
+            status: Status::InProgress,
+            provider: String::new(),
+            notes: String::new(),
+            updated_at: cycle.day(1),
+        }];
+        let copy = |language| {
+            let spec = Spec {
+                needs: &needs,
+                states: &[],
+                areas: &areas,
+                as_of: cycle.day(1),
+                circulation: Some(&general),
+                sheets: &[],
+                language,
+            };
+            part_texts(&write(&spec).unwrap())
+                .into_iter()
+                .map(|(_, text)| text)
+                .collect::<String>()
+        };
+        let ru = copy(Language::Ru);
+        for word in [
+            "Приоритет",
+            "Высокий",
+            "Выполняется",
+            "Незаконный оборот оружия",
+            "В этом месяце изменений нет",
+            "Нет",
+        ] {
+            assert!(ru.contains(word), "the Russian copy has {word}");
+        }
+        assert!(!ru.contains("rightToLeft"));
+        let ar = copy(Language::Ar);
+        assert!(ar.contains("الأولوية") && ar.contains("قيد التنفيذ"));
+        assert_eq!(
+            ar.matches("rightToLeft=\"1\"").count(),
+            3,
+            "Matrix, About and Lists"
+        );
+        // The sheet names and the stamp are the same in every language.
+        for text in [&ru, &ar] {
+            for name in [
+                "name=\"Matrix\"",
+                "name=\"About\"",
+                "name=\"Lists\"",
+                "name=\"_needsd\"",
+            ] {
+                assert!(text.contains(name), "{name}");
+            }
+        }
+        let en = copy(Language::En);
+        assert!(en.contains("Priority") && en.contains("No changes this month"));
+    }
+
+    #[test]
     fn the_needs_a_provider_could_meet_read_back_as_the_matrix_rows_they_are() {
         use crate::model::{AreaCode, NeedId};
         use crate::programme::{Eligible, Geography, Kind, Programme, ProgrammeStatus};
@@ -975,6 +1124,7 @@ mod tests {
                 (&crate::programme::SCHEMA, &[]),
                 (&crate::offer::SCHEMA, &[]),
             ],
+            language: Language::En,
         };
         let copy = Stencil::new(&spec)
             .unwrap()

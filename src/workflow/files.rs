@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::config::Config;
 use crate::directory::{self, PartyIndex};
 use crate::model::RowError;
-use crate::model::{Contact, Cycle, EmailAddress, Need, PartyCode, PartyKind};
+use crate::model::{Contact, Cycle, EmailAddress, Language, Need, PartyCode, PartyKind};
 use crate::store::Store;
 use crate::workbook::{read, write};
 use crate::workflow::matching::ProviderSheets;
@@ -186,6 +186,8 @@ pub struct ExportRequest {
     pub cycle: Option<Cycle>,
     pub recipient: Option<EmailAddress>,
     pub party: Option<PartyCode>,
+    /// Default: the recipient's language, else English.
+    pub language: Option<Language>,
 }
 
 /// Builds the Matrix workbook: the current matrix, or a cycle's copy (its base once the
@@ -205,18 +207,22 @@ pub async fn export_matrix(app: &App, req: &ExportRequest) -> Result<Vec<u8>> {
     write::sort_for_workbook(&mut needs);
     let states = index.state_names();
     let tz = cfg.schedule.timezone;
+    let mut language = req.language.unwrap_or(Language::En);
     let circulation = match req.cycle {
         None => None,
         Some(cycle) => {
             let recipient = match &req.recipient {
                 None => None,
                 Some(email) => {
-                    Some(find_recipient(store, index, cfg, cycle, email, req.party.as_ref()).await?)
+                    let (r, theirs) =
+                        find_recipient(store, index, cfg, cycle, email, req.party.as_ref()).await?;
+                    language = req.language.unwrap_or(theirs);
+                    Some(r)
                 }
             };
             Some(write::Circulation {
                 cycle,
-                deadline: cfg.deadline_text(cycle),
+                deadline: write::deadline_in(cfg.deadline_local(cycle), tz.name(), language),
                 reply_to: cfg.mail.reply_to.to_string(),
                 recipient,
             })
@@ -260,6 +266,7 @@ pub async fn export_matrix(app: &App, req: &ExportRequest) -> Result<Vec<u8>> {
         as_of,
         circulation: circulation.as_ref(),
         sheets: &sheets,
+        language,
     };
     Ok(write::write(&spec)?)
 }
@@ -271,7 +278,7 @@ async fn find_recipient(
     cycle: Cycle,
     email: &EmailAddress,
     party: Option<&PartyCode>,
-) -> Result<write::Recipient> {
+) -> Result<(write::Recipient, Language)> {
     let contacts = store.contacts().await?;
     let matches: Vec<&Contact> = contacts
         .iter()
@@ -290,14 +297,17 @@ async fn find_recipient(
         .map(|p| p.name.clone())
         .unwrap_or_default();
     let token = crate::token::recipient_token(&cfg.mail.token_secret, cycle, c.id);
-    Ok(write::Recipient {
-        party: c.party.clone(),
-        party_name,
-        contact_name: c.name.clone(),
-        email: c.email.to_string(),
-        reply_to: crate::token::plus_address(&cfg.mail.reply_to, &token),
-        token,
-    })
+    Ok((
+        write::Recipient {
+            party: c.party.clone(),
+            party_name,
+            contact_name: c.name.clone(),
+            email: c.email.to_string(),
+            reply_to: crate::token::plus_address(&cfg.mail.reply_to, &token),
+            token,
+        },
+        c.language,
+    ))
 }
 
 /// How many needs the matrix holds.

@@ -19,7 +19,7 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::mail::compose::{self, Circular, CirculationContext, DeadlineParts, Templates};
 use crate::mail::outbound::SendReport;
-use crate::model::{Contact, Cycle, Need, PartyCode, PartyKind};
+use crate::model::{Contact, Cycle, Language, Need, PartyCode, PartyKind};
 use crate::state::MessageKind;
 use crate::store::cycles;
 use crate::store::outbox::{self, NewMessage};
@@ -157,7 +157,7 @@ pub async fn dispatch_then(
     Ok(DispatchReport {
         cycle,
         opened,
-        needs: plan.needs,
+        needs: plan.copies.base.len(),
         enqueued,
         skipped,
         send,
@@ -254,9 +254,7 @@ struct Plan {
     /// The local date the messages belong to: the 1st for the circulation, today for a
     /// reminder (one a day at most).
     day: chrono::NaiveDate,
-    stencil: write::Stencil,
-    /// The copy of a provider: with its Programmes and "Needs you could meet" sheets.
-    provider_stencil: write::Stencil,
+    copies: Copies,
     sheets: matching::ProviderSheets,
     templates: Arc<Templates>,
     deadline: DeadlineParts,
@@ -265,7 +263,56 @@ struct Plan {
     secret: crate::settings::Secret,
     parties: HashMap<PartyCode, (String, PartyKind)>,
     state_needs: HashMap<PartyCode, usize>,
-    needs: usize,
+}
+
+/// The cycle's workbook, built once per language a recipient reads, the first time one
+/// does: a stencil of the copy everyone gets, and one of a provider's (with its
+/// Programmes and "Needs you could meet" sheets).
+struct Copies {
+    base: Vec<Need>,
+    states: Vec<(PartyCode, String)>,
+    areas: Vec<crate::model::Area>,
+    deadline: chrono::NaiveDateTime,
+    timezone: String,
+    reply_to: String,
+    /// By the position of the language in `Language::ALL`.
+    stencils: [std::sync::OnceLock<Result<(write::Stencil, write::Stencil), String>>; 6],
+}
+
+impl Copies {
+    fn of(&self, cycle: Cycle, language: Language) -> Result<&(write::Stencil, write::Stencil)> {
+        let at = Language::ALL
+            .iter()
+            .position(|l| *l == language)
+            .unwrap_or(0);
+        self.stencils[at]
+            .get_or_init(|| {
+                let circulation = write::Circulation {
+                    cycle,
+                    deadline: write::deadline_in(self.deadline, &self.timezone, language),
+                    reply_to: self.reply_to.clone(),
+                    recipient: None,
+                };
+                let spec = write::Spec {
+                    needs: &self.base,
+                    states: &self.states,
+                    areas: &self.areas,
+                    as_of: cycle.day(1),
+                    circulation: Some(&circulation),
+                    sheets: &[],
+                    language,
+                };
+                let everyone = write::Stencil::new(&spec).map_err(|e| e.to_string())?;
+                let provider = write::Stencil::new(&write::Spec {
+                    sheets: &matching::PROVIDER_SHEETS,
+                    ..spec
+                })
+                .map_err(|e| e.to_string())?;
+                Ok((everyone, provider))
+            })
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("building the {language} workbook: {e}"))
+    }
 }
 
 impl Plan {
@@ -279,25 +326,6 @@ impl Plan {
     ) -> Result<Self> {
         let (cfg, index) = (&*app.cfg, &app.index);
         let states = index.state_names();
-        let circulation = write::Circulation {
-            cycle,
-            deadline: cfg.deadline_text(cycle),
-            reply_to: cfg.mail.reply_to.to_string(),
-            recipient: None,
-        };
-        let spec = write::Spec {
-            needs: &base,
-            states: &states,
-            areas: &cfg.areas,
-            as_of: cycle.day(1),
-            circulation: Some(&circulation),
-            sheets: &[],
-        };
-        let stencil = write::Stencil::new(&spec)?;
-        let provider_stencil = write::Stencil::new(&write::Spec {
-            sheets: &matching::PROVIDER_SHEETS,
-            ..spec
-        })?;
         let sheets = matching::ProviderSheets::new(&base, directory, index, app.geo);
         let mut state_needs = HashMap::new();
         for n in &base {
@@ -310,8 +338,15 @@ impl Plan {
                 Chase::Circulation => cycle.day(1),
                 Chase::Reminder | Chase::DeadlineAlert => today,
             },
-            stencil,
-            provider_stencil,
+            copies: Copies {
+                base,
+                states,
+                areas: cfg.areas.clone(),
+                deadline: cfg.deadline_local(cycle),
+                timezone: cfg.schedule.timezone.name().to_string(),
+                reply_to: cfg.mail.reply_to.to_string(),
+                stencils: Default::default(),
+            },
             sheets,
             templates: Arc::clone(&app.templates),
             deadline: DeadlineParts::new(cfg.deadline_local(cycle), cfg.schedule.timezone.name()),
@@ -324,7 +359,6 @@ impl Plan {
                 .map(|p| (p.code.clone(), (p.name.clone(), p.kind)))
                 .collect(),
             state_needs,
-            needs: base.len(),
         })
     }
 
@@ -377,9 +411,10 @@ impl Plan {
             reply_to: token::plus_address(&self.reply_to, &token),
             token,
         };
+        let (everyone, provider) = self.copies.of(self.cycle, c.language)?;
         Ok(match self.sheets.of(&c.party, kind) {
-            Some(records) => self.provider_stencil.render_with(&recipient, &records)?,
-            None => self.stencil.render(&recipient)?,
+            Some(records) => provider.render_with(&recipient, &records)?,
+            None => everyone.render(&recipient)?,
         })
     }
 

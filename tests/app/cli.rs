@@ -476,11 +476,29 @@ fn a_recipients_copy_is_stamped_and_reproducible() {
             .map(|r| r[1].clone())
             .unwrap_or_default()
     };
-    assert_eq!(value("Reply by"), "15 December 2026, 23:59 New York time");
-    assert_eq!(value("Reference"), format!("2026-12/MDA/{}", &token[..6]));
-    assert!(value("How to reply").contains(&format!("needs+{token}@ctc.example")));
-    assert_eq!(value("No changes this month"), "No");
-    assert!(value("Recipient").contains("Ion Rusu"));
+    // Ion reads Russian: his copy's About sheet is in Russian.
+    assert_eq!(
+        value("Ответить до"),
+        "15 декабря 2026 г., 23:59 (по времени г. New York)"
+    );
+    assert_eq!(value("Ссылка"), format!("2026-12/MDA/{}", &token[..6]));
+    assert!(value("Как ответить").contains(&format!("needs+{token}@ctc.example")));
+    assert_eq!(value("В этом месяце изменений нет"), "Нет");
+    assert!(value("Получатель").contains("Ion Rusu"));
+    // Asked for in English, the same copy says it in English.
+    let mut english = args.to_vec();
+    english[3] = "en.xlsx";
+    english.extend(["--lang", "en"]);
+    lab.ok(&english);
+    let en = std::fs::read(lab.path("en.xlsx")).unwrap();
+    let mut en: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(en)).unwrap();
+    let about = read_sheet(&mut en, "About");
+    assert!(
+        about
+            .iter()
+            .any(|r| r[0] == "Reply by" && r[1] == "15 December 2026, 23:59 (New York time)"),
+        "{about:?}"
+    );
 
     let core = zip_part(&a, "docProps/core.xml");
     assert!(

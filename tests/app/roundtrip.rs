@@ -77,7 +77,14 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn export_then_read_proposes_nothing(mut matrix in needs(), stamped in any::<bool>()) {
+    /// In each of the six languages: headers, priorities, statuses and the About sheet
+    /// in the recipient's language read back as what they were.
+    fn export_then_read_proposes_nothing(
+        mut matrix in needs(),
+        stamped in any::<bool>(),
+        language in 0..6usize,
+    ) {
+        let language = needsd::model::Language::ALL[language];
         let parties = seed_parties().expect("party data");
         let index = PartyIndex::new(parties.clone());
         let states: Vec<(PartyCode, String)> = parties
@@ -108,6 +115,7 @@ proptest! {
             as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("valid"),
             circulation: stamped.then_some(&circulation),
             sheets: &[],
+            language,
         };
         let bytes = write::write(&spec).expect("workbook");
         let reply = read::read_reply(&bytes, "m.xlsx", &needsd::config::Limits::default(), &index, &areas)

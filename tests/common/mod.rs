@@ -794,13 +794,15 @@ pub fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
 }
 
 /// Edits a workbook with openpyxl, as a respondent's spreadsheet program would: each edit
-/// sets, in the row of a need, the cell under a header of the Matrix sheet; a need of
+/// sets, in the row of a need, the cell under a header of the Matrix sheet (named in
+/// English, whatever the copy's language: the columns keep their order); a need of
 /// `"new"` appends a row instead.
 pub fn edit_workbook(path: &Path, edits: &[(&str, &str, &str)]) {
     let mut script = format!(
         "import openpyxl\nwb = openpyxl.load_workbook({p:?})\nws = wb['Matrix']\n\
-         head = [c.value for c in ws[1]]\n",
-        p = path.display().to_string()
+         head = {headers:?}\n",
+        p = path.display().to_string(),
+        headers = needsd::workbook::write::HEADERS,
     );
     for (need, header, value) in edits {
         if *need == "new" {
