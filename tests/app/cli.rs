@@ -1592,3 +1592,120 @@ fn experts_choose_their_language_and_a_bad_one_is_refused() {
         stderr(&out)
     );
 }
+
+/// In each of the six languages: Kenya's copy exported in its contact's language, edited
+/// by openpyxl with that language's words (a priority, a status, a new need with the
+/// area's name) and saved by LibreOffice, reads back as exactly those changes. The
+/// Arabic copy is edited with Arabic statuses.
+#[test]
+fn a_copy_in_each_language_edited_and_saved_by_libreoffice_reads_back_exactly() {
+    use needsd::model::Language;
+    use needsd::spelling::{List, word};
+    for lang in Language::ALL {
+        let l = lang.as_str();
+        let lab = Lab::initialised();
+        lab.write(
+            "contacts.csv",
+            &format!(
+                "party,name,office,email,language,role,receives_matrix\n\
+                 KEN,Grace Mutua,MFA,grace@mfa.ke.example.org,{l},Focal point,yes\n"
+            ),
+        );
+        lab.ok(&["contacts", "import", "contacts.csv"]);
+        lab.write("matrix.csv", MATRIX);
+        lab.ok(&["matrix", "import", "matrix.csv"]);
+        lab.ok(&[
+            "matrix",
+            "export",
+            "--out",
+            "copy.xlsx",
+            "--cycle",
+            "2026-12",
+            "--recipient",
+            "grace@mfa.ke.example.org",
+        ]);
+        let w = |list, name: &str| word(list, name, lang).expect("a word");
+        let (low, met, high) = (
+            w(List::Priority, "low"),
+            w(List::Status, "met"),
+            w(List::Priority, "high"),
+        );
+        let area = w(List::Area, "ARM");
+        let open = w(List::Status, "open");
+        // The copy is in the language: its header and values say so.
+        let script = format!(
+            "import openpyxl\n\
+             wb = openpyxl.load_workbook('copy.xlsx')\n\
+             ws = wb['Matrix']\n\
+             assert ws.cell(row=1, column=5).value == {priority:?}, ws.cell(row=1, column=5).value\n\
+             for row in ws.iter_rows(min_row=2):\n\
+             \x20   if row[0].value == 'MN-00007':\n\
+             \x20       row[4].value = {low:?}\n\
+             \x20   if row[0].value == 'MN-00003':\n\
+             \x20       assert row[5].value == {open:?}, row[5].value\n\
+             \x20       row[5].value = {met:?}\n\
+             ws.append(['', 'KEN', {area:?}, 'Marking of small arms', {high:?}, {open:?}])\n\
+             wb.save('edited.xlsx')\n",
+            priority = w(List::Header, "priority"),
+        );
+        let ok = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .current_dir(lab.dir.path())
+            .status()
+            .expect("python3 with openpyxl (scripts/test.sh installs it)");
+        assert!(ok.success(), "{l}: openpyxl could not edit the copy");
+        let profile = lab.path("lo-profile");
+        let out = Command::new("soffice")
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                profile.display()
+            ))
+            .args([
+                "--headless",
+                "--convert-to",
+                "xlsx",
+                "--outdir",
+                "lo",
+                "edited.xlsx",
+            ])
+            .current_dir(lab.dir.path())
+            .output()
+            .expect("LibreOffice (soffice): scripts/test.sh installs libreoffice-calc-nogui");
+        assert!(out.status.success(), "{l}: {}", stderr(&out));
+        let r = lab.json(&["check", "lo/edited.xlsx", "--json"]);
+        assert_eq!(r["errors"], serde_json::json!([]), "{l}: {r}");
+        assert_eq!(r["party"], "KEN", "{l}");
+        let got: Vec<(String, String, String, String)> = r["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+                (s("kind"), s("need_id"), s("field"), s("proposed"))
+            })
+            .collect();
+        let update = |id: &str, field: &str, value: &str| {
+            (
+                "update".to_string(),
+                id.to_string(),
+                field.to_string(),
+                value.to_string(),
+            )
+        };
+        assert_eq!(
+            got,
+            [
+                update("MN-00007", "priority", "Low"),
+                update("MN-00003", "status", "Met"),
+                ("add".into(), String::new(), String::new(), String::new()),
+            ],
+            "{l}"
+        );
+        let add = &r["changes"][2]["fields"];
+        assert_eq!(
+            (&add["area"], &add["priority"], &add["status"]),
+            (&"ARM".into(), &"High".into(), &"Open".into()),
+            "{l}: {add}"
+        );
+    }
+}
