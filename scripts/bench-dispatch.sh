@@ -5,13 +5,16 @@
 # per second (end to end for needsd: opening the cycle, building every workbook and
 # message, the outbox transaction and sending) and needsd's peak memory; medians of 3.
 # DATABASE=postgres keeps needsd's database in the PostgreSQL lab (scripts/pglab.sh), a
-# new database per run, instead of SQLite.
+# new database per run, instead of SQLite. LANGUAGES=en (or any comma-separated list of
+# en,fr,es,ru,zh,ar; all six by default) spreads the recipients over those languages:
+# each language is one more workbook stencil and its own words.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 recipients=${RECIPIENTS:-1000}
 needs=${NEEDS:-1000}
 connections=${CONNECTIONS:-3}
 runs=${RUNS:-3}
+languages=${LANGUAGES:-en,fr,es,ru,zh,ar}
 lab=/tmp/needsd-lab
 cargo build -q --release --manifest-path "$root/Cargo.toml"
 needsd="${CARGO_TARGET_DIR:-$root/target}/release/needsd"
@@ -59,9 +62,10 @@ TOML
 export NEEDSD_CONFIG=$work/needsd.toml
 "$needsd" init >/dev/null
 "$needsd" parties list --json > parties.json
-python3 - "$recipients" "$needs" "$tag" <<'PY'
+python3 - "$recipients" "$needs" "$tag" "$languages" <<'PY'
 import csv, json, sys
 n, m, tag = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+languages = sys.argv[4].split(",")
 parties = json.load(open("parties.json"))
 states = [p["code"] for p in parties if p["kind"] == "state"]
 everyone = [p["code"] for p in parties]
@@ -79,7 +83,7 @@ with open("contacts.csv", "w", newline="") as f:
     w.writerow(["party", "name", "email", "language", "receives_matrix"])
     for i in range(n):
         w.writerow([everyone[i % len(everyone)], f"Focal Point {i}", f"r-{tag}+{i}@resp.test",
-                    ["en", "fr", "es"][i % 3], "yes"])
+                    languages[i % len(languages)], "yes"])
 PY
 cycle=$(date -d "$(date +%Y-%m-15) +1 month" +%Y-%m)
 
@@ -125,8 +129,8 @@ done
 n_rate=$(printf '%s\n' "${needsd_rates[@]}" | median)
 s_rate=$(printf '%s\n' "${src_rates[@]}" | median)
 mem=$(printf '%s\n' "${needsd_mem[@]}" | median)
-printf '%d recipients, %d needs, %d connections, messages of %d bytes, medians of %d runs, on %s\n' \
-    "$recipients" "$needs" "$connections" "$size" "$runs" "$database"
+printf '%d recipients in %s, %d needs, %d connections, messages of %d bytes, medians of %d runs, on %s\n' \
+    "$recipients" "$languages" "$needs" "$connections" "$size" "$runs" "$database"
 printf '  needsd dispatch (end to end): %6.1f msg/s, peak RSS %d MB\n' "$n_rate" $((mem / 1024))
 printf '  smtp-source:                  %6.1f msg/s\n' "$s_rate"
 awk -v a="$n_rate" -v b="$s_rate" 'BEGIN { printf "  ratio: %.2f (target: at least 0.5)\n", a / b }'
