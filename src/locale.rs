@@ -372,6 +372,32 @@ impl Locales {
         self.text(lang, "date", Some(&args))
     }
 
+    /// A day of the year without the year, in `lang`: "15 December", "15 декабря".
+    pub fn day_month(&self, lang: Language, month: u32, day: u32) -> Result<String, LocaleError> {
+        let name = self.text(lang, &format!("month-{month}"), None)?;
+        let mut args = FluentArgs::new();
+        args.set("day", day);
+        args.set("month", name);
+        args.set("monthnum", month);
+        self.text(lang, "day-month", Some(&args))
+    }
+
+    /// A date and a time of day in a place, in `lang`: "15 December 2026, 23:59 (New
+    /// York time)"; `zone` is the place ("New York").
+    pub fn date_time(
+        &self,
+        lang: Language,
+        (year, month, day): (i32, u32, u32),
+        time: &str,
+        zone: &str,
+    ) -> Result<String, LocaleError> {
+        let mut args = FluentArgs::new();
+        args.set("date", self.date(lang, year, month, day)?);
+        args.set("time", time.to_string());
+        args.set("zone", zone.to_string());
+        self.text(lang, "date-time", Some(&args))
+    }
+
     /// A month of a year written in `lang`: "December 2026", "décembre 2026".
     pub fn month_year(&self, lang: Language, year: i32, month: u32) -> Result<String, LocaleError> {
         let name = self.text(lang, &format!("month-name-{month}"), None)?;

@@ -155,17 +155,8 @@ fn add_functions(env: &mut minijinja::Environment<'static>, locales: &Arc<Locale
     env.add_function(
         "day_month",
         move |state: &State<'_, '_>, d: Value| -> Result<String, Error> {
-            let lang = language_of(state);
             let (_, m, day) = ymd(&d)?;
-            let mut args = FluentArgs::new();
-            args.set("day", day);
-            args.set(
-                "month",
-                l.text(lang, &format!("month-{m}"), None)
-                    .map_err(template_error)?,
-            );
-            args.set("monthnum", m);
-            l.text(lang, "day-month", Some(&args))
+            l.day_month(language_of(state), m, day)
                 .map_err(template_error)
         },
     );
@@ -173,13 +164,9 @@ fn add_functions(env: &mut minijinja::Environment<'static>, locales: &Arc<Locale
     env.add_function(
         "date_time",
         move |state: &State<'_, '_>, d: Value| -> Result<String, Error> {
-            let lang = language_of(state);
-            let (y, m, day) = ymd(&d)?;
-            let mut args = FluentArgs::new();
-            args.set("date", l.date(lang, y, m, day).map_err(template_error)?);
-            args.set("time", d.get_attr("time")?.to_string());
-            args.set("zone", d.get_attr("zone")?.to_string());
-            l.text(lang, "date-time", Some(&args))
+            let time = d.get_attr("time")?.to_string();
+            let zone = d.get_attr("zone")?.to_string();
+            l.date_time(language_of(state), ymd(&d)?, &time, &zone)
                 .map_err(template_error)
         },
     );

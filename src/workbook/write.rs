@@ -71,15 +71,18 @@ fn words(lang: Language, id: &str, args: &[(&str, &str)]) -> String {
 pub fn deadline_in(local: chrono::NaiveDateTime, tz: &str, lang: Language) -> String {
     use chrono::Timelike;
     let place = tz.rsplit('/').next().unwrap_or(tz).replace('_', " ");
-    let date = spelling::builtin()
-        .and_then(|l| l.date(lang, local.year(), local.month(), local.day()).ok())
-        .unwrap_or_else(|| local.format("%Y-%m-%d").to_string());
     let time = format!("{:02}:{:02}", local.hour(), local.minute());
-    words(
-        lang,
-        "date-time",
-        &[("date", &date), ("time", &time), ("zone", &place)],
-    )
+    spelling::builtin()
+        .and_then(|l| {
+            l.date_time(
+                lang,
+                (local.year(), local.month(), local.day()),
+                &time,
+                &place,
+            )
+            .ok()
+        })
+        .unwrap_or_else(|| format!("{} {time} ({place})", local.date()))
 }
 
 /// A priority as the workbook of `lang` writes it.

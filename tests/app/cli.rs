@@ -60,6 +60,29 @@ impl Lab {
     }
 }
 
+/// `check --json`'s changes as (kind, need_id, field, proposed).
+fn changes_of(r: &serde_json::Value) -> Vec<(String, String, String, String)> {
+    r["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+            (s("kind"), s("need_id"), s("field"), s("proposed"))
+        })
+        .collect()
+}
+
+/// An update as [`changes_of`] gives it.
+fn update(id: &str, field: &str, value: &str) -> (String, String, String, String) {
+    (
+        "update".to_string(),
+        id.to_string(),
+        field.to_string(),
+        value.to_string(),
+    )
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -806,23 +829,7 @@ fn a_reply_with_words_of_the_six_languages_pasted_in_is_read_for_what_it_means()
     lab.ok(&["matrix", "import", &f("base-matrix.csv")]);
     let r = lab.json(&["check", &f("reply-pasted-languages.xlsx"), "--json"]);
     assert_eq!(r["errors"], serde_json::json!([]), "{r}");
-    let got: Vec<(String, String, String, String)> = r["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
-            (s("kind"), s("need_id"), s("field"), s("proposed"))
-        })
-        .collect();
-    let update = |id: &str, field: &str, value: &str| {
-        (
-            "update".to_string(),
-            id.to_string(),
-            field.to_string(),
-            value.to_string(),
-        )
-    };
+    let got = changes_of(&r);
     assert_eq!(
         got,
         [
@@ -1675,23 +1682,7 @@ fn a_copy_in_each_language_edited_and_saved_by_libreoffice_reads_back_exactly() 
         let r = lab.json(&["check", "lo/edited.xlsx", "--json"]);
         assert_eq!(r["errors"], serde_json::json!([]), "{l}: {r}");
         assert_eq!(r["party"], "KEN", "{l}");
-        let got: Vec<(String, String, String, String)> = r["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
-                (s("kind"), s("need_id"), s("field"), s("proposed"))
-            })
-            .collect();
-        let update = |id: &str, field: &str, value: &str| {
-            (
-                "update".to_string(),
-                id.to_string(),
-                field.to_string(),
-                value.to_string(),
-            )
-        };
+        let got = changes_of(&r);
         assert_eq!(
             got,
             [
