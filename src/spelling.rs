@@ -30,7 +30,8 @@ impl List {
         List::Answer,
     ];
 
-    fn prefix(self) -> &'static str {
+    /// The prefix of its messages' ids (`priority-`).
+    pub fn prefix(self) -> &'static str {
         match self {
             List::Header => "header-",
             List::Priority => "priority-",

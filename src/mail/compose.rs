@@ -191,14 +191,24 @@ fn add_functions(env: &mut minijinja::Environment<'static>, locales: &Arc<Locale
                     v.to_string()
                 })
             };
+            let field = text("field")?;
+            // A need's priority or status in the reader's words, as their copy has it.
+            let list = match (text("register")?.as_str(), field.as_str()) {
+                ("need", "priority") => Some(crate::spelling::List::Priority),
+                ("need", "status") => Some(crate::spelling::List::Status),
+                _ => None,
+            };
             let shown = |v: String| -> Result<String, Error> {
                 if v.is_empty() {
-                    l.text(lang, "value-empty", None).map_err(template_error)
-                } else {
-                    Ok(v)
+                    return l.text(lang, "value-empty", None).map_err(template_error);
                 }
+                Ok(list
+                    .and_then(|list| {
+                        let name = crate::spelling::lookup(list, &v)?;
+                        l.text(lang, &format!("{}{name}", list.prefix()), None).ok()
+                    })
+                    .unwrap_or(v))
             };
-            let field = text("field")?;
             let mut args = FluentArgs::new();
             args.set("kind", text("kind")?);
             args.set("id", text("id")?);
