@@ -22,13 +22,13 @@ fn circulation(final_day: bool, needs: Option<usize>) -> Value {
 
 fn lines() -> Value {
     json!([
-        {"kind": "update", "register": "need", "id": "NEED-00042", "field": "status",
-         "from": "Open", "to": "Closed", "conflict": false, "current": "", "party": "",
+        {"kind": "update", "register": "need", "id": "MN-00042", "field": "status",
+         "from": "Open", "to": "Met", "conflict": false, "current": "", "party": "",
          "title": "", "created": null},
-        {"kind": "update", "register": "need", "id": "NEED-00043", "field": "notes",
+        {"kind": "update", "register": "need", "id": "MN-00043", "field": "notes",
          "from": "", "to": "Workshop held", "conflict": true, "current": "Postponed",
          "party": "", "title": "", "created": null},
-        {"kind": "withdraw", "register": "need", "id": "NEED-00044", "field": "",
+        {"kind": "withdraw", "register": "need", "id": "MN-00044", "field": "",
          "from": "", "to": "", "conflict": false, "current": "", "party": "", "title": "",
          "created": null},
         {"kind": "add-need", "register": "need", "id": "", "field": "", "from": "",
@@ -101,9 +101,9 @@ fn digest(everything: bool) -> Value {
         "silent": list(&["Kenya (KEN)", "Peru (PER)"]),
         "bouncing": list(&["focal@example.org (Narnia)"]),
         "unmet_needs": if everything { json!([
-            {"need": "NEED-00042", "state": "KEN", "area": "BRD", "what": "Border control training",
+            {"need": "MN-00042", "state": "KEN", "area": "POL", "what": "Border control training",
              "cycles": 3, "candidates": ["SA-00007 Border academy (UNODC)"]},
-            {"need": "NEED-00051", "state": "PER", "area": "LEG", "what": "Counter-financing law",
+            {"need": "MN-00051", "state": "PER", "area": "LEG", "what": "Counter-financing law",
              "cycles": 4, "candidates": []},
         ]) } else { json!([]) },
     })
