@@ -18,6 +18,8 @@ struct Month {
     p: Project,
     cfg: Arc<needsd::config::Config>,
     experts: String,
+    /// A second expert, who reads French.
+    expert_fr: String,
     /// KEN, SEN and UNODC's focal points.
     ken: String,
     sen: String,
@@ -28,7 +30,11 @@ fn month(tag: &str) -> Month {
     maillab();
     let secretariat = format!("needs-{tag}");
     let experts = format!("experts-{tag}@ctc.test");
-    let config = lab_daemon_config(&secretariat).replace("experts@ctc.test", &experts);
+    let expert_fr = format!("expert-fr-{tag}@ctc.test");
+    let config = lab_daemon_config(&secretariat).replace(
+        "experts = [\"experts@ctc.test\"]",
+        &format!("experts = [\"{experts}\", {{ address = \"{expert_fr}\", language = \"fr\" }}]"),
+    );
     let p = Project::new(&config);
     let (ken, sen, unodc) = (
         format!("ken-{tag}@resp.test"),
@@ -47,6 +53,7 @@ fn month(tag: &str) -> Month {
         p,
         cfg,
         experts,
+        expert_fr,
         ken,
         sen,
         unodc,
@@ -164,6 +171,18 @@ fn a_month_dispatch_replies_reminders_alert_and_digest() {
     assert!(body.contains("Not answered (1):"), "{body}");
     assert!(body.contains("(UNODC)"), "{body}");
     assert!(!body.contains("(KEN)") && !body.contains("(SEN)"), "{body}");
+    // The expert who reads French gets the same digest in French.
+    let french = wait_for_mail(&m.expert_fr, 1, 30).remove(0);
+    let digest = parse(&french);
+    assert_eq!(
+        digest.subject().unwrap(),
+        "[Matrix of Needs 2027-03] Synthèse : 2 réponses sur 3, 0 en attente d'examen"
+    );
+    let body = digest.body_text(0).unwrap();
+    assert!(
+        body.contains("Sans réponse (1) :") && body.contains("(UNODC)"),
+        "{body}"
+    );
 
     // Both deadline alerts are recorded sent before the clock jumps two weeks: a message
     // still being sent across such a jump outlives its lease and is sent again (with the
