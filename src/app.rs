@@ -78,7 +78,8 @@ impl App {
         store: Store,
         index: PartyIndex,
     ) -> Result<Self> {
-        let templates = Arc::new(Templates::load(
+        // Config::load rendered an operator's templates and words once already.
+        let templates = Arc::new(Templates::read(
             cfg.mail.templates_dir.as_deref(),
             cfg.mail.locales_dir.as_deref(),
         )?);

@@ -363,23 +363,31 @@ impl Locales {
         month: u32,
         day: u32,
     ) -> Result<String, LocaleError> {
-        let name = self.text(lang, &format!("month-{month}"), None)?;
-        let mut args = FluentArgs::new();
-        args.set("day", day);
-        args.set("month", name);
-        args.set("monthnum", month);
+        let mut args = self.day_args(lang, month, day)?;
         args.set("year", year);
         self.text(lang, "date", Some(&args))
     }
 
     /// A day of the year without the year, in `lang`: "15 December", "15 декабря".
     pub fn day_month(&self, lang: Language, month: u32, day: u32) -> Result<String, LocaleError> {
+        let args = self.day_args(lang, month, day)?;
+        self.text(lang, "day-month", Some(&args))
+    }
+
+    /// What the date patterns are given of a day: its number, its month's name as it
+    /// stands in a date, and the month's number.
+    fn day_args(
+        &self,
+        lang: Language,
+        month: u32,
+        day: u32,
+    ) -> Result<FluentArgs<'static>, LocaleError> {
         let name = self.text(lang, &format!("month-{month}"), None)?;
         let mut args = FluentArgs::new();
         args.set("day", day);
         args.set("month", name);
         args.set("monthnum", month);
-        self.text(lang, "day-month", Some(&args))
+        Ok(args)
     }
 
     /// A date and a time of day in a place, in `lang`: "15 December 2026, 23:59 (New

@@ -88,8 +88,8 @@ pub struct Rendered {
 /// The compiled templates and the words they take from `crate::locale`. `.html`
 /// templates escape what they insert, the words included; `.txt` ones do not.
 pub struct Templates {
+    /// Its functions (`t`, `date`, …) hold the words.
     env: minijinja::Environment<'static>,
-    locales: Arc<Locales>,
 }
 
 /// The language a template renders in, from its context's `lang`.
@@ -279,6 +279,19 @@ impl Templates {
         templates_dir: Option<&Path>,
         locales_dir: Option<&Path>,
     ) -> Result<Self, ComposeError> {
+        let templates = Self::read(templates_dir, locales_dir)?;
+        if templates_dir.is_some() || locales_dir.is_some() {
+            templates.check(templates_dir)?;
+        }
+        Ok(templates)
+    }
+
+    /// As [`Templates::load`], without rendering the samples: for a configuration whose
+    /// folders `load` has already checked (every `Config` has: `[mail]` is settled so).
+    pub fn read(
+        templates_dir: Option<&Path>,
+        locales_dir: Option<&Path>,
+    ) -> Result<Self, ComposeError> {
         let locales = Arc::new(Locales::load(locales_dir)?);
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
@@ -303,11 +316,7 @@ impl Templates {
                 })?;
         }
         add_functions(&mut env, &locales);
-        let templates = Self { env, locales };
-        if templates_dir.is_some() || locales_dir.is_some() {
-            templates.check(templates_dir)?;
-        }
-        Ok(templates)
+        Ok(Self { env })
     }
 
     /// Renders every kind in every language from its sample.
@@ -330,11 +339,6 @@ impl Templates {
             }
         }
         Ok(())
-    }
-
-    /// The words.
-    pub fn locales(&self) -> &Locales {
-        &self.locales
     }
 
     /// Renders message `kind` in `language`: its subject and text part from `{kind}.txt`,
