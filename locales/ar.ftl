@@ -253,3 +253,15 @@ deadline-body = { $days ->
        *[other] يحل موعد هذا البند بعد { $days } يوم، في { $due }.
     }
 deadline-owner = تتلقون هذه الرسالة لأنكم المسؤول عن هذا البند في needsd (needsd deadline list).
+
+## تأكيد توقف جهة الاتصال عن تلقي المصفوفة.
+unsubscribed-subject = لن تتلقوا مصفوفة الاحتياجات بعد الآن
+unsubscribed-body = بناءً على طلبكم، لم تعد مصفوفة الاحتياجات تُرسل إلى { $address } باسم { $party }.
+unsubscribed-again = لتلقيها مرة أخرى، اكتبوا «subscribe» إلى { $address }.
+
+## الصفحة التي يفتحها رابط إلغاء الاشتراك.
+unsubscribe-page-title = التوقف عن تلقي مصفوفة الاحتياجات
+unsubscribe-page-ask = هل تريدون التوقف عن إرسال مصفوفة الاحتياجات الشهرية إلى { $address }؟
+unsubscribe-page-button = التوقف عن تلقيها
+unsubscribe-page-done = لم تعد مصفوفة الاحتياجات تُرسل إلى { $address }. أُرسل إليكم تأكيد بذلك.
+unsubscribe-page-already = مصفوفة الاحتياجات لا تُرسل إلى { $address }.

@@ -210,3 +210,16 @@ deadline-body = { $days ->
        *[other] This is due in { $days } days, on { $due }.
     }
 deadline-owner = You receive this because you are its owner in needsd (needsd deadline list).
+
+## The confirmation that a contact stopped receiving the Matrix. $party, $address
+unsubscribed-subject = You will no longer receive the Matrix of Needs
+unsubscribed-body = As you asked, the Matrix of Needs is no longer sent to { $address } for { $party }.
+# $address: where to write
+unsubscribed-again = To receive it again, write "subscribe" to { $address }.
+
+## The page an unsubscribe link opens. $address
+unsubscribe-page-title = Stop receiving the Matrix of Needs
+unsubscribe-page-ask = Stop sending the monthly Matrix of Needs to { $address }?
+unsubscribe-page-button = Stop receiving it
+unsubscribe-page-done = The Matrix of Needs is no longer sent to { $address }. A confirmation is on its way.
+unsubscribe-page-already = The Matrix of Needs is not sent to { $address }.

@@ -188,3 +188,15 @@ deadline-body = { $days ->
        *[other] Vence dentro de { $days } días, el { $due }.
     }
 deadline-owner = Recibe este mensaje porque es su responsable en needsd (needsd deadline list).
+
+## La confirmación de que un contacto ya no recibe la Matriz.
+unsubscribed-subject = Ya no recibirá la Matriz de necesidades
+unsubscribed-body = Como lo solicitó, la Matriz de necesidades ya no se envía a { $address } en nombre de { $party }.
+unsubscribed-again = Para volver a recibirla, escriba «subscribe» a { $address }.
+
+## La página que abre un enlace para darse de baja.
+unsubscribe-page-title = Dejar de recibir la Matriz de necesidades
+unsubscribe-page-ask = ¿Dejar de enviar la Matriz de necesidades mensual a { $address }?
+unsubscribe-page-button = Dejar de recibirla
+unsubscribe-page-done = La Matriz de necesidades ya no se envía a { $address }. Recibirá una confirmación.
+unsubscribe-page-already = La Matriz de necesidades no se envía a { $address }.

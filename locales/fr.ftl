@@ -201,3 +201,15 @@ deadline-body = { $days ->
        *[other] L'échéance est dans { $days } jours, le { $due }.
     }
 deadline-owner = Vous recevez ce message parce que vous en êtes responsable dans needsd (needsd deadline list).
+
+## La confirmation qu'un contact ne reçoit plus la Matrice.
+unsubscribed-subject = Vous ne recevrez plus la Matrice des besoins
+unsubscribed-body = Comme vous l'avez demandé, la Matrice des besoins n'est plus envoyée à { $address } pour { $party }.
+unsubscribed-again = Pour la recevoir de nouveau, écrivez « subscribe » à { $address }.
+
+## La page qu'ouvre un lien de désabonnement.
+unsubscribe-page-title = Ne plus recevoir la Matrice des besoins
+unsubscribe-page-ask = Ne plus envoyer la Matrice des besoins mensuelle à { $address } ?
+unsubscribe-page-button = Ne plus la recevoir
+unsubscribe-page-done = La Matrice des besoins n'est plus envoyée à { $address }. Une confirmation vous est adressée.
+unsubscribe-page-already = La Matrice des besoins n'est pas envoyée à { $address }.

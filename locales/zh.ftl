@@ -190,3 +190,15 @@ deadline-body = { $days ->
        *[other] 此事项将于{ $days }天后，即{ $due }到期。
     }
 deadline-owner = 您收到此邮件，是因为您是该事项在needsd中的负责人（needsd deadline list）。
+
+## 联系人不再接收矩阵的确认。
+unsubscribed-subject = 您将不再收到需求矩阵
+unsubscribed-body = 根据您的要求，需求矩阵将不再发送至 { $address }（{ $party }）。
+unsubscribed-again = 如需再次接收，请发送“subscribe”至 { $address }。
+
+## 退订链接打开的页面。
+unsubscribe-page-title = 不再接收需求矩阵
+unsubscribe-page-ask = 是否不再向 { $address } 发送每月的需求矩阵？
+unsubscribe-page-button = 不再接收
+unsubscribe-page-done = 需求矩阵将不再发送至 { $address }。确认邮件已发出。
+unsubscribe-page-already = 需求矩阵未发送至 { $address }。

@@ -26,6 +26,7 @@ pub mod settings;
 pub mod spelling;
 pub mod state;
 pub mod store;
+pub mod subscription;
 pub mod token;
 pub mod trust;
 pub mod web;

@@ -112,6 +112,31 @@ states! {
         ReviewAlert = "review_alert",
         /// To the owner of a one-off deadline.
         Deadline = "deadline",
+        /// To a contact who stopped receiving the Matrix: the confirmation.
+        Unsubscribed = "unsubscribed",
+    }
+}
+
+states! {
+    /// Where a request to receive the Matrix stands.
+    RequestState {
+        /// Awaits an expert.
+        Pending = "pending",
+        /// An expert named the party; its contact receives the Matrix.
+        Approved = "approved",
+        /// An expert decided it was not a request (or not one to grant).
+        Dismissed = "dismissed",
+    }
+}
+
+states! {
+    /// How a contact asked to stop receiving the Matrix.
+    UnsubscribeVia {
+        /// The one-click link of a circulation's `List-Unsubscribe` (RFC 8058), or the
+        /// page it opens.
+        Link = "link",
+        /// A message to the `List-Unsubscribe` mailto address.
+        Mail = "mail",
     }
 }
 

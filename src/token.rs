@@ -32,6 +32,46 @@ fn hmac_hex(secret: &Secret, input: &str, len: usize) -> String {
     full
 }
 
+/// The MAC that lets the contact `contact_id` at `email_key` (its address, lower-cased)
+/// stop receiving the Matrix: it rides in the `List-Unsubscribe` link and mailto address
+/// of their circulation. Bound to the address, so a link stops working once the
+/// directory gives the contact another one.
+pub fn unsubscribe_mac(secret: &Secret, contact_id: i64, email_key: &str) -> String {
+    hmac_hex(
+        secret,
+        &format!("needsd-unsubscribe\n{contact_id}\n{email_key}"),
+        TOKEN_LEN,
+    )
+}
+
+/// Whether `mac` is [`unsubscribe_mac`] of this contact and address, compared in
+/// constant time.
+pub fn unsubscribe_mac_matches(
+    secret: &Secret,
+    contact_id: i64,
+    email_key: &str,
+    mac: &str,
+) -> bool {
+    let expected = unsubscribe_mac(secret, contact_id, email_key);
+    expected.len() == mac.len()
+        && expected
+            .bytes()
+            .zip(mac.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// The plus-address tag of a contact's unsubscribe mailto: `unsubscribe-ID-MAC`.
+pub fn unsubscribe_tag(secret: &Secret, contact_id: i64, email_key: &str) -> String {
+    format!(
+        "{UNSUBSCRIBE_PREFIX}{contact_id}-{}",
+        unsubscribe_mac(secret, contact_id, email_key)
+    )
+}
+
+/// What starts the tag of an unsubscribe address.
+pub const UNSUBSCRIBE_PREFIX: &str = "unsubscribe-";
+
 /// Hex characters of the MAC in a Message-ID needsd writes (48 bits: enough that nobody
 /// guesses the Message-ID of another recipient's circulation).
 const MESSAGE_MAC_LEN: usize = 12;
@@ -75,6 +115,33 @@ mod tests {
         assert!(
             a.chars()
                 .all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_uppercase())
+        );
+    }
+
+    #[test]
+    fn an_unsubscribe_mac_is_bound_to_the_contact_and_its_address() {
+        let s = Secret::new("k".repeat(32));
+        let m = unsubscribe_mac(&s, 7, "grace@mfa.ke.example");
+        assert_eq!(m.len(), TOKEN_LEN);
+        assert!(unsubscribe_mac_matches(&s, 7, "grace@mfa.ke.example", &m));
+        assert!(!unsubscribe_mac_matches(&s, 8, "grace@mfa.ke.example", &m));
+        assert!(!unsubscribe_mac_matches(&s, 7, "desk@mfa.ke.example", &m));
+        assert!(!unsubscribe_mac_matches(
+            &s,
+            7,
+            "grace@mfa.ke.example",
+            &m[..19]
+        ));
+        assert!(!unsubscribe_mac_matches(
+            &Secret::new("j".repeat(32)),
+            7,
+            "grace@mfa.ke.example",
+            &m
+        ));
+        assert_ne!(m, recipient_token(&s, Cycle::parse("2026-12").unwrap(), 7));
+        assert_eq!(
+            unsubscribe_tag(&s, 7, "grace@mfa.ke.example"),
+            format!("unsubscribe-7-{m}")
         );
     }
 

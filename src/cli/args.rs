@@ -108,6 +108,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         cmd: DeadlineCmd,
     },
+    /// Requests to receive the Matrix, read from mail, and the contacts that stopped.
+    Requests {
+        #[command(subcommand)]
+        cmd: RequestsCmd,
+    },
     /// Read the inbox: store every message exactly once, move it out of the inbox, read
     /// it, answer it. Without --once, keep watching (IMAP IDLE or polling) until SIGTERM.
     Ingest {
@@ -220,6 +225,36 @@ pub(crate) enum UsersCmd {
     List {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RequestsCmd {
+    /// The requests awaiting a decision (--all: every one), and who stopped receiving.
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a request for a party: its contact at the sender's address receives the
+    /// Matrix, and the copy of a cycle still collecting replies is sent at once.
+    Approve {
+        id: i64,
+        /// The State or organization (code or name).
+        #[arg(long)]
+        party: String,
+        /// Who decides (default: the login name).
+        #[arg(long)]
+        reviewer: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Dismiss a request: nobody is added, nothing is sent.
+    Dismiss {
+        id: i64,
+        #[arg(long)]
+        reviewer: Option<String>,
     },
 }
 

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use super::Usage;
-use super::args::{ContactsCmd, DeadlineCmd, MatrixCmd, ProgrammesCmd};
+use super::args::{ContactsCmd, DeadlineCmd, MatrixCmd, ProgrammesCmd, RequestsCmd};
 use super::print::{
     print_check, print_dispatch, print_json, print_status, print_table, report_import,
 };
@@ -214,6 +214,119 @@ pub(super) async fn remind(app: &App, cycle: Option<Cycle>, json: bool) -> Resul
         }
         for k in &r.skipped {
             eprintln!("not reminded: {} <{}>: {}", k.party, k.email, k.reason);
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn requests(app: &App, cmd: RequestsCmd) -> Result<()> {
+    use needsd::store::subscriptions::RequestError;
+    use needsd::workflow::subscription::{self as flow, DecideRequestError};
+    let reviewer = |r: Option<String>| {
+        r.or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "cli".into())
+    };
+    // A request that is not there or not pending, or a party nobody knows, is the
+    // caller's mistake (exit 2), not needsd's.
+    let usage = |e: DecideRequestError| -> anyhow::Error {
+        match e {
+            DecideRequestError::Request(
+                e @ (RequestError::Missing(_)
+                | RequestError::Decided(..)
+                | RequestError::UnknownParty(_)),
+            ) => Usage(e.to_string()).into(),
+            DecideRequestError::Request(RequestError::Store(e)) => e.into(),
+            DecideRequestError::Other(e) => e,
+        }
+    };
+    match cmd {
+        RequestsCmd::List { all, json } => {
+            let requests = app.store.subscription_requests(!all).await?;
+            let stopped = app.store.unsubscriptions(i64::MAX).await?;
+            if json {
+                print_json(&json!({"requests": requests, "unsubscribed": stopped}))?;
+            } else {
+                let rows: Vec<Vec<String>> = requests
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.id.to_string(),
+                            r.received_at.format("%Y-%m-%d %H:%M").to_string(),
+                            r.address.clone(),
+                            r.language.clone(),
+                            if r.verified { "yes" } else { "no" }.into(),
+                            r.state.into(),
+                            r.party.clone().unwrap_or_default(),
+                            r.excerpt
+                                .chars()
+                                .take(60)
+                                .collect::<String>()
+                                .replace('\n', " "),
+                        ]
+                    })
+                    .collect();
+                print_table(
+                    &[
+                        "id", "received", "from", "language", "verified", "state", "party", "wrote",
+                    ],
+                    &rows,
+                )?;
+                if !stopped.is_empty() {
+                    println!();
+                    let rows: Vec<Vec<String>> = stopped
+                        .iter()
+                        .map(|u| {
+                            vec![
+                                u.at.format("%Y-%m-%d %H:%M").to_string(),
+                                u.party.clone(),
+                                u.address.clone(),
+                                u.via.into(),
+                                if u.flagged { "annex organization" } else { "" }.into(),
+                            ]
+                        })
+                        .collect();
+                    print_table(&["stopped", "party", "address", "via", "flag"], &rows)?;
+                }
+            }
+        }
+        RequestsCmd::Approve {
+            id,
+            party,
+            reviewer: r,
+            json,
+        } => {
+            let code = app
+                .index
+                .resolve(party.trim())
+                .map(|p| p.code.clone())
+                .ok_or_else(|| Usage(format!("--party: there is no party '{party}'")))?;
+            let done = flow::approve(
+                app,
+                id,
+                &code,
+                &reviewer(r),
+                Some(needsd::workflow::DISPATCH_WAIT),
+            )
+            .await
+            .map_err(usage)?;
+            if json {
+                print_json(&done)?;
+            } else {
+                match done.sent_cycle {
+                    Some(c) => println!(
+                        "Request {id} approved for {code}: contact {} receives the Matrix; the copy of {c} was sent.",
+                        done.contact_id
+                    ),
+                    None => println!(
+                        "Request {id} approved for {code}: contact {} receives the Matrix from the next circulation.",
+                        done.contact_id
+                    ),
+                }
+            }
+        }
+        RequestsCmd::Dismiss { id, reviewer: r } => {
+            flow::dismiss(app, id, &reviewer(r)).await.map_err(usage)?;
+            println!("Request {id} dismissed.");
         }
     }
     Ok(())

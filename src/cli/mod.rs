@@ -62,6 +62,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             needsd::daemon::run(Arc::clone(&app), needsd::workflow::shutdown_signal(), None).await
         }
         Command::Deadline { cmd } => commands::deadline(&app, cmd).await,
+        Command::Requests { cmd } => commands::requests(&app, cmd).await,
         Command::Preview {
             kind,
             lang,

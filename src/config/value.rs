@@ -138,6 +138,29 @@ pub fn listen<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
     })
 }
 
+/// `web.public_url`: an `http://` or `https://` address of a host, perhaps with a path,
+/// and nothing after it (no query, no fragment, no spaces); kept without its last `/`.
+pub fn public_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    parse_with(d, |s| {
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+            .ok_or("is not an http:// or https:// address")?;
+        let host = rest.split('/').next().unwrap_or("");
+        if host.is_empty()
+            || host.contains('@')
+            || s.chars().any(|c| {
+                c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '<' | '>' | '"')
+            })
+        {
+            return Err(
+                "is not an address such as https://needs.ctc.example (a host, a path at most)",
+            );
+        }
+        Ok(Some(s.trim_end_matches('/').to_string()))
+    })
+}
+
 /// An integer in `min..=max`, refused with `why`.
 pub fn within<'de, D: Deserializer<'de>>(
     d: D,

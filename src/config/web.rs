@@ -29,6 +29,10 @@ pub struct WebConfig {
     /// Serve the Directory of Sources of Assistance's public pages (`/directory`…) to
     /// anyone, without a login.
     pub public_directory: bool,
+    /// The address people reach the web server at, without a last `/`: the one-click
+    /// unsubscribe links of circulations start with it. `http://` + `listen` by default;
+    /// an operator behind a TLS proxy sets the HTTPS address.
+    pub public_url: String,
 }
 
 /// `[web]` as the file has it.
@@ -46,6 +50,8 @@ pub(super) struct WebSection {
     /// Below the ten minutes a connection lives at most.
     client_timeout_seconds: Positive<300>,
     public_directory: bool,
+    #[serde(deserialize_with = "value::public_url")]
+    public_url: Option<String>,
 }
 
 fn session_hours<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
@@ -66,6 +72,7 @@ impl Default for WebSection {
             max_connections: MAX_CONNECTIONS,
             client_timeout_seconds: CLIENT_TIMEOUT,
             public_directory: false,
+            public_url: None,
         }
     }
 }
@@ -87,6 +94,9 @@ impl WebSection {
             max_connections: self.max_connections.get() as usize,
             client_timeout: Duration::from_secs(self.client_timeout_seconds.get()),
             public_directory: self.public_directory,
+            public_url: self
+                .public_url
+                .unwrap_or_else(|| format!("http://{}", self.listen)),
         })
     }
 }

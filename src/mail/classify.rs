@@ -522,6 +522,10 @@ pub enum Tag {
     Reply(String),
     /// `needs+bounce-TOKEN@…`: a bounce of the message sent with this token.
     Bounce(String),
+    /// `needs+unsubscribe-ID-MAC@…`: the mailto of a circulation's `List-Unsubscribe`,
+    /// naming contact ID and the MAC that proves the message came to them
+    /// (`token::unsubscribe_mac`).
+    Unsubscribe { contact_id: i64, mac: String },
 }
 
 /// The tags in `recipients` that are plus-addresses of `mailbox` (case-insensitively).
@@ -540,9 +544,22 @@ pub fn tags(recipients: &[String], mailbox: &EmailAddress) -> Vec<Tag> {
         if d != domain || tag.is_empty() {
             continue;
         }
-        let t = match tag.strip_prefix("bounce-") {
-            Some(token) => Tag::Bounce(token.to_string()),
-            None => Tag::Reply(tag.to_string()),
+        let t = if let Some(token) = tag.strip_prefix("bounce-") {
+            Tag::Bounce(token.to_string())
+        } else if let Some(rest) = tag.strip_prefix(crate::token::UNSUBSCRIBE_PREFIX) {
+            match rest
+                .split_once('-')
+                .map(|(id, mac)| (id.parse::<i64>(), mac))
+            {
+                Some((Ok(contact_id), mac)) => Tag::Unsubscribe {
+                    contact_id,
+                    mac: mac.to_string(),
+                },
+                // Not one needsd wrote: a made-up token, as an unknown reply token is.
+                _ => Tag::Reply(tag.to_string()),
+            }
+        } else {
+            Tag::Reply(tag.to_string())
         };
         if !out.contains(&t) {
             out.push(t);
@@ -554,15 +571,18 @@ pub fn tags(recipients: &[String], mailbox: &EmailAddress) -> Vec<Tag> {
 /// Whether a reply's own words (above any quoted text) say there is nothing to change,
 /// in one of the six UN languages.
 pub fn says_no_changes(text: &str) -> bool {
-    let own: String = text
-        .lines()
+    let own = own_words(text).to_lowercase();
+    let own = own.split_whitespace().collect::<Vec<_>>().join(" ");
+    NO_CHANGES.iter().any(|p| own.contains(p))
+}
+
+/// A message's own text: its lines above any quoted message, without `>` lines.
+pub fn own_words(text: &str) -> String {
+    text.lines()
         .take_while(|l| !is_quote_start(l))
         .filter(|l| !l.trim_start().starts_with('>'))
         .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
-    let own = own.split_whitespace().collect::<Vec<_>>().join(" ");
-    NO_CHANGES.iter().any(|p| own.contains(p))
+        .join("\n")
 }
 
 fn is_quote_start(line: &str) -> bool {

@@ -41,7 +41,7 @@ pub enum ComposeError {
 
 /// The kinds of message, each one template pair: `{kind}.txt` (which sets `subject`) and
 /// `{kind}.html`.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 8] = [
     "circulation",
     "reminder",
     "deadline",
@@ -49,6 +49,7 @@ pub const KINDS: [&str; 7] = [
     "decision",
     "digest",
     "review_alert",
+    "unsubscribed",
 ];
 
 /// Each named file of `templates/mail/`, compiled in.
@@ -75,6 +76,8 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "digest.html",
     "review_alert.txt",
     "review_alert.html",
+    "unsubscribed.txt",
+    "unsubscribed.html",
 ];
 
 /// One message's three parts.
@@ -90,6 +93,8 @@ pub struct Rendered {
 pub struct Templates {
     /// Its functions (`t`, `date`, …) hold the words.
     env: minijinja::Environment<'static>,
+    /// The words, for what is not a mail: the page a respondent's unsubscribe link opens.
+    locales: Arc<Locales>,
 }
 
 /// The language a template renders in, from its context's `lang`.
@@ -316,7 +321,21 @@ impl Templates {
                 })?;
         }
         add_functions(&mut env, &locales);
-        Ok(Self { env })
+        Ok(Self { env, locales })
+    }
+
+    /// Message `id` in `language` (or English) with `args`, as plain text.
+    pub fn words(
+        &self,
+        language: Language,
+        id: &str,
+        args: &[(&str, &str)],
+    ) -> Result<String, ComposeError> {
+        let mut fluent = fluent_bundle::FluentArgs::new();
+        for (name, value) in args {
+            fluent.set(*name, value.to_string());
+        }
+        Ok(self.locales.text(language, id, Some(&fluent))?)
     }
 
     /// Renders every kind in every language from its sample.
@@ -475,6 +494,28 @@ pub struct Circular<'a> {
     pub date: DateTime<Utc>,
     pub attachment_name: String,
     pub attachment: Vec<u8>,
+    /// Where the recipient stops receiving the Matrix.
+    pub list_unsubscribe: Option<ListUnsubscribe>,
+}
+
+/// A circulation's `List-Unsubscribe` (RFC 2369) with one-click (RFC 8058): the link a
+/// mail program POSTs to, and the mailto it may write to instead; both carry the
+/// recipient's `token::unsubscribe_mac`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListUnsubscribe {
+    pub url: String,
+    pub mailto: String,
+}
+
+/// What the confirmation of an unsubscribe says; the template context.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnsubscribedContext {
+    pub contact_name: String,
+    pub party_name: String,
+    /// The address that no longer receives the Matrix.
+    pub address: String,
+    /// Where to write to receive it again.
+    pub subscribe_address: String,
 }
 
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -546,6 +587,7 @@ pub fn circulation(t: &Templates, c: &Circular<'_>) -> Result<Outgoing, ComposeE
             auto_submitted: "auto-generated",
             date: c.date,
             attachment: Some((c.attachment_name.as_str(), c.attachment.as_slice())),
+            list_unsubscribe: c.list_unsubscribe.as_ref(),
         },
     )
 }
@@ -639,6 +681,7 @@ pub fn receipt<C: Serialize>(t: &Templates, r: &Receipt<'_, C>) -> Result<Outgoi
             auto_submitted: "auto-replied",
             date: r.date,
             attachment: None,
+            list_unsubscribe: None,
         },
     )
 }
@@ -676,6 +719,7 @@ pub fn notice<C: Serialize>(t: &Templates, n: &Notice<'_, C>) -> Result<Outgoing
             auto_submitted: "auto-generated",
             date: n.date,
             attachment: None,
+            list_unsubscribe: None,
         },
     )
 }
@@ -695,6 +739,7 @@ struct Letter<'a> {
     auto_submitted: &'static str,
     date: DateTime<Utc>,
     attachment: Option<(&'a str, &'a [u8])>,
+    list_unsubscribe: Option<&'a ListUnsubscribe>,
 }
 
 fn letter(t: &Templates, l: &Letter<'_>) -> Result<Outgoing, ComposeError> {
@@ -713,6 +758,17 @@ fn letter(t: &Templates, l: &Letter<'_>) -> Result<Outgoing, ComposeError> {
         .header(AutoSubmitted(l.auto_submitted));
     if let Some(id) = &l.in_reply_to {
         builder = builder.in_reply_to(id.clone()).references(id.clone());
+    }
+    if let Some(u) = l.list_unsubscribe {
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{}>, <{}>", u.url, u.mailto),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_string(),
+            ));
     }
     let body = MultiPart::alternative_plain_html(text, html);
     let message = match l.attachment {
@@ -868,6 +924,10 @@ mod tests {
             date: day.and_hms_opt(14, 0, 0).unwrap().and_utc(),
             attachment_name: "Matrix of Needs 2026-12 SEN.xlsx".into(),
             attachment: b"PK\x03\x04 workbook".to_vec(),
+            list_unsubscribe: Some(ListUnsubscribe {
+                url: "https://needs.ctc.example/unsubscribe/17/0123456789abcdef0123".into(),
+                mailto: "mailto:needs+unsubscribe-17-0123456789abcdef0123@ctc.example?subject=unsubscribe".into(),
+            }),
         };
         let out = circulation(&t, &c).unwrap();
         let raw = String::from_utf8_lossy(&out.raw);
@@ -886,6 +946,16 @@ mod tests {
         );
         assert!(raw.contains("Auto-Submitted: auto-generated"));
         assert!(raw.contains("Date: Tue, 01 Dec 2026 14:00:00 +0000"));
+        // RFC 8058: both headers, the link first, the mailto beside it.
+        let unfolded = raw.replace("\r\n ", " ");
+        assert!(
+            unfolded.contains(
+                "List-Unsubscribe: <https://needs.ctc.example/unsubscribe/17/0123456789abcdef0123>, \
+                 <mailto:needs+unsubscribe-17-0123456789abcdef0123@ctc.example?subject=unsubscribe>"
+            ),
+            "{raw}"
+        );
+        assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
         assert!(
             out.subject
                 .starts_with("[Matrix of Needs 2026-12] Matrice des besoins"),

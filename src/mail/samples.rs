@@ -131,6 +131,10 @@ pub fn contexts(kind: &str) -> Vec<Value> {
         "decision" => vec![decision("Re: Matrix", true), decision("", false)],
         "digest" => vec![digest(true), digest(false)],
         "review_alert" => vec![review_alert(1), review_alert(4)],
+        "unsubscribed" => vec![json!({
+            "contact_name": "Amina Diallo", "party_name": "Senegal",
+            "address": "amina.diallo@mfa.sn.example", "subscribe_address": "needs@ctc.example",
+        })],
         _ => Vec::new(),
     }
 }

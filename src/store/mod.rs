@@ -14,6 +14,7 @@ pub mod parties;
 pub mod programmes;
 pub mod review;
 pub mod submissions;
+pub mod subscriptions;
 pub mod users;
 
 use std::path::Path;
@@ -219,6 +220,12 @@ const MIGRATIONS: &[Migration] = &[
         description: "proposed programme changes",
         sqlite: include_str!("../../migrations/sqlite/0014_proposed_programme_changes.sql"),
         postgres: include_str!("../../migrations/postgres/0014_proposed_programme_changes.sql"),
+    },
+    Migration {
+        version: 15,
+        description: "subscriptions",
+        sqlite: include_str!("../../migrations/sqlite/0015_subscriptions.sql"),
+        postgres: include_str!("../../migrations/postgres/0015_subscriptions.sql"),
     },
 ];
 

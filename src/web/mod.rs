@@ -7,6 +7,7 @@ pub mod directory;
 mod ops;
 mod pages;
 pub mod serve;
+mod unsubscribe;
 
 use std::sync::Arc;
 
@@ -102,6 +103,14 @@ const PAGES: &[(&str, &str)] = &[
         "programme.html",
         include_str!("../../templates/web/programme.html"),
     ),
+    (
+        "requests.html",
+        include_str!("../../templates/web/requests.html"),
+    ),
+    (
+        "unsubscribe.html",
+        include_str!("../../templates/web/unsubscribe.html"),
+    ),
 ];
 
 const STYLESHEET: &str = include_str!("../../templates/web/style.css");
@@ -161,6 +170,15 @@ pub fn router(state: State) -> Router {
         .route("/contacts/{id}/active", post(pages::contact_active))
         .route("/users", get(pages::users).post(pages::add_user))
         .route("/users/{id}/active", post(pages::user_active))
+        .route("/requests", get(pages::requests))
+        .route("/requests/{id}/approve", post(pages::approve_request))
+        .route("/requests/{id}/dismiss", post(pages::dismiss_request))
+        // A circulation's one-click unsubscribe (RFC 8058): no login and no CSRF token,
+        // the per-recipient MAC in the path is the authority.
+        .route(
+            "/unsubscribe/{id}/{mac}",
+            get(unsubscribe::page).post(unsubscribe::one_click),
+        )
         // The public directory: no login; each answers 404 unless web.public_directory.
         .route("/directory", get(directory::list))
         .route("/directory.csv", get(directory::csv))

@@ -19,6 +19,7 @@ use crate::state::SubmissionState;
 use crate::store::contacts::ContactError;
 use crate::store::review::{DecideError, Decision, Pick, SubmissionFilter};
 use crate::workflow::review as flow;
+use crate::workflow::subscription as sub_flow;
 
 type Page = Result<Response, WebError>;
 
@@ -53,6 +54,11 @@ fn done_message(code: Option<&str>) -> Option<&'static str> {
         "accepted" => "Sender accepted; the submission now awaits review.",
         "refused" => "Submission refused.",
         "saved" => "Saved.",
+        "approved" => "Approved: the contact receives the Matrix from now on.",
+        "approved-sent" => {
+            "Approved: the contact receives the Matrix from now on; this cycle's copy is on its way."
+        }
+        "dismissed" => "Request dismissed.",
         "added" => "Added.",
         _ => return None,
     })
@@ -267,6 +273,9 @@ pub struct CycleQuery {
     cycle: Option<String>,
 }
 
+/// The latest unsubscribes the dashboard looks through for flagged organizations.
+const FLAGGED_SHOWN: i64 = 20;
+
 /// The latest messages needsd could not read that the dashboard lists.
 const UNREADABLE_SHOWN: i64 = 20;
 
@@ -300,6 +309,15 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
         .collect();
     let (unreadable, unreadable_total) = s.app.store.unreadable(UNREADABLE_SHOWN).await?;
     let coverage = crate::workflow::matching::coverage_of(&s.app, cycle).await?;
+    let requests = s.app.store.subscription_requests(true).await?.len();
+    let flagged: Vec<_> = s
+        .app
+        .store
+        .unsubscriptions(FLAGGED_SHOWN)
+        .await?
+        .into_iter()
+        .filter(|u| u.flagged)
+        .collect();
     // A whole percentage, rounded; none of nothing is 0 %.
     let share = |part: usize, of: usize| (part * 100 + of / 2).checked_div(of).unwrap_or(0);
     page(
@@ -308,6 +326,8 @@ pub async fn dashboard(Extract(s): Extract<State>, a: Authed, Query(q): Query<Cy
         "dashboard",
         context! {
             coverage => v(&coverage),
+            requests => requests,
+            flagged => v(&flagged),
             candidate_share => share(coverage.with_candidate, coverage.open),
             provider_share => share(coverage.with_provider, coverage.total),
             unreadable => v(&unreadable),
@@ -1020,6 +1040,111 @@ pub async fn contact_active(
         Err(ContactError::Missing(_)) => Err(WebError::NotFound),
         Err(ContactError::Store(e)) => Err(e.into()),
         Err(e) => Err(WebError::BadRequest(e.to_string())),
+    }
+}
+
+// ------------------------------------------------------------------ receiving the Matrix
+
+/// The unsubscribes the requests page lists.
+const UNSUBSCRIPTIONS_SHOWN: i64 = 200;
+
+pub async fn requests(Extract(s): Extract<State>, a: Authed, Query(d): Query<Done>) -> Page {
+    requests_page(
+        &s,
+        &a,
+        done_message(d.done.as_deref()),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn requests_page(
+    s: &State,
+    a: &Authed,
+    done: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Page {
+    let requests = s.app.store.subscription_requests(true).await?;
+    let unsubscriptions = s.app.store.unsubscriptions(UNSUBSCRIPTIONS_SHOWN).await?;
+    page_as(
+        status,
+        "requests.html",
+        a,
+        "requests",
+        context! {
+            requests => v(&requests),
+            unsubscriptions => v(&unsubscriptions),
+            done => done,
+            error => error,
+            ..choices(s.app.index.all()),
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ApproveForm {
+    party: String,
+}
+
+pub async fn approve_request(
+    Extract(s): Extract<State>,
+    Path(id): Path<String>,
+    p: Posted<ApproveForm>,
+) -> Page {
+    let id = id_of(&id)?;
+    let party = match s.app.index.resolve(p.form.party.trim()) {
+        Some(party) => party.code.clone(),
+        None => {
+            return requests_page(
+                &s,
+                &p.auth,
+                None,
+                Some("Choose the party the request is for."),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    // The daemon's sender sends the copy; it is woken below.
+    match sub_flow::approve(&s.app, id, &party, &p.auth.user.name, None).await {
+        Ok(done) => {
+            if let Some(w) = &s.wake_sender {
+                w.notify_one();
+            }
+            let code = if done.sent_cycle.is_some() {
+                "approved-sent"
+            } else {
+                "approved"
+            };
+            Ok(see_other(&format!("/requests?done={code}")))
+        }
+        Err(e) => request_refused(&s, &p.auth, e).await,
+    }
+}
+
+pub async fn dismiss_request(
+    Extract(s): Extract<State>,
+    Path(id): Path<String>,
+    p: Posted<Empty>,
+) -> Page {
+    let id = id_of(&id)?;
+    match sub_flow::dismiss(&s.app, id, &p.auth.user.name).await {
+        Ok(()) => Ok(see_other("/requests?done=dismissed")),
+        Err(e) => request_refused(&s, &p.auth, e).await,
+    }
+}
+
+/// The requests page again, saying why a decision was not taken.
+async fn request_refused(s: &State, a: &Authed, e: sub_flow::DecideRequestError) -> Page {
+    use crate::store::subscriptions::RequestError as R;
+    match e {
+        sub_flow::DecideRequestError::Request(R::Missing(_)) => Err(WebError::NotFound),
+        sub_flow::DecideRequestError::Request(R::Store(e)) => Err(e.into()),
+        sub_flow::DecideRequestError::Other(e) => Err(e.into()),
+        e => requests_page(s, a, None, Some(&e.to_string()), StatusCode::CONFLICT).await,
     }
 }
 

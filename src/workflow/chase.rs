@@ -74,7 +74,8 @@ pub async fn remind(
         .contacts()
         .await?
         .into_iter()
-        .filter(|c| silent.contains(&c.id))
+        // One who asked to stop since the circulation is not chased.
+        .filter(|c| silent.contains(&c.id) && c.receives_matrix)
         .collect();
     crate::workbook::write::sort_for_workbook(&mut base);
     let directory = store.cycle_programmes(cycle).await?.unwrap_or_default();

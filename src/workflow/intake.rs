@@ -37,12 +37,16 @@ pub struct Read {
     pub unrelated: usize,
     pub failed: usize,
     pub receipts: usize,
+    /// Messages asking to receive the Matrix (`crate::subscription`).
+    pub requests: usize,
+    /// Messages to a circulation's unsubscribe address.
+    pub unsubscribes: usize,
 }
 
 impl Read {
     /// "3 replies (3 submissions, 1 quarantined), 1 auto-reply, …", for people.
     pub fn summary(&self) -> String {
-        format!(
+        let mut out = format!(
             "{} replies ({} submissions, {} quarantined), {} auto-replies, {} bounces, {} unrelated, {} unreadable; {} receipts",
             self.replies,
             self.submissions,
@@ -52,7 +56,14 @@ impl Read {
             self.unrelated,
             self.failed,
             self.receipts
-        )
+        );
+        if self.requests + self.unsubscribes > 0 {
+            out.push_str(&format!(
+                "; {} requests to receive the Matrix, {} unsubscribes",
+                self.requests, self.unsubscribes
+            ));
+        }
+        out
     }
 
     pub fn add(&mut self, o: &Read) {
@@ -64,6 +75,8 @@ impl Read {
         self.unrelated += o.unrelated;
         self.failed += o.failed;
         self.receipts += o.receipts;
+        self.requests += o.requests;
+        self.unsubscribes += o.unsubscribes;
     }
 }
 
@@ -167,7 +180,7 @@ pub async fn prepare(
         Err(_) => Vec::new(),
     };
     let understood = match &facts {
-        Ok(f) if f.kind == Kind::Reply => Some(
+        Ok(f) if f.kind == Kind::Reply && !is_about_receiving(f, &tags) => Some(
             understand(
                 &cfg,
                 &store,
@@ -293,6 +306,9 @@ pub async fn record(
                 .await?
                 .map(|(m, _)| (m.cycle, m.contact_id));
         }
+        Kind::Reply if is_about_receiving(&facts, &tags) => {
+            receiving(app, id, &facts, &tags, now, &mut reading, &mut out).await?;
+        }
         Kind::Reply => {
             let duplicate = match &reading.copy_key {
                 Some(key) => store.submitted_copy(key, id).await?,
@@ -332,6 +348,94 @@ pub async fn record(
         out.receipts += 1;
     }
     Ok(out)
+}
+
+/// Whether a message is about receiving the Matrix rather than a reply: one sent to a
+/// circulation's unsubscribe address, or a request (no token of needsd's, no workbook,
+/// and words that ask for the Matrix).
+fn is_about_receiving(facts: &Facts, tags: &[Tag]) -> bool {
+    super::subscription::unsubscribe_tag(tags).is_some() || request_language(facts, tags).is_some()
+}
+
+/// The language a request to receive the Matrix asks in, if the message is one.
+fn request_language(facts: &Facts, tags: &[Tag]) -> Option<crate::model::Language> {
+    if !tags.is_empty() || facts.attachments.iter().any(is_workbook) {
+        return None;
+    }
+    crate::subscription::asks_for_matrix(&facts.subject, &facts.text)
+}
+
+/// Characters of a request's own words kept for the expert.
+const EXCERPT_CHARS: usize = 500;
+
+/// Records a message about receiving the Matrix: an unsubscribe (the contact stops at
+/// once, and is told), or a request for the experts.
+async fn receiving(
+    app: &crate::app::App,
+    id: i64,
+    facts: &Facts,
+    tags: &[Tag],
+    now: DateTime<Utc>,
+    reading: &mut Reading,
+    out: &mut Read,
+) -> Result<()> {
+    if let Some((contact_id, mac)) = super::subscription::unsubscribe_tag(tags) {
+        out.unsubscribes += 1;
+        let in_reply_to = facts.message_id.as_ref().map(|m| format!("<{m}>"));
+        let outcome = super::subscription::unsubscribe(
+            app,
+            contact_id,
+            mac,
+            crate::state::UnsubscribeVia::Mail,
+            in_reply_to,
+        )
+        .await?;
+        reading.classification = Some("unsubscribe".into());
+        if let super::subscription::Outcome::Stopped(c) | super::subscription::Outcome::Already(c) =
+            outcome
+        {
+            reading.matched = app
+                .store
+                .latest_cycle_of(c.id)
+                .await?
+                .map(|cycle| (cycle, c.id));
+        }
+        return Ok(());
+    }
+    reading.classification = Some("subscription_request".into());
+    let (Some(language), Some(from)) = (
+        request_language(facts, tags),
+        facts
+            .from
+            .as_deref()
+            .and_then(|f| crate::model::EmailAddress::parse(f).ok()),
+    ) else {
+        // A request nobody can be named for (no From, or one that is not an address).
+        return Ok(());
+    };
+    if is_ours(&app.cfg, &from) {
+        return Ok(());
+    }
+    let verified = crate::trust::verdict(&facts.auth_results, &auth_serv(&app.cfg), from.domain())
+        == crate::trust::Verdict::Pass;
+    let own = classify::own_words(&facts.text);
+    let excerpt: String = own.trim().chars().take(EXCERPT_CHARS).collect();
+    let request = crate::store::subscriptions::NewRequest {
+        inbox_id: id,
+        address: from,
+        name: facts.from_name.clone().unwrap_or_default(),
+        language,
+        excerpt: if excerpt.is_empty() {
+            facts.subject.clone()
+        } else {
+            excerpt
+        },
+        verified,
+    };
+    if app.store.add_subscription_request(&request, now).await? {
+        out.requests += 1;
+    }
+    Ok(())
 }
 
 /// The recipient a bounce is about, on evidence only: the bounce token of its envelope,
@@ -581,14 +685,7 @@ async fn evidence(
     {
         unknown_token = true;
     }
-    let serv = if cfg.mail.trust_topmost_auth_results {
-        crate::trust::AuthServ::Topmost
-    } else {
-        match &cfg.mail.authserv_id {
-            Some(id) => crate::trust::AuthServ::Id(id.clone()),
-            None => crate::trust::AuthServ::Nobody,
-        }
-    };
+    let serv = auth_serv(cfg);
     let from = facts.from.as_deref().unwrap_or("").to_ascii_lowercase();
     let from_domain = from.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
     Ok(crate::trust::Evidence {
@@ -598,6 +695,18 @@ async fn evidence(
         unknown_token,
         verdict: crate::trust::verdict(&facts.auth_results, &serv, from_domain),
     })
+}
+
+/// Whose Authentication-Results header speaks for the operator's receiving server.
+fn auth_serv(cfg: &Config) -> crate::trust::AuthServ {
+    if cfg.mail.trust_topmost_auth_results {
+        crate::trust::AuthServ::Topmost
+    } else {
+        match &cfg.mail.authserv_id {
+            Some(id) => crate::trust::AuthServ::Id(id.clone()),
+            None => crate::trust::AuthServ::Nobody,
+        }
+    }
 }
 
 /// What a reply's submissions note for the experts: why its sender is not trusted, how

@@ -7,6 +7,7 @@ pub mod intake;
 pub mod matching;
 pub mod preview;
 pub mod review;
+pub mod subscription;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -261,6 +262,8 @@ struct Plan {
     from: crate::settings::Mailbox,
     reply_to: crate::model::EmailAddress,
     secret: crate::settings::Secret,
+    /// For the `List-Unsubscribe` of each message.
+    cfg: Arc<crate::config::Config>,
     parties: HashMap<PartyCode, (String, PartyKind)>,
     state_needs: HashMap<PartyCode, usize>,
 }
@@ -353,6 +356,7 @@ impl Plan {
             from: cfg.mail.from.clone(),
             reply_to: cfg.mail.reply_to.clone(),
             secret: cfg.mail.token_secret.clone(),
+            cfg: Arc::clone(&app.cfg),
             parties: index
                 .all()
                 .iter()
@@ -463,6 +467,7 @@ impl Plan {
                 date: now,
                 attachment_name: format!("Matrix of Needs {} {}.xlsx", self.cycle, c.party),
                 attachment,
+                list_unsubscribe: Some(subscription::list_unsubscribe(&self.cfg, c)),
             },
         )?;
         Ok((

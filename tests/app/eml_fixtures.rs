@@ -474,6 +474,7 @@ fn read(raw: &[u8]) -> Result<Reading, classify::ClassifyError> {
         .map(|t| match t {
             Tag::Reply(t) => format!("reply:{t}"),
             Tag::Bounce(t) => format!("bounce:{t}"),
+            Tag::Unsubscribe { contact_id, mac } => format!("unsubscribe:{contact_id}:{mac}"),
         })
         .collect();
     let kind = match &facts.kind {

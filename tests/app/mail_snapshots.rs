@@ -39,6 +39,7 @@ const EXPERT: &str = "review.team@ctc.example";
 const SECRET: &str = "snapshot-token-secret-not-for-use-0123456789";
 const TIMEZONE: &str = "America/New_York";
 const CYCLE: &str = "2026-12";
+const PUBLIC_URL: &str = "https://needs.ctc.example";
 
 /// Every language, respondents' and experts'.
 const LANGUAGES: [Language; 6] = Language::ALL;
@@ -238,9 +239,59 @@ fn chase(
             date: sent,
             attachment_name: format!("Matrix of Needs {cycle} {}.xlsx", r.party),
             attachment: workbook(),
+            list_unsubscribe: Some(list_unsubscribe(f, r.id, &to)),
         },
     )
     .expect("the message renders")
+}
+
+/// The one-click link and mailto as `workflow::subscription::list_unsubscribe` writes
+/// them, under a fictional `web.public_url`.
+fn list_unsubscribe(f: &Fixture, contact: i64, to: &EmailAddress) -> compose::ListUnsubscribe {
+    let key = to.key();
+    compose::ListUnsubscribe {
+        url: format!(
+            "{PUBLIC_URL}/unsubscribe/{contact}/{}",
+            token::unsubscribe_mac(&f.secret, contact, &key)
+        ),
+        mailto: format!(
+            "mailto:{}?subject=unsubscribe",
+            token::plus_address(&f.reply_to, &token::unsubscribe_tag(&f.secret, contact, &key))
+        ),
+    }
+}
+
+/// The confirmation of an unsubscribe as `workflow::subscription` builds it.
+fn unsubscribed(f: &Fixture, r: &Respondent) -> Outgoing {
+    let to = EmailAddress::parse(r.email).expect("an address");
+    let sent = at(date(2026, 12, 3), 15, 30);
+    compose::receipt(
+        &f.templates,
+        &Receipt {
+            kind: "unsubscribed",
+            context: compose::UnsubscribedContext {
+                contact_name: r.name.to_string(),
+                party_name: r.party_name.to_string(),
+                address: r.email.to_string(),
+                subscribe_address: f.reply_to.to_string(),
+            },
+            language: r.language,
+            from: &f.from,
+            reply_to: f.reply_to.as_str(),
+            to_name: r.name,
+            to: &to,
+            envelope_from: token::plus_address(&f.reply_to, "bounce-receipt"),
+            message_id: format!(
+                "<unsubscribed.{}.{}@{}>",
+                r.id,
+                sent.timestamp(),
+                f.from.address.domain()
+            ),
+            in_reply_to: None,
+            date: sent,
+        },
+    )
+    .expect("the confirmation renders")
 }
 
 /// A receipt as `workflow::intake::receipt_message` builds it.
@@ -940,6 +991,19 @@ fn review_alert_to_the_experts() {
             &format!("review_alert_{l}"),
             &format!("the review alert two days before the circulation, to an expert reading {l}"),
             || review_alert(&f, lang),
+        );
+    }
+}
+
+#[test]
+fn confirmation_of_an_unsubscribe() {
+    let f = fixture();
+    for lang in LANGUAGES {
+        let l = lang.as_str();
+        check(
+            &format!("unsubscribed_{l}"),
+            &format!("the confirmation that a contact reading {l} stopped receiving the Matrix"),
+            || unsubscribed(&f, &organization_contact(lang)),
         );
     }
 }

@@ -1199,3 +1199,218 @@ fn a_provider_offers_to_meet_a_need_and_updates_its_programme_by_mail() {
         "{text}"
     );
 }
+
+/// The contact of `party` at `email`, as `contacts list --json` gives it.
+fn contact_json(p: &Project, party: &str, email: &str) -> serde_json::Value {
+    let all = p.json(&["contacts", "list", "--json"]);
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["party"] == party && c["email"] == email)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// The link and the mailto address of a message's `List-Unsubscribe`, and its
+/// `List-Unsubscribe-Post`.
+fn list_unsubscribe(raw: &[u8]) -> (String, String, String) {
+    let m = parse(raw);
+    let header = |name: &str| -> String {
+        m.header_raw(name)
+            .unwrap_or_else(|| panic!("a {name} header"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let value = header("List-Unsubscribe");
+    let inside: Vec<&str> = value
+        .split(['<', '>'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != ",")
+        .collect();
+    let [url, mailto] = inside[..] else {
+        panic!("a link and a mailto in {value}")
+    };
+    (url.to_string(), mailto.to_string(), header("List-Unsubscribe-Post"))
+}
+
+/// A mission of Kenya nobody had written to asks for the Matrix in French, by mail
+/// through Postfix; the request waits for an expert, who approves it in the review UI
+/// naming Kenya; the copy of the cycle still collecting replies reaches the mission at
+/// once, in French, with a one-click `List-Unsubscribe`. A link checker's GET of that
+/// link changes nothing; the one-click POST (no cookie, no form token) stops the Matrix
+/// and is confirmed by mail, once. An organization of the annex stops by the mailto
+/// instead, and is flagged to the experts.
+#[test]
+fn a_state_asks_for_the_matrix_by_mail_gets_it_and_stops_with_one_click() {
+    maillab();
+    let tag = unique("subscribe");
+    let secretariat = format!("needs-{tag}");
+    let secretariat_address = format!("{secretariat}@ctc.test");
+    let config = format!("{}{QUIET_SCHEDULE}", lab_daemon_config(&secretariat));
+    let p = Project::new(&config);
+    let desk = format!("desk-{tag}@resp.test");
+    p.load(
+        &format!("party,name,email,language,receives_matrix\nUNODC,Desk,{desk},en,yes\n"),
+        MATRIX,
+    );
+    let cycle = next_cycle();
+    let sent = p.json(&["dispatch", "--cycle", &cycle, "--json"]);
+    assert_eq!(sent["send"]["sent"], 1, "{sent}");
+    let desk_copy = wait_for_mail(&desk, 1, 20).remove(0);
+    assert!(add_user(&p, EXPERT.0, "expert", EXPERT.1).status.success());
+    let cfg = p.in_process_config();
+    let d = Daemon::start(&cfg, std::sync::Arc::new(needsd::clock::SystemClock));
+    let a = Agent::new(&d);
+    assert_eq!(a.login(EXPERT).status(), StatusCode::SEE_OTHER);
+
+    let mission = format!("mission-{tag}@resp.test");
+    let ask = format!(
+        "From: Mission du Kenya <{mission}>\r\nTo: {secretariat_address}\r\n\
+         Subject: Matrice des besoins\r\nMessage-ID: <ask-{tag}@resp.test>\r\n\
+         Date: Thu, 03 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
+         Bonjour,\r\npourriez-vous nous envoyer la matrice chaque mois ?\r\nCordialement\r\n"
+    );
+    send_raw(&mission, &secretariat_address, ask.as_bytes());
+    eventually("the request on the requests page", 60, || {
+        a.get("/requests").text().unwrap().contains(&mission)
+    });
+    let page = a.get("/requests").text().unwrap();
+    assert!(
+        page.contains("pourriez-vous nous envoyer la matrice") && page.contains("Approve"),
+        "{page}"
+    );
+    assert!(a.get("/").text().unwrap().contains("1 request to receive the Matrix"));
+    let listed = p.json(&["requests", "list", "--json"]);
+    let request = &listed["requests"][0];
+    assert_eq!(
+        (&request["address"], &request["language"], &request["state"]),
+        (&serde_json::json!(mission), &serde_json::json!("fr"), &serde_json::json!("pending")),
+        "{listed}"
+    );
+    // Nothing goes to a stranger before an expert says so.
+    assert!(mailbox(&mission).is_empty());
+    assert_eq!(contact_json(&p, "KEN", &mission), serde_json::Value::Null);
+
+    let id = request["id"].as_i64().unwrap();
+    let csrf = a.csrf();
+    // The form's token is required, as on every form of the review UI.
+    let forged = a.post(&format!("/requests/{id}/approve"), &[("party", "KEN")]);
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let r = a.post(
+        &format!("/requests/{id}/approve"),
+        &[("csrf", &csrf), ("party", "KEN")],
+    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/requests?done=approved-sent");
+    let got = wait_for_mail(&mission, 1, 30);
+    let copy = parse(&got[0]);
+    assert!(
+        copy.subject()
+            .is_some_and(|s| s.contains(&cycle) && s.contains("Matrice des besoins")),
+        "{:?}",
+        copy.subject()
+    );
+    let (_, _, workbook) = circulation_in(&got[0]);
+    assert!(workbook.starts_with(b"PK"), "an xlsx attached");
+    let kenya = contact_json(&p, "KEN", &mission);
+    assert_eq!(
+        (&kenya["receives_matrix"], &kenya["language"], &kenya["name"]),
+        (&serde_json::json!(true), &serde_json::json!("fr"), &serde_json::json!("Mission du Kenya")),
+        "{kenya}"
+    );
+    let decided = p.json(&["requests", "list", "--all", "--json"]);
+    assert_eq!(decided["requests"][0]["state"], "approved", "{decided}");
+    assert_eq!(decided["requests"][0]["party"], "KEN", "{decided}");
+
+    // The one-click link, under web.public_url (here the default, http:// + a listen
+    // address on port 0: the test reaches the daemon where it really listens).
+    let (url, mailto, post) = list_unsubscribe(&got[0]);
+    assert_eq!(post, "List-Unsubscribe=One-Click");
+    assert!(mailto.starts_with(&format!("mailto:{secretariat}+unsubscribe-")), "{mailto}");
+    let path = &url[url.find("/unsubscribe/").expect("an unsubscribe path")..];
+    let base = format!("http://{}", d.addr);
+    let plain = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let looked = plain.get(format!("{base}{path}")).send().unwrap();
+    assert_eq!(looked.status(), StatusCode::OK);
+    let page = looked.text().unwrap();
+    assert!(
+        page.contains("lang=\"fr\"") && page.contains("Ne plus la recevoir"),
+        "{page}"
+    );
+    assert_eq!(contact_json(&p, "KEN", &mission)["receives_matrix"], true);
+    let wrong = format!("{}0000", &path[..path.len() - 4]);
+    let refused = plain
+        .post(format!("{base}{wrong}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert_eq!(contact_json(&p, "KEN", &mission)["receives_matrix"], true);
+    let click = || {
+        plain
+            .post(format!("{base}{path}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .unwrap()
+    };
+    let done = click();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(done.text().unwrap().contains("plus envoyée à"));
+    assert_eq!(contact_json(&p, "KEN", &mission)["receives_matrix"], false);
+    let confirmed = wait_for_mail(&mission, 2, 30);
+    let confirmation = parse(&confirmed[1]);
+    assert_eq!(
+        confirmation.subject(),
+        Some("[Matrix of Needs] Vous ne recevrez plus la Matrice des besoins")
+    );
+    // A second click changes nothing and sends nothing.
+    assert!(click().text().unwrap().contains("pas envoyée à"));
+
+    // UNODC's desk writes to the mailto of its own circulation instead.
+    let (_, desk_mailto, _) = list_unsubscribe(&desk_copy);
+    let to = desk_mailto
+        .trim_start_matches("mailto:")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let stop = format!(
+        "From: Desk <{desk}>\r\nTo: {to}\r\nSubject: unsubscribe\r\n\
+         Message-ID: <stop-{tag}@resp.test>\r\nDate: Thu, 03 Dec 2026 11:00:00 +0000\r\n\r\nunsubscribe\r\n"
+    );
+    send_raw(&desk, &to, stop.as_bytes());
+    eventually("UNODC's desk stopped", 60, || {
+        contact_json(&p, "UNODC", &desk)["receives_matrix"] == false
+    });
+    let told = wait_for_mail(&desk, 2, 30);
+    assert_eq!(
+        parse(&told[1]).subject(),
+        Some("[Matrix of Needs] You will no longer receive the Matrix of Needs")
+    );
+    let dashboard = a.get("/").text().unwrap();
+    assert!(
+        dashboard.contains(&format!("UNODC ({desk}) stopped receiving the Matrix")),
+        "{dashboard}"
+    );
+    assert!(!dashboard.contains(&format!("KEN ({mission})")), "a State is not flagged");
+    let page = a.get("/requests").text().unwrap();
+    assert!(
+        page.contains("a message to the unsubscribe address")
+            && page.contains("the link in a circulation")
+            && page.matches("organization of the annex").count() == 1,
+        "{page}"
+    );
+    let listed = p.json(&["requests", "list", "--json"]);
+    assert_eq!(listed["unsubscribed"].as_array().map(Vec::len), Some(2), "{listed}");
+    // Still two mails for the mission: the copy and one confirmation.
+    assert_eq!(mailbox(&mission).len(), 2);
+    d.stop();
+}
