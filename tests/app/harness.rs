@@ -38,6 +38,8 @@ pub struct Mail {
     pub text: String,
     /// The workbook attached, with its file name.
     pub workbook: Option<(String, Vec<u8>)>,
+    /// The link and the mailto of its `List-Unsubscribe`.
+    pub list_unsubscribe: Option<(String, String)>,
 }
 
 impl Mail {
@@ -64,6 +66,17 @@ impl Mail {
             reply_to: first(m.reply_to()),
             text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
             workbook,
+            list_unsubscribe: m.header_raw("List-Unsubscribe").and_then(|v| {
+                let inside: Vec<String> = v
+                    .split(['<', '>'])
+                    .map(|s| s.split_whitespace().collect::<String>())
+                    .filter(|s| !s.is_empty() && s != ",")
+                    .collect();
+                match &inside[..] {
+                    [url, mailto] => Some((url.clone(), mailto.clone())),
+                    _ => None,
+                }
+            }),
         }
     }
 }

@@ -256,7 +256,10 @@ fn list_unsubscribe(f: &Fixture, contact: i64, to: &EmailAddress) -> compose::Li
         ),
         mailto: format!(
             "mailto:{}?subject=unsubscribe",
-            token::plus_address(&f.reply_to, &token::unsubscribe_tag(&f.secret, contact, &key))
+            token::plus_address(
+                &f.reply_to,
+                &token::unsubscribe_tag(&f.secret, contact, &key)
+            )
         ),
     }
 }

@@ -26,3 +26,4 @@ mod month;
 mod parties_data;
 mod review_cli;
 mod roundtrip;
+mod subscriptions;

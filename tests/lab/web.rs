@@ -1231,7 +1231,11 @@ fn list_unsubscribe(raw: &[u8]) -> (String, String, String) {
     let [url, mailto] = inside[..] else {
         panic!("a link and a mailto in {value}")
     };
-    (url.to_string(), mailto.to_string(), header("List-Unsubscribe-Post"))
+    (
+        url.to_string(),
+        mailto.to_string(),
+        header("List-Unsubscribe-Post"),
+    )
 }
 
 /// A mission of Kenya nobody had written to asks for the Matrix in French, by mail
@@ -1281,12 +1285,21 @@ fn a_state_asks_for_the_matrix_by_mail_gets_it_and_stops_with_one_click() {
         page.contains("pourriez-vous nous envoyer la matrice") && page.contains("Approve"),
         "{page}"
     );
-    assert!(a.get("/").text().unwrap().contains("1 request to receive the Matrix"));
+    assert!(
+        a.get("/")
+            .text()
+            .unwrap()
+            .contains("1 request to receive the Matrix")
+    );
     let listed = p.json(&["requests", "list", "--json"]);
     let request = &listed["requests"][0];
     assert_eq!(
         (&request["address"], &request["language"], &request["state"]),
-        (&serde_json::json!(mission), &serde_json::json!("fr"), &serde_json::json!("pending")),
+        (
+            &serde_json::json!(mission),
+            &serde_json::json!("fr"),
+            &serde_json::json!("pending")
+        ),
         "{listed}"
     );
     // Nothing goes to a stranger before an expert says so.
@@ -1316,8 +1329,16 @@ fn a_state_asks_for_the_matrix_by_mail_gets_it_and_stops_with_one_click() {
     assert!(workbook.starts_with(b"PK"), "an xlsx attached");
     let kenya = contact_json(&p, "KEN", &mission);
     assert_eq!(
-        (&kenya["receives_matrix"], &kenya["language"], &kenya["name"]),
-        (&serde_json::json!(true), &serde_json::json!("fr"), &serde_json::json!("Mission du Kenya")),
+        (
+            &kenya["receives_matrix"],
+            &kenya["language"],
+            &kenya["name"]
+        ),
+        (
+            &serde_json::json!(true),
+            &serde_json::json!("fr"),
+            &serde_json::json!("Mission du Kenya")
+        ),
         "{kenya}"
     );
     let decided = p.json(&["requests", "list", "--all", "--json"]);
@@ -1328,7 +1349,10 @@ fn a_state_asks_for_the_matrix_by_mail_gets_it_and_stops_with_one_click() {
     // address on port 0: the test reaches the daemon where it really listens).
     let (url, mailto, post) = list_unsubscribe(&got[0]);
     assert_eq!(post, "List-Unsubscribe=One-Click");
-    assert!(mailto.starts_with(&format!("mailto:{secretariat}+unsubscribe-")), "{mailto}");
+    assert!(
+        mailto.starts_with(&format!("mailto:{secretariat}+unsubscribe-")),
+        "{mailto}"
+    );
     let path = &url[url.find("/unsubscribe/").expect("an unsubscribe path")..];
     let base = format!("http://{}", d.addr);
     let plain = Client::builder()
@@ -1400,7 +1424,10 @@ fn a_state_asks_for_the_matrix_by_mail_gets_it_and_stops_with_one_click() {
         dashboard.contains(&format!("UNODC ({desk}) stopped receiving the Matrix")),
         "{dashboard}"
     );
-    assert!(!dashboard.contains(&format!("KEN ({mission})")), "a State is not flagged");
+    assert!(
+        !dashboard.contains(&format!("KEN ({mission})")),
+        "a State is not flagged"
+    );
     let page = a.get("/requests").text().unwrap();
     assert!(
         page.contains("a message to the unsubscribe address")
@@ -1409,7 +1436,11 @@ fn a_state_asks_for_the_matrix_by_mail_gets_it_and_stops_with_one_click() {
         "{page}"
     );
     let listed = p.json(&["requests", "list", "--json"]);
-    assert_eq!(listed["unsubscribed"].as_array().map(Vec::len), Some(2), "{listed}");
+    assert_eq!(
+        listed["unsubscribed"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
     // Still two mails for the mission: the copy and one confirmation.
     assert_eq!(mailbox(&mission).len(), 2);
     d.stop();
