@@ -81,7 +81,8 @@ pub(crate) enum Command {
     Run,
     /// Print a message as needsd would write it (subject and text part), sending nothing.
     Preview {
-        /// circulation, reminder, deadline, receipt, decision, digest or review_alert.
+        /// circulation, reminder, deadline, receipt, decision, digest, review_alert or
+        /// unsubscribed.
         kind: String,
         /// The language (en, fr, es, ru, zh, ar; default: the contact's, else English).
         #[arg(long = "lang")]

@@ -406,6 +406,7 @@ dir = "data/inbox"
         assert!(matches!(cfg.outbound, Outbound::File { .. }));
         assert!(matches!(cfg.inbound, Inbound::Maildir { .. }));
         assert!(cfg.web.listen.ip().is_loopback());
+        assert_eq!(cfg.web.public_url, format!("http://{}", cfg.web.listen));
         // The generated secret is kept and reused.
         let again = Config::from_toml(&text, "embedded", &BTreeMap::new()).unwrap();
         assert_eq!(cfg.mail.token_secret, again.mail.token_secret);
@@ -476,6 +477,16 @@ dir = "data/inbox"
             ),
             ("[web]\nlisten = \"localhost\"", "web.listen", "localhost"),
             ("[web]\nmax_connections = 0", "web.max_connections", "0"),
+            (
+                "[web]\npublic_url = \"needs.ctc.example\"",
+                "web.public_url",
+                "needs.ctc.example",
+            ),
+            (
+                "[web]\npublic_url = \"https://needs.ctc.example/?x=1\"",
+                "web.public_url",
+                "?x=1",
+            ),
             (
                 "[web]\nclient_timeout_seconds = 7200",
                 "web.client_timeout_seconds",

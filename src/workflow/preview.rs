@@ -62,6 +62,11 @@ pub async fn preview(app: &App, ask: Ask<'_>) -> Result<(Language, Rendered)> {
     put(&mut sample, "cycle_month", json!(cycle.month()));
     put(&mut sample, "deadline", deadline.clone());
     put(&mut sample, "due", deadline);
+    put(
+        &mut sample,
+        "subscribe_address",
+        json!(cfg.mail.reply_to.as_str()),
+    );
     let mut language = ask.language;
     if let Some(address) = ask.contact {
         let contacts = app.store.contacts().await?;
@@ -71,6 +76,7 @@ pub async fn preview(app: &App, ask: Ask<'_>) -> Result<(Language, Rendered)> {
         let party = app.index.get(&contact.party);
         let token = crate::token::recipient_token(&cfg.mail.token_secret, cycle, contact.id);
         put(&mut sample, "contact_name", json!(contact.name));
+        put(&mut sample, "address", json!(contact.email.as_str()));
         put(&mut sample, "party", json!(contact.party.as_str()));
         put(
             &mut sample,
