@@ -15,6 +15,7 @@ use crate::matching::{self, Candidate, Helped};
 use crate::model::{Field, Need, NeedId, Party, PartyCode, RowError};
 use crate::programme::{Geography, Programme};
 use crate::register::{Column, Record, Schema};
+use crate::spelling::List;
 
 /// The sheet's name, fixed in every language; the reader finds it by it.
 pub const SHEET: &str = "Needs you could meet";
@@ -35,6 +36,7 @@ const fn column(
         required: false,
         width,
         choices,
+        choice_words: None,
     }
 }
 
@@ -49,12 +51,16 @@ pub static SCHEMA: Schema = Schema {
         column("area", "Area", 7.0, &[]),
         column("description", "Need", 60.0, &[]),
         column("priority", "Priority", 10.0, &[]),
-        column(
-            "status",
-            "Status",
-            18.0,
-            &["Open", "Assistance offered", "In progress", "Met"],
-        ),
+        Column {
+            key: "status",
+            header: "Status",
+            aliases: &[],
+            required: false,
+            width: 18.0,
+            choices: &["Open", "Assistance offered", "In progress", "Met"],
+            // The Matrix's statuses, in the copy's language.
+            choice_words: Some(List::Status),
+        },
         column("provider", "Assistance provider", 24.0, &[]),
         column("notes", "Notes", 36.0, &[]),
         column("programmes", "Your programmes", 40.0, &[]),
@@ -63,6 +69,7 @@ pub static SCHEMA: Schema = Schema {
     owner: "provider",
     owner_editable: &["status", "provider", "notes"],
     updated: "updated",
+    headers: List::OfferHeader,
 };
 
 /// Each provider's sheet: the open needs (in `needs`' order) some active programme of

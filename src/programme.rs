@@ -29,6 +29,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &["Provided by", "Organization", "Donor"],
             required: true,
             width: 22.0,
+            choice_words: None,
             choices: &[],
         },
         Column {
@@ -37,6 +38,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &["Programme", "Name", "Programme title"],
             required: true,
             width: 40.0,
+            choice_words: None,
             choices: &[],
         },
         Column {
@@ -45,6 +47,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &["Type", "Kind of assistance"],
             required: true,
             width: 22.0,
+            choice_words: None,
             choices: &[
                 "Training",
                 "Legislative drafting support",
@@ -61,6 +64,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &["Area", "Areas of assistance"],
             required: true,
             width: 16.0,
+            choice_words: None,
             choices: &[],
         },
         Column {
@@ -69,6 +73,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &["Eligibility", "Who may receive it", "Recipients"],
             required: false,
             width: 24.0,
+            choice_words: None,
             choices: &[],
         },
         Column {
@@ -77,6 +82,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &["Language"],
             required: false,
             width: 12.0,
+            choice_words: None,
             choices: &[],
         },
         Column {
@@ -85,6 +91,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &["Email", "Contact address"],
             required: false,
             width: 26.0,
+            choice_words: None,
             choices: &[],
         },
         Column {
@@ -93,6 +100,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &["URL", "Website", "Web"],
             required: false,
             width: 30.0,
+            choice_words: None,
             choices: &[],
         },
         Column {
@@ -101,6 +109,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &[],
             required: true,
             width: 10.0,
+            choice_words: None,
             choices: &["Active", "Closed"],
         },
         Column {
@@ -109,6 +118,7 @@ pub static SCHEMA: Schema = Schema {
             aliases: &["Updated", "Date"],
             required: false,
             width: 12.0,
+            choice_words: None,
             choices: &[],
         },
     ],
@@ -124,6 +134,7 @@ pub static SCHEMA: Schema = Schema {
         "status",
     ],
     updated: "updated",
+    headers: crate::spelling::List::ProgrammeHeader,
 };
 
 /// What a programme offers.

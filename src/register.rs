@@ -14,7 +14,8 @@ use rust_xlsxwriter::{
 };
 use serde::Serialize;
 
-use crate::model::{RowError, normalize_word};
+use crate::model::{Language, RowError, normalize_word};
+use crate::spelling::{self, List};
 use crate::workbook::read::{Cell, Grid};
 
 /// How many rows from the top the header may have moved down.
@@ -35,6 +36,8 @@ pub struct Column {
     pub width: f64,
     /// The values a drop-down offers (the cell still takes the variants `Values` reads).
     pub choices: &'static [&'static str],
+    /// The list that writes `choices` in a copy's language (English when none).
+    pub choice_words: Option<List>,
 }
 
 /// What makes a register: its sheet, its IDs, its columns and its owners.
@@ -53,6 +56,9 @@ pub struct Schema {
     pub owner_editable: &'static [&'static str],
     /// The column holding the date a record last changed, set by needsd, never read.
     pub updated: &'static str,
+    /// Its headers in the six languages (`spelling`; the ID column's key is `id`): a
+    /// copy is written in its reader's, and a header in any of them is read.
+    pub headers: List,
 }
 
 impl Schema {
@@ -100,10 +106,30 @@ impl Schema {
         if is(self.id_header, self.id_aliases) {
             return Some(Header::Id);
         }
-        self.columns
-            .iter()
-            .position(|c| is(c.header, c.aliases))
-            .map(Header::Column)
+        if let Some(i) = self.columns.iter().position(|c| is(c.header, c.aliases)) {
+            return Some(Header::Column(i));
+        }
+        match spelling::lookup(self.headers, header)? {
+            "id" => Some(Header::Id),
+            key => self
+                .columns
+                .iter()
+                .position(|c| c.key == key)
+                .map(Header::Column),
+        }
+    }
+
+    /// The header of column `key` (`id` for the ID column) in `lang`.
+    pub fn header_in(&self, key: &str, lang: Language) -> String {
+        let english = if key == "id" {
+            self.id_header
+        } else {
+            self.column(key).map_or(key, |c| c.header)
+        };
+        if lang == Language::En {
+            return english.to_string();
+        }
+        spelling::word(self.headers, key, lang).unwrap_or_else(|| english.to_string())
     }
 }
 
@@ -425,6 +451,7 @@ pub fn write_sheet(
     ws: &mut Worksheet,
     schema: &Schema,
     records: &[Record],
+    lang: Language,
 ) -> Result<(), XlsxError> {
     ws.set_name(schema.sheet)?;
     let head = Format::new()
@@ -433,11 +460,11 @@ pub fn write_sheet(
         .set_border_bottom(FormatBorder::Thin);
     let id_format = Format::new().set_background_color("F2F2F2");
     let wrap = Format::new().set_text_wrap();
-    ws.write_string_with_format(0, 0, schema.id_header, &head)?;
+    ws.write_string_with_format(0, 0, schema.header_in("id", lang), &head)?;
     ws.set_column_width(0, 12)?;
     for (i, c) in schema.columns.iter().enumerate() {
         let col = i as u16 + 1;
-        ws.write_string_with_format(0, col, c.header, &head)?;
+        ws.write_string_with_format(0, col, schema.header_in(c.key, lang), &head)?;
         ws.set_column_width(col, c.width)?;
     }
     for (r, record) in records.iter().enumerate() {
@@ -446,7 +473,7 @@ pub fn write_sheet(
         for (i, c) in schema.columns.iter().enumerate() {
             let v = record.get(c.key);
             if !v.is_empty() {
-                ws.write_string_with_format(row, i as u16 + 1, v, &wrap)?;
+                ws.write_string_with_format(row, i as u16 + 1, in_words(c, v, lang), &wrap)?;
             }
         }
     }
@@ -456,14 +483,12 @@ pub fn write_sheet(
         if c.choices.is_empty() {
             continue;
         }
+        let choices: Vec<String> = c.choices.iter().map(|v| in_words(c, v, lang)).collect();
         let list = DataValidation::new()
-            .allow_list_strings(c.choices)?
+            .allow_list_strings(&choices)?
             .set_error_style(DataValidationErrorStyle::Warning)
             .set_error_title(format!("Not a {}", c.header))?
-            .set_error_message(format!(
-                "Choose one from the list: {}",
-                c.choices.join(", ")
-            ))?;
+            .set_error_message(format!("Choose one from the list: {}", choices.join(", ")))?;
         ws.add_data_validation(1, i as u16 + 1, last, i as u16 + 1, &list)?;
     }
     ws.set_freeze_panes(1, 0)?;
@@ -471,11 +496,22 @@ pub fn write_sheet(
     Ok(())
 }
 
+/// Value `v` of column `c` as a copy in `lang` writes it: a choice in the language's
+/// words where the column has them, anything else as it is.
+pub fn in_words(c: &Column, v: &str, lang: Language) -> String {
+    match c.choice_words {
+        Some(list) if lang != Language::En && !v.is_empty() => spelling::lookup(list, v)
+            .and_then(|name| spelling::word(list, name, lang))
+            .unwrap_or_else(|| v.to_string()),
+        _ => v.to_string(),
+    }
+}
+
 /// A workbook holding only the register's sheet with `records`: an export, or with no
 /// records the empty template with its headers.
 pub fn workbook(schema: &Schema, records: &[Record]) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    write_sheet(wb.add_worksheet(), schema, records)?;
+    write_sheet(wb.add_worksheet(), schema, records, Language::En)?;
     wb.save_to_buffer()
 }
 
@@ -496,6 +532,7 @@ mod tests {
                 required: true,
                 width: 10.0,
                 choices: &[],
+                choice_words: None,
             },
             Column {
                 key: "name",
@@ -504,6 +541,7 @@ mod tests {
                 required: true,
                 width: 10.0,
                 choices: &[],
+                choice_words: None,
             },
             Column {
                 key: "note",
@@ -512,6 +550,7 @@ mod tests {
                 required: false,
                 width: 10.0,
                 choices: &[],
+                choice_words: None,
             },
             Column {
                 key: "updated",
@@ -520,11 +559,13 @@ mod tests {
                 required: false,
                 width: 10.0,
                 choices: &[],
+                choice_words: None,
             },
         ],
         owner: "owner",
         owner_editable: &["name", "note"],
         updated: "updated",
+        headers: List::ProgrammeHeader,
     };
 
     /// Upper-cases owners; refuses a note of "bad".

@@ -19,15 +19,21 @@ pub enum List {
     Status,
     Area,
     Answer,
+    /// The Programmes sheet's headers (`programme-header-*`; the ID column is `id`).
+    ProgrammeHeader,
+    /// The "Needs you could meet" sheet's headers (`offer-header-*`).
+    OfferHeader,
 }
 
 impl List {
-    const ALL: [List; 5] = [
+    const ALL: [List; 7] = [
         List::Header,
         List::Priority,
         List::Status,
         List::Area,
         List::Answer,
+        List::ProgrammeHeader,
+        List::OfferHeader,
     ];
 
     /// The prefix of its messages' ids (`priority-`).
@@ -38,6 +44,8 @@ impl List {
             List::Status => "status-",
             List::Area => "area-",
             List::Answer => "answer-",
+            List::ProgrammeHeader => "programme-header-",
+            List::OfferHeader => "offer-header-",
         }
     }
 }

@@ -56,3 +56,28 @@ lists-state = رمز الدولة
 lists-state-name = اسم الدولة
 lists-area = رمز المجال
 lists-area-name = اسم المجال
+
+## عناوين أعمدة ورقة Programmes.
+programme-header-id = رقم البرنامج
+programme-header-provider = الجهة المقدمة
+programme-header-title = العنوان
+programme-header-kind = النوع
+programme-header-areas = المجالات
+programme-header-eligible = الجهات المؤهلة
+programme-header-languages = اللغات
+programme-header-contact = جهة الاتصال
+programme-header-link = الرابط
+programme-header-status = الحالة
+programme-header-updated = { header-updated }
+
+## عناوين أعمدة ورقة «Needs you could meet».
+offer-header-id = { header-need-id }
+offer-header-state = { header-state }
+offer-header-area = { header-area }
+offer-header-description = { header-description }
+offer-header-priority = { header-priority }
+offer-header-status = { header-status }
+offer-header-provider = { header-provider }
+offer-header-notes = { header-notes }
+offer-header-programmes = برامجكم
+offer-header-updated = { header-updated }

@@ -60,3 +60,28 @@ lists-state = State
 lists-state-name = State name
 lists-area = Area
 lists-area-name = Area name
+
+## The Programmes sheet's headers (a provider's copy); the ID column is "id".
+programme-header-id = Programme ID
+programme-header-provider = Provider
+programme-header-title = Title
+programme-header-kind = Kind
+programme-header-areas = Areas
+programme-header-eligible = Eligible
+programme-header-languages = Languages
+programme-header-contact = Contact
+programme-header-link = Link
+programme-header-status = Status
+programme-header-updated = { header-updated }
+
+## The "Needs you could meet" sheet's headers: the Matrix's, and the provider's programmes.
+offer-header-id = { header-need-id }
+offer-header-state = { header-state }
+offer-header-area = { header-area }
+offer-header-description = { header-description }
+offer-header-priority = { header-priority }
+offer-header-status = { header-status }
+offer-header-provider = { header-provider }
+offer-header-notes = { header-notes }
+offer-header-programmes = Your programmes
+offer-header-updated = { header-updated }

@@ -58,3 +58,28 @@ lists-state = Código del Estado
 lists-state-name = Nombre del Estado
 lists-area = Código del ámbito
 lists-area-name = Nombre del ámbito
+
+## Los encabezados de la hoja Programmes.
+programme-header-id = ID del programa
+programme-header-provider = Proveedor
+programme-header-title = Título
+programme-header-kind = Tipo
+programme-header-areas = Áreas
+programme-header-eligible = Beneficiarios admisibles
+programme-header-languages = Idiomas
+programme-header-contact = Contacto
+programme-header-link = Enlace
+programme-header-status = Estado
+programme-header-updated = { header-updated }
+
+## Los encabezados de la hoja «Needs you could meet».
+offer-header-id = { header-need-id }
+offer-header-state = { header-state }
+offer-header-area = { header-area }
+offer-header-description = { header-description }
+offer-header-priority = { header-priority }
+offer-header-status = { header-status }
+offer-header-provider = { header-provider }
+offer-header-notes = { header-notes }
+offer-header-programmes = Sus programas
+offer-header-updated = { header-updated }

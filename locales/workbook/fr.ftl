@@ -57,3 +57,28 @@ lists-state = Code de l'État
 lists-state-name = Nom de l'État
 lists-area = Code du domaine
 lists-area-name = Nom du domaine
+
+## Les en-têtes de la feuille Programmes.
+programme-header-id = ID du programme
+programme-header-provider = Fournisseur
+programme-header-title = Intitulé
+programme-header-kind = Type
+programme-header-areas = Domaines
+programme-header-eligible = Bénéficiaires admissibles
+programme-header-languages = Langues
+programme-header-contact = Contact
+programme-header-link = Lien
+programme-header-status = Statut
+programme-header-updated = { header-updated }
+
+## Les en-têtes de la feuille « Needs you could meet ».
+offer-header-id = { header-need-id }
+offer-header-state = { header-state }
+offer-header-area = { header-area }
+offer-header-description = { header-description }
+offer-header-priority = { header-priority }
+offer-header-status = { header-status }
+offer-header-provider = { header-provider }
+offer-header-notes = { header-notes }
+offer-header-programmes = Vos programmes
+offer-header-updated = { header-updated }

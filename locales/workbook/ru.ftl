@@ -57,3 +57,28 @@ lists-state = Код государства
 lists-state-name = Название государства
 lists-area = Код области
 lists-area-name = Название области
+
+## Заголовки листа Programmes.
+programme-header-id = Идентификатор программы
+programme-header-provider = Поставщик
+programme-header-title = Название
+programme-header-kind = Вид
+programme-header-areas = Области
+programme-header-eligible = Кто может получить
+programme-header-languages = Языки
+programme-header-contact = Контакт
+programme-header-link = Ссылка
+programme-header-status = Статус
+programme-header-updated = { header-updated }
+
+## Заголовки листа «Needs you could meet».
+offer-header-id = { header-need-id }
+offer-header-state = { header-state }
+offer-header-area = { header-area }
+offer-header-description = { header-description }
+offer-header-priority = { header-priority }
+offer-header-status = { header-status }
+offer-header-provider = { header-provider }
+offer-header-notes = { header-notes }
+offer-header-programmes = Ваши программы
+offer-header-updated = { header-updated }

@@ -57,3 +57,28 @@ lists-state = 国家代码
 lists-state-name = 国家名称
 lists-area = 领域代码
 lists-area-name = 领域名称
+
+## Programmes 工作表的列标题。
+programme-header-id = 方案编号
+programme-header-provider = 提供方
+programme-header-title = 名称
+programme-header-kind = 类型
+programme-header-areas = 领域
+programme-header-eligible = 受益资格
+programme-header-languages = 语言
+programme-header-contact = 联系方式
+programme-header-link = 链接
+programme-header-status = 状态
+programme-header-updated = { header-updated }
+
+## “Needs you could meet”工作表的列标题。
+offer-header-id = { header-need-id }
+offer-header-state = { header-state }
+offer-header-area = { header-area }
+offer-header-description = { header-description }
+offer-header-priority = { header-priority }
+offer-header-status = { header-status }
+offer-header-provider = { header-provider }
+offer-header-notes = { header-notes }
+offer-header-programmes = 您的方案
+offer-header-updated = { header-updated }

@@ -302,6 +302,8 @@ struct SheetPart {
     row: String,
     schema: &'static Schema,
     mark: String,
+    /// The copy's language, in which a choice is written (`register::in_words`).
+    language: Language,
 }
 
 impl Stencil {
@@ -354,6 +356,7 @@ impl Stencil {
                             row,
                             schema: spec.sheets[n].0,
                             mark: marks[n].clone(),
+                            language: spec.language,
                         },
                     )),
                     None => fills.push((i, text)),
@@ -434,6 +437,29 @@ fn marker_row(xml: &str, mark: &str) -> Option<String> {
 /// A register sheet's part with the placeholder row replaced by one row per record
 /// (rows 2, 3, …), each cell's text escaped, and the sheet's dimension to match.
 fn record_rows(part: &SheetPart, records: &[Record]) -> String {
+    let worded: Vec<&crate::register::Column> = part
+        .schema
+        .columns
+        .iter()
+        .filter(|c| c.choice_words.is_some())
+        .collect();
+    let translated: Vec<Record>;
+    let records = if part.language == Language::En || worded.is_empty() {
+        records
+    } else {
+        translated = records
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                for c in &worded {
+                    let v = crate::register::in_words(c, r.get(c.key), part.language);
+                    r.fields.insert(c.key, v);
+                }
+                r
+            })
+            .collect();
+        &translated
+    };
     let columns = part.schema.columns.len() + 1;
     let letters: Vec<char> = (0..columns).map(|i| (b'A' + i as u8) as char).collect();
     let mut rows = String::new();
@@ -546,7 +572,7 @@ fn build(spec: &Spec<'_>, recipient: Option<&RecipientText>) -> Result<Vec<u8>, 
         // Their text inline, not in the shared strings, so that a Stencil writes each
         // recipient's rows into these parts alone.
         let ws = wb.add_worksheet_with_constant_memory()?;
-        crate::register::write_sheet(ws, schema, records)?;
+        crate::register::write_sheet(ws, schema, records, spec.language)?;
     }
     // The sheets that name the recipient keep their text inline, not in the shared
     // strings, so that a Stencil rewrites only them.
@@ -1117,52 +1143,89 @@ mod tests {
         let sheets = crate::offer::by_provider(&needs, &[programme], &geo);
         let offers = &sheets[&PartyCode::parse("UNODC").unwrap()];
         assert_eq!(offers.len(), 2);
-        let spec = Spec {
-            needs: &needs,
-            states: &[],
-            areas: &areas,
-            as_of: cycle.day(1),
-            circulation: Some(&general),
-            sheets: &[
-                (&crate::programme::SCHEMA, &[]),
-                (&crate::offer::SCHEMA, &[]),
-            ],
-            language: Language::En,
-        };
-        let copy = Stencil::new(&spec)
-            .unwrap()
-            .render_with(
-                &Recipient {
-                    party: PartyCode::parse("UNODC").unwrap(),
-                    party_name: "UNODC".into(),
-                    contact_name: "Desk".into(),
-                    email: "desk@unodc.example".into(),
-                    token: "dddddd4444".into(),
-                    reply_to: "needs+dddddd4444@ctc.example".into(),
-                },
-                &[&[], offers],
+        // In every language: the sheets' headers (and the offers' statuses) are the
+        // copy's, and read back whatever they are.
+        let index = crate::directory::PartyIndex::new(crate::directory::seed_parties().unwrap());
+        for language in Language::ALL {
+            let spec = Spec {
+                needs: &needs,
+                states: &[],
+                areas: &areas,
+                as_of: cycle.day(1),
+                circulation: Some(&general),
+                sheets: &[
+                    (&crate::programme::SCHEMA, &[]),
+                    (&crate::offer::SCHEMA, &[]),
+                ],
+                language,
+            };
+            let copy = Stencil::new(&spec)
+                .unwrap()
+                .render_with(
+                    &Recipient {
+                        party: PartyCode::parse("UNODC").unwrap(),
+                        party_name: "UNODC".into(),
+                        contact_name: "Desk".into(),
+                        email: "desk@unodc.example".into(),
+                        token: "dddddd4444".into(),
+                        reply_to: "needs+dddddd4444@ctc.example".into(),
+                    },
+                    &[&[], offers],
+                )
+                .unwrap();
+            let reply = crate::workbook::read::read_reply(
+                &copy,
+                "copy.xlsx",
+                &crate::settings::Limits::default(),
+                &index,
+                &areas,
             )
             .unwrap();
-        let index = crate::directory::PartyIndex::new(crate::directory::seed_parties().unwrap());
-        let reply = crate::workbook::read::read_reply(
-            &copy,
-            "copy.xlsx",
-            &crate::settings::Limits::default(),
-            &index,
-            &areas,
-        )
-        .unwrap();
-        let (rows, errors) = reply.offers.expect("the sheet");
-        assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(rows.len(), 2);
-        for (row, n) in rows.iter().zip(&needs) {
-            assert_eq!(row.id.as_ref(), Some(&n.id));
-            for (f, v) in &row.fields {
-                assert_eq!(v, crate::diff::field_value(n, *f), "{f:?}");
+            let (rows, errors) = reply.offers.expect("the sheet");
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(rows.len(), 2);
+            for (row, n) in rows.iter().zip(&needs) {
+                assert_eq!(row.id.as_ref(), Some(&n.id));
+                for (f, v) in &row.fields {
+                    assert_eq!(v, crate::diff::field_value(n, *f), "{f:?}");
+                }
             }
+            // The Matrix sheet is still the Matrix, not the sheet laid out like it.
+            assert_eq!(reply.rows.len(), 3, "{language}");
+            let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(copy)).unwrap();
+            use calamine::Reader;
+            for (schema, key) in [
+                (&crate::programme::SCHEMA, "kind"),
+                (&crate::offer::SCHEMA, "programmes"),
+            ] {
+                let range = wb.worksheet_range(schema.sheet).unwrap();
+                let headers: Vec<String> = range
+                    .rows()
+                    .next()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect();
+                let expected = schema.header_in(key, language);
+                assert!(headers.contains(&expected), "{language}: {headers:?}");
+                if language != Language::En {
+                    assert_ne!(expected, schema.header_in(key, Language::En));
+                }
+            }
+            // The offers' statuses are the copy's words too.
+            let offers_sheet = wb.worksheet_range(crate::offer::SHEET).unwrap();
+            let open =
+                crate::spelling::word(crate::spelling::List::Status, "open", language).unwrap();
+            assert!(
+                offers_sheet
+                    .rows()
+                    .nth(1)
+                    .unwrap()
+                    .iter()
+                    .any(|c| c.to_string() == open),
+                "{language}"
+            );
         }
-        // The Matrix sheet is still the Matrix, not the sheet laid out like it.
-        assert_eq!(reply.rows.len(), 3);
     }
 
     #[test]
