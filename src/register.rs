@@ -487,8 +487,14 @@ pub fn write_sheet(
         let list = DataValidation::new()
             .allow_list_strings(&choices)?
             .set_error_style(DataValidationErrorStyle::Warning)
-            .set_error_title(format!("Not a {}", c.header))?
-            .set_error_message(format!("Choose one from the list: {}", choices.join(", ")))?;
+            .set_error_title(crate::workbook::write::validation_title(
+                &schema.header_in(c.key, lang),
+            ))?
+            .set_error_message(crate::workbook::write::words(
+                lang,
+                "validation-choose",
+                &[("choices", &choices.join(", "))],
+            ))?;
         ws.add_data_validation(1, i as u16 + 1, last, i as u16 + 1, &list)?;
     }
     ws.set_freeze_panes(1, 0)?;

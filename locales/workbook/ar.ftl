@@ -81,3 +81,7 @@ offer-header-provider = { header-provider }
 offer-header-notes = { header-notes }
 offer-header-programmes = برامجكم
 offer-header-updated = { header-updated }
+
+## رسالة الخلية ذات القائمة المنسدلة.
+validation-list = اختر قيمة من القائمة المنسدلة (انظر ورقة Lists).
+validation-choose = اختر قيمة من القائمة: { $choices }

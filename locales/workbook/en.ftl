@@ -85,3 +85,8 @@ offer-header-provider = { header-provider }
 offer-header-notes = { header-notes }
 offer-header-programmes = Your programmes
 offer-header-updated = { header-updated }
+
+## The message a drop-down cell shows when a typed value is not in its list.
+# $choices: the list, joined by ", "
+validation-list = Choose a value from the drop-down list (see the Lists sheet).
+validation-choose = Choose one from the list: { $choices }

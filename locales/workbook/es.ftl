@@ -83,3 +83,7 @@ offer-header-provider = { header-provider }
 offer-header-notes = { header-notes }
 offer-header-programmes = Sus programas
 offer-header-updated = { header-updated }
+
+## El mensaje de una celda con lista desplegable.
+validation-list = Elija un valor de la lista desplegable (véase la hoja Lists).
+validation-choose = Elija un valor de la lista: { $choices }

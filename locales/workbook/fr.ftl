@@ -82,3 +82,7 @@ offer-header-provider = { header-provider }
 offer-header-notes = { header-notes }
 offer-header-programmes = Vos programmes
 offer-header-updated = { header-updated }
+
+## Le message d'une cellule à liste déroulante.
+validation-list = Choisissez une valeur dans la liste déroulante (voir la feuille Lists).
+validation-choose = Choisissez une valeur de la liste : { $choices }

@@ -82,3 +82,7 @@ offer-header-provider = { header-provider }
 offer-header-notes = { header-notes }
 offer-header-programmes = Ваши программы
 offer-header-updated = { header-updated }
+
+## Сообщение ячейки с раскрывающимся списком.
+validation-list = Выберите значение из раскрывающегося списка (см. лист Lists).
+validation-choose = Выберите значение из списка: { $choices }

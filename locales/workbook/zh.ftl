@@ -82,3 +82,7 @@ offer-header-provider = { header-provider }
 offer-header-notes = { header-notes }
 offer-header-programmes = 您的方案
 offer-header-updated = { header-updated }
+
+## 下拉列表单元格的提示。
+validation-list = 请从下拉列表中选择一个值（见 Lists 工作表）。
+validation-choose = 请从列表中选择：{ $choices }

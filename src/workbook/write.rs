@@ -55,8 +55,14 @@ pub fn headers(lang: Language) -> [String; 9] {
     })
 }
 
+/// The title of a drop-down's refusal: the column's header, within the 32 characters
+/// Excel allows.
+pub fn validation_title(header: &str) -> String {
+    header.chars().take(32).collect()
+}
+
 /// A message of the workbook's words in `lang` (English if it has none).
-fn words(lang: Language, id: &str, args: &[(&str, &str)]) -> String {
+pub fn words(lang: Language, id: &str, args: &[(&str, &str)]) -> String {
     let mut fluent = fluent_bundle::FluentArgs::new();
     for (k, v) in args {
         fluent.set(*k, *v);
@@ -683,19 +689,18 @@ fn write_matrix(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
         ws.write_datetime_with_format(r, 8, excel_date(n.updated_at)?, &locked_date)?;
     }
     let last = spec.needs.len() as u32 + NEW_ROWS;
-    let list = |name: &str, what: &str| -> Result<DataValidation, XlsxError> {
+    let headers = headers(spec.language);
+    let list = |name: &str, column: usize| -> Result<DataValidation, XlsxError> {
         DataValidation::new()
             .allow_list_formula(Formula::new(format!("={name}")))
             .set_error_style(DataValidationErrorStyle::Stop)
-            .set_error_title(format!("Not a {what}"))?
-            .set_error_message(format!(
-                "Choose a {what} from the list (see the Lists sheet)."
-            ))
+            .set_error_title(validation_title(&headers[column]))?
+            .set_error_message(words(spec.language, "validation-list", &[]))
     };
-    ws.add_data_validation(1, 1, last, 1, &list("States", "State code")?)?;
-    ws.add_data_validation(1, 2, last, 2, &list("Areas", "area code")?)?;
-    ws.add_data_validation(1, 4, last, 4, &list("Priorities", "priority")?)?;
-    ws.add_data_validation(1, 5, last, 5, &list("Statuses", "status")?)?;
+    ws.add_data_validation(1, 1, last, 1, &list("States", 1)?)?;
+    ws.add_data_validation(1, 2, last, 2, &list("Areas", 2)?)?;
+    ws.add_data_validation(1, 4, last, 4, &list("Priorities", 4)?)?;
+    ws.add_data_validation(1, 5, last, 5, &list("Statuses", 5)?)?;
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, spec.needs.len() as u32, 8)?;
     let options = ProtectionOptions {
@@ -1076,6 +1081,8 @@ mod tests {
             "Незаконный оборот оружия",
             "В этом месяце изменений нет",
             "Нет",
+            // A drop-down's refusal.
+            "Выберите значение из раскрывающегося списка",
         ] {
             assert!(ru.contains(word), "the Russian copy has {word}");
         }
