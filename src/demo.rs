@@ -115,6 +115,21 @@ pub async fn month(
     .await?;
     say("  each reply read into a submission, each sender answered with a receipt");
 
+    // A mission that does not receive the Matrix asks for it (the plan's "on request").
+    let ask = format!(
+        "From: Mission of Uganda <ct.desk@mission.ug.example.org>\r\nTo: {}\r\n\
+         Subject: Matrix of Needs\r\nMessage-ID: <demo-request-{cycle}@mission.ug.example.org>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Dear colleagues,\r\nplease send us the matrix every month.\r\n",
+        cfg.mail.reply_to
+    );
+    deliver(&cfg, &format!("demo-request-{cycle}.eml"), ask.as_bytes())?;
+    wait(STEP, "the request to be read", || async {
+        Ok(!store.subscription_requests(true).await?.is_empty())
+    })
+    .await?;
+    say("  a mission that does not receive the Matrix asks for it: a request awaits the experts");
+
     // Two days before the next circulation.
     let review_day = cycle
         .next()

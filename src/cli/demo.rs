@@ -81,6 +81,7 @@ pub(super) async fn demo(dir: &Path, listen: Option<std::net::SocketAddr>) -> Re
     println!("The review UI is running: http://{web}/");
     println!("  log in as {user}, password {password} (an expert; new each run)");
     println!("  the unmet needs and who could meet them: http://{web}/unmet");
+    println!("  a request to receive the Matrix, to approve or dismiss: http://{web}/requests");
     println!("  the public directory of programmes (no login): http://{web}/directory");
     println!("  operators: http://{web}/healthz and http://{web}/metrics. Ctrl-C stops it.");
     needsd::workflow::shutdown_signal().await;

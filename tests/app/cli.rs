@@ -1007,6 +1007,18 @@ fn demo_runs_a_month_leaves_the_web_server_up_stops_on_sigterm_and_runs_again() 
             .text()
             .unwrap();
         assert!(unmet.contains("(sample)"), "{unmet}");
+        // And a mission's request to receive the Matrix, for an expert to decide.
+        let requests = ui
+            .get(format!("http://{web}/requests"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(
+            requests.contains("ct.desk@mission.ug.example.org")
+                && requests.contains("please send us the matrix"),
+            "{requests}"
+        );
         let mut s = std::net::TcpStream::connect(web.as_str()).unwrap();
         use std::io::Write;
         write!(
